@@ -1,0 +1,54 @@
+"""The public API: compose a configuration, run it, get Results.
+
+``labsim.run(cfg)`` is what the command line, the tests and notebooks call.
+``labsim.compose([...])`` builds a validated configuration from the same
+overrides the command line takes (``["scenario=mmc", "mmc.servers=3"]``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from labsim import __version__
+from labsim.config import LabsimConfig, validate
+from labsim.model import simulate
+from labsim.results import Results
+
+
+def to_config(cfg: Any) -> LabsimConfig:
+    """A validated LabsimConfig from a LabsimConfig, a DictConfig or a plain dict."""
+    if not isinstance(cfg, LabsimConfig):
+        from omegaconf import OmegaConf
+
+        node = OmegaConf.merge(OmegaConf.structured(LabsimConfig), cfg)
+        cfg = OmegaConf.to_object(node)
+    validate(cfg)
+    return cfg
+
+
+def compose(overrides: Sequence[str] = ()) -> LabsimConfig:
+    """Compose conf/ + a scenario + overrides, as the command line does, and validate."""
+    from labsim.hydra_app import compose_dict
+
+    return to_config(compose_dict(list(overrides)))
+
+
+def git_commit() -> str | None:
+    """The commit of the labsim checkout this code runs from, if it is one."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
+                             capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def run(cfg: Any, progress: Callable[[float], None] | None = None) -> Results:
+    """Run one replication and return its Results (nothing is written)."""
+    config = to_config(cfg)
+    records = simulate(config, progress)
+    min_wage = {code: r.min_wage_usd_h for code, r in config.regions.items()}
+    meta = {"labsim_version": __version__, "seed": config.seed, "mode": config.mode}
+    return Results.from_records(records, min_wage, meta)

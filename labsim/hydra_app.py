@@ -1,0 +1,166 @@
+"""Hydra wiring: the schema, the scenario presets, composition and friendly errors.
+
+Scenario files live in ``scenarios/`` (``# @package _global_``, listing only
+what they change) and are registered as the config group ``scenario``, so
+``scenario=NAME`` selects one. Users add their own with Hydra's search path:
+a folder holding ``scenario/NAME.yaml``, passed as
+``hydra.searchpath=[file:///abs/path/to/folder]``.
+
+Hydra's own error reports run over several lines and mention stack traces;
+``check_overrides`` composes the configuration first, the way the run will,
+and turns any problem into one line: the key, the value, what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from labsim.config import ConfigError, LabsimConfig, register_configs
+from labsim.paths import config_dir, scenarios_dir
+
+_REGISTERED = False
+
+
+class UserError(Exception):
+    """A problem with what the user asked for, already phrased as one line."""
+
+
+def register() -> None:
+    """Register the schema and the bundled scenarios with Hydra (once)."""
+    global _REGISTERED
+    if _REGISTERED:
+        return
+    from hydra.core.config_store import ConfigStore
+
+    register_configs()
+    cs = ConfigStore.instance()
+    for path in sorted(scenarios_dir().glob("*.yaml")):
+        cs.store(group="scenario", name=path.stem, node=OmegaConf.load(path), package="_global_")
+    _REGISTERED = True
+
+
+def scenario_names() -> list[str]:
+    return sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
+
+
+def compose_dict(overrides: list[str]) -> DictConfig:
+    """Compose the configuration for ``overrides`` without running anything."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    register()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base=None):
+        cfg = compose(config_name="config", overrides=overrides)
+    return cfg
+
+
+# --- turning errors into one line -------------------------------------------------------
+
+def _all_keys(node: Any, prefix: str = "") -> list[str]:
+    keys = []
+    if isinstance(node, DictConfig):
+        for k in node.keys():
+            full = f"{prefix}.{k}" if prefix else str(k)
+            keys.append(full)
+            keys.extend(_all_keys(node._get_node(k), full))
+    return keys
+
+
+def _suggest(key: str) -> str:
+    try:
+        known = _all_keys(OmegaConf.structured(LabsimConfig)) + _all_keys(compose_dict([]))
+    except Exception:  # pragma: no cover - suggestions are a courtesy
+        return ""
+    close = difflib.get_close_matches(key, sorted(set(known)), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def explain(exc: BaseException, overrides: list[str]) -> str:
+    """One line saying what is wrong with the user's input."""
+    if isinstance(exc, (ConfigError, UserError)):
+        return str(exc)
+    text = "\n".join(str(e) for e in _chain(exc))
+    m = re.search(r"Could not find '([^']+)/([^']+)'", text)
+    if m:
+        group, name = m.group(1), m.group(2)
+        options = scenario_names() if group == "scenario" else re.findall(r"^\t(\S+)", text, re.M)
+        return f"{group}={name!r} is not allowed: one of {', '.join(options)}"
+    m = re.search(r"Key '([^']+)' is not in struct\s+full_key: (\S+)", text)
+    if m:
+        key = m.group(2)
+        return f"{key} is not a labsim setting{_suggest(key)}"
+    m = re.search(r"Could not override '([^']+)'", text)
+    if m and "not in struct" in text:
+        return f"{m.group(1)} is not a labsim setting{_suggest(m.group(1))}"
+    m = re.search(r"Value '([^']*)' (?:of type '\w+' )?could not be converted to (\w+)\s+full_key: (\S+)", text)
+    if m:
+        kind = {"Integer": "a whole number", "Float": "a number", "Boolean": "true or false"}.get(
+            m.group(2), m.group(2))
+        return f"{m.group(3)}={m.group(1)!r} is not allowed: {kind}"
+    m = re.search(r"Error parsing override '([^']+)'", text)
+    if m:
+        return f"cannot read the override {m.group(1)!r}: write key=value, e.g. seed=3"
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return first
+
+
+def _chain(exc: BaseException):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+# --- checking a command line before Hydra runs it ------------------------------------
+
+def _combinations(overrides: list[str]) -> list[list[str]]:
+    """Override lists to check: every value of every sweep, with the others at their first."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    choices: list[list[str]] = []
+    for o in parsed:
+        key = o.get_key_element()
+        if o.is_sweep_override():
+            values = list(o.sweep_string_iterator())
+        else:
+            values = [o.get_value_element_as_str()]
+        choices.append([f"{key}={v}" for v in values])
+    if not choices:
+        return [[]]
+    combos = [[c[0] for c in choices]]
+    for i, c in enumerate(choices):
+        for v in c[1:]:
+            combo = [x[0] for x in choices]
+            combo[i] = v
+            combos.append(combo)
+    return combos
+
+
+def check_overrides(args: list[str]) -> None:
+    """Compose and validate every configuration a command line would run; raise UserError."""
+    from labsim.api import to_config
+
+    overrides = [a for a in args if not a.startswith("-") and "=" in a]
+    stray = [a for a in args if not a.startswith("-") and "=" not in a]
+    if stray:
+        raise UserError(f"cannot read {stray[0]!r}: settings are written key=value, e.g. seed=3")
+    # Hydra's own settings are Hydra's business, except the search path for scenarios.
+    overrides = [o for o in overrides if not o.lstrip("+~").startswith("hydra.")
+                 or o.lstrip("+~").startswith("hydra.searchpath")]
+    try:
+        combos = _combinations(overrides)
+    except Exception as exc:
+        raise UserError(explain(exc, overrides)) from None
+    for combo in itertools.islice(combos, 200):
+        try:
+            to_config(compose_dict(combo))
+        except Exception as exc:
+            raise UserError(explain(exc, combo)) from None

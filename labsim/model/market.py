@@ -1,0 +1,622 @@
+"""The market: requesters' batches meet workers' sessions, hour by hour.
+
+SimPy drives three clocks. Every simulated hour one event advances all the
+sessions online in that hour as one vectorised cohort (DESIGN.md's "start all
+sessions of one hour as one vectorised cohort"): new batches arrive, expired
+ones leave, each online worker searches (unpaid), takes a chunk of tasks from
+the best-paying book it qualifies for, is reviewed and paid. A chunk is the
+worker's work within that hour: its task count, rejections and pay are drawn
+with numpy for all workers in one call. Every week a tick closes the books:
+records, recent wages, quits and the next week's joiners.
+
+``QueueModel`` is the same market reduced to an M/M/c queue, run event by
+event (one process per worker, one event per task) so that it can be checked
+against Erlang C.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import simpy
+
+from labsim.config import LabsimConfig
+from labsim.model.demand import UUSD, BatchBook, office_hours_profile
+from labsim.model.matching import allocate, piecewise_pay, trim_to_open
+from labsim.model.metrics import WeeklyRecorder
+from labsim.model.rng import Streams
+from labsim.model.workers import (CROWD, EXIT_BURNOUT, EXIT_LOW_PAY, EXIT_OTHER, VENDOR,
+                                  WorkerPool, exit_reasons, quit_hazard, reject_probability,
+                                  session_fraction, shift_fraction, tasks_per_hour)
+
+HOURS_PER_WEEK = 168
+HOURS_PER_YEAR = 8766.0  # 365.25 days
+CHANNELS = ("crowd", "vendor")
+
+Progress = Callable[[float], None]
+
+
+@dataclass
+class Records:
+    """What a run returns: column arrays, ledgers and labels. No files, no frames."""
+
+    cells: dict[str, np.ndarray]
+    market: dict[str, np.ndarray]
+    workers: dict[str, np.ndarray]
+    ledger: dict[str, int]
+    region_codes: list[str]
+    type_names: list[str]
+    horizon_h: float
+    window_start_h: float
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+class Kernel:
+    """State and weekly bookkeeping shared by the market and the queue model."""
+
+    turnover = True
+
+    def __init__(self, cfg: LabsimConfig, streams: Streams, progress: Progress | None = None) -> None:
+        self.cfg = cfg
+        self.rng = streams
+        self.progress = progress
+        self.env = simpy.Environment()
+        self.region_codes = list(cfg.regions)
+        self.type_names = list(cfg.task_types)
+        regions = [cfg.regions[c] for c in self.region_codes]
+        types = [cfg.task_types[t] for t in self.type_names]
+        self.n_regions, self.n_types = len(regions), len(types)
+        self.horizon_h = float(round(cfg.horizon_weeks * HOURS_PER_WEEK))
+        # The KPI window opens at the first week boundary at or after warm-up.
+        self.window_start_h = float(np.ceil(cfg.warmup_weeks - 1e-9) * HOURS_PER_WEEK)
+        self.reg_offset = np.array([r.utc_offset_h for r in regions])
+        self.reg_min_wage = np.array([r.min_wage_usd_h for r in regions])
+        self.reg_entry_h = np.array([r.entry_week * HOURS_PER_WEEK for r in regions])
+        self.dur_mean_min = np.array([t.duration_median_min * np.exp(t.duration_sigma ** 2 / 2)
+                                      for t in types])
+        self.rej_novice = np.array([t.reject_rate_novice for t in types])
+        self.rej_expert = np.array([t.reject_rate_expert for t in types])
+        self.skill_req = np.array([t.skill_required for t in types])
+        self.books: list[BatchBook] = self.make_books()
+        self.pool = WorkerPool(self.n_types, capacity=self._capacity_hint(),
+                               matrices=self._pool_matrices())
+        self.rec = WeeklyRecorder(self.n_regions, self.n_types, len(CHANNELS))
+        self.ledger = {k: 0 for k in ("requester_spend_uusd", "worker_pay_uusd", "platform_fees_uusd",
+                                      "tasks_posted", "tasks_done_human", "tasks_expired",
+                                      "tasks_rejected")}
+        self.active = np.zeros(0, np.int64)
+        self.week_start_h = 0.0
+        self.extra: dict[str, float] = {}
+
+    def make_books(self) -> list[BatchBook]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _capacity_hint(self) -> int:
+        return 1024
+
+    def _pool_matrices(self) -> dict[str, tuple[int, type]]:
+        return {}
+
+    # -- running -------------------------------------------------------------------
+
+    def run(self) -> Records:
+        self.start()
+        self.env.process(self._weekly())
+        self.env.run(until=self.horizon_h)
+        self.close_week(final=True)
+        return self.records()
+
+    def start(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _weekly(self):
+        while True:
+            yield self.env.timeout(HOURS_PER_WEEK)
+            self.close_week(final=False)
+
+    # -- weekly tick -----------------------------------------------------------------
+
+    def close_week(self, final: bool) -> None:
+        """Record the week, update recent wages, draw quits and next week's joiners."""
+        pool, env = self.pool, self.env
+        week_end = min(env.now, self.horizon_h) if final else env.now
+        if week_end <= self.week_start_h:
+            return
+        week = int(self.week_start_h // HOURS_PER_WEEK)
+        a = self.active
+        hours = pool.wk_paid_h[a] + pool.wk_unpaid_h[a]
+        earn_usd = pool.wk_earn_uusd[a] / UUSD
+        worked = pool.wk_hours_type[a].sum(axis=1) > 0
+        pool.main_type[a[worked]] = np.argmax(pool.wk_hours_type[a[worked]], axis=1)
+        region, chan = pool.region[a], pool.channel[a]
+        cells = self.rec.cell(region, pool.main_type[a], chan)
+        n_cells = self.rec.n_cells
+
+        def count(mask: np.ndarray) -> np.ndarray:
+            return np.bincount(cells[mask], minlength=n_cells).astype(np.int64)
+
+        present = pool.joined_h[a] < week_end
+        with_hours = hours > 0
+        eff = np.divide(earn_usd, hours, out=np.zeros_like(hours), where=with_hours)
+        counts = {
+            "active_workers": count(present),
+            "joins": count((pool.joined_h[a] >= self.week_start_h) & present),
+            "workers_with_hours": count(with_hours),
+            "workers_below_min_wage": count(with_hours & (eff < self.reg_min_wage[region])),
+        }
+        reasons = np.zeros(a.size, np.int8)
+        if self.turnover and not final:
+            reasons = self._quits(a, present, earn_usd, hours)
+        counts["exits_low_pay"] = count(reasons == EXIT_LOW_PAY)
+        counts["exits_burnout"] = count(reasons == EXIT_BURNOUT)
+        counts["exits_other"] = count(reasons == EXIT_OTHER)
+        backlog = np.zeros(self.rec.n_market, np.int64)
+        for b in self.books:
+            m = b.task_type * len(CHANNELS) + b.channel
+            backlog[m] += b.open_tasks
+            self.rec.add_market("batches_filled", b.task_type, b.channel, b.filled)
+            self.rec.add_market("fill_hours", b.task_type, b.channel, b.fill_hours)
+            b.filled, b.fill_hours = 0, 0.0
+        self.rec.close_week(week, counts, backlog)
+        if self.week_start_h >= self.window_start_h:
+            for wk, win in (("wk_paid_h", "win_paid_h"), ("wk_unpaid_h", "win_unpaid_h"),
+                            ("wk_earn_uusd", "win_earn_uusd"), ("wk_tasks", "win_tasks"),
+                            ("wk_rejected", "win_rejected")):
+                getattr(pool, win)[a] += getattr(pool, wk)[a]
+        for wk in ("wk_paid_h", "wk_unpaid_h", "wk_earn_uusd", "wk_tasks", "wk_rejected"):
+            getattr(pool, wk)[a] = 0
+        pool.wk_hours_type[a] = 0.0
+        left = reasons != 0
+        if left.any():
+            pool.left_h[a[left]] = week_end
+            pool.exit_reason[a[left]] = reasons[left]
+            self.active = a[~left]
+        self.week_start_h = week_end
+        if not final:
+            self.join(week_end)
+        if self.progress is not None:
+            self.progress(week_end / self.horizon_h)
+
+    def _quits(self, a: np.ndarray, present: np.ndarray, earn_usd: np.ndarray,
+               hours: np.ndarray) -> np.ndarray:
+        """Update each worker's recent effective wage and draw this week's exits."""
+        pool, w = self.pool, self.cfg.workers
+        alpha = 1.0 / w.wage_memory_weeks
+        pool.ew_earn_usd[a] = (1 - alpha) * pool.ew_earn_usd[a] + earn_usd
+        pool.ew_hours[a] = (1 - alpha) * pool.ew_hours[a] + hours
+        res = pool.reservation_wage[a]
+        # Without any hours yet, a worker has no evidence of low pay.
+        recent = np.divide(pool.ew_earn_usd[a], pool.ew_hours[a], out=res.copy(),
+                           where=pool.ew_hours[a] > 0)
+        vendor = pool.channel[a] == VENDOR
+        base = np.where(vendor, w.vendor_quit_hazard_per_week, w.base_quit_hazard_per_week)
+        total, low_pay = quit_hazard(recent, res, base, w.low_pay_quit_hazard_per_week)
+        u = self.rng["quits"].random(a.size)
+        reasons = exit_reasons(u, total, low_pay)
+        reasons[~present] = 0
+        return reasons
+
+    def join(self, week_end: float) -> None:  # pragma: no cover - overridden
+        pass
+
+    # -- outputs ---------------------------------------------------------------------
+
+    def records(self) -> Records:
+        cells, market = self.rec.tables()
+        p, n = self.pool, self.pool.n
+        workers = {
+            "worker_id": np.arange(n, dtype=np.int64),
+            "region": p.region[:n].copy(), "channel": p.channel[:n].copy(),
+            "main_task_type": p.main_type[:n].copy(),
+            "joined_h": p.joined_h[:n].copy(), "left_h": p.left_h[:n].copy(),
+            "exit_reason": p.exit_reason[:n].copy(),
+            "reservation_wage_usd_h": p.reservation_wage[:n].copy(),
+            "paid_hours": p.win_paid_h[:n].copy(), "unpaid_hours": p.win_unpaid_h[:n].copy(),
+            "earnings_usd": p.win_earn_uusd[:n] / UUSD,
+            "tasks_done": p.win_tasks[:n].copy(), "tasks_rejected": p.win_rejected[:n].copy(),
+        }
+        ledger = dict(self.ledger)
+        ledger["tasks_open"] = sum(b.open_tasks for b in self.books)
+        ledger["worker_pay_pool_uusd"] = int(p.win_earn_uusd[:n].sum())
+        return Records(cells, market, workers, ledger, self.region_codes, self.type_names,
+                       self.horizon_h, self.window_start_h, self.extra)
+
+
+class Market(Kernel):
+    """The micro-task market with both channels, run as hourly cohorts."""
+
+    def make_books(self) -> list[BatchBook]:
+        cfg = self.cfg
+        types = [cfg.task_types[t] for t in self.type_names]
+        geo = np.isin(self.region_codes, cfg.crowd.geofence_regions)
+        everyone = np.ones(self.n_regions, bool)
+        books: list[BatchBook] = []
+        self.book_rate_h: list[float] = []  # batch arrivals per hour, before modulation
+        self.book_price: list[float] = []  # mean piece rate multiplier
+        for t, tt in enumerate(types):
+            base = tt.batches_per_week / HOURS_PER_WEEK * cfg.scale
+            for chan, share, allowed, premium in (
+                (CROWD, (1 - tt.vendor_share) * (1 - tt.geofenced_share), everyone, 1.0),
+                (CROWD, (1 - tt.vendor_share) * tt.geofenced_share, geo, tt.geofence_rate_premium),
+                (VENDOR, tt.vendor_share, everyone, 1.0),
+            ):
+                if share > 0 and allowed.any():
+                    books.append(BatchBook(t, chan, allowed, fifo=chan == VENDOR))
+                    self.book_rate_h.append(base * share)
+                    self.book_price.append(premium)
+        return books
+
+    def __init__(self, cfg: LabsimConfig, streams: Streams, progress: Progress | None = None) -> None:
+        super().__init__(cfg, streams, progress)
+        types = [cfg.task_types[t] for t in self.type_names]
+        self.profile = office_hours_profile(cfg.demand.requester_utc_offset_h,
+                                            cfg.demand.office_hours_boost)
+        self.book_rate_h_arr = np.array(self.book_rate_h)
+        tts = [types[b.task_type] for b in self.books]
+        # Per book: log size median, size sigma, mean rate (µUSD), rate sigma, 1 if fees apply.
+        self.book_params = np.array([
+            [np.log(t.batch_size_median) for t in tts], [t.batch_size_sigma for t in tts],
+            [t.base_piece_rate_usd * UUSD * p for t, p in zip(tts, self.book_price)],
+            [t.piece_rate_sigma for t in tts], [float(b.channel == CROWD) for b in self.books]])
+        self.book_deadline = np.array([t.deadline_h for t in tts])
+        self.book_type = np.array([b.task_type for b in self.books], np.int64)
+        self.book_allowed = np.array([b.allowed_regions for b in self.books])  # (B, R)
+        self.book_is_crowd = np.array([b.channel == CROWD for b in self.books])
+        # The task type a vendor team member may take from each book (-2: none, a crowd book).
+        self.vendor_team_of_book = np.where(self.book_is_crowd, -2, self.book_type)
+        # Vendor teams: staff split across task types by the vendor work each brings.
+        vendor_hours = np.array([tt.vendor_share * tt.batches_per_week * tt.batch_size_median
+                                 * np.exp(tt.batch_size_sigma ** 2 / 2) * self.dur_mean_min[i]
+                                 for i, tt in enumerate(types)])
+        self.team_share = (vendor_hours / vendor_hours.sum() if vendor_hours.sum() > 0
+                           else np.full(self.n_types, 1.0 / self.n_types))
+
+    def _pool_matrices(self) -> dict[str, tuple[int, type]]:
+        # Per worker and book, cached while skills are unchanged: tasks per
+        # hour, rejection probability, accepted tasks per hour, and whether
+        # the worker may take from the book at all.
+        n_books = len(self.books)
+        return {"book_tph": (n_books, np.float64), "book_rej": (n_books, np.float64),
+                "book_yield": (n_books, np.float64), "book_ok": (n_books, np.bool_)}
+
+    def _refresh_book_cache(self, idx: np.ndarray) -> None:
+        """Recompute the per-book caches of workers ``idx`` (after a skill change)."""
+        pool, bt = self.pool, self.book_type
+        skill = pool.skill[idx][:, bt]
+        tph = tasks_per_hour(self.dur_mean_min[bt], skill, self.cfg.workers.novice_slowdown)
+        rej = reject_probability(skill, self.rej_novice[bt], self.rej_expert[bt])
+        is_vendor = pool.channel[idx] == VENDOR
+        crowd_ok = (~is_vendor[:, None] & self.book_is_crowd[None, :]
+                    & self.book_allowed[:, pool.region[idx]].T & (skill >= self.skill_req[bt]))
+        vendor_ok = is_vendor[:, None] & (pool.team[idx][:, None] == self.vendor_team_of_book[None, :])
+        pool.book_tph[idx] = tph
+        pool.book_rej[idx] = rej
+        pool.book_yield[idx] = tph * (1.0 - rej)
+        pool.book_ok[idx] = crowd_ok | vendor_ok
+
+    def _capacity_hint(self) -> int:
+        c = self.cfg
+        weeks = c.horizon_weeks
+        stock = sum(r.initial_crowd_workers + r.vendor_workers for r in c.regions.values())
+        flow = sum(r.crowd_arrivals_per_week for r in c.regions.values()) * weeks
+        return int(1.3 * c.scale * (stock * 1.5 + flow)) + 64
+
+    def start(self) -> None:
+        self.join(0.0, initial=True)
+        self.env.process(self._hourly())
+
+    # -- population ------------------------------------------------------------------
+
+    def join(self, week_end: float, initial: bool = False) -> None:
+        """Add next week's crowd joiners and the vendor hires that refill headcount."""
+        cfg, rng = self.cfg, self.rng["joins"]
+        regions = [cfg.regions[c] for c in self.region_codes]
+        horizon = HOURS_PER_WEEK
+        for r, reg in enumerate(regions):
+            if initial:
+                k = int(round(reg.initial_crowd_workers * cfg.scale)) if reg.entry_week <= 0 else 0
+                # Workers already in the market at t=0 have some tenure behind them.
+                joined = -rng.exponential(15 * 730.5, k)
+            else:
+                if self.reg_entry_h[r] >= week_end + horizon:
+                    continue
+                k = int(rng.poisson(reg.crowd_arrivals_per_week * cfg.scale))
+                joined = week_end + rng.uniform(0, horizon, k)
+                joined = joined[joined >= self.reg_entry_h[r]]
+                k = joined.size
+            if k:
+                self._add_workers(r, CROWD, joined, rng)
+            # Vendors hire to keep their headcount, once the region has entered.
+            if self.reg_entry_h[r] <= week_end + (0 if initial else horizon):
+                target = int(round(reg.vendor_workers * cfg.scale))
+                have = int(np.count_nonzero((self.pool.region[self.active] == r)
+                                            & (self.pool.channel[self.active] == VENDOR)))
+                hire = target - have
+                if hire > 0:
+                    start = max(week_end, self.reg_entry_h[r])
+                    joined = (-rng.exponential(15 * 730.5, hire) if initial
+                              else np.full(hire, start))
+                    self._add_workers(r, VENDOR, joined, rng)
+
+    def _add_workers(self, r: int, channel: int, joined: np.ndarray, rng: np.random.Generator) -> None:
+        cfg, w = self.cfg, self.cfg.workers
+        reg = cfg.regions[self.region_codes[r]]
+        k = joined.size
+        skill = np.clip(rng.normal(reg.skill_mean, w.skill_sd, (k, self.n_types)), 0.0, 1.0)
+        res = rng.lognormal(np.log(reg.reservation_wage_median_usd_h), reg.reservation_wage_sigma, k)
+        if channel == CROWD:
+            weekly = rng.lognormal(np.log(w.hours_per_week_median), w.hours_per_week_sigma, k)
+            session = np.minimum(weekly / w.days_per_week, 16.0)
+            start = (reg.crowd_session_start_local_h + np.rint(rng.normal(0, 2.5, k))) % 24
+            team = np.full(k, -1)
+            wage = np.zeros(k, np.int64)
+            # Until it has worked, a newcomer's main task type is what pays it best on paper.
+            base_rate = np.array([cfg.task_types[t].base_piece_rate_usd for t in self.type_names])
+            paper = np.where(skill >= self.skill_req, base_rate * tasks_per_hour(
+                self.dur_mean_min, skill, w.novice_slowdown), -1.0)
+            main = np.argmax(paper, axis=1)
+        else:
+            session = np.full(k, cfg.vendor.shift_hours)
+            start = np.full(k, float(reg.vendor_shift_start_local_h))
+            team = rng.choice(self.n_types, size=k, p=self.team_share)
+            wage = np.full(k, int(round(reg.vendor_wage_usd_h * UUSD)), np.int64)
+            main = team
+        idx = self.pool.add(
+            k, region=np.full(k, r), channel=np.full(k, channel), team=team, joined_h=joined,
+            reservation_wage=res, utc_offset=np.full(k, reg.utc_offset_h), start_local_h=start,
+            session_h=session, wage_uusd_h=wage, main_type=main,
+        )
+        self.pool.skill[idx] = skill
+        self._refresh_book_cache(idx)
+        self.active = np.concatenate([self.active, idx])
+
+    # -- the hour ----------------------------------------------------------------------
+
+    def _hourly(self):
+        while True:
+            self.hour(self.env.now)
+            yield self.env.timeout(1.0)
+
+    def hour(self, now: float) -> None:
+        self._post_batches(now)
+        for book in self.books:
+            expired = book.expire(now)
+            if expired:
+                self.ledger["tasks_expired"] += expired
+                self.rec.add_market("tasks_expired", book.task_type, book.channel, expired)
+        pool, cfg = self.pool, self.cfg
+        a = self.active[pool.joined_h[self.active] <= now]
+        vendor = pool.channel[a] == VENDOR
+        # Crowd workers log in for their daily session; vendor staff work shifts.
+        c = a[~vendor]
+        frac_c, starts = session_fraction(now, pool.utc_offset[c], pool.start_local_h[c], pool.session_h[c])
+        if starts.any():
+            s = c[starts]
+            pool.workday[s] = self.rng["schedule"].random(s.size) < cfg.workers.days_per_week / 7.0
+        on_c = (frac_c > 0) & pool.workday[c]
+        v = a[vendor]
+        frac_v = shift_fraction(now, pool.utc_offset[v], pool.start_local_h[v],
+                                cfg.vendor.shift_hours, cfg.vendor.shift_days_per_week)
+        on_v = frac_v > 0
+        who = np.concatenate([c[on_c], v[on_v]])
+        if who.size == 0:
+            return
+        frac = np.concatenate([frac_c[on_c], frac_v[on_v]])
+        is_vendor = np.zeros(who.size, bool)
+        is_vendor[on_c.sum():] = True
+        self._work(now, who, frac, is_vendor)
+
+    def _post_batches(self, now: float) -> None:
+        cfg, rng = self.cfg, self.rng["demand"]
+        growth = (1.0 + cfg.demand.growth_per_year) ** (now / HOURS_PER_YEAR)
+        lam = self.book_rate_h_arr * (self.profile[int(now) % HOURS_PER_WEEK] * growth)
+        arrivals = rng.poisson(lam)
+        total = int(arrivals.sum())
+        if total == 0:
+            return
+        which = np.repeat(np.arange(len(self.books)), arrivals)
+        p = self.book_params[:, which]
+        size = np.maximum(1, np.rint(np.exp(p[0] + p[1] * rng.standard_normal(total)))).astype(np.int64)
+        rate = np.maximum(1, np.rint(p[2] * np.exp(p[3] * rng.standard_normal(total)))).astype(np.int64)
+        # The crowd platform's fee is charged to the requester on top of the
+        # reward; vendors bill by the hour instead (p[4] is 1 on the crowd).
+        fee = np.rint(rate * np.where(size >= cfg.crowd.large_batch_min_tasks,
+                                      cfg.crowd.commission_large_batch, cfg.crowd.commission) * p[4]
+                      ).astype(np.int64)
+        ints = np.stack([size, size, rate, fee])
+        times = np.stack([np.full(total, now), now + self.book_deadline[which]])
+        bounds = np.concatenate([[0], np.cumsum(arrivals)])
+        posted = np.bincount(which, weights=size, minlength=len(self.books)).astype(np.int64)
+        for i in np.flatnonzero(arrivals):
+            book, sl = self.books[i], slice(bounds[i], bounds[i + 1])
+            book.add(ints[:, sl], times[:, sl])
+            self.rec.add_market("tasks_posted", book.task_type, book.channel, int(posted[i]))
+        self.ledger["tasks_posted"] += int(posted.sum())
+
+    def _work(self, now: float, who: np.ndarray, frac: np.ndarray, is_vendor: np.ndarray) -> None:
+        """One hour of work for everyone online: match, draw, take, review, pay."""
+        pool, cfg, rng = self.pool, self.cfg, self.rng["work"]
+        bt = self.book_type
+        tph = pool.book_tph[who]
+        open_tasks = np.array([b.open_tasks for b in self.books], np.int64)
+        top_rate = np.array([b.top_rate_uusd for b in self.books], float) / UUSD
+        region = pool.region[who]
+        # Crowd workers take the book paying them best per hour among those they
+        # may take (qualification, geofence); vendor staff work their team's queue.
+        value = np.where(pool.book_ok[who],
+                         np.where(self.book_is_crowd, top_rate * pool.book_yield[who], 1.0), -np.inf)
+        search = min(cfg.crowd.search_min_per_hour / 60.0, 1.0)
+        capacity = np.where(is_vendor, frac, frac * (1.0 - search))
+        w, b, hours, expected = allocate(capacity, value, tph, open_tasks)
+        # Pairs sorted by book, in random order within a book: who gets the
+        # best-paid tasks of a book depends on no one's position.
+        order = np.argsort(b + rng.random(w.size))
+        w, b, hours, expected = w[order], b[order], hours[order], expected[order]
+        # Tasks finished are Poisson in the hours worked; splitting the stream
+        # into accepted and rejected tasks (thinning) gives two independent
+        # Poisson counts, drawn in one call.
+        p_rej = pool.book_rej[who[w], b]
+        draws = rng.poisson(np.concatenate([expected * (1.0 - p_rej), expected * p_rej]))
+        draws = trim_to_open(rng, draws, np.concatenate([b, b]), open_tasks)
+        acc, r = draws[: w.size], draws[w.size:]
+        n = acc + r
+        per_book = np.bincount(b, weights=acc, minlength=len(self.books)).astype(np.int64)
+        takes = [self.books[j].take(int(per_book[j]), now) for j in np.flatnonzero(per_book)]
+        if takes:
+            counts = np.concatenate([t.counts for t in takes])
+            prices = np.stack([np.concatenate([t.rate_uusd for t in takes]),
+                               np.concatenate([t.fee_uusd for t in takes])], axis=1)
+            # Vendor batches carry no per-task price to the worker: vendors pay by the hour.
+            crowd_batch = np.repeat(self.book_is_crowd[np.flatnonzero(per_book)],
+                                    [t.counts.size for t in takes])
+            prices[~crowd_batch] = 0
+            pf = piecewise_pay(acc, counts, prices)
+            pay, fee = pf[:, 0], pf[:, 1]
+            self.ledger["requester_spend_uusd"] += int(counts @ prices.sum(axis=1))
+            self.ledger["platform_fees_uusd"] += int(counts @ prices[:, 1])
+        else:
+            pay = fee = np.zeros(w.size, np.int64)
+        self.ledger["tasks_done_human"] += int(acc.sum())
+        self.ledger["tasks_rejected"] += int(r.sum())
+
+        ids, types = who[w], bt[b]
+        np.add.at(pool.wk_hours_type, (ids, types), hours)
+        m = who.size
+        pool.wk_tasks[who] += np.bincount(w, weights=acc, minlength=m).astype(np.int64)
+        pool.wk_rejected[who] += np.bincount(w, weights=r, minlength=m).astype(np.int64)
+        cells = self.rec.cell(region[w], types, pool.channel[ids])
+        self.rec.add("tasks_done_human", cells, acc)
+        self.rec.add("tasks_rejected", cells, r)
+
+        # Crowd: paid for accepted tasks only; search and rejected work are
+        # unpaid. A worker who finds nothing searches a while, then gives up
+        # the session.
+        paid_pair = np.divide(hours * acc, n, out=np.zeros_like(hours), where=n > 0)
+        paid_pair[is_vendor[w]] = 0.0
+        paid = np.bincount(w, weights=paid_pair, minlength=m)
+        worked = np.bincount(w, weights=hours, minlength=m) > 0
+        crowd = ~is_vendor
+        unpaid = np.where(worked, frac - paid, np.minimum(frac, cfg.crowd.give_up_search_h))
+        unpaid[is_vendor] = 0.0
+        pool.workday[who[crowd & ~worked]] = False
+        earn = np.rint(np.bincount(w, weights=pay, minlength=m)).astype(np.int64)
+        # Vendor staff: paid every shift hour, worked or idle; the vendor bills
+        # the requester the wage plus its margin.
+        wage = np.where(is_vendor, np.rint(frac * pool.wage_uusd_h[who]), 0).astype(np.int64)
+        margin = np.rint(wage * cfg.vendor.margin).astype(np.int64)
+        paid[is_vendor] = frac[is_vendor]
+        pool.wk_paid_h[who] += paid
+        pool.wk_unpaid_h[who] += unpaid
+        pool.wk_earn_uusd[who] += earn + wage
+        self.ledger["worker_pay_uusd"] += int(earn.sum() + wage.sum())
+        self.ledger["platform_fees_uusd"] += int(margin.sum())
+        self.ledger["requester_spend_uusd"] += int(wage.sum() + margin.sum())
+        self.rec.add("paid_hours", cells, paid_pair)
+        self.rec.add("earnings_uusd", cells, pay)
+        self.rec.add("requester_spend_uusd", cells, pay + fee)
+        self.rec.add("platform_fees_uusd", cells, fee)
+        # Hours not tied to a task (search, vendor shifts) go to the worker's main type.
+        home = self.rec.cell(region, pool.main_type[who], pool.channel[who])
+        self.rec.add("unpaid_hours", home, unpaid)
+        v = is_vendor
+        if v.any():
+            self.rec.add("paid_hours", home[v], frac[v])
+            self.rec.add("earnings_uusd", home[v], wage[v])
+            self.rec.add("requester_spend_uusd", home[v], wage[v] + margin[v])
+            self.rec.add("platform_fees_uusd", home[v], margin[v])
+
+
+class QueueModel(Kernel):
+    """The market as an M/M/c queue: c always-online workers, Poisson single
+    tasks, exponential service, first come first served, no turnover, no
+    pricing, no rejections. Event by event, so Erlang C applies exactly."""
+
+    turnover = False
+
+    def make_books(self) -> list[BatchBook]:
+        t = self.type_names.index(self.cfg.mmc.task_type)
+        return [BatchBook(t, CROWD, np.ones(self.n_regions, bool), fifo=True)]
+
+    def __init__(self, cfg: LabsimConfig, streams: Streams, progress: Progress | None = None) -> None:
+        super().__init__(cfg, streams, progress)
+        m = cfg.mmc
+        self.region = self.region_codes.index(m.region)
+        self.task_type = self.type_names.index(m.task_type)
+        self.book = self.books[0]
+        self.rate_uusd = int(round(cfg.task_types[m.task_type].base_piece_rate_usd * UUSD))
+        self.fee_uusd = int(round(self.rate_uusd * cfg.crowd.commission))
+        self.posted = self.env.event()
+        self.wait_h = 0.0
+        self.waited = 0
+        self.busy_h = 0.0
+
+    def start(self) -> None:
+        m = self.cfg.mmc
+        k = int(m.servers)
+        idx = self.pool.add(k, region=np.full(k, self.region), channel=np.full(k, CROWD),
+                            joined_h=np.zeros(k), reservation_wage=np.full(k, 0.01),
+                            utc_offset=np.full(k, self.reg_offset[self.region]),
+                            main_type=np.full(k, self.task_type))
+        self.pool.skill[idx] = 1.0
+        self.active = idx
+        self.env.process(self._arrivals())
+        for i in idx:
+            self.env.process(self._server(int(i)))
+
+    def _arrivals(self):
+        rng, lam = self.rng["demand"], self.cfg.mmc.arrival_rate_per_h
+        while True:
+            yield self.env.timeout(rng.exponential(1.0 / lam))
+            now = self.env.now
+            self.book.add(np.array([[1], [1], [self.rate_uusd], [self.fee_uusd]], np.int64),
+                          np.array([[now], [np.inf]]))
+            self.ledger["tasks_posted"] += 1
+            self.rec.add_market("tasks_posted", self.task_type, CROWD, 1)
+            if not self.posted.triggered:
+                self.posted.succeed()
+                self.posted = self.env.event()
+
+    def _server(self, i: int):
+        env, rng, mu = self.env, self.rng["work"], self.cfg.mmc.service_rate_per_h
+        pool = self.pool
+        cell = self.rec.cell(np.array([self.region]), np.array([self.task_type]), np.array([CROWD]))
+        one = np.ones(1)
+        while True:
+            if self.book.open_tasks == 0:
+                idle_from = env.now
+                yield self.posted
+                pool.wk_unpaid_h[i] += env.now - idle_from
+                self.rec.add("unpaid_hours", cell, one * (env.now - idle_from))
+                continue
+            start = env.now
+            taken = self.book.take(1, start)
+            if start >= self.window_start_h:
+                self.wait_h += taken.wait_h
+                self.waited += 1
+            service = rng.exponential(1.0 / mu)
+            yield env.timeout(service)
+            end = env.now
+            self.busy_h += max(0.0, min(end, self.horizon_h) - max(start, self.window_start_h))
+            pay, fee = self.rate_uusd, self.fee_uusd
+            pool.wk_paid_h[i] += service
+            pool.wk_earn_uusd[i] += pay
+            pool.wk_tasks[i] += 1
+            pool.wk_hours_type[i, self.task_type] += service
+            self.ledger["tasks_done_human"] += 1
+            self.ledger["worker_pay_uusd"] += pay
+            self.ledger["platform_fees_uusd"] += fee
+            self.ledger["requester_spend_uusd"] += pay + fee
+            for name, v in (("paid_hours", service), ("earnings_uusd", pay), ("tasks_done_human", 1),
+                            ("requester_spend_uusd", pay + fee), ("platform_fees_uusd", fee)):
+                self.rec.add(name, cell, one * v)
+
+    def records(self) -> Records:
+        window_h = self.horizon_h - self.window_start_h
+        self.extra = {
+            "mean_wait_h": self.wait_h / self.waited if self.waited else float("nan"),
+            "utilization": self.busy_h / (self.cfg.mmc.servers * window_h),
+            "tasks_started_in_window": float(self.waited),
+        }
+        return super().records()

@@ -1,0 +1,106 @@
+"""Matching workers online in one hour to open tasks.
+
+Every worker online in an hour wants to spend its working time on the book
+(task type x channel x access group) that pays it best per hour, among the
+books it may take from (qualification, geofencing, channel). When the tasks
+wanted from a book exceed what is open, the book is rationed in proportion
+to what each worker wanted; rationed workers spend the rest of their time
+searching, and may try their next-best book in a further round.
+
+``allocate`` is pure: arrays in, arrays out, no randomness and no SimPy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def allocate(capacity_h: np.ndarray, value: np.ndarray, tasks_per_h: np.ndarray,
+             open_tasks: np.ndarray, rounds: int = 3,
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split workers' working hours across books.
+
+    capacity_h: (n,) hours each worker can work this hour (after base search).
+    value: (n, B) expected pay per hour; -inf where the worker may not take the book.
+    tasks_per_h: (n, B) tasks the worker finishes per hour of work on the book.
+    open_tasks: (B,) tasks open in each book.
+
+    Returns parallel arrays over (worker, book) pairs: worker position, book,
+    hours of work, expected tasks. Per book, expected tasks never exceed what
+    is open; per worker, hours never exceed capacity.
+    """
+    cap = capacity_h.astype(float).copy()
+    left = open_tasks.astype(float).copy()
+    n, n_books = value.shape
+    rows = np.arange(n)  # workers still looking for work
+    val = value
+    out_w, out_b, out_h, out_t = [], [], [], []
+    for _ in range(rounds):
+        val = np.where(left > 0, val, -np.inf)
+        best = np.argmax(val, axis=1)
+        ok = np.isfinite(val[np.arange(rows.size), best])
+        if not ok.all():
+            rows, best, val = rows[ok], best[ok], val[ok]
+        if rows.size == 0:
+            break
+        tph = tasks_per_h[rows, best]
+        want = cap[rows] * tph
+        demand = np.bincount(best, weights=want, minlength=n_books)
+        ration = np.minimum(1.0, np.divide(left, demand, out=np.ones(n_books), where=demand > 0))
+        got = want * ration[best]
+        hours = got / tph
+        cap[rows] -= hours
+        left = np.maximum(left - np.bincount(best, weights=got, minlength=n_books), 0.0)
+        out_w.append(rows); out_b.append(best); out_h.append(hours); out_t.append(got)
+        # Only rationed workers have time left; they try their next-best book.
+        short = ration[best] < 1.0
+        if not short.any():
+            break
+        rows, val = rows[short], val[short]
+    if not out_w:
+        empty_i = np.zeros(0, np.int64)
+        return empty_i, empty_i, np.zeros(0), np.zeros(0)
+    return (np.concatenate(out_w), np.concatenate(out_b), np.concatenate(out_h),
+            np.concatenate(out_t))
+
+
+def trim_to_open(rng: np.random.Generator, counts: np.ndarray, book: np.ndarray,
+                 open_tasks: np.ndarray) -> np.ndarray:
+    """Cut drawn task counts so no book gives out more tasks than it holds.
+
+    Where a book's pairs drew more than is open, the open tasks are shared as a
+    random draw without replacement from the tasks the pairs drew (a
+    multivariate hypergeometric), so nobody is favoured by position.
+    """
+    per_book = np.bincount(book, weights=counts, minlength=open_tasks.size).astype(np.int64)
+    over = np.flatnonzero(per_book > open_tasks)
+    if over.size == 0:
+        return counts
+    counts = counts.copy()
+    for b in over:
+        sel = np.flatnonzero(book == b)
+        counts[sel] = rng.multivariate_hypergeometric(counts[sel], int(open_tasks[b]))
+    return counts
+
+
+def piecewise_pay(accepted: np.ndarray, batch_counts: np.ndarray, per_task_uusd: np.ndarray) -> np.ndarray:
+    """Integer pay of consecutive workers who took ``accepted`` tasks, in order,
+    from batches holding ``batch_counts`` tasks at ``per_task_uusd`` each.
+
+    Worker k's tasks are the tasks numbered K[k-1]..K[k] (K = cumsum) in the
+    batches' order; its pay is C(K[k]) - C(K[k-1]) with C the cumulative pay,
+    so the pays are exact integers that sum to the batches' total.
+    ``per_task_uusd`` may have several columns (say reward and fee): the
+    result then has one column each.
+    """
+    per_task = per_task_uusd.reshape(len(batch_counts), -1)
+    if len(batch_counts) == 0:
+        return np.zeros((len(accepted), per_task.shape[1]), np.int64).reshape(
+            (len(accepted),) + per_task_uusd.shape[1:])
+    cum_tasks = np.concatenate([[0], np.cumsum(batch_counts)])
+    cum_pay = np.vstack([np.zeros((1, per_task.shape[1]), np.int64),
+                         np.cumsum(batch_counts[:, None] * per_task, axis=0)])
+    k = np.concatenate([[0], np.cumsum(accepted)])
+    j = np.clip(np.searchsorted(cum_tasks, k, side="right") - 1, 0, len(batch_counts) - 1)
+    c = cum_pay[j] + (k - cum_tasks[j])[:, None] * per_task[j]
+    return np.diff(c, axis=0).reshape((len(accepted),) + per_task_uusd.shape[1:])

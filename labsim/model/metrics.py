@@ -1,0 +1,91 @@
+"""Accumulators that turn the market's hours into weekly records.
+
+Flows are added up per (region, task type, channel) cell during the week with
+``np.bincount`` and closed into one record per cell at each weekly tick.
+Market-level flows that belong to no region (tasks posted, expired, open) are
+kept per (task type, channel) and recorded under the region code ``ALL``.
+Money is integer micro-dollars throughout and converted once, here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labsim.model.demand import UUSD
+
+# Per-cell weekly flows, summed during the week.
+CELL_FLOWS = ("paid_hours", "unpaid_hours", "earnings_uusd", "tasks_done_human",
+              "tasks_rejected", "requester_spend_uusd", "platform_fees_uusd")
+# Per-cell worker counts, set at the weekly tick.
+CELL_COUNTS = ("active_workers", "joins", "exits_low_pay", "exits_burnout", "exits_other",
+               "workers_below_min_wage", "workers_with_hours")
+# Market flows per (task type, channel).
+MARKET_FLOWS = ("tasks_posted", "tasks_expired", "batches_filled", "fill_hours")
+
+
+class WeeklyRecorder:
+    """Collects the week's flows and closes them into records."""
+
+    def __init__(self, n_regions: int, n_types: int, n_channels: int) -> None:
+        self.shape = (n_regions, n_types, n_channels)
+        self.n_cells = n_regions * n_types * n_channels
+        self.n_market = n_types * n_channels
+        self.week = self._zero_week()
+        self.rows: list[dict[str, np.ndarray]] = []
+        self.market_rows: list[dict[str, np.ndarray]] = []
+
+    def _zero_week(self) -> dict[str, np.ndarray]:
+        wk = {k: np.zeros(self.n_cells, np.int64 if k.endswith("uusd") or k.startswith("tasks")
+                          else np.float64) for k in CELL_FLOWS}
+        wk.update({k: np.zeros(self.n_market, np.float64 if k == "fill_hours" else np.int64)
+                   for k in MARKET_FLOWS})
+        return wk
+
+    def cell(self, region: np.ndarray, task_type: np.ndarray, channel: np.ndarray) -> np.ndarray:
+        _, n_t, n_c = self.shape
+        return (region.astype(np.int64) * n_t + task_type) * n_c + channel
+
+    def add(self, name: str, cells: np.ndarray, values: np.ndarray) -> None:
+        acc = self.week[name]
+        size = acc.size
+        if acc.dtype == np.int64:
+            # Integer flows (tasks, micro-dollars) stay far below 2**53, where
+            # bincount's float64 sums are exact; rint only drops the dtype.
+            acc += np.rint(np.bincount(cells, weights=values, minlength=size)).astype(np.int64)
+        else:
+            acc += np.bincount(cells, weights=values, minlength=size)
+
+    def add_market(self, name: str, task_type: int, channel: int, value: float) -> None:
+        self.week[name][task_type * self.shape[2] + channel] += value
+
+    def close_week(self, week: int, counts: dict[str, np.ndarray], backlog: np.ndarray) -> None:
+        """Record the week: flows so far plus worker counts and the open backlog."""
+        row = {k: self.week[k] for k in CELL_FLOWS}
+        row.update(counts)
+        row["week"] = np.full(self.n_cells, week, np.int32)
+        self.rows.append(row)
+        market = {k: self.week[k] for k in MARKET_FLOWS}
+        market["backlog"] = backlog.astype(np.int64)
+        market["week"] = np.full(self.n_market, week, np.int32)
+        self.market_rows.append(market)
+        self.week = self._zero_week()
+
+    def tables(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Stacked records: per-cell table and per-market table, as column arrays."""
+        def stack(rows: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+            if not rows:
+                return {}
+            return {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
+        cells, market = stack(self.rows), stack(self.market_rows)
+        n_weeks = len(self.rows)
+        n_r, n_t, n_c = self.shape
+        grid = np.indices(self.shape).reshape(3, -1)
+        for i, key in enumerate(("region", "task_type", "channel")):
+            cells[key] = np.tile(grid[i], n_weeks)
+        mgrid = np.indices((n_t, n_c)).reshape(2, -1)
+        market["task_type"] = np.tile(mgrid[0], n_weeks)
+        market["channel"] = np.tile(mgrid[1], n_weeks)
+        for tbl in (cells, market):
+            for k in [k for k in tbl if k.endswith("_uusd")]:
+                tbl[k[: -len("_uusd")] + "_usd"] = tbl.pop(k) / UUSD
+        return cells, market

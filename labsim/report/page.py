@@ -1,0 +1,45 @@
+"""A self-contained HTML page around Plotly figures (plotly.js inline, no CDN)."""
+
+from __future__ import annotations
+
+import html
+from typing import Iterable
+
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 0 auto;
+       max-width: 1200px; padding: 1.5rem; color: #222; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
+.sub { color: #666; margin-top: 0; }
+.cards { display: flex; flex-wrap: wrap; gap: .8rem; margin: 1rem 0; }
+.card { border: 1px solid #ddd; border-radius: 8px; padding: .6rem .9rem; min-width: 150px; }
+.card .v { font-size: 1.4rem; font-weight: 600; } .card .k { color: #666; font-size: .8rem; }
+table { border-collapse: collapse; font-size: .85rem; } th, td { padding: .25rem .6rem;
+  border-bottom: 1px solid #eee; text-align: right; } th:first-child, td:first-child { text-align: left; }
+.fig { margin: 1rem 0 2rem; } .note { color: #555; font-size: .9rem; max-width: 900px; }
+"""
+
+
+def figure_html(fig: go.Figure, div_id: str) -> str:
+    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
+                       config={"displaylogo": False, "responsive": True})
+
+
+def table_html(header: list[str], rows: Iterable[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def page(title: str, subtitle: str, sections: list[str]) -> str:
+    """A whole HTML document: sections are HTML fragments, plotly.js is inlined once."""
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style>"
+        f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
+        f"<h1>{html.escape(title)}</h1><p class='sub'>{html.escape(subtitle)}</p>"
+        + "\n".join(sections) + "</body></html>\n"
+    )

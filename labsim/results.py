@@ -1,0 +1,269 @@
+"""Results of a run: tidy polars tables, KPIs, and their files.
+
+``Results.from_records`` turns the kernel's column arrays into
+``timeseries`` (one row per week x region x task type x channel, plus rows
+with region ``ALL`` for market flows that have no region) and ``workers``
+(one row per worker ever present), and computes the KPIs of DESIGN.md
+section 3 over the post-warm-up window. ``write`` puts them in a run
+directory atomically: every file is written under a temporary name first and
+renamed only when all of them are complete.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from labsim.model import CHANNELS, Records
+from labsim.model.workers import EXIT_REASONS
+
+HOURS_PER_WEEK = 168.0
+HOURS_PER_MONTH = 730.5
+TIMESERIES = "timeseries.parquet"
+WORKERS = "workers.parquet"
+KPIS = "kpis.json"
+REPORT = "report.html"
+
+
+def _codes(values: np.ndarray, labels: list[str] | tuple[str, ...]) -> pl.Series:
+    return pl.Series(np.asarray(labels, dtype=object)[values.astype(np.int64)].tolist(), dtype=pl.Utf8)
+
+
+def kaplan_meier_median(duration: np.ndarray, event: np.ndarray) -> float:
+    """Median survival time (Kaplan-Meier, right-censored); NaN if survival stays above 1/2."""
+    if duration.size == 0:
+        return float("nan")
+    order = np.argsort(duration, kind="stable")
+    d, e = duration[order], event[order].astype(bool)
+    times, first = np.unique(d, return_index=True)
+    at_risk = d.size - first
+    deaths = np.add.reduceat(e.astype(np.int64), first)
+    surv = np.cumprod(1.0 - deaths / at_risk)
+    below = np.flatnonzero(surv <= 0.5)
+    return float(times[below[0]]) if below.size else float("nan")
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(x.mean()) if x.size else float("nan")
+
+
+def _median(x: np.ndarray) -> float:
+    return float(np.median(x)) if x.size else float("nan")
+
+
+@dataclass
+class Results:
+    """A run's tables and KPIs. ``labsim.run(cfg)`` returns one."""
+
+    timeseries: pl.DataFrame
+    workers: pl.DataFrame
+    kpis: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # -- building --------------------------------------------------------------------
+
+    @classmethod
+    def from_records(cls, rec: Records, min_wage: dict[str, float],
+                     meta: dict[str, Any] | None = None) -> "Results":
+        ts = _timeseries(rec)
+        workers = _workers(rec)
+        kpis = _kpis(rec, ts, workers, min_wage)
+        return cls(ts, workers, kpis, dict(meta or {}))
+
+    # -- files -----------------------------------------------------------------------
+
+    def write(self, run_dir: str | Path, report_html: str | None = None) -> None:
+        """Write the outputs into ``run_dir``, all or nothing."""
+        run_dir = Path(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        tmp: list[tuple[Path, Path]] = []
+
+        def stage(name: str) -> Path:
+            final = run_dir / name
+            part = run_dir / f".{name}.part"
+            tmp.append((part, final))
+            return part
+
+        try:
+            self.timeseries.write_parquet(stage(TIMESERIES))
+            self.workers.write_parquet(stage(WORKERS))
+            stage(KPIS).write_text(json.dumps(_json_safe(self.kpis), indent=2, sort_keys=True) + "\n")
+            if report_html is not None:
+                stage(REPORT).write_text(report_html, encoding="utf-8")
+        except BaseException:
+            for part, _ in tmp:
+                part.unlink(missing_ok=True)
+            raise
+        for part, final in tmp:
+            os.replace(part, final)
+
+    @classmethod
+    def read(cls, run_dir: str | Path) -> "Results":
+        run_dir = Path(run_dir)
+        return cls(pl.read_parquet(run_dir / TIMESERIES), pl.read_parquet(run_dir / WORKERS),
+                   json.loads((run_dir / KPIS).read_text()))
+
+
+def _json_safe(obj: Any) -> Any:
+    """NaN is not JSON: write it as null."""
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+# --- tables ---------------------------------------------------------------------------
+
+def _timeseries(rec: Records) -> pl.DataFrame:
+    c = rec.cells
+    hours = c["paid_hours"] + c["unpaid_hours"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        eff = np.where(hours > 0, c["earnings_usd"] / hours, np.nan)
+        below = np.where(c["workers_with_hours"] > 0,
+                         c["workers_below_min_wage"] / c["workers_with_hours"], np.nan)
+        crowd = c["channel"] == CHANNELS.index("crowd")
+        rate = np.where(crowd & (c["tasks_done_human"] > 0), c["earnings_usd"] / c["tasks_done_human"], np.nan)
+    regional = pl.DataFrame({
+        "week": c["week"],
+        "region": _codes(c["region"], rec.region_codes),
+        "task_type": _codes(c["task_type"], rec.type_names),
+        "channel": _codes(c["channel"], CHANNELS),
+        "active_workers": c["active_workers"], "joins": c["joins"],
+        "exits_low_pay": c["exits_low_pay"], "exits_burnout": c["exits_burnout"],
+        "exits_other": c["exits_other"],
+        "paid_hours": c["paid_hours"], "unpaid_hours": c["unpaid_hours"],
+        "earnings_usd": c["earnings_usd"],
+        "effective_wage_usd_h": pl.Series(eff, nan_to_null=True),
+        "share_below_local_min_wage": pl.Series(below, nan_to_null=True),
+        "tasks_done_human": c["tasks_done_human"], "tasks_rejected": c["tasks_rejected"],
+        "mean_piece_rate_usd": pl.Series(rate, nan_to_null=True),
+        "requester_spend_usd": c["requester_spend_usd"],
+        "platform_fees_usd": c["platform_fees_usd"],
+    })
+    m = rec.market
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fill = np.where(m["batches_filled"] > 0, m["fill_hours"] / m["batches_filled"], np.nan)
+    market = pl.DataFrame({
+        "week": m["week"],
+        "region": pl.Series(["ALL"] * m["week"].size, dtype=pl.Utf8),
+        "task_type": _codes(m["task_type"], rec.type_names),
+        "channel": _codes(m["channel"], CHANNELS),
+        "tasks_posted": m["tasks_posted"], "tasks_expired": m["tasks_expired"],
+        "backlog": m["backlog"], "batches_filled": m["batches_filled"],
+        "mean_time_to_fill_h": pl.Series(fill, nan_to_null=True),
+    })
+    return pl.concat([regional, market], how="diagonal_relaxed").sort(
+        ["week", "region", "task_type", "channel"])
+
+
+def _workers(rec: Records) -> pl.DataFrame:
+    w = rec.workers
+    reason = np.asarray(EXIT_REASONS, dtype=object)[w["exit_reason"].astype(np.int64)]
+    return pl.DataFrame({
+        "worker_id": w["worker_id"],
+        "region": _codes(w["region"], rec.region_codes),
+        "channel": _codes(w["channel"], CHANNELS),
+        "main_task_type": _codes(w["main_task_type"], rec.type_names),
+        "joined_h": w["joined_h"],
+        "left_h": pl.Series(w["left_h"], nan_to_null=True),
+        "exit_reason": pl.Series([r or None for r in reason.tolist()], dtype=pl.Utf8),
+        "reservation_wage_usd_h": w["reservation_wage_usd_h"],
+        "paid_hours": w["paid_hours"], "unpaid_hours": w["unpaid_hours"],
+        "earnings_usd": w["earnings_usd"],
+        "tasks_done": w["tasks_done"], "tasks_rejected": w["tasks_rejected"],
+    })
+
+
+# --- KPIs -------------------------------------------------------------------------------
+
+def _worker_kpis(w: pl.DataFrame, rec: Records, min_wage: dict[str, float]) -> dict[str, float]:
+    """KPIs that are means over workers with at least one paid hour in the window."""
+    start, end = rec.window_start_h, rec.horizon_h
+    counted = w.filter(pl.col("paid_hours") > 0)
+    paid = counted["paid_hours"].to_numpy()
+    unpaid = counted["unpaid_hours"].to_numpy()
+    earn = counted["earnings_usd"].to_numpy()
+    eff = earn / (paid + unpaid)
+    left = counted["left_h"].fill_null(end).to_numpy()
+    weeks = (np.minimum(left, end) - np.maximum(counted["joined_h"].to_numpy(), start)) / HOURS_PER_WEEK
+    floor = np.array([min_wage[r] for r in counted["region"].to_list()])
+    # Half-life: Kaplan-Meier over workers who joined after warm-up, censored at the end.
+    cohort = w.filter(pl.col("joined_h") >= start)
+    c_left = cohort["left_h"].to_numpy()
+    exited = ~np.isnan(c_left)
+    duration = np.where(exited, c_left, end) - cohort["joined_h"].to_numpy()
+    exits = w.filter(pl.col("left_h").is_not_null() & (pl.col("left_h") > start) & (pl.col("left_h") <= end))
+    return {
+        "workers_counted": int(counted.height),
+        "effective_wage_mean_usd_h": _mean(eff),
+        "effective_wage_median_usd_h": _median(eff),
+        "paid_wage_mean_usd_h": _mean(earn / paid),
+        "unpaid_min_per_paid_hour": float(60.0 * unpaid.sum() / paid.sum()) if paid.size else float("nan"),
+        "hours_per_week_mean": _mean((paid + unpaid) / np.maximum(weeks, 1.0 / HOURS_PER_WEEK)),
+        "share_below_local_min_wage": _mean((eff < floor).astype(float)),
+        "worker_half_life_months": kaplan_meier_median(duration, exited) / HOURS_PER_MONTH,
+        "exits": int(exits.height),
+        "exits_low_pay": int((exits["exit_reason"] == "low_pay").sum()),
+        "exits_burnout": int((exits["exit_reason"] == "burnout").sum()),
+        "exits_other": int((exits["exit_reason"] == "other").sum()),
+    }
+
+
+def _flow_kpis(regional: pl.DataFrame, window_weeks: float) -> dict[str, float]:
+    """KPIs from the weekly flows of the regional rows in the window."""
+    tot = regional.select(pl.col("requester_spend_usd", "platform_fees_usd", "earnings_usd",
+                                 "tasks_done_human", "tasks_rejected").sum()).row(0, named=True)
+    crowd = regional.filter(pl.col("channel") == "crowd").select(
+        pl.col("requester_spend_usd", "platform_fees_usd").sum()).row(0, named=True)
+    weekly_active = regional.group_by("week").agg(pl.col("active_workers").sum())["active_workers"]
+    exits = regional.select(pl.sum_horizontal(pl.col("exits_low_pay", "exits_burnout", "exits_other").sum())).item()
+    mean_active = float(weekly_active.mean()) if weekly_active.len() else float("nan")
+    return {
+        "requester_spend_usd": float(tot["requester_spend_usd"]),
+        "worker_pay_usd": float(tot["earnings_usd"]),
+        "platform_fees_usd": float(tot["platform_fees_usd"]),
+        "tasks_done": int(tot["tasks_done_human"]),
+        "tasks_rejected": int(tot["tasks_rejected"]),
+        "platform_commission_share": (float(crowd["platform_fees_usd"] / crowd["requester_spend_usd"])
+                                      if crowd["requester_spend_usd"] else float("nan")),
+        "worker_share_of_spend": (float(tot["earnings_usd"] / tot["requester_spend_usd"])
+                                  if tot["requester_spend_usd"] else float("nan")),
+        "active_workers_mean": mean_active,
+        "annual_turnover_rate": (float(exits) / mean_active * 52.0 / window_weeks
+                                 if mean_active and window_weeks > 0 else float("nan")),
+    }
+
+
+def _kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame,
+          min_wage: dict[str, float]) -> dict[str, Any]:
+    first_week = int(rec.window_start_h // HOURS_PER_WEEK)
+    window_weeks = (rec.horizon_h - rec.window_start_h) / HOURS_PER_WEEK
+    win = ts.filter(pl.col("week") >= first_week)
+    regional = win.filter(pl.col("region") != "ALL")
+    market = win.filter(pl.col("region") == "ALL")
+    overall: dict[str, Any] = {
+        "window_weeks": window_weeks,
+        **_worker_kpis(workers, rec, min_wage),
+        **_flow_kpis(regional, window_weeks),
+        "tasks_posted": int(market["tasks_posted"].sum()),
+        "tasks_expired": int(market["tasks_expired"].sum()),
+    }
+    overall.update({k: float(v) for k, v in rec.extra.items()})
+    by_region = {}
+    for code in rec.region_codes:
+        k = {**_worker_kpis(workers.filter(pl.col("region") == code), rec, min_wage),
+             **_flow_kpis(regional.filter(pl.col("region") == code), window_weeks)}
+        by_region[code] = k
+    by_channel = {}
+    for chan in CHANNELS:
+        by_channel[chan] = {**_worker_kpis(workers.filter(pl.col("channel") == chan), rec, min_wage),
+                            **_flow_kpis(regional.filter(pl.col("channel") == chan), window_weeks)}
+    return {"overall": overall, "by_region": by_region, "by_channel": by_channel}
