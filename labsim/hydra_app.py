@@ -89,15 +89,16 @@ def explain(exc: BaseException, overrides: list[str]) -> str:
     m = re.search(r"Could not find '([^']+)/([^']+)'", text)
     if m:
         group, name = m.group(1), m.group(2)
-        options = scenario_names() if group == "scenario" else re.findall(r"^\t(\S+)", text, re.M)
+        listed = re.search(rf"Available options in '{re.escape(group)}':\n((?:\t.*\n?)+)", text)
+        options = listed.group(1).split() if listed else scenario_names()
         return f"{group}={name!r} is not allowed: one of {', '.join(options)}"
-    m = re.search(r"Key '([^']+)' is not in struct\s+full_key: (\S+)", text)
+    m = (re.search(r"Key '([^']+)' (?:is not in struct|not in '\w+')\s+full_key: (\S+)", text)
+         or re.search(r"Could not override '()([^']+)'", text))
     if m:
         key = m.group(2)
-        return f"{key} is not a labsim setting{_suggest(key)}"
-    m = re.search(r"Could not override '([^']+)'", text)
-    if m and "not in struct" in text:
-        return f"{m.group(1)} is not a labsim setting{_suggest(m.group(1))}"
+        given = [o.split("=", 1)[1] for o in overrides if o.lstrip("+~").split("=", 1)[0] == key]
+        shown = f"{key}={given[0]}" if given else key
+        return f"{shown}: no such setting{_suggest(key)}"
     m = re.search(r"Value '([^']*)' (?:of type '\w+' )?could not be converted to (\w+)\s+full_key: (\S+)", text)
     if m:
         kind = {"Integer": "a whole number", "Float": "a number", "Boolean": "true or false"}.get(
@@ -106,6 +107,8 @@ def explain(exc: BaseException, overrides: list[str]) -> str:
     m = re.search(r"Error parsing override '([^']+)'", text)
     if m:
         return f"cannot read the override {m.group(1)!r}: write key=value, e.g. seed=3"
+    if type(exc).__name__ == "OverrideParseException":
+        return f"cannot read the command line {' '.join(overrides)!r}: {text.strip().splitlines()[0]}"
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return first
 

@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 from labsim.config import LabsimConfig
-from labsim.model.market import CHANNELS, Market, Progress, QueueModel, Records
+from labsim.model.market import CHANNELS, Market, Progress, Records
+from labsim.model.queueing import QueueModel
 from labsim.model.rng import Streams
 
 __all__ = ["CHANNELS", "Records", "simulate"]

@@ -4,7 +4,7 @@ Requesters post batches (projects) of tasks: Poisson arrivals per task type
 whose rate follows requesters' office hours and grows with AI demand,
 heavy-tailed (log-normal) sizes, a piece rate, a deadline and optionally a
 region allow-list (geofencing). A task is a count inside a batch, never an
-object. Open batches wait in a ``BatchBook`` per (task type, channel, access
+object. Open batches wait in a book per (task type, channel, access
 group), in the order workers take them: best-paid first on the crowd platform
 (workers pick the best HIT), oldest first at a vendor and in a queue.
 Unfinished tasks expire at the deadline.
@@ -24,101 +24,118 @@ UUSD = 1_000_000  # micro-dollars per dollar
 _I64 = np.int64
 
 
+@dataclass(frozen=True)
+class Book:
+    """Where a batch waits: one task type, one channel, one access group.
+
+    Crowd books are served best-paid first (workers pick the best HIT),
+    vendor books oldest first.
+    """
+
+    task_type: int
+    channel: int
+    allowed_regions: np.ndarray  # bool per region
+    fifo: bool
+
+
 @dataclass
 class Taken:
-    """What one take from a book removed: per-batch counts, in take order."""
+    """What one hour's takes removed, per batch, grouped by book in book order."""
 
+    book: np.ndarray
     counts: np.ndarray  # tasks taken from each batch
     rate_uusd: np.ndarray  # worker's piece rate per task of each batch
     fee_uusd: np.ndarray  # platform fee per task of each batch
-    wait_h: float  # sum over taken tasks of (now - batch posted)
+    wait_h: np.ndarray  # per book: sum over taken tasks of (now - batch posted)
 
 
-class BatchBook:
-    """Open batches of one task type, on one channel, for one access group.
+class BatchStore:
+    """All open batches of the market, in one table sorted by (book, service order).
 
-    Columns live in two small 2-D arrays (integers: remaining, size, rate,
-    fee; floats: posted, deadline) so that reordering or dropping batches is
-    one numpy call per dtype: the book is touched every simulated hour.
+    Every hour the market adds the new batches, drops expired ones and takes
+    the tasks workers finished, each as a handful of numpy calls over the
+    whole table, whatever the number of books. Integer columns (book,
+    remaining, size, rate, fee, sort key) and float columns (posted,
+    deadline) are two 2-D arrays so that reordering is one call per dtype.
     """
 
-    _REM, _SIZE, _RATE, _FEE = range(4)
-    _POSTED, _DEADLINE = range(2)
+    BOOK, REM, SIZE, RATE, FEE, KEY = range(6)
+    POSTED, DEADLINE = range(2)
+    _KEY_SPAN = 10 ** 12  # sort keys of one book lie in [book * span, (book + 1) * span)
 
-    def __init__(self, task_type: int, channel: int, allowed_regions: np.ndarray,
-                 fifo: bool) -> None:
-        self.task_type = task_type
-        self.channel = channel
-        self.allowed_regions = allowed_regions  # bool per region
-        self.fifo = fifo
-        self.ints = np.zeros((4, 0), _I64)
+    def __init__(self, fifo: np.ndarray) -> None:
+        self.fifo = np.asarray(fifo, bool)  # per book
+        self.n_books = self.fifo.size
+        self.ints = np.zeros((6, 0), _I64)
         self.times = np.zeros((2, 0))
-        self.open_tasks = 0
         self.next_deadline_h = np.inf
-        # batches emptied by workers, and their summed time to fill, since last reset
-        self.filled = 0
-        self.fill_hours = 0.0
+        self.filled = np.zeros(self.n_books, _I64)  # batches emptied by workers since reset
+        self.fill_hours = np.zeros(self.n_books)  # and their summed time to fill
 
-    @property
-    def remaining(self) -> np.ndarray:
-        return self.ints[self._REM]
+    def open_tasks(self) -> np.ndarray:
+        return np.rint(np.bincount(self.ints[self.BOOK], weights=self.ints[self.REM],
+                                   minlength=self.n_books)).astype(_I64)
 
-    @property
-    def rate_uusd(self) -> np.ndarray:
-        return self.ints[self._RATE]
+    def top_rate_uusd(self) -> np.ndarray:
+        """Piece rate of the batch served first in each book (0 where a book is empty)."""
+        book = self.ints[self.BOOK]
+        first = np.searchsorted(book, np.arange(self.n_books))
+        has = first < book.size
+        has[has] = book[first[has]] == np.flatnonzero(has)
+        out = np.zeros(self.n_books, _I64)
+        out[has] = self.ints[self.RATE, first[has]]
+        return out
 
-    @property
-    def top_rate_uusd(self) -> int:
-        return int(self.ints[self._RATE, 0]) if self.open_tasks else 0
+    def add(self, book: np.ndarray, size: np.ndarray, rate_uusd: np.ndarray, fee_uusd: np.ndarray,
+            posted_h: float, deadline_h: np.ndarray) -> None:
+        """Add batches posted at ``posted_h``, no earlier than any batch already here."""
+        # Crowd books: higher rate first; vendor books: 0, so the stable sort
+        # keeps posting order. Either way older batches stay first among equals.
+        key = book * self._KEY_SPAN + np.where(self.fifo[book], 0, self._KEY_SPAN - 1 - rate_uusd)
+        new_i = np.stack([book, size, size, rate_uusd, fee_uusd, key])
+        new_t = np.stack([np.full(book.size, posted_h), deadline_h])
+        ints = np.concatenate([self.ints, new_i], axis=1)
+        order = np.argsort(ints[self.KEY], kind="stable")
+        self.ints = ints[:, order]
+        self.times = np.concatenate([self.times, new_t], axis=1)[:, order]
+        self.next_deadline_h = min(self.next_deadline_h, float(deadline_h.min()))
 
-    def add(self, ints: np.ndarray, times: np.ndarray) -> None:
-        """Add batches posted now, no earlier than any batch already in the book.
-
-        ``ints`` stacks (remaining, size, rate µUSD, fee µUSD) and ``times``
-        (posted h, deadline h), one column per batch.
-        """
-        self.ints = np.concatenate([self.ints, ints], axis=1)
-        self.times = np.concatenate([self.times, times], axis=1)
-        if not self.fifo:
-            # Best-paid first. The book was in (rate desc, posted asc) order and
-            # the new batches are the newest, so a stable sort on rate alone
-            # keeps older batches first among equal rates.
-            order = np.argsort(-self.ints[self._RATE], kind="stable")
-            self.ints, self.times = self.ints[:, order], self.times[:, order]
-        self.open_tasks += int(ints[self._SIZE].sum())
-        self.next_deadline_h = min(self.next_deadline_h, float(times[self._DEADLINE].min()))
-
-    def expire(self, now_h: float) -> int:
-        """Drop batches whose deadline has passed; return the tasks that expired."""
+    def expire(self, now_h: float) -> np.ndarray:
+        """Drop batches whose deadline has passed; return expired tasks per book."""
         if now_h < self.next_deadline_h:
-            return 0
-        live = self.times[self._DEADLINE] > now_h
-        expired = int(self.ints[self._REM, ~live].sum())
-        self.ints, self.times = self.ints[:, live], self.times[:, live]
-        self.open_tasks -= expired
-        self.next_deadline_h = float(self.times[self._DEADLINE].min()) if live.any() else np.inf
+            return np.zeros(self.n_books, _I64)
+        dead = self.times[self.DEADLINE] <= now_h
+        expired = np.rint(np.bincount(self.ints[self.BOOK, dead], weights=self.ints[self.REM, dead],
+                                      minlength=self.n_books)).astype(_I64)
+        self._keep(~dead)
         return expired
 
-    def take(self, n: int, now_h: float) -> Taken:
-        """Remove n tasks in book order (n <= open_tasks)."""
-        rem = self.ints[self._REM]
-        cum = np.cumsum(rem)
-        j = int(np.searchsorted(cum, n))  # first batch whose cumulative count reaches n
-        head = self.ints[:, : j + 1].copy()
-        counts = head[self._REM]
-        counts[j] -= int(cum[j]) - n
-        posted = self.times[self._POSTED, : j + 1]
-        taken = Taken(counts, head[self._RATE], head[self._FEE], float(counts @ (now_h - posted)))
-        rem[: j + 1] -= counts
-        self.open_tasks -= n
-        # Emptied batches are a prefix of the book: all before j, and j if exhausted.
-        emptied = j + int(rem[j] == 0)
-        if emptied:
-            self.filled += emptied
-            self.fill_hours += emptied * now_h - float(posted[:emptied].sum())
-            self.ints, self.times = self.ints[:, emptied:], self.times[:, emptied:]
-            if self.times.shape[1] == 0:
-                self.next_deadline_h = np.inf
+    def _keep(self, mask: np.ndarray) -> None:
+        self.ints, self.times = self.ints[:, mask], self.times[:, mask]
+        self.next_deadline_h = float(self.times[self.DEADLINE].min()) if self.times.shape[1] else np.inf
+
+    def take(self, n: np.ndarray, now_h: float) -> Taken:
+        """Remove n[b] tasks from each book b in its service order (n <= open tasks)."""
+        book, rem = self.ints[self.BOOK], self.ints[self.REM]
+        before = np.cumsum(rem) - rem  # tasks ahead of each batch in the whole table
+        first = np.searchsorted(book, np.arange(self.n_books))
+        offset = np.zeros(self.n_books, _I64)
+        ok = first < book.size
+        offset[ok] = before[first[ok]]
+        ahead = before - offset[book]  # tasks ahead of the batch within its book
+        counts = np.clip(n[book] - ahead, 0, rem)
+        hit = counts > 0
+        posted = self.times[self.POSTED]
+        taken = Taken(book[hit], counts[hit], self.ints[self.RATE, hit], self.ints[self.FEE, hit],
+                      np.bincount(book[hit], weights=counts[hit] * (now_h - posted[hit]),
+                                  minlength=self.n_books))
+        rem -= counts
+        emptied = hit & (rem == 0)
+        if emptied.any():
+            self.filled += np.bincount(book[emptied], minlength=self.n_books)
+            self.fill_hours += np.bincount(book[emptied], weights=now_h - posted[emptied],
+                                           minlength=self.n_books)
+            self._keep(rem > 0)
         return taken
 
 

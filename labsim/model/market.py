@@ -9,9 +9,8 @@ worker's work within that hour: its task count, rejections and pay are drawn
 with numpy for all workers in one call. Every week a tick closes the books:
 records, recent wages, quits and the next week's joiners.
 
-``QueueModel`` is the same market reduced to an M/M/c queue, run event by
-event (one process per worker, one event per task) so that it can be checked
-against Erlang C.
+``labsim.model.queueing.QueueModel`` reduces the same kernel to an M/M/c
+queue, run event by event, to check it against Erlang C.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import numpy as np
 import simpy
 
 from labsim.config import LabsimConfig
-from labsim.model.demand import UUSD, BatchBook, office_hours_profile
+from labsim.model.demand import UUSD, BatchStore, Book, office_hours_profile
 from labsim.model.matching import allocate, piecewise_pay, trim_to_open
 from labsim.model.metrics import WeeklyRecorder
 from labsim.model.rng import Streams
@@ -79,7 +78,8 @@ class Kernel:
         self.rej_novice = np.array([t.reject_rate_novice for t in types])
         self.rej_expert = np.array([t.reject_rate_expert for t in types])
         self.skill_req = np.array([t.skill_required for t in types])
-        self.books: list[BatchBook] = self.make_books()
+        self.books: list[Book] = self.make_books()
+        self.store = BatchStore(np.array([b.fifo for b in self.books], bool))
         self.pool = WorkerPool(self.n_types, capacity=self._capacity_hint(),
                                matrices=self._pool_matrices())
         self.rec = WeeklyRecorder(self.n_regions, self.n_types, len(CHANNELS))
@@ -90,7 +90,7 @@ class Kernel:
         self.week_start_h = 0.0
         self.extra: dict[str, float] = {}
 
-    def make_books(self) -> list[BatchBook]:  # pragma: no cover - overridden
+    def make_books(self) -> list[Book]:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def _capacity_hint(self) -> int:
@@ -125,6 +125,7 @@ class Kernel:
         if week_end <= self.week_start_h:
             return
         week = int(self.week_start_h // HOURS_PER_WEEK)
+        self.flush_week()
         a = self.active
         hours = pool.wk_paid_h[a] + pool.wk_unpaid_h[a]
         earn_usd = pool.wk_earn_uusd[a] / UUSD
@@ -152,13 +153,13 @@ class Kernel:
         counts["exits_low_pay"] = count(reasons == EXIT_LOW_PAY)
         counts["exits_burnout"] = count(reasons == EXIT_BURNOUT)
         counts["exits_other"] = count(reasons == EXIT_OTHER)
-        backlog = np.zeros(self.rec.n_market, np.int64)
-        for b in self.books:
-            m = b.task_type * len(CHANNELS) + b.channel
-            backlog[m] += b.open_tasks
-            self.rec.add_market("batches_filled", b.task_type, b.channel, b.filled)
-            self.rec.add_market("fill_hours", b.task_type, b.channel, b.fill_hours)
-            b.filled, b.fill_hours = 0, 0.0
+        backlog = self.backlog()
+        st = self.store
+        for i, b in enumerate(self.books):
+            self.rec.add_market("batches_filled", b.task_type, b.channel, st.filled[i])
+            self.rec.add_market("fill_hours", b.task_type, b.channel, st.fill_hours[i])
+        st.filled[:] = 0
+        st.fill_hours[:] = 0.0
         self.rec.close_week(week, counts, backlog)
         if self.week_start_h >= self.window_start_h:
             for wk, win in (("wk_paid_h", "win_paid_h"), ("wk_unpaid_h", "win_unpaid_h"),
@@ -178,6 +179,16 @@ class Kernel:
             self.join(week_end)
         if self.progress is not None:
             self.progress(week_end / self.horizon_h)
+
+    def flush_week(self) -> None:
+        """Move flows kept outside the recorder into it before the week closes."""
+
+    def backlog(self) -> np.ndarray:
+        """Open tasks per (task type, channel), in the recorder's market order."""
+        out = np.zeros(self.rec.n_market, np.int64)
+        for b, n in zip(self.books, self.store.open_tasks()):
+            out[b.task_type * len(CHANNELS) + b.channel] += n
+        return out
 
     def _quits(self, a: np.ndarray, present: np.ndarray, earn_usd: np.ndarray,
                hours: np.ndarray) -> np.ndarray:
@@ -218,7 +229,7 @@ class Kernel:
             "tasks_done": p.win_tasks[:n].copy(), "tasks_rejected": p.win_rejected[:n].copy(),
         }
         ledger = dict(self.ledger)
-        ledger["tasks_open"] = sum(b.open_tasks for b in self.books)
+        ledger["tasks_open"] = int(self.backlog().sum())
         ledger["worker_pay_pool_uusd"] = int(p.win_earn_uusd[:n].sum())
         return Records(cells, market, workers, ledger, self.region_codes, self.type_names,
                        self.horizon_h, self.window_start_h, self.extra)
@@ -227,12 +238,12 @@ class Kernel:
 class Market(Kernel):
     """The micro-task market with both channels, run as hourly cohorts."""
 
-    def make_books(self) -> list[BatchBook]:
+    def make_books(self) -> list[Book]:
         cfg = self.cfg
         types = [cfg.task_types[t] for t in self.type_names]
         geo = np.isin(self.region_codes, cfg.crowd.geofence_regions)
         everyone = np.ones(self.n_regions, bool)
-        books: list[BatchBook] = []
+        books: list[Book] = []
         self.book_rate_h: list[float] = []  # batch arrivals per hour, before modulation
         self.book_price: list[float] = []  # mean piece rate multiplier
         for t, tt in enumerate(types):
@@ -243,7 +254,7 @@ class Market(Kernel):
                 (VENDOR, tt.vendor_share, everyone, 1.0),
             ):
                 if share > 0 and allowed.any():
-                    books.append(BatchBook(t, chan, allowed, fifo=chan == VENDOR))
+                    books.append(Book(t, chan, allowed, fifo=chan == VENDOR))
                     self.book_rate_h.append(base * share)
                     self.book_price.append(premium)
         return books
@@ -254,6 +265,9 @@ class Market(Kernel):
         self.profile = office_hours_profile(cfg.demand.requester_utc_offset_h,
                                             cfg.demand.office_hours_boost)
         self.book_rate_h_arr = np.array(self.book_rate_h)
+        self.reg_vendor_start = np.array([cfg.regions[c].vendor_shift_start_local_h
+                                          for c in self.region_codes], float)
+        self._split_at = -1.0  # week at which the crowd/vendor split of self.active was made
         tts = [types[b.task_type] for b in self.books]
         # Per book: log size median, size sigma, mean rate (µUSD), rate sigma, 1 if fees apply.
         self.book_params = np.array([
@@ -262,6 +276,8 @@ class Market(Kernel):
             [t.piece_rate_sigma for t in tts], [float(b.channel == CROWD) for b in self.books]])
         self.book_deadline = np.array([t.deadline_h for t in tts])
         self.book_type = np.array([b.task_type for b in self.books], np.int64)
+        self.book_channel = np.array([b.channel for b in self.books], np.int64)
+        self.market_of_book = self.book_type * len(CHANNELS) + self.book_channel
         self.book_allowed = np.array([b.allowed_regions for b in self.books])  # (B, R)
         self.book_is_crowd = np.array([b.channel == CROWD for b in self.books])
         # The task type a vendor team member may take from each book (-2: none, a crowd book).
@@ -275,11 +291,12 @@ class Market(Kernel):
 
     def _pool_matrices(self) -> dict[str, tuple[int, type]]:
         # Per worker and book, cached while skills are unchanged: tasks per
-        # hour, rejection probability, accepted tasks per hour, and whether
-        # the worker may take from the book at all.
+        # hour, rejection probability, and the value factor: accepted tasks
+        # per hour on a book the worker may take from, -inf where it may not
+        # (times the book's current piece rate, it is the expected pay per hour).
         n_books = len(self.books)
         return {"book_tph": (n_books, np.float64), "book_rej": (n_books, np.float64),
-                "book_yield": (n_books, np.float64), "book_ok": (n_books, np.bool_)}
+                "book_value": (n_books, np.float64)}
 
     def _refresh_book_cache(self, idx: np.ndarray) -> None:
         """Recompute the per-book caches of workers ``idx`` (after a skill change)."""
@@ -293,8 +310,7 @@ class Market(Kernel):
         vendor_ok = is_vendor[:, None] & (pool.team[idx][:, None] == self.vendor_team_of_book[None, :])
         pool.book_tph[idx] = tph
         pool.book_rej[idx] = rej
-        pool.book_yield[idx] = tph * (1.0 - rej)
-        pool.book_ok[idx] = crowd_ok | vendor_ok
+        pool.book_value[idx] = np.where(crowd_ok | vendor_ok, tph * (1.0 - rej), -np.inf)
 
     def _capacity_hint(self) -> int:
         c = self.cfg
@@ -381,31 +397,37 @@ class Market(Kernel):
 
     def hour(self, now: float) -> None:
         self._post_batches(now)
-        for book in self.books:
-            expired = book.expire(now)
-            if expired:
-                self.ledger["tasks_expired"] += expired
-                self.rec.add_market("tasks_expired", book.task_type, book.channel, expired)
+        expired = self.store.expire(now)
+        if expired.any():
+            self.ledger["tasks_expired"] += int(expired.sum())
+            self.rec.add_market_books("tasks_expired", self.market_of_book, expired)
         pool, cfg = self.pool, self.cfg
-        a = self.active[pool.joined_h[self.active] <= now]
-        vendor = pool.channel[a] == VENDOR
-        # Crowd workers log in for their daily session; vendor staff work shifts.
-        c = a[~vendor]
+        if self._split_at != self.week_start_h:
+            a = self.active
+            self._crowd = a[pool.channel[a] == CROWD]
+            self._vendor = a[pool.channel[a] == VENDOR]
+            self._split_at = self.week_start_h
+        # Crowd workers log in for their daily session (once they have joined).
+        c = self._crowd
         frac_c, starts = session_fraction(now, pool.utc_offset[c], pool.start_local_h[c], pool.session_h[c])
+        frac_c[pool.joined_h[c] > now] = 0.0
         if starts.any():
             s = c[starts]
             pool.workday[s] = self.rng["schedule"].random(s.size) < cfg.workers.days_per_week / 7.0
         on_c = (frac_c > 0) & pool.workday[c]
-        v = a[vendor]
-        frac_v = shift_fraction(now, pool.utc_offset[v], pool.start_local_h[v],
+        # Vendor staff work shifts set per region.
+        v = self._vendor
+        frac_r = shift_fraction(now, self.reg_offset, self.reg_vendor_start,
                                 cfg.vendor.shift_hours, cfg.vendor.shift_days_per_week)
+        frac_v = frac_r[pool.region[v]]
+        frac_v[pool.joined_h[v] > now] = 0.0
         on_v = frac_v > 0
         who = np.concatenate([c[on_c], v[on_v]])
         if who.size == 0:
             return
         frac = np.concatenate([frac_c[on_c], frac_v[on_v]])
         is_vendor = np.zeros(who.size, bool)
-        is_vendor[on_c.sum():] = True
+        is_vendor[int(on_c.sum()):] = True
         self._work(now, who, frac, is_vendor)
 
     def _post_batches(self, now: float) -> None:
@@ -425,31 +447,25 @@ class Market(Kernel):
         fee = np.rint(rate * np.where(size >= cfg.crowd.large_batch_min_tasks,
                                       cfg.crowd.commission_large_batch, cfg.crowd.commission) * p[4]
                       ).astype(np.int64)
-        ints = np.stack([size, size, rate, fee])
-        times = np.stack([np.full(total, now), now + self.book_deadline[which]])
-        bounds = np.concatenate([[0], np.cumsum(arrivals)])
-        posted = np.bincount(which, weights=size, minlength=len(self.books)).astype(np.int64)
-        for i in np.flatnonzero(arrivals):
-            book, sl = self.books[i], slice(bounds[i], bounds[i + 1])
-            book.add(ints[:, sl], times[:, sl])
-            self.rec.add_market("tasks_posted", book.task_type, book.channel, int(posted[i]))
+        self.store.add(which, size, rate, fee, now, now + self.book_deadline[which])
+        posted = np.rint(np.bincount(which, weights=size, minlength=len(self.books))).astype(np.int64)
+        self.rec.add_market_books("tasks_posted", self.market_of_book, posted)
         self.ledger["tasks_posted"] += int(posted.sum())
 
     def _work(self, now: float, who: np.ndarray, frac: np.ndarray, is_vendor: np.ndarray) -> None:
         """One hour of work for everyone online: match, draw, take, review, pay."""
         pool, cfg, rng = self.pool, self.cfg, self.rng["work"]
         bt = self.book_type
-        tph = pool.book_tph[who]
-        open_tasks = np.array([b.open_tasks for b in self.books], np.int64)
-        top_rate = np.array([b.top_rate_uusd for b in self.books], float) / UUSD
+        open_tasks = self.store.open_tasks()
+        # Expected pay per hour on each book: crowd workers take the best one
+        # they may take (qualification, geofence); vendor staff have one book,
+        # their team's queue (price 1: any positive number will do).
+        price = np.where(self.book_is_crowd & (open_tasks > 0), self.store.top_rate_uusd(), 1).astype(float)
+        value = pool.book_value[who] * price
         region = pool.region[who]
-        # Crowd workers take the book paying them best per hour among those they
-        # may take (qualification, geofence); vendor staff work their team's queue.
-        value = np.where(pool.book_ok[who],
-                         np.where(self.book_is_crowd, top_rate * pool.book_yield[who], 1.0), -np.inf)
         search = min(cfg.crowd.search_min_per_hour / 60.0, 1.0)
         capacity = np.where(is_vendor, frac, frac * (1.0 - search))
-        w, b, hours, expected = allocate(capacity, value, tph, open_tasks)
+        w, b, hours, expected = allocate(capacity, value, pool.book_tph, open_tasks, rows_of=who)
         # Pairs sorted by book, in random order within a book: who gets the
         # best-paid tasks of a book depends on no one's position.
         order = np.argsort(b + rng.random(w.size))
@@ -462,22 +478,18 @@ class Market(Kernel):
         draws = trim_to_open(rng, draws, np.concatenate([b, b]), open_tasks)
         acc, r = draws[: w.size], draws[w.size:]
         n = acc + r
-        per_book = np.bincount(b, weights=acc, minlength=len(self.books)).astype(np.int64)
-        takes = [self.books[j].take(int(per_book[j]), now) for j in np.flatnonzero(per_book)]
-        if takes:
-            counts = np.concatenate([t.counts for t in takes])
-            prices = np.stack([np.concatenate([t.rate_uusd for t in takes]),
-                               np.concatenate([t.fee_uusd for t in takes])], axis=1)
-            # Vendor batches carry no per-task price to the worker: vendors pay by the hour.
-            crowd_batch = np.repeat(self.book_is_crowd[np.flatnonzero(per_book)],
-                                    [t.counts.size for t in takes])
-            prices[~crowd_batch] = 0
-            pf = piecewise_pay(acc, counts, prices)
-            pay, fee = pf[:, 0], pf[:, 1]
-            self.ledger["requester_spend_uusd"] += int(counts @ prices.sum(axis=1))
-            self.ledger["platform_fees_uusd"] += int(counts @ prices[:, 1])
-        else:
-            pay = fee = np.zeros(w.size, np.int64)
+        per_book = np.rint(np.bincount(b, weights=acc, minlength=len(self.books))).astype(np.int64)
+        taken = self.store.take(per_book, now)
+        # Pairs and batches are both grouped by book in book order, so task k
+        # of the pairs is task k of the batches. Vendor batches carry no
+        # per-task price to the worker: vendors pay by the hour.
+        crowd_batch = self.book_is_crowd[taken.book]
+        prices = np.stack([np.where(crowd_batch, taken.rate_uusd, 0),
+                           np.where(crowd_batch, taken.fee_uusd, 0)], axis=1)
+        pf = piecewise_pay(acc, taken.counts, prices)
+        pay, fee = pf[:, 0], pf[:, 1]
+        self.ledger["requester_spend_uusd"] += int(taken.counts @ prices.sum(axis=1))
+        self.ledger["platform_fees_uusd"] += int(taken.counts @ prices[:, 1])
         self.ledger["tasks_done_human"] += int(acc.sum())
         self.ledger["tasks_rejected"] += int(r.sum())
 
@@ -526,97 +538,3 @@ class Market(Kernel):
             self.rec.add("earnings_uusd", home[v], wage[v])
             self.rec.add("requester_spend_uusd", home[v], wage[v] + margin[v])
             self.rec.add("platform_fees_uusd", home[v], margin[v])
-
-
-class QueueModel(Kernel):
-    """The market as an M/M/c queue: c always-online workers, Poisson single
-    tasks, exponential service, first come first served, no turnover, no
-    pricing, no rejections. Event by event, so Erlang C applies exactly."""
-
-    turnover = False
-
-    def make_books(self) -> list[BatchBook]:
-        t = self.type_names.index(self.cfg.mmc.task_type)
-        return [BatchBook(t, CROWD, np.ones(self.n_regions, bool), fifo=True)]
-
-    def __init__(self, cfg: LabsimConfig, streams: Streams, progress: Progress | None = None) -> None:
-        super().__init__(cfg, streams, progress)
-        m = cfg.mmc
-        self.region = self.region_codes.index(m.region)
-        self.task_type = self.type_names.index(m.task_type)
-        self.book = self.books[0]
-        self.rate_uusd = int(round(cfg.task_types[m.task_type].base_piece_rate_usd * UUSD))
-        self.fee_uusd = int(round(self.rate_uusd * cfg.crowd.commission))
-        self.posted = self.env.event()
-        self.wait_h = 0.0
-        self.waited = 0
-        self.busy_h = 0.0
-
-    def start(self) -> None:
-        m = self.cfg.mmc
-        k = int(m.servers)
-        idx = self.pool.add(k, region=np.full(k, self.region), channel=np.full(k, CROWD),
-                            joined_h=np.zeros(k), reservation_wage=np.full(k, 0.01),
-                            utc_offset=np.full(k, self.reg_offset[self.region]),
-                            main_type=np.full(k, self.task_type))
-        self.pool.skill[idx] = 1.0
-        self.active = idx
-        self.env.process(self._arrivals())
-        for i in idx:
-            self.env.process(self._server(int(i)))
-
-    def _arrivals(self):
-        rng, lam = self.rng["demand"], self.cfg.mmc.arrival_rate_per_h
-        while True:
-            yield self.env.timeout(rng.exponential(1.0 / lam))
-            now = self.env.now
-            self.book.add(np.array([[1], [1], [self.rate_uusd], [self.fee_uusd]], np.int64),
-                          np.array([[now], [np.inf]]))
-            self.ledger["tasks_posted"] += 1
-            self.rec.add_market("tasks_posted", self.task_type, CROWD, 1)
-            if not self.posted.triggered:
-                self.posted.succeed()
-                self.posted = self.env.event()
-
-    def _server(self, i: int):
-        env, rng, mu = self.env, self.rng["work"], self.cfg.mmc.service_rate_per_h
-        pool = self.pool
-        cell = self.rec.cell(np.array([self.region]), np.array([self.task_type]), np.array([CROWD]))
-        one = np.ones(1)
-        while True:
-            if self.book.open_tasks == 0:
-                idle_from = env.now
-                yield self.posted
-                pool.wk_unpaid_h[i] += env.now - idle_from
-                self.rec.add("unpaid_hours", cell, one * (env.now - idle_from))
-                continue
-            start = env.now
-            taken = self.book.take(1, start)
-            if start >= self.window_start_h:
-                self.wait_h += taken.wait_h
-                self.waited += 1
-            service = rng.exponential(1.0 / mu)
-            yield env.timeout(service)
-            end = env.now
-            self.busy_h += max(0.0, min(end, self.horizon_h) - max(start, self.window_start_h))
-            pay, fee = self.rate_uusd, self.fee_uusd
-            pool.wk_paid_h[i] += service
-            pool.wk_earn_uusd[i] += pay
-            pool.wk_tasks[i] += 1
-            pool.wk_hours_type[i, self.task_type] += service
-            self.ledger["tasks_done_human"] += 1
-            self.ledger["worker_pay_uusd"] += pay
-            self.ledger["platform_fees_uusd"] += fee
-            self.ledger["requester_spend_uusd"] += pay + fee
-            for name, v in (("paid_hours", service), ("earnings_uusd", pay), ("tasks_done_human", 1),
-                            ("requester_spend_uusd", pay + fee), ("platform_fees_uusd", fee)):
-                self.rec.add(name, cell, one * v)
-
-    def records(self) -> Records:
-        window_h = self.horizon_h - self.window_start_h
-        self.extra = {
-            "mean_wait_h": self.wait_h / self.waited if self.waited else float("nan"),
-            "utilization": self.busy_h / (self.cfg.mmc.servers * window_h),
-            "tasks_started_in_window": float(self.waited),
-        }
-        return super().records()

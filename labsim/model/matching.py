@@ -16,14 +16,16 @@ import numpy as np
 
 
 def allocate(capacity_h: np.ndarray, value: np.ndarray, tasks_per_h: np.ndarray,
-             open_tasks: np.ndarray, rounds: int = 3,
+             open_tasks: np.ndarray, rounds: int = 3, rows_of: np.ndarray | None = None,
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split workers' working hours across books.
 
     capacity_h: (n,) hours each worker can work this hour (after base search).
     value: (n, B) expected pay per hour; -inf where the worker may not take the book.
-    tasks_per_h: (n, B) tasks the worker finishes per hour of work on the book.
+    tasks_per_h: (n, B) tasks the worker finishes per hour of work on the book;
+        or, with ``rows_of``, a larger table whose row ``rows_of[i]`` is worker i's.
     open_tasks: (B,) tasks open in each book.
+    Values may be NaN for books with nothing open (they are never chosen).
 
     Returns parallel arrays over (worker, book) pairs: worker position, book,
     hours of work, expected tasks. Per book, expected tasks never exceed what
@@ -43,7 +45,7 @@ def allocate(capacity_h: np.ndarray, value: np.ndarray, tasks_per_h: np.ndarray,
             rows, best, val = rows[ok], best[ok], val[ok]
         if rows.size == 0:
             break
-        tph = tasks_per_h[rows, best]
+        tph = tasks_per_h[rows if rows_of is None else rows_of[rows], best]
         want = cap[rows] * tph
         demand = np.bincount(best, weights=want, minlength=n_books)
         ration = np.minimum(1.0, np.divide(left, demand, out=np.ones(n_books), where=demand > 0))
@@ -68,18 +70,25 @@ def trim_to_open(rng: np.random.Generator, counts: np.ndarray, book: np.ndarray,
                  open_tasks: np.ndarray) -> np.ndarray:
     """Cut drawn task counts so no book gives out more tasks than it holds.
 
-    Where a book's pairs drew more than is open, the open tasks are shared as a
-    random draw without replacement from the tasks the pairs drew (a
-    multivariate hypergeometric), so nobody is favoured by position.
+    In a book whose pairs drew more than is open, every pair keeps the same
+    share of its draw (rounded down), and the tasks left by rounding go to
+    the pairs with the largest remainders, ties broken at random: nobody is
+    favoured by position, and the book gives out exactly what it holds.
     """
-    per_book = np.bincount(book, weights=counts, minlength=open_tasks.size).astype(np.int64)
+    per_book = np.bincount(book, weights=counts, minlength=open_tasks.size)
     over = np.flatnonzero(per_book > open_tasks)
     if over.size == 0:
         return counts
     counts = counts.copy()
     for b in over:
         sel = np.flatnonzero(book == b)
-        counts[sel] = rng.multivariate_hypergeometric(counts[sel], int(open_tasks[b]))
+        scaled = counts[sel] * (open_tasks[b] / per_book[b])
+        kept = np.floor(scaled).astype(np.int64)
+        short = int(open_tasks[b] - kept.sum())
+        if short > 0:
+            frac = scaled - kept + 1e-9 * rng.random(sel.size)
+            kept[np.argpartition(-frac, short - 1)[:short]] += 1
+        counts[sel] = kept
     return counts
 
 
@@ -94,13 +103,16 @@ def piecewise_pay(accepted: np.ndarray, batch_counts: np.ndarray, per_task_uusd:
     result then has one column each.
     """
     per_task = per_task_uusd.reshape(len(batch_counts), -1)
-    if len(batch_counts) == 0:
-        return np.zeros((len(accepted), per_task.shape[1]), np.int64).reshape(
-            (len(accepted),) + per_task_uusd.shape[1:])
-    cum_tasks = np.concatenate([[0], np.cumsum(batch_counts)])
-    cum_pay = np.vstack([np.zeros((1, per_task.shape[1]), np.int64),
-                         np.cumsum(batch_counts[:, None] * per_task, axis=0)])
-    k = np.concatenate([[0], np.cumsum(accepted)])
-    j = np.clip(np.searchsorted(cum_tasks, k, side="right") - 1, 0, len(batch_counts) - 1)
-    c = cum_pay[j] + (k - cum_tasks[j])[:, None] * per_task[j]
-    return np.diff(c, axis=0).reshape((len(accepted),) + per_task_uusd.shape[1:])
+    out = np.zeros((len(accepted), per_task.shape[1]), np.int64)
+    if len(batch_counts) and len(accepted):
+        cum_tasks = np.cumsum(batch_counts)
+        k = np.cumsum(accepted)
+        # Batch holding task number K (1-based): first with cumulative count >= K.
+        j = np.minimum(np.searchsorted(cum_tasks, k, side="left"), len(batch_counts) - 1)
+        before = cum_tasks[j] - batch_counts[j]  # tasks in batches before j
+        for col in range(per_task.shape[1]):
+            price = per_task[:, col]
+            cum_pay = np.cumsum(batch_counts * price)
+            c = cum_pay[j] - batch_counts[j] * price[j] + (k - before) * price[j]
+            out[:, col] = np.diff(c, prepend=0)
+    return out.reshape((len(accepted),) + per_task_uusd.shape[1:])

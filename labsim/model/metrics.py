@@ -58,6 +58,11 @@ class WeeklyRecorder:
     def add_market(self, name: str, task_type: int, channel: int, value: float) -> None:
         self.week[name][task_type * self.shape[2] + channel] += value
 
+    def add_market_books(self, name: str, market_of_book: np.ndarray, values: np.ndarray) -> None:
+        """Add per-book values to their (task type, channel) market cells."""
+        acc = self.week[name]
+        acc += np.bincount(market_of_book, weights=values, minlength=self.n_market).astype(acc.dtype)
+
     def close_week(self, week: int, counts: dict[str, np.ndarray], backlog: np.ndarray) -> None:
         """Record the week: flows so far plus worker counts and the open backlog."""
         row = {k: self.week[k] for k in CELL_FLOWS}
