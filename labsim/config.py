@@ -15,6 +15,7 @@ from typing import Any
 
 MODES = ("market", "mmc")
 CHANNELS = ("crowd", "vendor")
+STEPS_H = (1, 2, 3, 4, 6)
 
 
 class ConfigError(ValueError):
@@ -137,6 +138,7 @@ class LabsimConfig:
     horizon_weeks: float = 156.0
     warmup_weeks: float = 13.0
     scale: float = 1.0
+    step_h: int = 2
     regions: dict[str, RegionConfig] = field(default_factory=dict)
     task_types: dict[str, TaskTypeConfig] = field(default_factory=dict)
     demand: DemandConfig = field(default_factory=DemandConfig)
@@ -202,6 +204,8 @@ def validate(cfg: LabsimConfig) -> None:
     if cfg.mode not in MODES:
         raise ConfigError("mode", cfg.mode, f"one of {', '.join(MODES)}")
     _walk("", cfg)
+    if cfg.step_h not in STEPS_H:
+        raise ConfigError("step_h", cfg.step_h, f"one of {', '.join(map(str, STEPS_H))} (hours dividing a day)")
     if cfg.warmup_weeks >= cfg.horizon_weeks:
         raise ConfigError("warmup_weeks", cfg.warmup_weeks,
                           f"fewer weeks than horizon_weeks ({cfg.horizon_weeks:g})")

@@ -1,12 +1,12 @@
 """The market: requesters' batches meet workers' sessions, hour by hour.
 
-SimPy drives three clocks. Every simulated hour one event advances all the
-sessions online in that hour as one vectorised cohort (DESIGN.md's "start all
-sessions of one hour as one vectorised cohort"): new batches arrive, expired
-ones leave, each online worker searches (unpaid), takes a chunk of tasks from
-the best-paying book it qualifies for, is reviewed and paid. A chunk is the
-worker's work within that hour: its task count, rejections and pay are drawn
-with numpy for all workers in one call. Every week a tick closes the books:
+SimPy drives three clocks. Every step (``step_h`` hours, one by default) one
+event advances all the sessions online in that step as one vectorised cohort
+(DESIGN.md's "start all sessions of one hour as one vectorised cohort"): new
+batches arrive, expired ones leave, each online worker searches (unpaid),
+takes a chunk of tasks from the best-paying book it qualifies for, is
+reviewed and paid. A chunk is the worker's work within the step: its task
+count, rejections and pay are drawn with numpy for all workers in one call. Every week a tick closes the books:
 records, recent wages, quits and the next week's joiners.
 
 ``labsim.model.queueing.QueueModel`` reduces the same kernel to an M/M/c
@@ -23,12 +23,13 @@ import simpy
 
 from labsim.config import LabsimConfig
 from labsim.model.demand import UUSD, BatchStore, Book, office_hours_profile
-from labsim.model.matching import allocate, piecewise_pay, trim_to_open
+from labsim.model.matching import allocate, piecewise_pay, renewal_counts, trim_to_open
 from labsim.model.metrics import WeeklyRecorder
 from labsim.model.rng import Streams
 from labsim.model.workers import (CROWD, EXIT_BURNOUT, EXIT_LOW_PAY, EXIT_OTHER, VENDOR,
                                   WorkerPool, exit_reasons, quit_hazard, reject_probability,
-                                  session_fraction, shift_fraction, tasks_per_hour)
+                                  session_fraction, session_phase, shift_fraction,
+                                  tasks_per_hour)
 
 HOURS_PER_WEEK = 168
 HOURS_PER_YEAR = 8766.0  # 365.25 days
@@ -87,6 +88,7 @@ class Kernel:
                                       "tasks_posted", "tasks_done_human", "tasks_expired",
                                       "tasks_rejected")}
         self.active = np.zeros(0, np.int64)
+        self._week_hours: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (worker, type, hours)
         self.week_start_h = 0.0
         self.extra: dict[str, float] = {}
 
@@ -127,6 +129,10 @@ class Kernel:
         week = int(self.week_start_h // HOURS_PER_WEEK)
         self.flush_week()
         a = self.active
+        if self._week_hours:
+            ids, types, h = (np.concatenate(x) for x in zip(*self._week_hours))
+            np.add.at(pool.wk_hours_type, (ids, types), h)
+            self._week_hours.clear()
         hours = pool.wk_paid_h[a] + pool.wk_unpaid_h[a]
         earn_usd = pool.wk_earn_uusd[a] / UUSD
         worked = pool.wk_hours_type[a].sum(axis=1) > 0
@@ -268,6 +274,8 @@ class Market(Kernel):
         self.reg_vendor_start = np.array([cfg.regions[c].vendor_shift_start_local_h
                                           for c in self.region_codes], float)
         self._split_at = -1.0  # week at which the crowd/vendor split of self.active was made
+        self.step_h = float(cfg.step_h)
+        self._sub_hours = int(cfg.step_h)
         tts = [types[b.task_type] for b in self.books]
         # Per book: log size median, size sigma, mean rate (µUSD), rate sigma, 1 if fees apply.
         self.book_params = np.array([
@@ -275,11 +283,13 @@ class Market(Kernel):
             [t.base_piece_rate_usd * UUSD * p for t, p in zip(tts, self.book_price)],
             [t.piece_rate_sigma for t in tts], [float(b.channel == CROWD) for b in self.books]])
         self.book_deadline = np.array([t.deadline_h for t in tts])
+        self.book_cv2 = np.array([np.expm1(t.duration_sigma ** 2) for t in tts])  # CV^2 of a log-normal
         self.book_type = np.array([b.task_type for b in self.books], np.int64)
         self.book_channel = np.array([b.channel for b in self.books], np.int64)
         self.market_of_book = self.book_type * len(CHANNELS) + self.book_channel
         self.book_allowed = np.array([b.allowed_regions for b in self.books])  # (B, R)
         self.book_is_crowd = np.array([b.channel == CROWD for b in self.books])
+        self.crowd_cols = np.flatnonzero(self.book_is_crowd)
         # The task type a vendor team member may take from each book (-2: none, a crowd book).
         self.vendor_team_of_book = np.where(self.book_is_crowd, -2, self.book_type)
         # Vendor teams: staff split across task types by the vendor work each brings.
@@ -291,12 +301,15 @@ class Market(Kernel):
 
     def _pool_matrices(self) -> dict[str, tuple[int, type]]:
         # Per worker and book, cached while skills are unchanged: tasks per
-        # hour, rejection probability, and the value factor: accepted tasks
-        # per hour on a book the worker may take from, -inf where it may not
-        # (times the book's current piece rate, it is the expected pay per hour).
+        # hour and rejection probability; on crowd books, the value factor:
+        # accepted tasks per hour where the worker may take from the book,
+        # -inf where it may not (times the book's current piece rate, the
+        # expected pay per hour); for vendor staff, their team's book.
         n_books = len(self.books)
+        n_crowd = int(sum(b.channel == CROWD for b in self.books))
         return {"book_tph": (n_books, np.float64), "book_rej": (n_books, np.float64),
-                "book_value": (n_books, np.float64)}
+                "crowd_tph": (n_crowd, np.float64), "crowd_value": (n_crowd, np.float64),
+                "vendor_book": (1, np.int64)}
 
     def _refresh_book_cache(self, idx: np.ndarray) -> None:
         """Recompute the per-book caches of workers ``idx`` (after a skill change)."""
@@ -310,7 +323,10 @@ class Market(Kernel):
         vendor_ok = is_vendor[:, None] & (pool.team[idx][:, None] == self.vendor_team_of_book[None, :])
         pool.book_tph[idx] = tph
         pool.book_rej[idx] = rej
-        pool.book_value[idx] = np.where(crowd_ok | vendor_ok, tph * (1.0 - rej), -np.inf)
+        cols = self.crowd_cols
+        pool.crowd_tph[idx] = tph[:, cols]
+        pool.crowd_value[idx] = np.where(crowd_ok[:, cols], tph[:, cols] * (1.0 - rej[:, cols]), -np.inf)
+        pool.vendor_book[idx, 0] = np.where(vendor_ok.any(axis=1), vendor_ok.argmax(axis=1), -1)
 
     def _capacity_hint(self) -> int:
         c = self.cfg
@@ -321,7 +337,7 @@ class Market(Kernel):
 
     def start(self) -> None:
         self.join(0.0, initial=True)
-        self.env.process(self._hourly())
+        self.env.process(self._steps())
 
     # -- population ------------------------------------------------------------------
 
@@ -390,12 +406,14 @@ class Market(Kernel):
 
     # -- the hour ----------------------------------------------------------------------
 
-    def _hourly(self):
+    def _steps(self):
+        dt = self.step_h
         while True:
-            self.hour(self.env.now)
-            yield self.env.timeout(1.0)
+            self.step(self.env.now)
+            yield self.env.timeout(dt)
 
-    def hour(self, now: float) -> None:
+    def step(self, now: float) -> None:
+        """Advance every session online in [now, now + step_h) as one cohort."""
         self._post_batches(now)
         expired = self.store.expire(now)
         if expired.any():
@@ -403,37 +421,51 @@ class Market(Kernel):
             self.rec.add_market_books("tasks_expired", self.market_of_book, expired)
         pool, cfg = self.pool, self.cfg
         if self._split_at != self.week_start_h:
-            a = self.active
-            self._crowd = a[pool.channel[a] == CROWD]
-            self._vendor = a[pool.channel[a] == VENDOR]
-            self._split_at = self.week_start_h
+            self._split_week()
         # Crowd workers log in for their daily session (once they have joined).
         c = self._crowd
-        frac_c, starts = session_fraction(now, pool.utc_offset[c], pool.start_local_h[c], pool.session_h[c])
-        frac_c[pool.joined_h[c] > now] = 0.0
+        frac_c, starts = session_fraction(now, self._crowd_phase, self._crowd_session)
+        for k in range(1, self._sub_hours):  # longer steps: add up their hours
+            more, more_starts = session_fraction(now + k, self._crowd_phase, self._crowd_session)
+            frac_c += more
+            starts |= more_starts
+        if now < self._last_join_h:
+            frac_c[self._crowd_joined > now] = 0.0
         if starts.any():
             s = c[starts]
             pool.workday[s] = self.rng["schedule"].random(s.size) < cfg.workers.days_per_week / 7.0
         on_c = (frac_c > 0) & pool.workday[c]
         # Vendor staff work shifts set per region.
         v = self._vendor
-        frac_r = shift_fraction(now, self.reg_offset, self.reg_vendor_start,
-                                cfg.vendor.shift_hours, cfg.vendor.shift_days_per_week)
-        frac_v = frac_r[pool.region[v]]
-        frac_v[pool.joined_h[v] > now] = 0.0
+        frac_r = sum(shift_fraction(now + k, self.reg_offset, self.reg_vendor_start,
+                                    cfg.vendor.shift_hours, cfg.vendor.shift_days_per_week)
+                     for k in range(self._sub_hours))
+        frac_v = frac_r[self._vendor_region]
+        if now < self._last_join_h:
+            frac_v[self._vendor_joined > now] = 0.0
         on_v = frac_v > 0
-        who = np.concatenate([c[on_c], v[on_v]])
-        if who.size == 0:
-            return
-        frac = np.concatenate([frac_c[on_c], frac_v[on_v]])
-        is_vendor = np.zeros(who.size, bool)
-        is_vendor[int(on_c.sum()):] = True
-        self._work(now, who, frac, is_vendor)
+        if on_c.any() or on_v.any():
+            self._work(now, c[on_c], frac_c[on_c], v[on_v], frac_v[on_v])
+
+    def _split_week(self) -> None:
+        """Cache this week's crowd and vendor rosters and their schedule columns."""
+        pool, a = self.pool, self.active
+        c = self._crowd = a[pool.channel[a] == CROWD]
+        v = self._vendor = a[pool.channel[a] == VENDOR]
+        # Hours since the session's local start = (now + phase) mod 24.
+        self._crowd_phase = session_phase(pool.utc_offset[c], pool.start_local_h[c])
+        self._crowd_session = pool.session_h[c]
+        self._crowd_joined = pool.joined_h[c]
+        self._vendor_region = pool.region[v]
+        self._vendor_joined = pool.joined_h[v]
+        self._last_join_h = float(pool.joined_h[a].max()) if a.size else -np.inf
+        self._split_at = self.week_start_h
 
     def _post_batches(self, now: float) -> None:
         cfg, rng = self.cfg, self.rng["demand"]
         growth = (1.0 + cfg.demand.growth_per_year) ** (now / HOURS_PER_YEAR)
-        lam = self.book_rate_h_arr * (self.profile[int(now) % HOURS_PER_WEEK] * growth)
+        hour = int(now) % HOURS_PER_WEEK
+        lam = self.book_rate_h_arr * (self.profile[hour: hour + self._sub_hours].sum() * growth)
         arrivals = rng.poisson(lam)
         total = int(arrivals.sum())
         if total == 0:
@@ -452,29 +484,51 @@ class Market(Kernel):
         self.rec.add_market_books("tasks_posted", self.market_of_book, posted)
         self.ledger["tasks_posted"] += int(posted.sum())
 
-    def _work(self, now: float, who: np.ndarray, frac: np.ndarray, is_vendor: np.ndarray) -> None:
-        """One hour of work for everyone online: match, draw, take, review, pay."""
+    def _work(self, now: float, cw: np.ndarray, cfrac: np.ndarray, vw: np.ndarray,
+              vfrac: np.ndarray) -> None:
+        """One hour of work for everyone online: match, draw, take, review, pay.
+
+        ``cw``/``cfrac``: crowd workers online and the share of the hour they
+        are; ``vw``/``vfrac``: the same for vendor staff.
+        """
         pool, cfg, rng = self.pool, self.cfg, self.rng["work"]
-        bt = self.book_type
         open_tasks = self.store.open_tasks()
-        # Expected pay per hour on each book: crowd workers take the best one
-        # they may take (qualification, geofence); vendor staff have one book,
-        # their team's queue (price 1: any positive number will do).
-        price = np.where(self.book_is_crowd & (open_tasks > 0), self.store.top_rate_uusd(), 1).astype(float)
-        value = pool.book_value[who] * price
-        region = pool.region[who]
+        # Crowd workers take the book paying them best per hour among those
+        # they may take (qualification, geofence), after their unpaid search.
+        cols = self.crowd_cols
+        price = np.maximum(self.store.top_rate_uusd()[cols], 1).astype(float)  # empty books: masked anyway
         search = min(cfg.crowd.search_min_per_hour / 60.0, 1.0)
-        capacity = np.where(is_vendor, frac, frac * (1.0 - search))
-        w, b, hours, expected = allocate(capacity, value, pool.book_tph, open_tasks, rows_of=who)
+        w, b, hours, expected = allocate(cfrac * (1.0 - search), pool.crowd_value[cw] * price,
+                                         pool.crowd_tph, open_tasks[cols], rows_of=cw)
+        b = cols[b]
+        # Vendor staff work their team's queue, rationed when it runs short.
+        vb = pool.vendor_book[vw, 0]
+        has = np.flatnonzero(vb >= 0)
+        if has.size:
+            vbook = vb[has]
+            tph = pool.book_tph[vw[has], vbook]
+            want = vfrac[has] * tph
+            demand = np.bincount(vbook, weights=want, minlength=len(self.books))
+            ration = np.divide(open_tasks, demand, out=np.ones(len(self.books)), where=demand > open_tasks)
+            got = want * ration[vbook]
+            w = np.concatenate([w, cw.size + has])
+            b = np.concatenate([b, vbook])
+            hours = np.concatenate([hours, got / tph])
+            expected = np.concatenate([expected, got])
+        who = np.concatenate([cw, vw])
+        m, n_c = who.size, cw.size
         # Pairs sorted by book, in random order within a book: who gets the
         # best-paid tasks of a book depends on no one's position.
         order = np.argsort(b + rng.random(w.size))
         w, b, hours, expected = w[order], b[order], hours[order], expected[order]
-        # Tasks finished are Poisson in the hours worked; splitting the stream
-        # into accepted and rejected tasks (thinning) gives two independent
-        # Poisson counts, drawn in one call.
-        p_rej = pool.book_rej[who[w], b]
-        draws = rng.poisson(np.concatenate([expected * (1.0 - p_rej), expected * p_rej]))
+        # Tasks finished in a stretch of work are a renewal count: for many
+        # tasks it is close to normal with variance CV^2 x mean, CV the
+        # coefficient of variation of one task's duration (less dispersed than
+        # Poisson). Rejections are rare events: Poisson.
+        ids = who[w]
+        p_rej = pool.book_rej[ids, b]
+        accepted = renewal_counts(rng, expected * (1.0 - p_rej), self.book_cv2[b])
+        draws = np.concatenate([accepted, rng.poisson(expected * p_rej)])
         draws = trim_to_open(rng, draws, np.concatenate([b, b]), open_tasks)
         acc, r = draws[: w.size], draws[w.size:]
         n = acc + r
@@ -488,53 +542,53 @@ class Market(Kernel):
                            np.where(crowd_batch, taken.fee_uusd, 0)], axis=1)
         pf = piecewise_pay(acc, taken.counts, prices)
         pay, fee = pf[:, 0], pf[:, 1]
-        self.ledger["requester_spend_uusd"] += int(taken.counts @ prices.sum(axis=1))
-        self.ledger["platform_fees_uusd"] += int(taken.counts @ prices[:, 1])
-        self.ledger["tasks_done_human"] += int(acc.sum())
-        self.ledger["tasks_rejected"] += int(r.sum())
-
-        ids, types = who[w], bt[b]
-        np.add.at(pool.wk_hours_type, (ids, types), hours)
-        m = who.size
-        pool.wk_tasks[who] += np.bincount(w, weights=acc, minlength=m).astype(np.int64)
-        pool.wk_rejected[who] += np.bincount(w, weights=r, minlength=m).astype(np.int64)
-        cells = self.rec.cell(region[w], types, pool.channel[ids])
-        self.rec.add("tasks_done_human", cells, acc)
-        self.rec.add("tasks_rejected", cells, r)
+        led = self.ledger
+        led["requester_spend_uusd"] += int(taken.counts @ prices.sum(axis=1))
+        led["platform_fees_uusd"] += int(taken.counts @ prices[:, 1])
+        led["tasks_done_human"] += int(acc.sum())
+        led["tasks_rejected"] += int(r.sum())
 
         # Crowd: paid for accepted tasks only; search and rejected work are
-        # unpaid. A worker who finds nothing searches a while, then gives up
-        # the session.
-        paid_pair = np.divide(hours * acc, n, out=np.zeros_like(hours), where=n > 0)
-        paid_pair[is_vendor[w]] = 0.0
-        paid = np.bincount(w, weights=paid_pair, minlength=m)
-        worked = np.bincount(w, weights=hours, minlength=m) > 0
-        crowd = ~is_vendor
+        # unpaid. Vendor staff: paid every shift hour, worked or idle, and
+        # the vendor bills the requester the wage plus its margin.
+        is_vendor_pair = w >= n_c
+        paid_pair = np.divide(hours * acc, n, out=np.zeros_like(hours), where=(n > 0) & ~is_vendor_pair)
+        per_worker = np.bincount(np.concatenate([w, w + m, w + 2 * m, w + 3 * m, w + 4 * m]),
+                                 weights=np.concatenate([paid_pair, hours, acc, r, pay]),
+                                 minlength=5 * m).reshape(5, m)
+        paid, worked, tasks, rejected, earn = per_worker
+        worked = worked > 0
+        frac = np.concatenate([cfrac, vfrac])
+        # A crowd worker who finds nothing searches a while, then gives up the session.
         unpaid = np.where(worked, frac - paid, np.minimum(frac, cfg.crowd.give_up_search_h))
-        unpaid[is_vendor] = 0.0
-        pool.workday[who[crowd & ~worked]] = False
-        earn = np.rint(np.bincount(w, weights=pay, minlength=m)).astype(np.int64)
-        # Vendor staff: paid every shift hour, worked or idle; the vendor bills
-        # the requester the wage plus its margin.
-        wage = np.where(is_vendor, np.rint(frac * pool.wage_uusd_h[who]), 0).astype(np.int64)
+        unpaid[n_c:] = 0.0
+        paid[n_c:] = vfrac
+        pool.workday[cw[~worked[:n_c]]] = False
+        wage = np.rint(vfrac * pool.wage_uusd_h[vw]).astype(np.int64)
         margin = np.rint(wage * cfg.vendor.margin).astype(np.int64)
-        paid[is_vendor] = frac[is_vendor]
+        earn = np.rint(earn).astype(np.int64)
+        earn[n_c:] += wage
         pool.wk_paid_h[who] += paid
         pool.wk_unpaid_h[who] += unpaid
-        pool.wk_earn_uusd[who] += earn + wage
-        self.ledger["worker_pay_uusd"] += int(earn.sum() + wage.sum())
-        self.ledger["platform_fees_uusd"] += int(margin.sum())
-        self.ledger["requester_spend_uusd"] += int(wage.sum() + margin.sum())
-        self.rec.add("paid_hours", cells, paid_pair)
-        self.rec.add("earnings_uusd", cells, pay)
-        self.rec.add("requester_spend_uusd", cells, pay + fee)
-        self.rec.add("platform_fees_uusd", cells, fee)
-        # Hours not tied to a task (search, vendor shifts) go to the worker's main type.
-        home = self.rec.cell(region, pool.main_type[who], pool.channel[who])
-        self.rec.add("unpaid_hours", home, unpaid)
-        v = is_vendor
-        if v.any():
-            self.rec.add("paid_hours", home[v], frac[v])
-            self.rec.add("earnings_uusd", home[v], wage[v])
-            self.rec.add("requester_spend_uusd", home[v], wage[v] + margin[v])
-            self.rec.add("platform_fees_uusd", home[v], margin[v])
+        pool.wk_earn_uusd[who] += earn
+        pool.wk_tasks[who] += np.rint(tasks).astype(np.int64)
+        pool.wk_rejected[who] += np.rint(rejected).astype(np.int64)
+        led["worker_pay_uusd"] += int(earn.sum())
+        led["platform_fees_uusd"] += int(margin.sum())
+        led["requester_spend_uusd"] += int(wage.sum() + margin.sum())
+        types = self.book_type[b]
+        self._week_hours.append((ids, types, hours))
+        # Flows tied to tasks go to the task's cell; hours and pay not tied to
+        # a task (search, vendor shifts) to the worker's main task type.
+        region = pool.region[who]
+        rec = self.rec
+        cells = rec.cell(region[w], types, pool.channel[ids])
+        rec.add_many(cells, {"tasks_done_human": acc, "tasks_rejected": r, "paid_hours": paid_pair,
+                             "earnings_uusd": pay, "requester_spend_uusd": pay + fee,
+                             "platform_fees_uusd": fee})
+        home = rec.cell(region, pool.main_type[who], pool.channel[who])
+        rec.add_many(home[:n_c], {"unpaid_hours": unpaid[:n_c]})
+        if vw.size:
+            rec.add_many(home[n_c:], {"paid_hours": vfrac, "earnings_uusd": wage,
+                                      "requester_spend_uusd": wage + margin,
+                                      "platform_fees_uusd": margin})

@@ -15,6 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 
+_DUST = 1e-9  # fewer tasks than this count as none
+
+
 def allocate(capacity_h: np.ndarray, value: np.ndarray, tasks_per_h: np.ndarray,
              open_tasks: np.ndarray, rounds: int = 3, rows_of: np.ndarray | None = None,
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -25,7 +28,7 @@ def allocate(capacity_h: np.ndarray, value: np.ndarray, tasks_per_h: np.ndarray,
     tasks_per_h: (n, B) tasks the worker finishes per hour of work on the book;
         or, with ``rows_of``, a larger table whose row ``rows_of[i]`` is worker i's.
     open_tasks: (B,) tasks open in each book.
-    Values may be NaN for books with nothing open (they are never chosen).
+    Books with nothing open are never chosen, whatever their value.
 
     Returns parallel arrays over (worker, book) pairs: worker position, book,
     hours of work, expected tasks. Per book, expected tasks never exceed what
@@ -38,7 +41,10 @@ def allocate(capacity_h: np.ndarray, value: np.ndarray, tasks_per_h: np.ndarray,
     val = value
     out_w, out_b, out_h, out_t = [], [], [], []
     for _ in range(rounds):
-        val = np.where(left > 0, val, -np.inf)
+        empty = left <= _DUST
+        if empty.any():
+            val = val.copy() if val is value else val
+            val[:, empty] = -np.inf
         best = np.argmax(val, axis=1)
         ok = np.isfinite(val[np.arange(rows.size), best])
         if not ok.all():
@@ -48,11 +54,12 @@ def allocate(capacity_h: np.ndarray, value: np.ndarray, tasks_per_h: np.ndarray,
         tph = tasks_per_h[rows if rows_of is None else rows_of[rows], best]
         want = cap[rows] * tph
         demand = np.bincount(best, weights=want, minlength=n_books)
-        ration = np.minimum(1.0, np.divide(left, demand, out=np.ones(n_books), where=demand > 0))
+        ration = np.divide(left, demand, out=np.ones(n_books), where=demand > left)
         got = want * ration[best]
         hours = got / tph
         cap[rows] -= hours
-        left = np.maximum(left - np.bincount(best, weights=got, minlength=n_books), 0.0)
+        left = left - np.bincount(best, weights=got, minlength=n_books)
+        left[ration < 1.0] = 0.0  # a rationed book is emptied, whatever float rounding says
         out_w.append(rows); out_b.append(best); out_h.append(hours); out_t.append(got)
         # Only rationed workers have time left; they try their next-best book.
         short = ration[best] < 1.0
@@ -64,6 +71,17 @@ def allocate(capacity_h: np.ndarray, value: np.ndarray, tasks_per_h: np.ndarray,
         return empty_i, empty_i, np.zeros(0), np.zeros(0)
     return (np.concatenate(out_w), np.concatenate(out_b), np.concatenate(out_h),
             np.concatenate(out_t))
+
+
+def renewal_counts(rng: np.random.Generator, mean: np.ndarray, cv2: np.ndarray) -> np.ndarray:
+    """Tasks finished in a stretch of work: normal approximation of a renewal count.
+
+    With i.i.d. task durations of coefficient of variation CV, the number of
+    tasks done in a long stretch has mean m and variance about CV^2 m; drawn
+    as round(m + sqrt(CV^2 m) z), never below 0.
+    """
+    z = rng.standard_normal(mean.size)
+    return np.maximum(0, np.rint(mean + np.sqrt(cv2 * mean) * z)).astype(np.int64)
 
 
 def trim_to_open(rng: np.random.Generator, counts: np.ndarray, book: np.ndarray,
@@ -102,7 +120,8 @@ def piecewise_pay(accepted: np.ndarray, batch_counts: np.ndarray, per_task_uusd:
     ``per_task_uusd`` may have several columns (say reward and fee): the
     result then has one column each.
     """
-    per_task = per_task_uusd.reshape(len(batch_counts), -1)
+    width = int(np.prod(per_task_uusd.shape[1:], dtype=np.int64))
+    per_task = per_task_uusd.reshape(len(batch_counts), width)
     out = np.zeros((len(accepted), per_task.shape[1]), np.int64)
     if len(batch_counts) and len(accepted):
         cum_tasks = np.cumsum(batch_counts)

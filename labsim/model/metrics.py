@@ -55,6 +55,16 @@ class WeeklyRecorder:
         else:
             acc += np.bincount(cells, weights=values, minlength=size)
 
+    def add_many(self, cells: np.ndarray, flows: dict[str, np.ndarray]) -> None:
+        """Add several flows over the same cells with one bincount."""
+        k, n = len(flows), self.n_cells
+        sums = np.bincount((cells[None, :] + n * np.arange(k)[:, None]).ravel(),
+                           weights=np.concatenate([np.asarray(v, float) for v in flows.values()]),
+                           minlength=k * n).reshape(k, n)
+        for (name, _), total in zip(flows.items(), sums):
+            acc = self.week[name]
+            acc += np.rint(total).astype(np.int64) if acc.dtype == np.int64 else total
+
     def add_market(self, name: str, task_type: int, channel: int, value: float) -> None:
         self.week[name][task_type * self.shape[2] + channel] += value
 

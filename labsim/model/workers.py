@@ -49,13 +49,18 @@ def exit_reasons(u: np.ndarray, total: np.ndarray, low_pay: np.ndarray) -> np.nd
     return reasons
 
 
-def session_fraction(now_h: float, utc_offset_h: np.ndarray, start_local_h: np.ndarray,
-                     session_h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def session_phase(utc_offset_h: np.ndarray, start_local_h: np.ndarray) -> np.ndarray:
+    """Phase such that hours into today's session = (now + phase) mod 24."""
+    return utc_offset_h - start_local_h
+
+
+def session_fraction(now_h: float, phase_h: np.ndarray, session_h: np.ndarray,
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """Share of the hour [now, now+1) inside each worker's daily session window.
 
     Returns (fraction online in [0, 1], True where the session starts this hour).
     """
-    elapsed = (now_h + utc_offset_h - start_local_h) % 24.0
+    elapsed = (now_h + phase_h) % 24.0
     return np.clip(session_h - elapsed, 0.0, 1.0), elapsed < 1.0
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from labsim.model.workers import (EXIT_LOW_PAY, EXIT_NONE, EXIT_OTHER, exit_reasons, quit_hazard,
-                                  reject_probability, session_fraction, shift_fraction,
-                                  tasks_per_hour)
+                                  reject_probability, session_fraction, session_phase,
+                                  shift_fraction, tasks_per_hour)
 
 
 def test_no_shortfall_means_base_hazard_only():
@@ -30,10 +30,10 @@ def test_exit_reason_follows_the_single_draw():
 
 def test_session_covers_its_local_hours():
     """A 2.5 h session from 19:00 local covers 19-20, 20-21 and half of 21-22 local."""
-    offset, start, length = np.array([3.0]), np.array([19.0]), np.array([2.5])
-    fractions = [session_fraction(h - 3.0, offset, start, length)[0][0] for h in range(17, 24)]
+    phase, length = session_phase(np.array([3.0]), np.array([19.0])), np.array([2.5])
+    fractions = [session_fraction(h - 3.0, phase, length)[0][0] for h in range(17, 24)]
     assert fractions == [0, 0, 1, 1, 0.5, 0, 0]
-    assert session_fraction(16.0, offset, start, length)[1][0]  # 19:00 local: the session starts
+    assert session_fraction(16.0, phase, length)[1][0]  # 19:00 local: the session starts
 
 
 def test_vendor_shift_only_on_weekdays():
