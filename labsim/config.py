@@ -36,7 +36,7 @@ class RegionConfig:
     reservation_wage_median_usd_h: float = 1.0
     reservation_wage_sigma: float = 0.6
     initial_crowd_workers: int = 0
-    crowd_arrivals_per_week: float = 0.0
+    potential_arrivals_per_week: float = 0.0
     vendor_workers: int = 0
     vendor_wage_usd_h: float = 0.0
     vendor_shift_start_local_h: int = 9
@@ -65,6 +65,8 @@ class TaskTypeConfig:
     vendor_share: float = 0.0
     geofenced_share: float = 0.0
     geofence_rate_premium: float = 1.0
+    qualified_share: float = 0.0
+    qualified_rate_premium: float = 1.0
 
 
 @dataclass
@@ -86,6 +88,8 @@ class CrowdPlatformConfig:
     search_min_per_hour: float = 8.0
     give_up_search_h: float = 0.5
     geofence_regions: list[str] = field(default_factory=lambda: ["USA", "FRA"])
+    qualification_min_approved: int = 15000
+    qualification_min_approval: float = 0.90
 
 
 @dataclass
@@ -110,6 +114,34 @@ class WorkersConfig:
     low_pay_quit_hazard_per_week: float = 0.05
     wage_memory_weeks: float = 4.0
     vendor_quit_hazard_per_week: float = 0.004
+    learning_hours: float = 150.0
+    word_of_mouth_weeks: float = 8.0
+
+
+@dataclass
+class WellbeingConfig:
+    """Stress from toxic exposure, recovery, burnout (labsim/model/wellbeing.py)."""
+
+    stress_per_toxic_hour: float = 0.0018
+    recovery_per_week: float = 0.10
+    sensitivity_sigma: float = 0.4
+    burnout_threshold: float = 1.0
+    high_stress_threshold: float = 0.6
+    reject_penalty_at_burnout: float = 0.15
+    support_accumulation_factor: float = 1.0
+    support_recovery_factor: float = 1.0
+
+
+@dataclass
+class TrainingConfig:
+    """Training and certification: unpaid hours that lift skill in a target task type."""
+
+    enabled: bool = False
+    start_week: float = 0.0
+    enrol_prob_per_week: float = 0.02
+    hours: float = 40.0
+    skill_gain: float = 0.3
+    target_task_type: str = "safety_evaluation"
 
 
 @dataclass
@@ -145,6 +177,8 @@ class LabsimConfig:
     crowd: CrowdPlatformConfig = field(default_factory=CrowdPlatformConfig)
     vendor: VendorConfig = field(default_factory=VendorConfig)
     workers: WorkersConfig = field(default_factory=WorkersConfig)
+    wellbeing: WellbeingConfig = field(default_factory=WellbeingConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
     mmc: MMCConfig = field(default_factory=MMCConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
@@ -159,7 +193,8 @@ class LabsimConfig:
 _UNIT_INTERVAL = {
     "skill_mean", "skill_required", "reject_rate_novice", "reject_rate_expert",
     "vendor_share", "geofenced_share", "commission", "commission_large_batch",
-    "skill_sd",
+    "skill_sd", "qualified_share", "qualification_min_approval", "enrol_prob_per_week",
+    "reject_penalty_at_burnout", "skill_gain",
 }
 # Keys that must be strictly positive.
 _POSITIVE = {
@@ -168,6 +203,7 @@ _POSITIVE = {
     "reservation_wage_median_usd_h", "hours_per_week_median", "days_per_week",
     "shift_hours", "shift_days_per_week", "servers", "arrival_rate_per_h",
     "service_rate_per_h", "wage_memory_weeks", "novice_slowdown", "office_hours_boost",
+    "learning_hours", "word_of_mouth_weeks", "burnout_threshold", "high_stress_threshold",
 }
 # Keys allowed to be any finite real number.
 _ANY_REAL = {"utc_offset_h", "growth_per_year", "requester_utc_offset_h"}
@@ -228,6 +264,13 @@ def validate(cfg: LabsimConfig) -> None:
         if t.reject_rate_expert > t.reject_rate_novice:
             raise ConfigError(f"task_types.{name}.reject_rate_expert", t.reject_rate_expert,
                               f"at most reject_rate_novice ({t.reject_rate_novice:g})")
+    for name, t in cfg.task_types.items():
+        if t.geofenced_share + t.qualified_share > 1:
+            raise ConfigError(f"task_types.{name}.qualified_share", t.qualified_share,
+                              f"at most 1 - geofenced_share ({1 - t.geofenced_share:g})")
+    if cfg.training.target_task_type not in cfg.task_types:
+        raise ConfigError("training.target_task_type", cfg.training.target_task_type,
+                          f"one of {', '.join(cfg.task_types)}")
     for code in cfg.crowd.geofence_regions:
         if code not in cfg.regions:
             raise ConfigError("crowd.geofence_regions", code,

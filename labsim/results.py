@@ -30,6 +30,8 @@ TIMESERIES = "timeseries.parquet"
 WORKERS = "workers.parquet"
 KPIS = "kpis.json"
 REPORT = "report.html"
+# Moderators are the workers whose main task type this is.
+MODERATION = "content_moderation"
 
 
 def _codes(values: np.ndarray, labels: list[str] | tuple[str, ...]) -> pl.Series:
@@ -131,6 +133,7 @@ def _timeseries(rec: Records) -> pl.DataFrame:
                          c["workers_below_min_wage"] / c["workers_with_hours"], np.nan)
         crowd = c["channel"] == CHANNELS.index("crowd")
         rate = np.where(crowd & (c["tasks_done_human"] > 0), c["earnings_usd"] / c["tasks_done_human"], np.nan)
+        stressed = np.where(c["active_workers"] > 0, c["high_stress_workers"] / c["active_workers"], np.nan)
     regional = pl.DataFrame({
         "week": c["week"],
         "region": _codes(c["region"], rec.region_codes),
@@ -147,6 +150,9 @@ def _timeseries(rec: Records) -> pl.DataFrame:
         "mean_piece_rate_usd": pl.Series(rate, nan_to_null=True),
         "requester_spend_usd": c["requester_spend_usd"],
         "platform_fees_usd": c["platform_fees_usd"],
+        "night_hours": c["night_hours"],
+        "high_stress_workers": c["high_stress_workers"],
+        "high_stress_share": pl.Series(stressed, nan_to_null=True),
     })
     m = rec.market
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -179,6 +185,10 @@ def _workers(rec: Records) -> pl.DataFrame:
         "paid_hours": w["paid_hours"], "unpaid_hours": w["unpaid_hours"],
         "earnings_usd": w["earnings_usd"],
         "tasks_done": w["tasks_done"], "tasks_rejected": w["tasks_rejected"],
+        "night_hours": w["night_hours"],
+        "stress": w["stress"], "peak_stress": w["peak_stress"], "toxic_hours": w["toxic_hours"],
+        "reputation": w["reputation"], "approved_tasks": w["approved_tasks"],
+        "certified": w["certified"], "training_hours": w["training_hours"],
     })
 
 
@@ -220,11 +230,17 @@ def _worker_kpis(w: pl.DataFrame, rec: Records, min_wage: dict[str, float]) -> d
 def _flow_kpis(regional: pl.DataFrame, window_weeks: float) -> dict[str, float]:
     """KPIs from the weekly flows of the regional rows in the window."""
     tot = regional.select(pl.col("requester_spend_usd", "platform_fees_usd", "earnings_usd",
-                                 "tasks_done_human", "tasks_rejected").sum()).row(0, named=True)
+                                 "tasks_done_human", "tasks_rejected", "night_hours", "paid_hours",
+                                 "unpaid_hours").sum()).row(0, named=True)
+    online = tot["paid_hours"] + tot["unpaid_hours"]
+    mods = regional.filter(pl.col("task_type") == MODERATION).select(
+        pl.col("active_workers", "high_stress_workers", "exits_burnout").sum()).row(0, named=True)
+    moderator_years = mods["active_workers"] / 52.0
     crowd = regional.filter(pl.col("channel") == "crowd").select(
         pl.col("requester_spend_usd", "platform_fees_usd").sum()).row(0, named=True)
     weekly_active = regional.group_by("week").agg(pl.col("active_workers").sum())["active_workers"]
     exits = regional.select(pl.sum_horizontal(pl.col("exits_low_pay", "exits_burnout", "exits_other").sum())).item()
+    exits_burnout = regional["exits_burnout"].sum()
     mean_active = float(weekly_active.mean()) if weekly_active.len() else float("nan")
     return {
         "requester_spend_usd": float(tot["requester_spend_usd"]),
@@ -237,6 +253,11 @@ def _flow_kpis(regional: pl.DataFrame, window_weeks: float) -> dict[str, float]:
         "worker_share_of_spend": (float(tot["earnings_usd"] / tot["requester_spend_usd"])
                                   if tot["requester_spend_usd"] else float("nan")),
         "active_workers_mean": mean_active,
+        "night_hours_share": float(tot["night_hours"] / online) if online else float("nan"),
+        "moderator_high_stress_share": (float(mods["high_stress_workers"] / mods["active_workers"])
+                                        if mods["active_workers"] else float("nan")),
+        "burnout_exits_per_1000_moderator_years": (float(1000.0 * exits_burnout / moderator_years)
+                                                   if moderator_years else float("nan")),
         "annual_turnover_rate": (float(exits) / mean_active * 52.0 / window_weeks
                                  if mean_active and window_weeks > 0 else float("nan")),
     }

@@ -28,14 +28,16 @@ _I64 = np.int64
 class Book:
     """Where a batch waits: one task type, one channel, one access group.
 
-    Crowd books are served best-paid first (workers pick the best HIT),
-    vendor books oldest first.
+    Access groups: open to all, geofenced (some regions only) or qualified
+    (workers with enough approved tasks only). Crowd books are served
+    best-paid first (workers pick the best HIT), vendor books oldest first.
     """
 
     task_type: int
     channel: int
     allowed_regions: np.ndarray  # bool per region
     fifo: bool
+    needs_qualification: bool = False
 
 
 @dataclass

@@ -26,8 +26,11 @@ from labsim.model.demand import UUSD, BatchStore, Book, office_hours_profile
 from labsim.model.matching import allocate, piecewise_pay, renewal_counts, trim_to_open
 from labsim.model.metrics import WeeklyRecorder
 from labsim.model.rng import Streams
+from labsim.model.wellbeing import burned_out, stress_reject_penalty, stress_update
 from labsim.model.workers import (CROWD, EXIT_BURNOUT, EXIT_LOW_PAY, EXIT_OTHER, VENDOR,
-                                  WorkerPool, exit_reasons, quit_hazard, reject_probability,
+                                  WorkerPool, approval_rate, exit_reasons, learn, lognormal_cdf,
+                                  night_share, qualified, quit_hazard, reject_probability,
+                                  truncated_lognormal,
                                   session_fraction, session_phase, shift_fraction,
                                   tasks_per_hour)
 
@@ -154,8 +157,15 @@ class Kernel:
             "workers_below_min_wage": count(with_hours & (eff < self.reg_min_wage[region])),
         }
         reasons = np.zeros(a.size, np.int8)
+        burnout = np.zeros(a.size, bool)
+        if self.turnover and not final:
+            burnout = self.weekly_update(a, earn_usd, hours) & present
+        counts["night_hours"] = np.bincount(cells, weights=pool.wk_night_h[a], minlength=n_cells)
+        counts["high_stress_workers"] = count(
+            present & (pool.stress[a] >= self.cfg.wellbeing.high_stress_threshold))
         if self.turnover and not final:
             reasons = self._quits(a, present, earn_usd, hours)
+            reasons[burnout] = EXIT_BURNOUT
         counts["exits_low_pay"] = count(reasons == EXIT_LOW_PAY)
         counts["exits_burnout"] = count(reasons == EXIT_BURNOUT)
         counts["exits_other"] = count(reasons == EXIT_OTHER)
@@ -170,9 +180,10 @@ class Kernel:
         if self.week_start_h >= self.window_start_h:
             for wk, win in (("wk_paid_h", "win_paid_h"), ("wk_unpaid_h", "win_unpaid_h"),
                             ("wk_earn_uusd", "win_earn_uusd"), ("wk_tasks", "win_tasks"),
-                            ("wk_rejected", "win_rejected")):
+                            ("wk_rejected", "win_rejected"), ("wk_night_h", "win_night_h")):
                 getattr(pool, win)[a] += getattr(pool, wk)[a]
-        for wk in ("wk_paid_h", "wk_unpaid_h", "wk_earn_uusd", "wk_tasks", "wk_rejected"):
+        for wk in ("wk_paid_h", "wk_unpaid_h", "wk_earn_uusd", "wk_tasks", "wk_rejected",
+                   "wk_toxic_h", "wk_night_h"):
             getattr(pool, wk)[a] = 0
         pool.wk_hours_type[a] = 0.0
         left = reasons != 0
@@ -188,6 +199,10 @@ class Kernel:
 
     def flush_week(self) -> None:
         """Move flows kept outside the recorder into it before the week closes."""
+
+    def weekly_update(self, a: np.ndarray, earn_usd: np.ndarray, hours: np.ndarray) -> np.ndarray:
+        """Slow state of workers ``a`` after their week; returns who burned out."""
+        return np.zeros(a.size, bool)
 
     def backlog(self) -> np.ndarray:
         """Open tasks per (task type, channel), in the recorder's market order."""
@@ -233,6 +248,12 @@ class Kernel:
             "paid_hours": p.win_paid_h[:n].copy(), "unpaid_hours": p.win_unpaid_h[:n].copy(),
             "earnings_usd": p.win_earn_uusd[:n] / UUSD,
             "tasks_done": p.win_tasks[:n].copy(), "tasks_rejected": p.win_rejected[:n].copy(),
+            "night_hours": p.win_night_h[:n].copy(),
+            "stress": p.stress[:n].copy(), "peak_stress": p.peak_stress[:n].copy(),
+            "toxic_hours": p.toxic_hours[:n].copy(),
+            "reputation": approval_rate(p.accepted_total[:n], p.done_total[:n]),
+            "approved_tasks": p.accepted_total[:n].copy(),
+            "certified": p.certified[:n].copy(), "training_hours": p.training_h[:n].copy(),
         }
         ledger = dict(self.ledger)
         ledger["tasks_open"] = int(self.backlog().sum())
@@ -254,13 +275,16 @@ class Market(Kernel):
         self.book_price: list[float] = []  # mean piece rate multiplier
         for t, tt in enumerate(types):
             base = tt.batches_per_week / HOURS_PER_WEEK * cfg.scale
-            for chan, share, allowed, premium in (
-                (CROWD, (1 - tt.vendor_share) * (1 - tt.geofenced_share), everyone, 1.0),
-                (CROWD, (1 - tt.vendor_share) * tt.geofenced_share, geo, tt.geofence_rate_premium),
-                (VENDOR, tt.vendor_share, everyone, 1.0),
+            crowd = 1 - tt.vendor_share
+            open_share = 1 - tt.geofenced_share - tt.qualified_share
+            for chan, share, allowed, premium, qual in (
+                (CROWD, crowd * open_share, everyone, 1.0, False),
+                (CROWD, crowd * tt.geofenced_share, geo, tt.geofence_rate_premium, False),
+                (CROWD, crowd * tt.qualified_share, everyone, tt.qualified_rate_premium, True),
+                (VENDOR, tt.vendor_share, everyone, 1.0, False),
             ):
                 if share > 0 and allowed.any():
-                    books.append(Book(t, chan, allowed, fifo=chan == VENDOR))
+                    books.append(Book(t, chan, allowed, fifo=chan == VENDOR, needs_qualification=qual))
                     self.book_rate_h.append(base * share)
                     self.book_price.append(premium)
         return books
@@ -290,6 +314,11 @@ class Market(Kernel):
         self.book_allowed = np.array([b.allowed_regions for b in self.books])  # (B, R)
         self.book_is_crowd = np.array([b.channel == CROWD for b in self.books])
         self.crowd_cols = np.flatnonzero(self.book_is_crowd)
+        self.book_needs_qual = np.array([b.needs_qualification for b in self.books])
+        self.type_toxicity = np.array([t.toxicity for t in types])
+        self.training_type = self.type_names.index(cfg.training.target_task_type)
+        # What potential joiners expect to earn per hour in each region (word of mouth).
+        self.expected_wage = np.full(self.n_regions, np.nan)
         # The task type a vendor team member may take from each book (-2: none, a crowd book).
         self.vendor_team_of_book = np.where(self.book_is_crowd, -2, self.book_type)
         # Vendor teams: staff split across task types by the vendor work each brings.
@@ -312,14 +341,20 @@ class Market(Kernel):
                 "vendor_book": (1, np.int64)}
 
     def _refresh_book_cache(self, idx: np.ndarray) -> None:
-        """Recompute the per-book caches of workers ``idx`` (after a skill change)."""
+        """Recompute the per-book caches of workers ``idx`` (after skill, stress or reputation change)."""
         pool, bt = self.pool, self.book_type
         skill = pool.skill[idx][:, bt]
         tph = tasks_per_hour(self.dur_mean_min[bt], skill, self.cfg.workers.novice_slowdown)
-        rej = reject_probability(skill, self.rej_novice[bt], self.rej_expert[bt])
+        wb, crowd_cfg = self.cfg.wellbeing, self.cfg.crowd
+        rej = np.minimum(1.0, reject_probability(skill, self.rej_novice[bt], self.rej_expert[bt])
+                         + stress_reject_penalty(pool.stress[idx], wb.burnout_threshold,
+                                                 wb.reject_penalty_at_burnout)[:, None])
         is_vendor = pool.channel[idx] == VENDOR
+        has_qual = qualified(pool.accepted_total[idx], pool.done_total[idx],
+                             crowd_cfg.qualification_min_approved, crowd_cfg.qualification_min_approval)
         crowd_ok = (~is_vendor[:, None] & self.book_is_crowd[None, :]
-                    & self.book_allowed[:, pool.region[idx]].T & (skill >= self.skill_req[bt]))
+                    & self.book_allowed[:, pool.region[idx]].T & (skill >= self.skill_req[bt])
+                    & (~self.book_needs_qual[None, :] | has_qual[:, None]))
         vendor_ok = is_vendor[:, None] & (pool.team[idx][:, None] == self.vendor_team_of_book[None, :])
         pool.book_tph[idx] = tph
         pool.book_rej[idx] = rej
@@ -332,7 +367,7 @@ class Market(Kernel):
         c = self.cfg
         weeks = c.horizon_weeks
         stock = sum(r.initial_crowd_workers + r.vendor_workers for r in c.regions.values())
-        flow = sum(r.crowd_arrivals_per_week for r in c.regions.values()) * weeks
+        flow = sum(r.potential_arrivals_per_week for r in c.regions.values()) * weeks
         return int(1.3 * c.scale * (stock * 1.5 + flow)) + 64
 
     def start(self) -> None:
@@ -354,12 +389,27 @@ class Market(Kernel):
             else:
                 if self.reg_entry_h[r] >= week_end + horizon:
                     continue
-                k = int(rng.poisson(reg.crowd_arrivals_per_week * cfg.scale))
+                # Potential joiners come if the market beats their outside option:
+                # the share whose reservation wage is below the expected wage.
+                expected = self._expected_wage(r)
+                share = lognormal_cdf(expected, reg.reservation_wage_median_usd_h, reg.reservation_wage_sigma)
+                k = int(rng.poisson(reg.potential_arrivals_per_week * cfg.scale * share))
                 joined = week_end + rng.uniform(0, horizon, k)
-                joined = joined[joined >= self.reg_entry_h[r]]
+                res = truncated_lognormal(rng, reg.reservation_wage_median_usd_h,
+                                          reg.reservation_wage_sigma, share, k)
+                keep = joined >= self.reg_entry_h[r]
+                joined, res = joined[keep], res[keep]
                 k = joined.size
             if k:
-                self._add_workers(r, CROWD, joined, rng)
+                idx = self._add_workers(r, CROWD, joined, rng, None if initial else res)
+                if initial:
+                    # Their tenure has earned them a record: about a thousand
+                    # reviewed tasks a week at the approval their skill gives.
+                    reviewed = np.rint(-joined / HOURS_PER_WEEK * 1000).astype(np.int64)
+                    approval = 1.0 - self.pool.book_rej[idx].mean(axis=1)
+                    self.pool.done_total[idx] = reviewed
+                    self.pool.accepted_total[idx] = np.rint(reviewed * approval).astype(np.int64)
+                    self._refresh_book_cache(idx)
             # Vendors hire to keep their headcount, once the region has entered.
             if self.reg_entry_h[r] <= week_end + (0 if initial else horizon):
                 target = int(round(reg.vendor_workers * cfg.scale))
@@ -372,12 +422,70 @@ class Market(Kernel):
                               else np.full(hire, start))
                     self._add_workers(r, VENDOR, joined, rng)
 
-    def _add_workers(self, r: int, channel: int, joined: np.ndarray, rng: np.random.Generator) -> None:
+    def weekly_update(self, a: np.ndarray, earn_usd: np.ndarray, hours: np.ndarray) -> np.ndarray:
+        """Reputation, learning, stress, training and word of mouth after the week.
+
+        Returns the workers whose stress crossed the burnout threshold.
+        """
+        pool, cfg = self.pool, self.cfg
+        wb, tr = cfg.wellbeing, cfg.training
+        # Reputation: approved and reviewed tasks so far.
+        pool.accepted_total[a] += pool.wk_tasks[a]
+        pool.done_total[a] += pool.wk_tasks[a] + pool.wk_rejected[a]
+        # Learning by doing, per task type.
+        pool.skill[a] = learn(pool.skill[a], pool.wk_hours_type[a], cfg.workers.learning_hours)
+        # Stress: the week's recovery and exposure.
+        stress = stress_update(pool.stress[a], pool.wk_toxic_h[a], pool.sensitivity[a],
+                               wb.stress_per_toxic_hour, wb.recovery_per_week,
+                               wb.support_accumulation_factor, wb.support_recovery_factor)
+        pool.stress[a] = stress
+        pool.peak_stress[a] = np.maximum(pool.peak_stress[a], stress)
+        pool.toxic_hours[a] += pool.wk_toxic_h[a]
+        # Training: those who finished are certified; others may enrol.
+        done = pool.enrolled[a] & (pool.training_left_h[a] <= 1e-9)
+        if done.any():
+            grad = a[done]
+            pool.enrolled[grad] = False
+            pool.certified[grad] = True
+            pool.skill[grad, self.training_type] = np.minimum(
+                1.0, pool.skill[grad, self.training_type] + tr.skill_gain)
+        if tr.enabled and self.env.now >= tr.start_week * HOURS_PER_WEEK:
+            free = (pool.channel[a] == CROWD) & ~pool.certified[a] & ~pool.enrolled[a]
+            enrol = a[free & (self.rng["training"].random(a.size) < tr.enrol_prob_per_week)]
+            pool.enrolled[enrol] = True
+            pool.training_left_h[enrol] = tr.hours
+        self._refresh_book_cache(a)
+        # Word of mouth: each region's expected wage follows its crowd workers' effective wage.
+        crowd = (pool.channel[a] == CROWD) & (hours > 0)
+        reg = pool.region[a][crowd]
+        earned = np.bincount(reg, weights=earn_usd[crowd], minlength=self.n_regions)
+        worked = np.bincount(reg, weights=hours[crowd], minlength=self.n_regions)
+        seen = worked > 0
+        observed = np.divide(earned, worked, out=np.zeros(self.n_regions), where=seen)
+        alpha = 1.0 / cfg.workers.word_of_mouth_weeks
+        old = self.expected_wage
+        first = seen & ~np.isfinite(old)
+        self.expected_wage = np.where(first, observed,
+                                      np.where(seen, (1 - alpha) * old + alpha * observed, old))
+        return burned_out(stress, wb.burnout_threshold)
+
+    def _expected_wage(self, r: int) -> float:
+        """Region r's expected effective wage; before it has any, the world's."""
+        w = self.expected_wage
+        if np.isfinite(w[r]):
+            return float(w[r])
+        known = w[np.isfinite(w)]
+        return float(known.mean()) if known.size else np.inf
+
+    def _add_workers(self, r: int, channel: int, joined: np.ndarray, rng: np.random.Generator,
+                     res: np.ndarray | None = None) -> np.ndarray:
         cfg, w = self.cfg, self.cfg.workers
         reg = cfg.regions[self.region_codes[r]]
         k = joined.size
         skill = np.clip(rng.normal(reg.skill_mean, w.skill_sd, (k, self.n_types)), 0.0, 1.0)
-        res = rng.lognormal(np.log(reg.reservation_wage_median_usd_h), reg.reservation_wage_sigma, k)
+        if res is None:
+            res = rng.lognormal(np.log(reg.reservation_wage_median_usd_h), reg.reservation_wage_sigma, k)
+        sensitivity = rng.lognormal(0.0, cfg.wellbeing.sensitivity_sigma, k)
         if channel == CROWD:
             weekly = rng.lognormal(np.log(w.hours_per_week_median), w.hours_per_week_sigma, k)
             session = np.minimum(weekly / w.days_per_week, 16.0)
@@ -398,11 +506,12 @@ class Market(Kernel):
         idx = self.pool.add(
             k, region=np.full(k, r), channel=np.full(k, channel), team=team, joined_h=joined,
             reservation_wage=res, utc_offset=np.full(k, reg.utc_offset_h), start_local_h=start,
-            session_h=session, wage_uusd_h=wage, main_type=main,
+            session_h=session, wage_uusd_h=wage, main_type=main, sensitivity=sensitivity,
         )
         self.pool.skill[idx] = skill
         self._refresh_book_cache(idx)
         self.active = np.concatenate([self.active, idx])
+        return idx
 
     # -- the hour ----------------------------------------------------------------------
 
@@ -422,13 +531,17 @@ class Market(Kernel):
         pool, cfg = self.pool, self.cfg
         if self._split_at != self.week_start_h:
             self._split_week()
-        # Crowd workers log in for their daily session (once they have joined).
+        # Crowd workers log in for their daily session (once they have joined);
+        # a longer step adds up its hours, noting those that fall at night.
         c = self._crowd
-        frac_c, starts = session_fraction(now, self._crowd_phase, self._crowd_session)
-        for k in range(1, self._sub_hours):  # longer steps: add up their hours
-            more, more_starts = session_fraction(now + k, self._crowd_phase, self._crowd_session)
-            frac_c += more
-            starts |= more_starts
+        frac_c = np.zeros(c.size)
+        night_c = np.zeros(c.size)
+        starts = np.zeros(c.size, bool)
+        for k in range(self._sub_hours):
+            frac_k, starts_k = session_fraction(now + k, self._crowd_phase, self._crowd_session)
+            frac_c += frac_k
+            starts |= starts_k
+            night_c += frac_k * self._night_by_offset(now + k)[self._crowd_offset_idx]
         if now < self._last_join_h:
             frac_c[self._crowd_joined > now] = 0.0
         if starts.any():
@@ -437,15 +550,33 @@ class Market(Kernel):
         on_c = (frac_c > 0) & pool.workday[c]
         # Vendor staff work shifts set per region.
         v = self._vendor
-        frac_r = sum(shift_fraction(now + k, self.reg_offset, self.reg_vendor_start,
-                                    cfg.vendor.shift_hours, cfg.vendor.shift_days_per_week)
-                     for k in range(self._sub_hours))
+        frac_r = np.zeros(self.n_regions)
+        night_r = np.zeros(self.n_regions)
+        for k in range(self._sub_hours):
+            f = shift_fraction(now + k, self.reg_offset, self.reg_vendor_start,
+                               cfg.vendor.shift_hours, cfg.vendor.shift_days_per_week)
+            frac_r += f
+            night_r += f * night_share(now + k + self.reg_offset)
         frac_v = frac_r[self._vendor_region]
         if now < self._last_join_h:
             frac_v[self._vendor_joined > now] = 0.0
         on_v = frac_v > 0
-        if on_c.any() or on_v.any():
-            self._work(now, c[on_c], frac_c[on_c], v[on_v], frac_v[on_v])
+        cw, cfrac = c[on_c], frac_c[on_c]
+        vw, vfrac = v[on_v], frac_v[on_v]
+        pool.wk_night_h[cw] += night_c[on_c]
+        pool.wk_night_h[vw] += night_r[self._vendor_region[on_v]]
+        # Workers in training spend their online time on it first (unpaid).
+        if self._any_training:
+            train = np.minimum(cfrac, pool.training_left_h[cw])
+            pool.training_left_h[cw] -= train
+            pool.training_h[cw] += train
+            cfrac = cfrac - train
+        if cw.size or vw.size:
+            self._work(now, cw, cfrac, vw, vfrac)
+
+    def _night_by_offset(self, now: float) -> np.ndarray:
+        """Night share of the hour [now, now+1) for each distinct UTC offset of the crowd."""
+        return night_share(now + self._offsets)
 
     def _split_week(self) -> None:
         """Cache this week's crowd and vendor rosters and their schedule columns."""
@@ -457,6 +588,8 @@ class Market(Kernel):
         self._crowd_session = pool.session_h[c]
         self._crowd_joined = pool.joined_h[c]
         self._vendor_region = pool.region[v]
+        self._offsets, self._crowd_offset_idx = np.unique(pool.utc_offset[c], return_inverse=True)
+        self._any_training = bool((pool.training_left_h[c] > 0).any())
         self._vendor_joined = pool.joined_h[v]
         self._last_join_h = float(pool.joined_h[a].max()) if a.size else -np.inf
         self._split_at = self.week_start_h
@@ -553,10 +686,11 @@ class Market(Kernel):
         # the vendor bills the requester the wage plus its margin.
         is_vendor_pair = w >= n_c
         paid_pair = np.divide(hours * acc, n, out=np.zeros_like(hours), where=(n > 0) & ~is_vendor_pair)
-        per_worker = np.bincount(np.concatenate([w, w + m, w + 2 * m, w + 3 * m, w + 4 * m]),
-                                 weights=np.concatenate([paid_pair, hours, acc, r, pay]),
-                                 minlength=5 * m).reshape(5, m)
-        paid, worked, tasks, rejected, earn = per_worker
+        toxic = hours * self.type_toxicity[self.book_type[b]]
+        per_worker = np.bincount(np.concatenate([w + i * m for i in range(6)]),
+                                 weights=np.concatenate([paid_pair, hours, acc, r, pay, toxic]),
+                                 minlength=6 * m).reshape(6, m)
+        paid, worked, tasks, rejected, earn, toxic = per_worker
         worked = worked > 0
         frac = np.concatenate([cfrac, vfrac])
         # A crowd worker who finds nothing searches a while, then gives up the session.
@@ -573,6 +707,7 @@ class Market(Kernel):
         pool.wk_earn_uusd[who] += earn
         pool.wk_tasks[who] += np.rint(tasks).astype(np.int64)
         pool.wk_rejected[who] += np.rint(rejected).astype(np.int64)
+        pool.wk_toxic_h[who] += toxic
         led["worker_pay_uusd"] += int(earn.sum())
         led["platform_fees_uusd"] += int(margin.sum())
         led["requester_spend_uusd"] += int(wage.sum() + margin.sum())

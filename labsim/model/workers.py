@@ -12,7 +12,12 @@ The decision rules are pure functions, tested without SimPy.
 
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
+
 import numpy as np
+
+_STD_NORMAL = NormalDist()
 
 CROWD, VENDOR = 0, 1
 EXIT_NONE, EXIT_LOW_PAY, EXIT_BURNOUT, EXIT_OTHER = 0, 1, 2, 3
@@ -83,6 +88,53 @@ def reject_probability(skill: np.ndarray, novice: np.ndarray, expert: np.ndarray
     return novice + (expert - novice) * skill
 
 
+def lognormal_cdf(x: float, median: float, sigma: float) -> float:
+    """P(X <= x) for a log-normal X with this median and log-sd."""
+    if x <= 0:
+        return 0.0
+    if not math.isfinite(x):
+        return 1.0
+    return _STD_NORMAL.cdf(math.log(x / median) / sigma)
+
+
+def truncated_lognormal(rng: np.random.Generator, median: float, sigma: float, upper_cdf: float,
+                        k: int) -> np.ndarray:
+    """k log-normal draws conditioned to lie below the quantile ``upper_cdf`` (inverse CDF)."""
+    u = rng.uniform(0.0, 1.0, k) * min(max(upper_cdf, 1e-12), 1.0)
+    u = np.clip(u, 1e-12, 1 - 1e-12)
+    z = np.array([_STD_NORMAL.inv_cdf(float(x)) for x in u])
+    return median * np.exp(sigma * z)
+
+
+def learn(skill: np.ndarray, hours: np.ndarray, learning_hours: float) -> np.ndarray:
+    """Learning by doing: each hour of work on a type closes part of the gap to full skill.
+
+    After ``learning_hours`` hours on a type a worker has closed 63 % (1 - 1/e)
+    of its gap to skill 1; skill never falls and never exceeds 1.
+    """
+    return 1.0 - (1.0 - skill) * np.exp(-np.maximum(hours, 0.0) / learning_hours)
+
+
+def approval_rate(accepted: np.ndarray, done: np.ndarray) -> np.ndarray:
+    """Reputation: share of a worker's tasks accepted so far (1 before any task)."""
+    return np.divide(accepted, done, out=np.ones(np.shape(done)), where=np.asarray(done) > 0)
+
+
+def qualified(accepted: np.ndarray, done: np.ndarray, min_approved: float, min_rate: float) -> np.ndarray:
+    """Platforms' qualification: enough approved tasks at a high enough approval rate."""
+    return (accepted >= min_approved) & (approval_rate(accepted, done) >= min_rate)
+
+
+def night_share(local_hour: np.ndarray, night_start: float = 22.0, night_end: float = 6.0) -> np.ndarray:
+    """Share of the hour [h, h+1) local time that falls in the night (22:00-06:00)."""
+    h = np.mod(local_hour, 24.0)
+    # overlap of [h, h+1) with [night_start, 24) and with [0, night_end), counting the wrap
+    late = np.clip(np.minimum(h + 1.0, 24.0) - np.maximum(h, night_start), 0.0, 1.0)
+    early = np.clip(np.minimum(h + 1.0, night_end) - h, 0.0, 1.0)
+    wrap = np.clip(h + 1.0 - 24.0, 0.0, night_end)
+    return np.minimum(late + early + wrap, 1.0)
+
+
 # --- state ------------------------------------------------------------------------
 
 _COLUMNS: dict[str, tuple[type, object]] = {
@@ -98,9 +150,16 @@ _COLUMNS: dict[str, tuple[type, object]] = {
     # this week
     "wk_paid_h": (np.float64, 0.0), "wk_unpaid_h": (np.float64, 0.0),
     "wk_earn_uusd": (np.int64, 0), "wk_tasks": (np.int64, 0), "wk_rejected": (np.int64, 0),
+    "wk_toxic_h": (np.float64, 0.0), "wk_night_h": (np.float64, 0.0),
     # the KPI window (after warm-up)
     "win_paid_h": (np.float64, 0.0), "win_unpaid_h": (np.float64, 0.0),
     "win_earn_uusd": (np.int64, 0), "win_tasks": (np.int64, 0), "win_rejected": (np.int64, 0),
+    "win_night_h": (np.float64, 0.0),
+    # wellbeing, reputation and training, over the worker's whole stay
+    "stress": (np.float64, 0.0), "peak_stress": (np.float64, 0.0), "sensitivity": (np.float64, 1.0),
+    "toxic_hours": (np.float64, 0.0), "accepted_total": (np.int64, 0), "done_total": (np.int64, 0),
+    "certified": (np.bool_, False), "enrolled": (np.bool_, False),
+    "training_left_h": (np.float64, 0.0), "training_h": (np.float64, 0.0),
 }
 
 
