@@ -52,6 +52,36 @@ def kaplan_meier_median(duration: np.ndarray, event: np.ndarray) -> float:
     return float(times[below[0]]) if below.size else float("nan")
 
 
+def kaplan_meier(duration: np.ndarray, event: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Kaplan-Meier survival S(t) at the times ``at`` (right-censored data)."""
+    if duration.size == 0:
+        return np.full(at.shape, np.nan)
+    order = np.argsort(duration, kind="stable")
+    d, e = duration[order], event[order].astype(bool)
+    times, first = np.unique(d, return_index=True)
+    at_risk = d.size - first
+    deaths = np.add.reduceat(e.astype(np.int64), first)
+    surv = np.cumprod(1.0 - deaths / at_risk)
+    idx = np.searchsorted(times, at, side="right") - 1
+    return np.where(idx >= 0, surv[np.maximum(idx, 0)], 1.0)
+
+
+def cohort_survival(workers: pl.DataFrame, window_start_h: float, horizon_h: float,
+                    by: str = "channel") -> pl.DataFrame:
+    """Share of workers who joined after warm-up still active m months after joining (Kaplan-Meier)."""
+    months = np.arange(0, int((horizon_h - window_start_h) / HOURS_PER_MONTH) + 1)
+    frames = []
+    cohort = workers.filter(pl.col("joined_h") >= window_start_h)
+    for (key,), g in cohort.group_by(by, maintain_order=True):
+        left = g["left_h"].to_numpy()
+        exited = ~np.isnan(left)
+        duration = np.where(exited, left, horizon_h) - g["joined_h"].to_numpy()
+        frames.append(pl.DataFrame({"month": months, by: [key] * months.size,
+                                    "share_active": kaplan_meier(duration, exited, months * HOURS_PER_MONTH),
+                                    "cohort_size": [g.height] * months.size}))
+    return pl.concat(frames) if frames else pl.DataFrame()
+
+
 def _mean(x: np.ndarray) -> float:
     return float(x.mean()) if x.size else float("nan")
 
@@ -189,6 +219,7 @@ def _workers(rec: Records) -> pl.DataFrame:
         "stress": w["stress"], "peak_stress": w["peak_stress"], "toxic_hours": w["toxic_hours"],
         "reputation": w["reputation"], "approved_tasks": w["approved_tasks"],
         "certified": w["certified"], "training_hours": w["training_hours"],
+        **{k: v for k, v in w.items() if k.startswith("skill_")},
     })
 
 

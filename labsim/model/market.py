@@ -254,6 +254,7 @@ class Kernel:
             "reputation": approval_rate(p.accepted_total[:n], p.done_total[:n]),
             "approved_tasks": p.accepted_total[:n].copy(),
             "certified": p.certified[:n].copy(), "training_hours": p.training_h[:n].copy(),
+            **{f"skill_{name}": p.skill[:n, t].copy() for t, name in enumerate(self.type_names)},
         }
         ledger = dict(self.ledger)
         ledger["tasks_open"] = int(self.backlog().sum())

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from labsim.report.page import figure_html, page, table_html
-from labsim.results import Results
+from labsim.results import MODERATION, Results, cohort_survival
 
 _LAYOUT = dict(template="plotly_white", height=380, margin=dict(l=60, r=20, t=50, b=40),
                legend=dict(orientation="h", y=-0.18), hovermode="x unified")
@@ -84,10 +84,70 @@ def piece_rates(ts: pl.DataFrame) -> go.Figure:
     return fig
 
 
+def exits_by_reason(ts: pl.DataFrame) -> go.Figure:
+    d = (_regional(ts).group_by("week").agg(pl.col("exits_low_pay", "exits_burnout", "exits_other").sum())
+         .sort("week"))
+    fig = go.Figure()
+    for col, name in (("exits_low_pay", "low pay"), ("exits_burnout", "burnout"), ("exits_other", "other")):
+        fig.add_trace(go.Bar(x=d["week"], y=d[col], name=name))
+    fig.update_layout(title="Exits per week, by reason", barmode="stack", xaxis_title="week",
+                      yaxis_title="workers leaving", **_LAYOUT)
+    return fig
+
+
+def survival(results: Results) -> go.Figure:
+    meta = results.kpis.get("overall", {})
+    weeks = meta.get("window_weeks", 0.0)
+    last_week = int(results.timeseries["week"].max()) + 1 if results.timeseries.height else 0
+    start_h, end_h = (last_week - weeks) * 168.0, last_week * 168.0
+    d = cohort_survival(results.workers, start_h, end_h, by="channel")
+    fig = go.Figure()
+    if d.height:
+        for (chan,), g in d.group_by("channel", maintain_order=True):
+            fig.add_trace(go.Scatter(x=g["month"], y=g["share_active"], mode="lines+markers",
+                                     name=f"{chan} (n={g['cohort_size'][0]})"))
+    fig.add_hline(y=0.5, line_dash="dot", annotation_text="half-life")
+    fig.update_layout(title="Cohort survival: share of joiners still working, by months since joining",
+                      xaxis_title="months since joining", yaxis_title="share still active",
+                      yaxis_range=[0, 1.02], **_LAYOUT)
+    return fig
+
+
+def wellbeing(ts: pl.DataFrame) -> go.Figure:
+    d = (_regional(ts).filter(pl.col("task_type") == MODERATION).group_by("week", "channel")
+         .agg(pl.col("active_workers", "high_stress_workers", "exits_burnout").sum())
+         .filter(pl.col("active_workers") > 0)
+         .with_columns((pl.col("high_stress_workers") / pl.col("active_workers")).alias("share"))
+         .sort("channel", "week"))
+    fig = go.Figure()
+    for (chan,), g in d.group_by("channel", maintain_order=True):
+        fig.add_trace(go.Scatter(x=g["week"], y=g["share"], mode="lines", name=f"high stress, {chan}"))
+        fig.add_trace(go.Bar(x=g["week"], y=g["exits_burnout"], name=f"burnout exits, {chan}",
+                             yaxis="y2", opacity=0.4))
+    fig.update_layout(title="Moderators: share with high stress, and burnout exits per week",
+                      xaxis_title="week", yaxis=dict(title="share with high stress", range=[0, 1]),
+                      yaxis2=dict(title="burnout exits", overlaying="y", side="right"), **_LAYOUT)
+    return fig
+
+
+def night_work(ts: pl.DataFrame) -> go.Figure:
+    d = (_regional(ts).group_by("region", "channel")
+         .agg(pl.col("night_hours").sum(), (pl.col("paid_hours") + pl.col("unpaid_hours")).sum().alias("h"))
+         .filter(pl.col("h") > 0).with_columns((pl.col("night_hours") / pl.col("h")).alias("share"))
+         .sort("region", "channel"))
+    fig = go.Figure()
+    for (chan,), g in d.group_by("channel", maintain_order=True):
+        fig.add_trace(go.Bar(x=g["region"], y=g["share"], name=chan))
+    fig.update_layout(title="Share of working hours at night (22:00-06:00 local time)",
+                      barmode="group", yaxis_title="share of hours", yaxis_range=[0, 1], **_LAYOUT)
+    return fig
+
+
 def run_figures(results: Results) -> dict[str, go.Figure]:
     ts = results.timeseries
     return {"workers": workers_by_region(ts), "wages": wage_by_region(ts),
-            "tasks": tasks_flow(ts), "rates": piece_rates(ts)}
+            "tasks": tasks_flow(ts), "rates": piece_rates(ts), "exits": exits_by_reason(ts),
+            "survival": survival(results), "wellbeing": wellbeing(ts), "night": night_work(ts)}
 
 
 _CARDS = [("effective_wage_mean_usd_h", "effective wage, mean (USD/h)"),
@@ -97,10 +157,15 @@ _CARDS = [("effective_wage_mean_usd_h", "effective wage, mean (USD/h)"),
           ("share_below_local_min_wage", "share below local minimum wage"),
           ("hours_per_week_mean", "hours per week"),
           ("annual_turnover_rate", "annual turnover"),
+          ("worker_half_life_months", "worker half-life (months)"),
+          ("moderator_high_stress_share", "moderators with high stress"),
+          ("burnout_exits_per_1000_moderator_years", "burnout exits per 1,000 moderator-years"),
+          ("night_hours_share", "share of hours at night"),
           ("platform_commission_share", "platform fees / crowd spend")]
 _REGION_COLS = ["workers_counted", "effective_wage_mean_usd_h", "effective_wage_median_usd_h",
                 "paid_wage_mean_usd_h", "share_below_local_min_wage", "hours_per_week_mean",
-                "annual_turnover_rate", "worker_pay_usd"]
+                "annual_turnover_rate", "worker_half_life_months", "night_hours_share",
+                "worker_pay_usd"]
 
 
 def run_report(results: Results, title: str = "labsim run") -> str:
@@ -122,6 +187,13 @@ def run_report(results: Results, title: str = "labsim run") -> str:
         "<h2>Wages</h2>", f"<div class='fig'>{figure_html(figs['wages'], 'fig-wages')}</div>",
         "<h2>Tasks</h2>", f"<div class='fig'>{figure_html(figs['tasks'], 'fig-tasks')}</div>",
         "<h2>Piece rates</h2>", f"<div class='fig'>{figure_html(figs['rates'], 'fig-rates')}</div>",
+        "<h2>Turnover and tenure</h2>",
+        f"<div class='fig'>{figure_html(figs['exits'], 'fig-exits')}</div>",
+        f"<div class='fig'>{figure_html(figs['survival'], 'fig-survival')}</div>",
+        "<h2>Moderators' wellbeing</h2>",
+        f"<div class='fig'>{figure_html(figs['wellbeing'], 'fig-wellbeing')}</div>",
+        "<h2>Working at night</h2>",
+        f"<div class='fig'>{figure_html(figs['night'], 'fig-night')}</div>",
     ]
     meta = results.meta
     subtitle = " · ".join(f"{key} {meta[key]}" for key in ("scenario", "seed", "labsim_version", "git_commit")
