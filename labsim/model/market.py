@@ -404,6 +404,7 @@ class Market(Kernel):
             if k:
                 idx = self._add_workers(r, CROWD, joined, rng, None if initial else res)
                 if initial:
+                    self._warm_stress(idx, -joined)
                     # Their tenure has earned them a record: about a thousand
                     # reviewed tasks a week at the approval their skill gives.
                     reviewed = np.rint(-joined / HOURS_PER_WEEK * 1000).astype(np.int64)
@@ -421,7 +422,9 @@ class Market(Kernel):
                     start = max(week_end, self.reg_entry_h[r])
                     joined = (-rng.exponential(15 * 730.5, hire) if initial
                               else np.full(hire, start))
-                    self._add_workers(r, VENDOR, joined, rng)
+                    idx = self._add_workers(r, VENDOR, joined, rng)
+                    if initial:
+                        self._warm_stress(idx, -joined)
 
     def weekly_update(self, a: np.ndarray, earn_usd: np.ndarray, hours: np.ndarray) -> np.ndarray:
         """Reputation, learning, stress, training and word of mouth after the week.
@@ -469,6 +472,26 @@ class Market(Kernel):
         self.expected_wage = np.where(first, observed,
                                       np.where(seen, (1 - alpha) * old + alpha * observed, old))
         return burned_out(stress, wb.burnout_threshold)
+
+    def _warm_stress(self, idx: np.ndarray, tenure_h: np.ndarray) -> None:
+        """Stress of workers present at t = 0: what their tenure at their usual exposure left.
+
+        Exposure is the weekly hours of their main task type times its
+        toxicity; stress approaches its steady state with the recovery rate.
+        Those above burnout would have left already: survivors stay below it.
+        """
+        pool, wb, cfg = self.pool, self.cfg.wellbeing, self.cfg
+        vendor = pool.channel[idx] == VENDOR
+        weekly_h = np.where(vendor, cfg.vendor.shift_hours * cfg.vendor.shift_days_per_week,
+                            pool.session_h[idx] * cfg.workers.days_per_week)
+        exposure = weekly_h * self.type_toxicity[pool.main_type[idx]]
+        kept = np.exp(-wb.recovery_per_week * wb.support_recovery_factor)
+        steady = (wb.stress_per_toxic_hour * wb.support_accumulation_factor * pool.sensitivity[idx]
+                  * exposure / (1.0 - kept))
+        stress = steady * (1.0 - kept ** (tenure_h / HOURS_PER_WEEK))
+        pool.stress[idx] = np.minimum(stress, 0.95 * wb.burnout_threshold)
+        pool.peak_stress[idx] = pool.stress[idx]
+        self._refresh_book_cache(idx)
 
     def _expected_wage(self, r: int) -> float:
         """Region r's expected effective wage; before it has any, the world's."""

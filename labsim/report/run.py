@@ -162,10 +162,12 @@ _CARDS = [("effective_wage_mean_usd_h", "effective wage, mean (USD/h)"),
           ("burnout_exits_per_1000_moderator_years", "burnout exits per 1,000 moderator-years"),
           ("night_hours_share", "share of hours at night"),
           ("platform_commission_share", "platform fees / crowd spend")]
-_REGION_COLS = ["workers_counted", "effective_wage_mean_usd_h", "effective_wage_median_usd_h",
-                "paid_wage_mean_usd_h", "share_below_local_min_wage", "hours_per_week_mean",
-                "annual_turnover_rate", "worker_half_life_months", "night_hours_share",
-                "worker_pay_usd"]
+_REGION_COLS = {"workers_counted": "workers", "effective_wage_mean_usd_h": "effective wage (mean)",
+                "effective_wage_median_usd_h": "effective wage (median)",
+                "paid_wage_mean_usd_h": "paid-hour wage", "share_below_local_min_wage": "below local min. wage",
+                "hours_per_week_mean": "hours / week", "annual_turnover_rate": "annual turnover",
+                "worker_half_life_months": "half-life (months)", "night_hours_share": "night share",
+                "worker_pay_usd": "pay (USD)"}
 
 
 def run_report(results: Results, title: str = "labsim run") -> str:
@@ -176,13 +178,17 @@ def run_report(results: Results, title: str = "labsim run") -> str:
     rows = [[code] + [_fmt(v.get(c)) for c in _REGION_COLS] for code, v in k["by_region"].items()]
     rows += [[f"all {chan}"] + [_fmt(v.get(c)) for c in _REGION_COLS]
              for chan, v in k.get("by_channel", {}).items()]
+    header = ["scope"] + list(_REGION_COLS.values())
     figs = run_figures(results)
     sections = [
         f"<div class='cards'>{cards}</div>",
         "<p class='note'>KPIs cover the weeks after warm-up; means are over workers with at least "
         "one paid hour, as surveys report them. Effective wage counts unpaid search and rejected "
         "work as working time.</p>",
-        "<h2>By region and channel</h2>", table_html(["scope"] + _REGION_COLS, rows),
+        "<h2>By region and channel</h2>",
+        "<p class='note'>Wages in USD per hour. Effective wage counts unpaid hours; the paid-hour "
+        "wage does not.</p>",
+        f"<div class='scroll'>{table_html(header, rows)}</div>",
         "<h2>Workers</h2>", f"<div class='fig'>{figure_html(figs['workers'], 'fig-workers')}</div>",
         "<h2>Wages</h2>", f"<div class='fig'>{figure_html(figs['wages'], 'fig-wages')}</div>",
         "<h2>Tasks</h2>", f"<div class='fig'>{figure_html(figs['tasks'], 'fig-tasks')}</div>",
