@@ -216,7 +216,7 @@ def _workers(rec: Records) -> pl.DataFrame:
         "earnings_usd": w["earnings_usd"],
         "tasks_done": w["tasks_done"], "tasks_rejected": w["tasks_rejected"],
         "night_hours": w["night_hours"],
-        "stress": w["stress"], "peak_stress": w["peak_stress"], "toxic_hours": w["toxic_hours"],
+        "stress": w["stress"], "peak_stress": w["peak_stress"], "hours_toxic": w["hours_toxic"],
         "reputation": w["reputation"], "approved_tasks": w["approved_tasks"],
         "certified": w["certified"], "training_hours": w["training_hours"],
         **{k: v for k, v in w.items() if k.startswith("skill_")},

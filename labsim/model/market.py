@@ -250,7 +250,7 @@ class Kernel:
             "tasks_done": p.win_tasks[:n].copy(), "tasks_rejected": p.win_rejected[:n].copy(),
             "night_hours": p.win_night_h[:n].copy(),
             "stress": p.stress[:n].copy(), "peak_stress": p.peak_stress[:n].copy(),
-            "toxic_hours": p.toxic_hours[:n].copy(),
+            "hours_toxic": p.toxic_hours[:n].copy(),
             "reputation": approval_rate(p.accepted_total[:n], p.done_total[:n]),
             "approved_tasks": p.accepted_total[:n].copy(),
             "certified": p.certified[:n].copy(), "training_hours": p.training_h[:n].copy(),

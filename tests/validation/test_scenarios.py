@@ -31,7 +31,8 @@ def test_timeseries_has_one_row_per_week_region_type_channel(small_results):
     for col in ("active_workers", "joins", "exits_low_pay", "exits_other", "paid_hours",
                 "unpaid_hours", "earnings_usd", "effective_wage_usd_h", "share_below_local_min_wage",
                 "tasks_done_human", "tasks_rejected", "mean_piece_rate_usd", "requester_spend_usd",
-                "platform_fees_usd", "tasks_posted", "tasks_expired", "backlog"):
+                "platform_fees_usd", "tasks_posted", "tasks_expired", "backlog", "exits_burnout",
+                "high_stress_share", "night_hours"):
         assert col in ts.columns
 
 
@@ -39,6 +40,10 @@ def test_workers_table_has_one_row_per_worker(small_results):
     """workers.parquet: unique ids, known regions and channels, exits with a reason."""
     w = small_results.workers
     assert w["worker_id"].is_unique().all()
+    for col in ("peak_stress", "hours_toxic", "certified", "reputation", "night_hours", "stress"):
+        assert col in w.columns
+    assert (w["peak_stress"] >= w["stress"] - 1e-12).all()
+    assert w["reputation"].is_between(0, 1).all()
     assert set(w["channel"].unique()) <= {"crowd", "vendor"}
     left = w.filter(pl.col("left_h").is_not_null())
     assert left["exit_reason"].is_in(["low_pay", "burnout", "other"]).all()
@@ -50,7 +55,9 @@ def test_kpis_cover_overall_and_every_region(small_results):
     k = small_results.kpis
     needed = {"effective_wage_mean_usd_h", "effective_wage_median_usd_h", "paid_wage_mean_usd_h",
               "unpaid_min_per_paid_hour", "share_below_local_min_wage", "hours_per_week_mean",
-              "annual_turnover_rate", "requester_spend_usd", "worker_pay_usd", "platform_fees_usd"}
+              "annual_turnover_rate", "requester_spend_usd", "worker_pay_usd", "platform_fees_usd",
+              "worker_half_life_months", "night_hours_share", "moderator_high_stress_share",
+              "burnout_exits_per_1000_moderator_years"}
     assert needed | {"tasks_posted", "tasks_done", "tasks_expired"} <= set(k["overall"])
     assert set(k["by_region"]) == {"USA", "FRA", "IND", "PHL", "VEN", "KEN", "MDG"}
     for region, values in k["by_region"].items():
