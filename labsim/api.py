@@ -50,5 +50,6 @@ def run(cfg: Any, progress: Callable[[float], None] | None = None) -> Results:
     config = to_config(cfg)
     records = simulate(config, progress)
     min_wage = {code: r.min_wage_usd_h for code, r in config.regions.items()}
-    meta = {"labsim_version": __version__, "seed": config.seed, "mode": config.mode}
+    meta = {"labsim_version": __version__, "seed": config.seed, "mode": config.mode,
+            "horizon_h": records.horizon_h, "window_start_h": records.window_start_h}
     return Results.from_records(records, min_wage, meta)

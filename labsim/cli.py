@@ -64,7 +64,6 @@ def run_job(cfg: DictConfig) -> None:
         close()
     results.meta.update({"scenario": scenario, "git_commit": git_commit(),
                          "overrides": list(hc.overrides.task)})
-    results.kpis["meta"] = results.meta
     html = run_report(results, title=f"labsim — {scenario}, seed {config.seed}") if config.output.report else None
     results.write(run_dir, html)
     OmegaConf.save(cfg, run_dir / "config_resolved.yaml", resolve=True)

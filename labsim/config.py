@@ -67,6 +67,13 @@ class TaskTypeConfig:
     geofence_rate_premium: float = 1.0
     qualified_share: float = 0.0
     qualified_rate_premium: float = 1.0
+    piece_rate_floor_usd: float = 0.0
+    automation_ceiling: float = 0.0
+    automation_half_labels: float = 1e9
+    automation_steepness: float = 1.5
+    automation_qa_share: float = 0.1
+    labels_before_start: float = 0.0
+    compute_cost_usd: float = 0.001
 
 
 @dataclass
@@ -76,6 +83,25 @@ class DemandConfig:
     growth_per_year: float = 0.10
     requester_utc_offset_h: float = -5.0
     office_hours_boost: float = 3.0
+
+
+@dataclass
+class AutomationConfig:
+    """Automation of automatable task types, and the evaluation work it creates."""
+
+    enabled: bool = True
+    eval_task_types: list[str] = field(default_factory=lambda: ["rlhf_preference", "safety_evaluation"])
+    eval_demand_boost: float = 2.0
+
+
+@dataclass
+class PricingConfig:
+    """Weekly adjustment of crowd piece rates to how fast batches fill."""
+
+    enabled: bool = True
+    target_fill_h: float = 24.0
+    sensitivity: float = 0.05
+    max_change_per_week: float = 0.05
 
 
 @dataclass
@@ -174,6 +200,8 @@ class LabsimConfig:
     regions: dict[str, RegionConfig] = field(default_factory=dict)
     task_types: dict[str, TaskTypeConfig] = field(default_factory=dict)
     demand: DemandConfig = field(default_factory=DemandConfig)
+    automation: AutomationConfig = field(default_factory=AutomationConfig)
+    pricing: PricingConfig = field(default_factory=PricingConfig)
     crowd: CrowdPlatformConfig = field(default_factory=CrowdPlatformConfig)
     vendor: VendorConfig = field(default_factory=VendorConfig)
     workers: WorkersConfig = field(default_factory=WorkersConfig)
@@ -194,7 +222,8 @@ _UNIT_INTERVAL = {
     "skill_mean", "skill_required", "reject_rate_novice", "reject_rate_expert",
     "vendor_share", "geofenced_share", "commission", "commission_large_batch",
     "skill_sd", "qualified_share", "qualification_min_approval", "enrol_prob_per_week",
-    "reject_penalty_at_burnout", "skill_gain",
+    "reject_penalty_at_burnout", "skill_gain", "automation_ceiling", "automation_qa_share",
+    "max_change_per_week",
 }
 # Keys that must be strictly positive.
 _POSITIVE = {
@@ -204,6 +233,7 @@ _POSITIVE = {
     "shift_hours", "shift_days_per_week", "servers", "arrival_rate_per_h",
     "service_rate_per_h", "wage_memory_weeks", "novice_slowdown", "office_hours_boost",
     "learning_hours", "word_of_mouth_weeks", "burnout_threshold", "high_stress_threshold",
+    "automation_half_labels", "automation_steepness", "target_fill_h",
 }
 # Keys allowed to be any finite real number.
 _ANY_REAL = {"utc_offset_h", "growth_per_year", "requester_utc_offset_h"}
@@ -268,6 +298,13 @@ def validate(cfg: LabsimConfig) -> None:
         if t.geofenced_share + t.qualified_share > 1:
             raise ConfigError(f"task_types.{name}.qualified_share", t.qualified_share,
                               f"at most 1 - geofenced_share ({1 - t.geofenced_share:g})")
+    for name in cfg.automation.eval_task_types:
+        if name not in cfg.task_types:
+            raise ConfigError("automation.eval_task_types", name, f"one of {', '.join(cfg.task_types)}")
+    for name, t in cfg.task_types.items():
+        if t.automation_ceiling > 0 and not t.automatable:
+            raise ConfigError(f"task_types.{name}.automation_ceiling", t.automation_ceiling,
+                              "0 for a task type that is not automatable")
     if cfg.training.target_task_type not in cfg.task_types:
         raise ConfigError("training.target_task_type", cfg.training.target_task_type,
                           f"one of {', '.join(cfg.task_types)}")

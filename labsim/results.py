@@ -82,6 +82,15 @@ def cohort_survival(workers: pl.DataFrame, window_start_h: float, horizon_h: flo
     return pl.concat(frames) if frames else pl.DataFrame()
 
 
+def gini(x: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0: all equal; 1: one holds all)."""
+    if x.size == 0 or x.sum() <= 0:
+        return float("nan")
+    v = np.sort(x)
+    n = v.size
+    return float((2 * np.arange(1, n + 1) - n - 1) @ v / (n * v.sum()))
+
+
 def _mean(x: np.ndarray) -> float:
     return float(x.mean()) if x.size else float("nan")
 
@@ -126,7 +135,8 @@ class Results:
         try:
             self.timeseries.write_parquet(stage(TIMESERIES))
             self.workers.write_parquet(stage(WORKERS))
-            stage(KPIS).write_text(json.dumps(_json_safe(self.kpis), indent=2, sort_keys=True) + "\n")
+            payload = {**self.kpis, "meta": self.meta}
+            stage(KPIS).write_text(json.dumps(_json_safe(payload), indent=2, sort_keys=True) + "\n")
             if report_html is not None:
                 stage(REPORT).write_text(report_html, encoding="utf-8")
         except BaseException:
@@ -180,6 +190,7 @@ def _timeseries(rec: Records) -> pl.DataFrame:
         "mean_piece_rate_usd": pl.Series(rate, nan_to_null=True),
         "requester_spend_usd": c["requester_spend_usd"],
         "platform_fees_usd": c["platform_fees_usd"],
+        "vendor_margin_usd": c["vendor_margin_usd"],
         "night_hours": c["night_hours"],
         "high_stress_workers": c["high_stress_workers"],
         "high_stress_share": pl.Series(stressed, nan_to_null=True),
@@ -187,6 +198,7 @@ def _timeseries(rec: Records) -> pl.DataFrame:
     m = rec.market
     with np.errstate(invalid="ignore", divide="ignore"):
         fill = np.where(m["batches_filled"] > 0, m["fill_hours"] / m["batches_filled"], np.nan)
+        posted_rate = np.where(m["tasks_posted_human"] > 0, m["posted_value_usd"] / m["tasks_posted_human"], np.nan)
     market = pl.DataFrame({
         "week": m["week"],
         "region": pl.Series(["ALL"] * m["week"].size, dtype=pl.Utf8),
@@ -195,6 +207,9 @@ def _timeseries(rec: Records) -> pl.DataFrame:
         "tasks_posted": m["tasks_posted"], "tasks_expired": m["tasks_expired"],
         "backlog": m["backlog"], "batches_filled": m["batches_filled"],
         "mean_time_to_fill_h": pl.Series(fill, nan_to_null=True),
+        "tasks_automated": m["tasks_automated"], "automation_share": m["automation_share"],
+        "compute_cost_usd": m["compute_cost_usd"],
+        "mean_posted_rate_usd": pl.Series(posted_rate, nan_to_null=True),
     })
     return pl.concat([regional, market], how="diagonal_relaxed").sort(
         ["week", "region", "task_type", "channel"])
@@ -250,6 +265,7 @@ def _worker_kpis(w: pl.DataFrame, rec: Records, min_wage: dict[str, float]) -> d
         "unpaid_min_per_paid_hour": float(60.0 * unpaid.sum() / paid.sum()) if paid.size else float("nan"),
         "hours_per_week_mean": _mean((paid + unpaid) / np.maximum(weeks, 1.0 / HOURS_PER_WEEK)),
         "share_below_local_min_wage": _mean((eff < floor).astype(float)),
+        "effective_wage_gini": gini(eff),
         "worker_half_life_months": kaplan_meier_median(duration, exited) / HOURS_PER_MONTH,
         "exits": int(exits.height),
         "exits_low_pay": int((exits["exit_reason"] == "low_pay").sum()),
@@ -260,7 +276,7 @@ def _worker_kpis(w: pl.DataFrame, rec: Records, min_wage: dict[str, float]) -> d
 
 def _flow_kpis(regional: pl.DataFrame, window_weeks: float) -> dict[str, float]:
     """KPIs from the weekly flows of the regional rows in the window."""
-    tot = regional.select(pl.col("requester_spend_usd", "platform_fees_usd", "earnings_usd",
+    tot = regional.select(pl.col("requester_spend_usd", "platform_fees_usd", "vendor_margin_usd", "earnings_usd",
                                  "tasks_done_human", "tasks_rejected", "night_hours", "paid_hours",
                                  "unpaid_hours").sum()).row(0, named=True)
     online = tot["paid_hours"] + tot["unpaid_hours"]
@@ -277,6 +293,7 @@ def _flow_kpis(regional: pl.DataFrame, window_weeks: float) -> dict[str, float]:
         "requester_spend_usd": float(tot["requester_spend_usd"]),
         "worker_pay_usd": float(tot["earnings_usd"]),
         "platform_fees_usd": float(tot["platform_fees_usd"]),
+        "vendor_margin_usd": float(tot["vendor_margin_usd"]),
         "tasks_done": int(tot["tasks_done_human"]),
         "tasks_rejected": int(tot["tasks_rejected"]),
         "platform_commission_share": (float(crowd["platform_fees_usd"] / crowd["requester_spend_usd"])
@@ -307,7 +324,20 @@ def _kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame,
         **_flow_kpis(regional, window_weeks),
         "tasks_posted": int(market["tasks_posted"].sum()),
         "tasks_expired": int(market["tasks_expired"].sum()),
+        "tasks_automated": int(market["tasks_automated"].sum()),
+        "compute_cost_usd": float(market["compute_cost_usd"].sum()),
     }
+    # The value split counts compute too: requesters pay for automated tasks.
+    spend = overall["requester_spend_usd"] + overall["compute_cost_usd"]
+    overall["requester_spend_usd"] = spend
+    overall["worker_share_of_spend"] = overall["worker_pay_usd"] / spend if spend else float("nan")
+    resolved = overall["tasks_done"] + overall["tasks_automated"]
+    overall["requester_cost_per_task_usd"] = spend / resolved if resolved else float("nan")
+    overall["automation_share"] = (overall["tasks_automated"] / overall["tasks_posted"]
+                                   if overall["tasks_posted"] else float("nan"))
+    overall["automation_share_by_type"] = {
+        t: float(g["tasks_automated"].sum() / g["tasks_posted"].sum()) if g["tasks_posted"].sum() else float("nan")
+        for (t,), g in market.group_by("task_type", maintain_order=True)}
     overall.update({k: float(v) for k, v in rec.extra.items()})
     by_region = {}
     for code in rec.region_codes:

@@ -22,6 +22,7 @@ import numpy as np
 import simpy
 
 from labsim.config import LabsimConfig
+from labsim.model.automation import automation_share, evaluation_demand, split_tasks
 from labsim.model.demand import UUSD, BatchStore, Book, office_hours_profile
 from labsim.model.matching import allocate, piecewise_pay, renewal_counts, trim_to_open
 from labsim.model.metrics import WeeklyRecorder
@@ -88,7 +89,8 @@ class Kernel:
                                matrices=self._pool_matrices())
         self.rec = WeeklyRecorder(self.n_regions, self.n_types, len(CHANNELS))
         self.ledger = {k: 0 for k in ("requester_spend_uusd", "worker_pay_uusd", "platform_fees_uusd",
-                                      "tasks_posted", "tasks_done_human", "tasks_expired",
+                                      "vendor_margin_uusd", "compute_cost_uusd", "tasks_posted",
+                                      "tasks_done_human", "tasks_automated", "tasks_expired",
                                       "tasks_rejected")}
         self.active = np.zeros(0, np.int64)
         self._week_hours: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (worker, type, hours)
@@ -156,6 +158,7 @@ class Kernel:
             "workers_with_hours": count(with_hours),
             "workers_below_min_wage": count(with_hours & (eff < self.reg_min_wage[region])),
         }
+        self.record_market_state()
         reasons = np.zeros(a.size, np.int8)
         burnout = np.zeros(a.size, bool)
         if self.turnover and not final:
@@ -203,6 +206,9 @@ class Kernel:
     def weekly_update(self, a: np.ndarray, earn_usd: np.ndarray, hours: np.ndarray) -> np.ndarray:
         """Slow state of workers ``a`` after their week; returns who burned out."""
         return np.zeros(a.size, bool)
+
+    def record_market_state(self) -> None:
+        """Put the week's market-level state (not flows) into the record."""
 
     def backlog(self) -> np.ndarray:
         """Open tasks per (task type, channel), in the recorder's market order."""
@@ -318,6 +324,25 @@ class Market(Kernel):
         self.book_needs_qual = np.array([b.needs_qualification for b in self.books])
         self.type_toxicity = np.array([t.toxicity for t in types])
         self.training_type = self.type_names.index(cfg.training.target_task_type)
+        # Automation: per type learning curves in human labels per unit of scale.
+        auto_on = cfg.automation.enabled
+        self.auto_ceiling = np.array([t.automation_ceiling if (auto_on and t.automatable) else 0.0
+                                      for t in types])
+        self.auto_half = np.array([t.automation_half_labels for t in types])
+        self.auto_steep = np.array([t.automation_steepness for t in types])
+        self.auto_qa = np.array([t.automation_qa_share for t in types])
+        self.compute_uusd = np.array([round(t.compute_cost_usd * UUSD) for t in types], np.int64)
+        self.labels = np.array([t.labels_before_start for t in types], float)
+        self._week_labels = np.zeros(self.n_types)
+        self.is_eval = np.isin(self.type_names, cfg.automation.eval_task_types)
+        self.book_is_eval = self.is_eval[self.book_type]
+        self._update_automation()
+        # Pricing: a multiplier of each crowd book's piece rates, moved weekly; floors per book.
+        self.book_rate_mult = np.ones(len(self.books))
+        self.book_floor_uusd = np.array([round(types[b.task_type].piece_rate_floor_usd * UUSD)
+                                         for b in self.books], float)
+        self._week_expired = np.zeros(len(self.books), np.int64)
+        self._week_posted_human = np.zeros(len(self.books), np.int64)
         # What potential joiners expect to earn per hour in each region (word of mouth).
         self.expected_wage = np.full(self.n_regions, np.nan)
         # The task type a vendor team member may take from each book (-2: none, a crowd book).
@@ -459,6 +484,14 @@ class Market(Kernel):
             pool.enrolled[enrol] = True
             pool.training_left_h[enrol] = tr.hours
         self._refresh_book_cache(a)
+        # Automation learns from this week's human labels; prices follow the fill.
+        self.labels += self._week_labels / cfg.scale
+        self._week_labels[:] = 0.0
+        self._update_automation()
+        if cfg.pricing.enabled:
+            self._reprice()
+        self._week_expired[:] = 0
+        self._week_posted_human[:] = 0
         # Word of mouth: each region's expected wage follows its crowd workers' effective wage.
         crowd = (pool.channel[a] == CROWD) & (hours > 0)
         reg = pool.region[a][crowd]
@@ -472,6 +505,42 @@ class Market(Kernel):
         self.expected_wage = np.where(first, observed,
                                       np.where(seen, (1 - alpha) * old + alpha * observed, old))
         return burned_out(stress, wb.burnout_threshold)
+
+    def record_market_state(self) -> None:
+        self.rec.week["automation_share"][:] = np.repeat(self.auto_share, len(CHANNELS))
+
+    def _update_automation(self) -> None:
+        """Automation shares from cumulative labels, and the evaluation work they create."""
+        self.auto_share = automation_share(self.labels, self.auto_ceiling, self.auto_half, self.auto_steep)
+        auto = self.auto_ceiling > 0
+        self.eval_multiplier = evaluation_demand(
+            float(self.auto_share[auto].mean()) if auto.any() else 0.0, self.cfg.automation.eval_demand_boost)
+
+    def _reprice(self) -> None:
+        """Move each task type's crowd piece rates by how its batches filled last week.
+
+        Per task type (all its crowd books together), pressure is log(mean time
+        to fill / target) plus ten times the share of its human tasks that
+        expired: slow or unfinished batches push rates up, batches taken at
+        once pull them down, by at most max_change_per_week. Geofenced and
+        qualified books keep their premiums over the open book.
+        """
+        pc, st = self.cfg.pricing, self.store
+        crowd, t = self.book_is_crowd, self.book_type
+
+        def per_type(x: np.ndarray) -> np.ndarray:
+            return np.bincount(t[crowd], weights=x[crowd], minlength=self.n_types)
+
+        filled, hours = per_type(st.filled), per_type(st.fill_hours)
+        posted, expired = per_type(self._week_posted_human), per_type(self._week_expired)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean_fill = np.where(filled > 0, hours / np.maximum(filled, 1), np.nan)
+            pressure = np.log(np.maximum(mean_fill, 0.25) / pc.target_fill_h)
+        pressure = np.where(np.isfinite(pressure), pressure, 0.0)
+        pressure += 10.0 * np.divide(expired, posted, out=np.zeros(self.n_types), where=posted > 0)
+        change = np.where(posted > 0, np.clip(pc.sensitivity * pressure, -pc.max_change_per_week,
+                                              pc.max_change_per_week), 0.0)
+        self.book_rate_mult = np.where(crowd, self.book_rate_mult * np.exp(change[t]), self.book_rate_mult)
 
     def _warm_stress(self, idx: np.ndarray, tenure_h: np.ndarray) -> None:
         """Stress of workers present at t = 0: what their tenure at their usual exposure left.
@@ -550,6 +619,7 @@ class Market(Kernel):
         self._post_batches(now)
         expired = self.store.expire(now)
         if expired.any():
+            self._week_expired += expired
             self.ledger["tasks_expired"] += int(expired.sum())
             self.rec.add_market_books("tasks_expired", self.market_of_book, expired)
         pool, cfg = self.pool, self.cfg
@@ -623,6 +693,7 @@ class Market(Kernel):
         growth = (1.0 + cfg.demand.growth_per_year) ** (now / HOURS_PER_YEAR)
         hour = int(now) % HOURS_PER_WEEK
         lam = self.book_rate_h_arr * (self.profile[hour: hour + self._sub_hours].sum() * growth)
+        lam = np.where(self.book_is_eval, lam * self.eval_multiplier, lam)
         arrivals = rng.poisson(lam)
         total = int(arrivals.sum())
         if total == 0:
@@ -630,16 +701,38 @@ class Market(Kernel):
         which = np.repeat(np.arange(len(self.books)), arrivals)
         p = self.book_params[:, which]
         size = np.maximum(1, np.rint(np.exp(p[0] + p[1] * rng.standard_normal(total)))).astype(np.int64)
-        rate = np.maximum(1, np.rint(p[2] * np.exp(p[3] * rng.standard_normal(total)))).astype(np.int64)
+        rate = np.rint(p[2] * self.book_rate_mult[which] * np.exp(p[3] * rng.standard_normal(total)))
+        rate = np.maximum(np.maximum(rate, 1), self.book_floor_uusd[which]).astype(np.int64)
         # The crowd platform's fee is charged to the requester on top of the
         # reward; vendors bill by the hour instead (p[4] is 1 on the crowd).
         fee = np.rint(rate * np.where(size >= cfg.crowd.large_batch_min_tasks,
                                       cfg.crowd.commission_large_batch, cfg.crowd.commission) * p[4]
                       ).astype(np.int64)
-        self.store.add(which, size, rate, fee, now, now + self.book_deadline[which])
-        posted = np.rint(np.bincount(which, weights=size, minlength=len(self.books))).astype(np.int64)
-        self.rec.add_market_books("tasks_posted", self.market_of_book, posted)
-        self.ledger["tasks_posted"] += int(posted.sum())
+        # A model does part of each batch of an automatable type at a compute price.
+        t = self.book_type[which]
+        human, automated = split_tasks(size, self.auto_share[t], self.auto_qa[t])
+        keep = human > 0
+        self.store.add(which[keep], human[keep], rate[keep], fee[keep], now,
+                       now + self.book_deadline[which[keep]])
+        n_books = len(self.books)
+
+        def per_book(x: np.ndarray) -> np.ndarray:
+            return np.rint(np.bincount(which, weights=x, minlength=n_books)).astype(np.int64)
+
+        posted, auto = per_book(size), per_book(automated)
+        compute = per_book(automated * self.compute_uusd[t])
+        rec, mob = self.rec, self.market_of_book
+        rec.add_market_books("tasks_posted", mob, posted)
+        rec.add_market_books("tasks_automated", mob, auto)
+        rec.add_market_books("compute_cost_uusd", mob, compute)
+        rec.add_market_books("tasks_posted_human", mob, per_book(human))
+        rec.add_market_books("posted_value_uusd", mob, per_book(human * rate))
+        self._week_posted_human += per_book(human)
+        led = self.ledger
+        led["tasks_posted"] += int(posted.sum())
+        led["tasks_automated"] += int(auto.sum())
+        led["compute_cost_uusd"] += int(compute.sum())
+        led["requester_spend_uusd"] += int(compute.sum())
 
     def _work(self, now: float, cw: np.ndarray, cfrac: np.ndarray, vw: np.ndarray,
               vfrac: np.ndarray) -> None:
@@ -733,10 +826,11 @@ class Market(Kernel):
         pool.wk_rejected[who] += np.rint(rejected).astype(np.int64)
         pool.wk_toxic_h[who] += toxic
         led["worker_pay_uusd"] += int(earn.sum())
-        led["platform_fees_uusd"] += int(margin.sum())
+        led["vendor_margin_uusd"] += int(margin.sum())
         led["requester_spend_uusd"] += int(wage.sum() + margin.sum())
         types = self.book_type[b]
         self._week_hours.append((ids, types, hours))
+        self._week_labels += np.bincount(types, weights=acc, minlength=self.n_types)
         # Flows tied to tasks go to the task's cell; hours and pay not tied to
         # a task (search, vendor shifts) to the worker's main task type.
         region = pool.region[who]
@@ -750,4 +844,4 @@ class Market(Kernel):
         if vw.size:
             rec.add_many(home[n_c:], {"paid_hours": vfrac, "earnings_uusd": wage,
                                       "requester_spend_uusd": wage + margin,
-                                      "platform_fees_uusd": margin})
+                                      "vendor_margin_uusd": margin})

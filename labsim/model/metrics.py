@@ -15,12 +15,13 @@ from labsim.model.demand import UUSD
 
 # Per-cell weekly flows, summed during the week.
 CELL_FLOWS = ("paid_hours", "unpaid_hours", "earnings_uusd", "tasks_done_human",
-              "tasks_rejected", "requester_spend_uusd", "platform_fees_uusd")
+              "tasks_rejected", "requester_spend_uusd", "platform_fees_uusd", "vendor_margin_uusd")
 # Per-cell worker counts, set at the weekly tick.
 CELL_COUNTS = ("active_workers", "joins", "exits_low_pay", "exits_burnout", "exits_other",
                "workers_below_min_wage", "workers_with_hours")
 # Market flows per (task type, channel).
-MARKET_FLOWS = ("tasks_posted", "tasks_expired", "batches_filled", "fill_hours")
+MARKET_FLOWS = ("tasks_posted", "tasks_expired", "batches_filled", "fill_hours", "tasks_automated",
+                "compute_cost_uusd", "tasks_posted_human", "posted_value_uusd")
 
 
 class WeeklyRecorder:
@@ -39,6 +40,7 @@ class WeeklyRecorder:
                           else np.float64) for k in CELL_FLOWS}
         wk.update({k: np.zeros(self.n_market, np.float64 if k == "fill_hours" else np.int64)
                    for k in MARKET_FLOWS})
+        wk["automation_share"] = np.zeros(self.n_market)
         return wk
 
     def cell(self, region: np.ndarray, task_type: np.ndarray, channel: np.ndarray) -> np.ndarray:
@@ -79,7 +81,7 @@ class WeeklyRecorder:
         row.update(counts)
         row["week"] = np.full(self.n_cells, week, np.int32)
         self.rows.append(row)
-        market = {k: self.week[k] for k in MARKET_FLOWS}
+        market = {k: self.week[k] for k in (*MARKET_FLOWS, "automation_share")}
         market["backlog"] = backlog.astype(np.int64)
         market["week"] = np.full(self.n_market, week, np.int32)
         self.market_rows.append(market)

@@ -17,17 +17,20 @@ def records():
 
 
 def test_money_is_conserved_exactly(records):
-    """Requester spend = worker pay + platform fees (vendor margins included), to the micro-dollar."""
+    """Requester spend = worker pay + platform fees + vendor margins + compute, to the micro-dollar."""
     led = records.ledger
-    assert led["requester_spend_uusd"] == led["worker_pay_uusd"] + led["platform_fees_uusd"]
-    assert led["requester_spend_uusd"] > 0
+    assert led["requester_spend_uusd"] == (led["worker_pay_uusd"] + led["platform_fees_uusd"]
+                                           + led["vendor_margin_uusd"] + led["compute_cost_uusd"])
+    assert min(led["worker_pay_uusd"], led["platform_fees_uusd"], led["vendor_margin_uusd"],
+               led["compute_cost_uusd"]) > 0
 
 
 def test_tasks_are_conserved_exactly(records):
-    """Tasks posted = done by humans + expired + still open."""
+    """Tasks posted = done by humans + automated + expired + still open."""
     led = records.ledger
-    assert led["tasks_posted"] == led["tasks_done_human"] + led["tasks_expired"] + led["tasks_open"]
-    assert led["tasks_expired"] > 0 and led["tasks_done_human"] > 0
+    assert led["tasks_posted"] == (led["tasks_done_human"] + led["tasks_automated"]
+                                   + led["tasks_expired"] + led["tasks_open"])
+    assert led["tasks_expired"] > 0 and led["tasks_done_human"] > 0 and led["tasks_automated"] > 0
 
 
 def test_weekly_records_add_up_to_the_ledgers(records):
@@ -37,20 +40,24 @@ def test_weekly_records_add_up_to_the_ledgers(records):
     def uusd(x):
         return int(np.rint(np.asarray(x) * UUSD).sum())
 
-    assert uusd(c["requester_spend_usd"]) == led["requester_spend_uusd"]
+    assert uusd(c["requester_spend_usd"]) + uusd(m["compute_cost_usd"]) == led["requester_spend_uusd"]
     assert uusd(c["earnings_usd"]) == led["worker_pay_uusd"]
     assert uusd(c["platform_fees_usd"]) == led["platform_fees_uusd"]
+    assert uusd(c["vendor_margin_usd"]) == led["vendor_margin_uusd"]
+    assert uusd(m["compute_cost_usd"]) == led["compute_cost_uusd"]
     assert int(c["tasks_done_human"].sum()) == led["tasks_done_human"]
     assert int(m["tasks_posted"].sum()) == led["tasks_posted"]
+    assert int(m["tasks_automated"].sum()) == led["tasks_automated"]
     assert int(m["tasks_expired"].sum()) == led["tasks_expired"]
     last_week = m["week"] == m["week"].max()
     assert int(m["backlog"][last_week].sum()) == led["tasks_open"]
 
 
 def test_every_row_balances(small_results):
-    """In every week x region x task type x channel row, spend = earnings + fees."""
+    """In every week x region x task type x channel row, spend = earnings + fees + vendor margin."""
     ts = small_results.timeseries.filter(pl.col("region") != "ALL")
-    diff = (ts["requester_spend_usd"] - ts["earnings_usd"] - ts["platform_fees_usd"]).abs()
+    diff = (ts["requester_spend_usd"] - ts["earnings_usd"] - ts["platform_fees_usd"]
+            - ts["vendor_margin_usd"]).abs()
     assert diff.max() < 1e-6
 
 

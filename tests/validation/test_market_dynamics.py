@@ -1,0 +1,70 @@
+"""Automation and price formation move the market the expected way."""
+
+import numpy as np
+import polars as pl
+import pytest
+
+import labsim
+from labsim.model.demand import BatchStore
+from labsim.model.market import Market
+from labsim.model.rng import Streams
+from tests.conftest import small_config
+
+BASE = ("scale=0.1", "horizon_weeks=80", "warmup_weeks=4")
+
+
+@pytest.fixture(scope="module")
+def shock():
+    return labsim.run(small_config(*BASE, "scenario=automation_shock"))
+
+
+def _weekly(ts, task_type, col, region_all=False):
+    rows = ts.filter((pl.col("task_type") == task_type)
+                     & ((pl.col("region") == "ALL") if region_all else (pl.col("region") != "ALL")))
+    return rows.group_by("week").agg(pl.col(col).sum()).sort("week")[col].to_numpy()
+
+
+def test_automation_share_rises_under_the_shock(shock):
+    """The automated share of image annotation grows week after week, below its ceiling."""
+    ts = shock.timeseries.filter((pl.col("region") == "ALL") & (pl.col("task_type") == "image_annotation")
+                                 & (pl.col("channel") == "crowd")).sort("week")
+    share = ts["automation_share"].to_numpy()
+    assert np.all(np.diff(share) >= -1e-12) and share[-1] > share[0] + 0.2
+    assert share.max() <= 0.9
+
+
+def test_human_annotation_falls_while_evaluation_demand_rises(shock):
+    """With automation on, human hours in image annotation fall over time, and below the same
+    world without automation (same seed); safety evaluation demand rises."""
+    hours = _weekly(shock.timeseries, "image_annotation", "paid_hours")
+    posted = _weekly(shock.timeseries, "safety_evaluation", "tasks_posted", region_all=True)
+    manual = labsim.run(small_config(*BASE, "scenario=automation_shock", "automation.enabled=false"))
+    manual_hours = _weekly(manual.timeseries, "image_annotation", "paid_hours")
+    assert hours[-16:].mean() < 0.9 * hours[4:20].mean()
+    assert hours[-16:].mean() < 0.9 * manual_hours[-16:].mean()
+    assert posted[-16:].mean() > 1.2 * posted[4:20].mean()
+
+
+def test_piece_rates_never_fall_below_the_floor():
+    """With a floor above the market rate, every open crowd batch pays at least the floor."""
+    cfg = small_config("scale=0.05", "horizon_weeks=12", "task_types.text_classification.piece_rate_floor_usd=0.07")
+    m = Market(cfg, Streams(1))
+    m.run()
+    st = m.store
+    crowd_text = np.array([b.channel == 0 and m.type_names[b.task_type] == "text_classification"
+                           for b in m.books])[st.ints[BatchStore.BOOK]]
+    assert crowd_text.any()
+    assert st.ints[BatchStore.RATE][crowd_text].min() >= 70_000
+    res = labsim.run(cfg)
+    paid = res.timeseries.filter((pl.col("task_type") == "text_classification") & (pl.col("channel") == "crowd")
+                                 & pl.col("mean_piece_rate_usd").is_not_null())
+    assert paid["mean_piece_rate_usd"].min() >= 0.07 - 1e-9
+
+
+def test_rates_fall_when_work_is_taken_at_once():
+    """When batches fill far faster than the target, requesters cut piece rates week after week."""
+    res = labsim.run(small_config("scale=0.05", "horizon_weeks=20", "pricing.target_fill_h=500"))
+    rates = (res.timeseries.filter((pl.col("region") == "ALL") & (pl.col("channel") == "crowd")
+                                   & (pl.col("task_type") == "text_classification")).sort("week")
+             ["mean_posted_rate_usd"].to_numpy())
+    assert rates[-4:].mean() < 0.6 * rates[:4].mean()
