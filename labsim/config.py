@@ -102,6 +102,8 @@ class PricingConfig:
     target_fill_h: float = 24.0
     sensitivity: float = 0.05
     max_change_per_week: float = 0.05
+    min_rate_multiplier: float = 0.25
+    max_rate_multiplier: float = 2.0
 
 
 @dataclass
@@ -136,11 +138,12 @@ class WorkersConfig:
     days_per_week: float = 5.0
     skill_sd: float = 0.15
     novice_slowdown: float = 1.5
-    base_quit_hazard_per_week: float = 0.006
+    base_quit_hazard_per_week: float = 0.008
     low_pay_quit_hazard_per_week: float = 0.05
     wage_memory_weeks: float = 4.0
     vendor_quit_hazard_per_week: float = 0.004
-    learning_hours: float = 150.0
+    learning_hours: float = 600.0
+    max_skill_gain: float = 1.0
     word_of_mouth_weeks: float = 8.0
 
 
@@ -223,6 +226,7 @@ _UNIT_INTERVAL = {
     "vendor_share", "geofenced_share", "commission", "commission_large_batch",
     "skill_sd", "qualified_share", "qualification_min_approval", "enrol_prob_per_week",
     "reject_penalty_at_burnout", "skill_gain", "automation_ceiling", "automation_qa_share",
+    "max_skill_gain",
     "max_change_per_week",
 }
 # Keys that must be strictly positive.
@@ -233,7 +237,8 @@ _POSITIVE = {
     "shift_hours", "shift_days_per_week", "servers", "arrival_rate_per_h",
     "service_rate_per_h", "wage_memory_weeks", "novice_slowdown", "office_hours_boost",
     "learning_hours", "word_of_mouth_weeks", "burnout_threshold", "high_stress_threshold",
-    "automation_half_labels", "automation_steepness", "target_fill_h",
+    "automation_half_labels", "automation_steepness", "target_fill_h", "min_rate_multiplier",
+    "max_rate_multiplier",
 }
 # Keys allowed to be any finite real number.
 _ANY_REAL = {"utc_offset_h", "growth_per_year", "requester_utc_offset_h"}

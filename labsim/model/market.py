@@ -339,6 +339,7 @@ class Market(Kernel):
         self._update_automation()
         # Pricing: a multiplier of each crowd book's piece rates, moved weekly; floors per book.
         self.book_rate_mult = np.ones(len(self.books))
+        self.type_rate_mult = np.ones(self.n_types)
         self.book_floor_uusd = np.array([round(types[b.task_type].piece_rate_floor_usd * UUSD)
                                          for b in self.books], float)
         self._week_expired = np.zeros(len(self.books), np.int64)
@@ -462,7 +463,8 @@ class Market(Kernel):
         pool.accepted_total[a] += pool.wk_tasks[a]
         pool.done_total[a] += pool.wk_tasks[a] + pool.wk_rejected[a]
         # Learning by doing, per task type.
-        pool.skill[a] = learn(pool.skill[a], pool.wk_hours_type[a], cfg.workers.learning_hours)
+        pool.skill[a] = learn(pool.skill[a], pool.wk_hours_type[a], cfg.workers.learning_hours,
+                              pool.skill_cap[a])
         # Stress: the week's recovery and exposure.
         stress = stress_update(pool.stress[a], pool.wk_toxic_h[a], pool.sensitivity[a],
                                wb.stress_per_toxic_hour, wb.recovery_per_week,
@@ -478,6 +480,8 @@ class Market(Kernel):
             pool.certified[grad] = True
             pool.skill[grad, self.training_type] = np.minimum(
                 1.0, pool.skill[grad, self.training_type] + tr.skill_gain)
+            pool.skill_cap[grad, self.training_type] = np.maximum(
+                pool.skill_cap[grad, self.training_type], pool.skill[grad, self.training_type])
         if tr.enabled and self.env.now >= tr.start_week * HOURS_PER_WEEK:
             free = (pool.channel[a] == CROWD) & ~pool.certified[a] & ~pool.enrolled[a]
             enrol = a[free & (self.rng["training"].random(a.size) < tr.enrol_prob_per_week)]
@@ -522,8 +526,10 @@ class Market(Kernel):
         Per task type (all its crowd books together), pressure is log(mean time
         to fill / target) plus ten times the share of its human tasks that
         expired: slow or unfinished batches push rates up, batches taken at
-        once pull them down, by at most max_change_per_week. Geofenced and
-        qualified books keep their premiums over the open book.
+        once pull them down, by at most max_change_per_week, and within
+        [min_rate_multiplier, max_rate_multiplier] times the base rate
+        (requesters' willingness to pay). Geofenced and qualified books keep
+        their premiums over the open book.
         """
         pc, st = self.cfg.pricing, self.store
         crowd, t = self.book_is_crowd, self.book_type
@@ -540,7 +546,9 @@ class Market(Kernel):
         pressure += 10.0 * np.divide(expired, posted, out=np.zeros(self.n_types), where=posted > 0)
         change = np.where(posted > 0, np.clip(pc.sensitivity * pressure, -pc.max_change_per_week,
                                               pc.max_change_per_week), 0.0)
-        self.book_rate_mult = np.where(crowd, self.book_rate_mult * np.exp(change[t]), self.book_rate_mult)
+        mult = np.clip(self.type_rate_mult * np.exp(change), pc.min_rate_multiplier, pc.max_rate_multiplier)
+        self.type_rate_mult = np.where(posted > 0, mult, self.type_rate_mult)
+        self.book_rate_mult = np.where(crowd, self.type_rate_mult[t], 1.0)
 
     def _warm_stress(self, idx: np.ndarray, tenure_h: np.ndarray) -> None:
         """Stress of workers present at t = 0: what their tenure at their usual exposure left.
@@ -602,6 +610,7 @@ class Market(Kernel):
             session_h=session, wage_uusd_h=wage, main_type=main, sensitivity=sensitivity,
         )
         self.pool.skill[idx] = skill
+        self.pool.skill_cap[idx] = np.minimum(1.0, skill + w.max_skill_gain)
         self._refresh_book_cache(idx)
         self.active = np.concatenate([self.active, idx])
         return idx

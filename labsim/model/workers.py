@@ -106,13 +106,16 @@ def truncated_lognormal(rng: np.random.Generator, median: float, sigma: float, u
     return median * np.exp(sigma * z)
 
 
-def learn(skill: np.ndarray, hours: np.ndarray, learning_hours: float) -> np.ndarray:
-    """Learning by doing: each hour of work on a type closes part of the gap to full skill.
+def learn(skill: np.ndarray, hours: np.ndarray, learning_hours: float,
+          ceiling: np.ndarray | float = 1.0) -> np.ndarray:
+    """Learning by doing: each hour of work on a type closes part of the gap to the ceiling.
 
     After ``learning_hours`` hours on a type a worker has closed 63 % (1 - 1/e)
-    of its gap to skill 1; skill never falls and never exceeds 1.
+    of its gap to its ceiling (its ability at the type, at most 1); skill
+    never falls and never passes the ceiling.
     """
-    return 1.0 - (1.0 - skill) * np.exp(-np.maximum(hours, 0.0) / learning_hours)
+    ceiling = np.maximum(ceiling, skill)
+    return ceiling - (ceiling - skill) * np.exp(-np.maximum(hours, 0.0) / learning_hours)
 
 
 def approval_rate(accepted: np.ndarray, done: np.ndarray) -> np.ndarray:
@@ -172,7 +175,8 @@ class WorkerPool:
         self._cap = max(16, capacity)
         # Per-worker rows of width n: skill and hours per task type, plus any
         # per-book caches a model keeps (name -> (width, dtype)).
-        self._matrices = {"skill": (n_types, np.float64), "wk_hours_type": (n_types, np.float64),
+        self._matrices = {"skill": (n_types, np.float64), "skill_cap": (n_types, np.float64),
+                          "wk_hours_type": (n_types, np.float64),
                           **(matrices or {})}
         for name, (dtype, fill) in _COLUMNS.items():
             setattr(self, name, np.full(self._cap, fill, dtype))

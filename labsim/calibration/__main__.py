@@ -1,0 +1,5 @@
+import sys
+
+from labsim.calibration import main
+
+sys.exit(main())

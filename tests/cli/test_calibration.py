@@ -1,0 +1,34 @@
+"""labsim-calibration: targets, model values, bands and a verdict for a run folder."""
+
+import subprocess
+import sys
+
+import labsim
+from labsim.calibration import check, format_table, load_targets
+
+
+def _calibration(*args):
+    proc = subprocess.run([sys.executable, "-m", "labsim.calibration", *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_every_target_is_checked_and_reported(tmp_path):
+    """Each published target gets a line with its value, band and pass/FAIL; the exit code agrees."""
+    res = labsim.run(labsim.compose(["scale=0.05", "horizon_weeks=30", "warmup_weeks=4"]))
+    res.write(tmp_path)
+    checks = check(tmp_path)
+    assert len(checks) == len(load_targets()) == 10
+    assert all(c.value == c.value for c in checks if c.kpi != "worker_half_life_months")  # not NaN
+    code, out, err = _calibration(tmp_path)
+    lines = [ln for ln in out.splitlines() if ln.startswith(("effective", "paid", "unpaid", "hours",
+                                                             "worker", "platform"))]
+    assert len(lines) == 10 and all(ln.endswith(("pass", "FAIL")) for ln in lines)
+    assert code == (0 if all(c.passed for c in checks) else 1)
+    assert format_table(checks).splitlines()[0].split()[:4] == ["kpi", "scope", "target", "model"]
+
+
+def test_a_folder_without_results_is_refused(tmp_path):
+    """A folder that is not a run gets one error line and exit code 2."""
+    code, out, err = _calibration(tmp_path)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "not a labsim run folder" in err
