@@ -637,14 +637,10 @@ class Market(Kernel):
         # Crowd workers log in for their daily session (once they have joined);
         # a longer step adds up its hours, noting those that fall at night.
         c = self._crowd
-        frac_c = np.zeros(c.size)
-        night_c = np.zeros(c.size)
-        starts = np.zeros(c.size, bool)
-        for k in range(self._sub_hours):
-            frac_k, starts_k = session_fraction(now + k, self._crowd_phase, self._crowd_session)
-            frac_c += frac_k
-            starts |= starts_k
-            night_c += frac_k * self._night_by_offset(now + k)[self._crowd_offset_idx]
+        slot = int(now % 24.0) // self._sub_hours  # schedules repeat daily
+        frac_c = self._day_frac[slot].copy()
+        night_c = self._day_night[slot]
+        starts = self._day_starts[slot]
         if now < self._last_join_h:
             frac_c[self._crowd_joined > now] = 0.0
         if starts.any():
@@ -677,10 +673,6 @@ class Market(Kernel):
         if cw.size or vw.size:
             self._work(now, cw, cfrac, vw, vfrac)
 
-    def _night_by_offset(self, now: float) -> np.ndarray:
-        """Night share of the hour [now, now+1) for each distinct UTC offset of the crowd."""
-        return night_share(now + self._offsets)
-
     def _split_week(self) -> None:
         """Cache this week's crowd and vendor rosters and their schedule columns."""
         pool, a = self.pool, self.active
@@ -691,7 +683,21 @@ class Market(Kernel):
         self._crowd_session = pool.session_h[c]
         self._crowd_joined = pool.joined_h[c]
         self._vendor_region = pool.region[v]
-        self._offsets, self._crowd_offset_idx = np.unique(pool.utc_offset[c], return_inverse=True)
+        # Crowd schedules repeat every day: tabulate, for each step of the day,
+        # the hours each worker is online, whether its session starts, and the
+        # hours that fall at night (a longer step adds up its hours).
+        slots = 24 // self._sub_hours
+        self._day_frac = np.zeros((slots, c.size))
+        self._day_night = np.zeros((slots, c.size))
+        self._day_starts = np.zeros((slots, c.size), bool)
+        offset = pool.utc_offset[c]
+        for j in range(slots):
+            for k in range(self._sub_hours):
+                h = j * self._sub_hours + k
+                frac, starts = session_fraction(float(h), self._crowd_phase, self._crowd_session)
+                self._day_frac[j] += frac
+                self._day_starts[j] |= starts
+                self._day_night[j] += frac * night_share(h + offset)
         self._any_training = bool((pool.training_left_h[c] > 0).any())
         self._vendor_joined = pool.joined_h[v]
         self._last_join_h = float(pool.joined_h[a].max()) if a.size else -np.inf
