@@ -143,11 +143,66 @@ def night_work(ts: pl.DataFrame) -> go.Figure:
     return fig
 
 
+def _market(ts: pl.DataFrame) -> pl.DataFrame:
+    return ts.filter(pl.col("region") == "ALL")
+
+
+def automation(ts: pl.DataFrame) -> go.Figure:
+    d = (_market(ts).group_by("week", "task_type").agg(pl.col("tasks_automated", "tasks_posted").sum())
+         .filter(pl.col("tasks_posted") > 0)
+         .with_columns((pl.col("tasks_automated") / pl.col("tasks_posted")).alias("share"))
+         .sort("task_type", "week"))
+    fig = go.Figure()
+    for (t,), g in d.group_by("task_type", maintain_order=True):
+        fig.add_trace(go.Scatter(x=g["week"], y=g["share"], name=t, mode="lines"))
+    fig.update_layout(title="Share of tasks done by models, by task type", xaxis_title="week",
+                      yaxis_title="automated share of tasks posted", yaxis_range=[0, 1], **_LAYOUT)
+    return fig
+
+
+def time_to_fill(ts: pl.DataFrame) -> go.Figure:
+    d = _market(ts).filter(pl.col("channel") == "crowd").sort("task_type", "week")
+    fig = go.Figure()
+    for (t,), g in d.group_by("task_type", maintain_order=True):
+        fig.add_trace(go.Scatter(x=g["week"], y=g["mean_time_to_fill_h"], name=t, mode="lines"))
+    fig.update_layout(title="Mean time to fill a crowd batch (requesters raise rates when it is long)",
+                      xaxis_title="week", yaxis_title="hours", **_LAYOUT)
+    return fig
+
+
+def work_shares(ts: pl.DataFrame) -> go.Figure:
+    d = _regional(ts).group_by("week", "region").agg(pl.col("paid_hours").sum()).sort("region", "week")
+    total = d.group_by("week").agg(pl.col("paid_hours").sum().alias("all"))
+    d = d.join(total, on="week").with_columns((pl.col("paid_hours") / pl.col("all")).alias("share"))
+    fig = go.Figure()
+    for (region,), g in d.group_by("region", maintain_order=True):
+        fig.add_trace(go.Scatter(x=g["week"], y=g["share"], name=region, stackgroup="one", mode="lines"))
+    fig.update_layout(title="Where the work is done: share of paid hours by region", xaxis_title="week",
+                      yaxis_title="share of paid hours", yaxis_range=[0, 1], **_LAYOUT)
+    return fig
+
+
+def value_split(ts: pl.DataFrame) -> go.Figure:
+    reg = (_regional(ts).group_by("week")
+           .agg(pl.col("earnings_usd", "platform_fees_usd", "vendor_margin_usd").sum()))
+    comp = _market(ts).group_by("week").agg(pl.col("compute_cost_usd").sum())
+    d = reg.join(comp, on="week", how="left").fill_null(0).sort("week")
+    fig = go.Figure()
+    for col, name in (("earnings_usd", "workers"), ("platform_fees_usd", "platform fees"),
+                      ("vendor_margin_usd", "vendor margin"), ("compute_cost_usd", "compute")):
+        fig.add_trace(go.Scatter(x=d["week"], y=d[col], name=name, stackgroup="one", mode="lines"))
+    fig.update_layout(title="Where requesters' money goes, per week", xaxis_title="week",
+                      yaxis_title="USD", **_LAYOUT)
+    return fig
+
+
 def run_figures(results: Results) -> dict[str, go.Figure]:
     ts = results.timeseries
     return {"workers": workers_by_region(ts), "wages": wage_by_region(ts),
             "tasks": tasks_flow(ts), "rates": piece_rates(ts), "exits": exits_by_reason(ts),
-            "survival": survival(results), "wellbeing": wellbeing(ts), "night": night_work(ts)}
+            "survival": survival(results), "wellbeing": wellbeing(ts), "night": night_work(ts),
+            "automation": automation(ts), "pricing": time_to_fill(ts), "shares": work_shares(ts),
+            "value": value_split(ts)}
 
 
 _CARDS = [("effective_wage_mean_usd_h", "effective wage, mean (USD/h)"),
@@ -161,7 +216,10 @@ _CARDS = [("effective_wage_mean_usd_h", "effective wage, mean (USD/h)"),
           ("moderator_high_stress_share", "moderators with high stress"),
           ("burnout_exits_per_1000_moderator_years", "burnout exits per 1,000 moderator-years"),
           ("night_hours_share", "share of hours at night"),
-          ("platform_commission_share", "platform fees / crowd spend")]
+          ("platform_commission_share", "platform fees / crowd spend"),
+          ("worker_share_of_spend", "workers' share of requester spend"),
+          ("automation_share", "share of tasks automated"),
+          ("effective_wage_gini", "Gini of effective wages")]
 _REGION_COLS = {"workers_counted": "workers", "effective_wage_mean_usd_h": "effective wage (mean)",
                 "effective_wage_median_usd_h": "effective wage (median)",
                 "paid_wage_mean_usd_h": "paid-hour wage", "share_below_local_min_wage": "below local min. wage",
@@ -193,6 +251,13 @@ def run_report(results: Results, title: str = "labsim run") -> str:
         "<h2>Wages</h2>", f"<div class='fig'>{figure_html(figs['wages'], 'fig-wages')}</div>",
         "<h2>Tasks</h2>", f"<div class='fig'>{figure_html(figs['tasks'], 'fig-tasks')}</div>",
         "<h2>Piece rates</h2>", f"<div class='fig'>{figure_html(figs['rates'], 'fig-rates')}</div>",
+        f"<div class='fig'>{figure_html(figs['pricing'], 'fig-pricing')}</div>",
+        "<h2>Automation</h2>",
+        f"<div class='fig'>{figure_html(figs['automation'], 'fig-automation')}</div>",
+        "<h2>Regions competing for work</h2>",
+        f"<div class='fig'>{figure_html(figs['shares'], 'fig-shares')}</div>",
+        "<h2>Value split</h2>",
+        f"<div class='fig'>{figure_html(figs['value'], 'fig-value')}</div>",
         "<h2>Turnover and tenure</h2>",
         f"<div class='fig'>{figure_html(figs['exits'], 'fig-exits')}</div>",
         f"<div class='fig'>{figure_html(figs['survival'], 'fig-survival')}</div>",

@@ -68,3 +68,21 @@ def test_rates_fall_when_work_is_taken_at_once():
                                    & (pl.col("task_type") == "text_classification")).sort("week")
              ["mean_posted_rate_usd"].to_numpy())
     assert rates[-4:].mean() < 0.6 * rates[:4].mean()
+
+
+def test_a_new_low_wage_region_pulls_piece_rates_down():
+    """When Bangladesh enters, mean piece rates of annotation and classification end lower
+    than in the baseline, over paired seeds."""
+    def final_rates(*extra):
+        out = []
+        for seed in (0, 1, 2):
+            ts = labsim.run(small_config("scale=0.1", "horizon_weeks=104", "warmup_weeks=4",
+                                         f"seed={seed}", *extra)).timeseries
+            rows = ts.filter((pl.col("region") == "ALL") & (pl.col("channel") == "crowd")
+                             & pl.col("task_type").is_in(["image_annotation", "text_classification"])
+                             & (pl.col("week") >= 92))
+            out.append(rows["mean_posted_rate_usd"].mean())
+        return np.array(out)
+
+    base, entry = final_rates(), final_rates("scenario=new_region_entry")
+    assert np.all(entry < base)
