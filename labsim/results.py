@@ -38,16 +38,21 @@ def _codes(values: np.ndarray, labels: list[str] | tuple[str, ...]) -> pl.Series
     return pl.Series(np.asarray(labels, dtype=object)[values.astype(np.int64)].tolist(), dtype=pl.Utf8)
 
 
-def kaplan_meier_median(duration: np.ndarray, event: np.ndarray) -> float:
-    """Median survival time (Kaplan-Meier, right-censored); NaN if survival stays above 1/2."""
-    if duration.size == 0:
-        return float("nan")
+def _km_curve(duration: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kaplan-Meier survival just after each distinct time (right-censored data)."""
     order = np.argsort(duration, kind="stable")
     d, e = duration[order], event[order].astype(bool)
     times, first = np.unique(d, return_index=True)
     at_risk = d.size - first
     deaths = np.add.reduceat(e.astype(np.int64), first)
-    surv = np.cumprod(1.0 - deaths / at_risk)
+    return times, np.cumprod(1.0 - deaths / at_risk)
+
+
+def kaplan_meier_median(duration: np.ndarray, event: np.ndarray) -> float:
+    """Median survival time (Kaplan-Meier, right-censored); NaN if survival stays above 1/2."""
+    if duration.size == 0:
+        return float("nan")
+    times, surv = _km_curve(duration, event)
     below = np.flatnonzero(surv <= 0.5)
     return float(times[below[0]]) if below.size else float("nan")
 
@@ -56,12 +61,7 @@ def kaplan_meier(duration: np.ndarray, event: np.ndarray, at: np.ndarray) -> np.
     """Kaplan-Meier survival S(t) at the times ``at`` (right-censored data)."""
     if duration.size == 0:
         return np.full(at.shape, np.nan)
-    order = np.argsort(duration, kind="stable")
-    d, e = duration[order], event[order].astype(bool)
-    times, first = np.unique(d, return_index=True)
-    at_risk = d.size - first
-    deaths = np.add.reduceat(e.astype(np.int64), first)
-    surv = np.cumprod(1.0 - deaths / at_risk)
+    times, surv = _km_curve(duration, event)
     idx = np.searchsorted(times, at, side="right") - 1
     return np.where(idx >= 0, surv[np.maximum(idx, 0)], 1.0)
 
@@ -240,9 +240,10 @@ def _workers(rec: Records) -> pl.DataFrame:
 
 # --- KPIs -------------------------------------------------------------------------------
 
-def _worker_kpis(w: pl.DataFrame, rec: Records, min_wage: dict[str, float]) -> dict[str, float]:
-    """KPIs that are means over workers with at least one paid hour in the window."""
-    start, end = rec.window_start_h, rec.horizon_h
+def worker_kpis(w: pl.DataFrame, start: float, end: float,
+                min_wage: dict[str, float] | None = None) -> dict[str, float]:
+    """KPIs that are means over the workers of ``w`` with at least one paid hour in the
+    window [start, end) (hours); the minimum-wage share needs ``min_wage`` per region."""
     counted = w.filter(pl.col("paid_hours") > 0)
     paid = counted["paid_hours"].to_numpy()
     unpaid = counted["unpaid_hours"].to_numpy()
@@ -250,7 +251,8 @@ def _worker_kpis(w: pl.DataFrame, rec: Records, min_wage: dict[str, float]) -> d
     eff = earn / (paid + unpaid)
     left = counted["left_h"].fill_null(end).to_numpy()
     weeks = (np.minimum(left, end) - np.maximum(counted["joined_h"].to_numpy(), start)) / HOURS_PER_WEEK
-    floor = np.array([min_wage[r] for r in counted["region"].to_list()])
+    floor = (np.array([min_wage[r] for r in counted["region"].to_list()]) if min_wage is not None
+             else np.full(counted.height, np.nan))
     # Half-life: Kaplan-Meier over workers who joined after warm-up, censored at the end.
     cohort = w.filter(pl.col("joined_h") >= start)
     c_left = cohort["left_h"].to_numpy()
@@ -264,7 +266,8 @@ def _worker_kpis(w: pl.DataFrame, rec: Records, min_wage: dict[str, float]) -> d
         "paid_wage_mean_usd_h": _mean(earn / paid),
         "unpaid_min_per_paid_hour": float(60.0 * unpaid.sum() / paid.sum()) if paid.size else float("nan"),
         "hours_per_week_mean": _mean((paid + unpaid) / np.maximum(weeks, 1.0 / HOURS_PER_WEEK)),
-        "share_below_local_min_wage": _mean((eff < floor).astype(float)),
+        "share_below_local_min_wage": (_mean((eff < floor).astype(float)) if min_wage is not None
+                                       else float("nan")),
         "effective_wage_gini": gini(eff),
         "worker_half_life_months": kaplan_meier_median(duration, exited) / HOURS_PER_MONTH,
         "exits": int(exits.height),
@@ -320,7 +323,7 @@ def _kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame,
     market = win.filter(pl.col("region") == "ALL")
     overall: dict[str, Any] = {
         "window_weeks": window_weeks,
-        **_worker_kpis(workers, rec, min_wage),
+        **worker_kpis(workers, rec.window_start_h, rec.horizon_h, min_wage),
         **_flow_kpis(regional, window_weeks),
         "tasks_posted": int(market["tasks_posted"].sum()),
         "tasks_expired": int(market["tasks_expired"].sum()),
@@ -341,11 +344,13 @@ def _kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame,
     overall.update({k: float(v) for k, v in rec.extra.items()})
     by_region = {}
     for code in rec.region_codes:
-        k = {**_worker_kpis(workers.filter(pl.col("region") == code), rec, min_wage),
+        k = {**worker_kpis(workers.filter(pl.col("region") == code), rec.window_start_h, rec.horizon_h,
+                           min_wage),
              **_flow_kpis(regional.filter(pl.col("region") == code), window_weeks)}
         by_region[code] = k
     by_channel = {}
     for chan in CHANNELS:
-        by_channel[chan] = {**_worker_kpis(workers.filter(pl.col("channel") == chan), rec, min_wage),
+        by_channel[chan] = {**worker_kpis(workers.filter(pl.col("channel") == chan),
+                                           rec.window_start_h, rec.horizon_h, min_wage),
                             **_flow_kpis(regional.filter(pl.col("channel") == chan), window_weeks)}
     return {"overall": overall, "by_region": by_region, "by_channel": by_channel}

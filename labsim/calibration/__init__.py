@@ -4,8 +4,8 @@
 notes) lists KPIs, their scope (``crowd:all``, ``crowd:USA``,
 ``crowd:IND+PHL``: crowd-platform workers of those regions pooled), the
 published value and the band the model must fall in. ``check(run_dir)``
-computes each KPI over the run's workers with the same definitions as
-``kpis.json``; ``labsim-calibration RUN_DIR...`` prints the table and exits
+computes each KPI over the scope's workers with ``labsim.results.worker_kpis``,
+the code that writes ``kpis.json``; ``labsim-calibration RUN_DIR...`` prints the table and exits
 non-zero when a band is missed.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from labsim.results import KPIS, WORKERS, kaplan_meier_median, HOURS_PER_MONTH
+from labsim.results import KPIS, WORKERS, worker_kpis
 
 TARGETS = Path(__file__).with_name("targets.csv")
 
@@ -52,34 +52,6 @@ def _scope(workers: pl.DataFrame, scope: str) -> pl.DataFrame:
     return w
 
 
-def scoped_kpi(kpi: str, workers: pl.DataFrame, kpis: dict, window_start_h: float,
-               horizon_h: float) -> float:
-    """A KPI over a scope's workers (the definitions of DESIGN.md section 3)."""
-    counted = workers.filter(pl.col("paid_hours") > 0)
-    paid = counted["paid_hours"].to_numpy()
-    unpaid = counted["unpaid_hours"].to_numpy()
-    earn = counted["earnings_usd"].to_numpy()
-    if kpi == "effective_wage_mean_usd_h":
-        return float(np.mean(earn / (paid + unpaid))) if paid.size else float("nan")
-    if kpi == "effective_wage_median_usd_h":
-        return float(np.median(earn / (paid + unpaid))) if paid.size else float("nan")
-    if kpi == "paid_wage_mean_usd_h":
-        return float(np.mean(earn / paid)) if paid.size else float("nan")
-    if kpi == "unpaid_min_per_paid_hour":
-        return float(60 * unpaid.sum() / paid.sum()) if paid.size else float("nan")
-    if kpi == "hours_per_week_mean":
-        left = counted["left_h"].fill_null(horizon_h).to_numpy()
-        weeks = (np.minimum(left, horizon_h) - np.maximum(counted["joined_h"].to_numpy(), window_start_h)) / 168.0
-        return float(np.mean((paid + unpaid) / np.maximum(weeks, 1 / 168.0))) if paid.size else float("nan")
-    if kpi == "worker_half_life_months":
-        cohort = workers.filter(pl.col("joined_h") >= window_start_h)
-        left = cohort["left_h"].to_numpy()
-        exited = ~np.isnan(left)
-        duration = np.where(exited, left, horizon_h) - cohort["joined_h"].to_numpy()
-        return kaplan_meier_median(duration, exited) / HOURS_PER_MONTH
-    raise KeyError(kpi)
-
-
 def check(run_dir: str | Path, targets: list[dict[str, str]] | None = None) -> list[Check]:
     """Each target against the run in ``run_dir``."""
     import json
@@ -99,7 +71,7 @@ def check(run_dir: str | Path, targets: list[dict[str, str]] | None = None) -> l
         if kpi == "platform_commission_share":
             value = float(kpis["by_channel"]["crowd"][kpi] or np.nan)
         else:
-            value = scoped_kpi(kpi, _scope(workers, scope), kpis, start, horizon)
+            value = float(worker_kpis(_scope(workers, scope), start, horizon)[kpi])
         out.append(Check(kpi, scope, float(t["target"]), float(t["low"]), float(t["high"]), value,
                          t["source"]))
     return out
