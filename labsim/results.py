@@ -199,6 +199,7 @@ def _timeseries(rec: Records) -> pl.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         fill = np.where(m["batches_filled"] > 0, m["fill_hours"] / m["batches_filled"], np.nan)
         posted_rate = np.where(m["tasks_posted_human"] > 0, m["posted_value_usd"] / m["tasks_posted_human"], np.nan)
+        wait = np.where(m["tasks_taken"] > 0, m["wait_hours"] / m["tasks_taken"], np.nan)
     market = pl.DataFrame({
         "week": m["week"],
         "region": pl.Series(["ALL"] * m["week"].size, dtype=pl.Utf8),
@@ -210,6 +211,7 @@ def _timeseries(rec: Records) -> pl.DataFrame:
         "tasks_automated": m["tasks_automated"], "automation_share": m["automation_share"],
         "compute_cost_usd": m["compute_cost_usd"],
         "mean_posted_rate_usd": pl.Series(posted_rate, nan_to_null=True),
+        "mean_task_wait_h": pl.Series(wait, nan_to_null=True),
     })
     return pl.concat([regional, market], how="diagonal_relaxed").sort(
         ["week", "region", "task_type", "channel"])

@@ -264,7 +264,6 @@ class Kernel:
         }
         ledger = dict(self.ledger)
         ledger["tasks_open"] = int(self.backlog().sum())
-        ledger["worker_pay_pool_uusd"] = int(p.win_earn_uusd[:n].sum())
         return Records(cells, market, workers, ledger, self.region_codes, self.type_names,
                        self.horizon_h, self.window_start_h, self.extra)
 
@@ -799,6 +798,8 @@ class Market(Kernel):
         n = acc + r
         per_book = np.rint(np.bincount(b, weights=acc, minlength=len(self.books))).astype(np.int64)
         taken = self.store.take(per_book, now)
+        self.rec.add_market_books("wait_hours", self.market_of_book, taken.wait_h)
+        self.rec.add_market_books("tasks_taken", self.market_of_book, per_book)
         # Pairs and batches are both grouped by book in book order, so task k
         # of the pairs is task k of the batches. Vendor batches carry no
         # per-task price to the worker: vendors pay by the hour.

@@ -16,12 +16,10 @@ from labsim.model.demand import UUSD
 # Per-cell weekly flows, summed during the week.
 CELL_FLOWS = ("paid_hours", "unpaid_hours", "earnings_uusd", "tasks_done_human",
               "tasks_rejected", "requester_spend_uusd", "platform_fees_uusd", "vendor_margin_uusd")
-# Per-cell worker counts, set at the weekly tick.
-CELL_COUNTS = ("active_workers", "joins", "exits_low_pay", "exits_burnout", "exits_other",
-               "workers_below_min_wage", "workers_with_hours")
 # Market flows per (task type, channel).
 MARKET_FLOWS = ("tasks_posted", "tasks_expired", "batches_filled", "fill_hours", "tasks_automated",
-                "compute_cost_uusd", "tasks_posted_human", "posted_value_uusd")
+                "compute_cost_uusd", "tasks_posted_human", "posted_value_uusd", "tasks_taken",
+                "wait_hours")
 
 
 class WeeklyRecorder:
@@ -38,7 +36,7 @@ class WeeklyRecorder:
     def _zero_week(self) -> dict[str, np.ndarray]:
         wk = {k: np.zeros(self.n_cells, np.int64 if k.endswith("uusd") or k.startswith("tasks")
                           else np.float64) for k in CELL_FLOWS}
-        wk.update({k: np.zeros(self.n_market, np.float64 if k == "fill_hours" else np.int64)
+        wk.update({k: np.zeros(self.n_market, np.float64 if k.endswith("hours") else np.int64)
                    for k in MARKET_FLOWS})
         wk["automation_share"] = np.zeros(self.n_market)
         return wk

@@ -207,6 +207,3 @@ class WorkerPool:
             getattr(self, name)[idx] = values
         self.n += k
         return idx
-
-    def column(self, name: str) -> np.ndarray:
-        return getattr(self, name)[: self.n]
