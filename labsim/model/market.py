@@ -85,6 +85,9 @@ class Kernel:
         self.skill_req = np.array([t.skill_required for t in types])
         self.books: list[Book] = self.make_books()
         self.store = BatchStore(np.array([b.fifo for b in self.books], bool))
+        # The recorder's (task type, channel) cell of each book.
+        self.market_of_book = np.array([b.task_type * len(CHANNELS) + b.channel for b in self.books],
+                                       np.int64)
         self.pool = WorkerPool(self.n_types, capacity=self._capacity_hint(),
                                matrices=self._pool_matrices())
         self.rec = WeeklyRecorder(self.n_regions, self.n_types, len(CHANNELS))
@@ -160,26 +163,18 @@ class Kernel:
         }
         self.record_market_state()
         reasons = np.zeros(a.size, np.int8)
-        burnout = np.zeros(a.size, bool)
         if self.turnover and not final:
             burnout = self.weekly_update(a, earn_usd, hours) & present
+            reasons = self._quits(a, present, earn_usd, hours)
+            reasons[burnout] = EXIT_BURNOUT
         counts["night_hours"] = np.bincount(cells, weights=pool.wk_night_h[a], minlength=n_cells)
         counts["high_stress_workers"] = count(
             present & (pool.stress[a] >= self.cfg.wellbeing.high_stress_threshold))
-        if self.turnover and not final:
-            reasons = self._quits(a, present, earn_usd, hours)
-            reasons[burnout] = EXIT_BURNOUT
         counts["exits_low_pay"] = count(reasons == EXIT_LOW_PAY)
         counts["exits_burnout"] = count(reasons == EXIT_BURNOUT)
         counts["exits_other"] = count(reasons == EXIT_OTHER)
-        backlog = self.backlog()
-        st = self.store
-        for i, b in enumerate(self.books):
-            self.rec.add_market("batches_filled", b.task_type, b.channel, st.filled[i])
-            self.rec.add_market("fill_hours", b.task_type, b.channel, st.fill_hours[i])
-        st.filled[:] = 0
-        st.fill_hours[:] = 0.0
-        self.rec.close_week(week, counts, backlog)
+        self.flush_fills()
+        self.rec.close_week(week, counts, self.backlog())
         if self.week_start_h >= self.window_start_h:
             for wk, win in (("wk_paid_h", "win_paid_h"), ("wk_unpaid_h", "win_unpaid_h"),
                             ("wk_earn_uusd", "win_earn_uusd"), ("wk_tasks", "win_tasks"),
@@ -203,6 +198,14 @@ class Kernel:
     def flush_week(self) -> None:
         """Move flows kept outside the recorder into it before the week closes."""
 
+    def flush_fills(self) -> None:
+        """Record the week's filled batches and their time to fill, then reset the counters."""
+        st = self.store
+        self.rec.add_market_books("batches_filled", self.market_of_book, st.filled)
+        self.rec.add_market_books("fill_hours", self.market_of_book, st.fill_hours)
+        st.filled[:] = 0
+        st.fill_hours[:] = 0.0
+
     def weekly_update(self, a: np.ndarray, earn_usd: np.ndarray, hours: np.ndarray) -> np.ndarray:
         """Slow state of workers ``a`` after their week; returns who burned out."""
         return np.zeros(a.size, bool)
@@ -212,10 +215,8 @@ class Kernel:
 
     def backlog(self) -> np.ndarray:
         """Open tasks per (task type, channel), in the recorder's market order."""
-        out = np.zeros(self.rec.n_market, np.int64)
-        for b, n in zip(self.books, self.store.open_tasks()):
-            out[b.task_type * len(CHANNELS) + b.channel] += n
-        return out
+        return np.bincount(self.market_of_book, weights=self.store.open_tasks(),
+                           minlength=self.rec.n_market).astype(np.int64)
 
     def _quits(self, a: np.ndarray, present: np.ndarray, earn_usd: np.ndarray,
                hours: np.ndarray) -> np.ndarray:
@@ -315,8 +316,6 @@ class Market(Kernel):
         self.book_deadline = np.array([t.deadline_h for t in tts])
         self.book_cv2 = np.array([np.expm1(t.duration_sigma ** 2) for t in tts])  # CV^2 of a log-normal
         self.book_type = np.array([b.task_type for b in self.books], np.int64)
-        self.book_channel = np.array([b.channel for b in self.books], np.int64)
-        self.market_of_book = self.book_type * len(CHANNELS) + self.book_channel
         self.book_allowed = np.array([b.allowed_regions for b in self.books])  # (B, R)
         self.book_is_crowd = np.array([b.channel == CROWD for b in self.books])
         self.crowd_cols = np.flatnonzero(self.book_is_crowd)
