@@ -107,6 +107,16 @@ class PricingConfig:
 
 
 @dataclass
+class RoutingConfig:
+    """Requesters' choice of channel by cost per accepted task."""
+
+    enabled: bool = False
+    step_per_week: float = 0.01
+    min_vendor_share: float = 0.02
+    max_vendor_share: float = 0.95
+
+
+@dataclass
 class CrowdPlatformConfig:
     """The open crowd platform: piece rates, commission, unpaid search and rejections."""
 
@@ -205,6 +215,7 @@ class LabsimConfig:
     demand: DemandConfig = field(default_factory=DemandConfig)
     automation: AutomationConfig = field(default_factory=AutomationConfig)
     pricing: PricingConfig = field(default_factory=PricingConfig)
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
     crowd: CrowdPlatformConfig = field(default_factory=CrowdPlatformConfig)
     vendor: VendorConfig = field(default_factory=VendorConfig)
     workers: WorkersConfig = field(default_factory=WorkersConfig)

@@ -278,21 +278,20 @@ class Market(Kernel):
         geo = np.isin(self.region_codes, cfg.crowd.geofence_regions)
         everyone = np.ones(self.n_regions, bool)
         books: list[Book] = []
-        self.book_rate_h: list[float] = []  # batch arrivals per hour, before modulation
+        self.book_group_share: list[float] = []  # share of its channel's batches of the type
         self.book_price: list[float] = []  # mean piece rate multiplier
         for t, tt in enumerate(types):
-            base = tt.batches_per_week / HOURS_PER_WEEK * cfg.scale
             crowd = 1 - tt.vendor_share
             open_share = 1 - tt.geofenced_share - tt.qualified_share
-            for chan, share, allowed, premium, qual in (
-                (CROWD, crowd * open_share, everyone, 1.0, False),
-                (CROWD, crowd * tt.geofenced_share, geo, tt.geofence_rate_premium, False),
-                (CROWD, crowd * tt.qualified_share, everyone, tt.qualified_rate_premium, True),
-                (VENDOR, tt.vendor_share, everyone, 1.0, False),
+            for chan, group, share, allowed, premium, qual in (
+                (CROWD, open_share, crowd * open_share, everyone, 1.0, False),
+                (CROWD, tt.geofenced_share, crowd * tt.geofenced_share, geo, tt.geofence_rate_premium, False),
+                (CROWD, tt.qualified_share, crowd * tt.qualified_share, everyone, tt.qualified_rate_premium, True),
+                (VENDOR, 1.0, tt.vendor_share, everyone, 1.0, False),
             ):
                 if share > 0 and allowed.any():
                     books.append(Book(t, chan, allowed, fifo=chan == VENDOR, needs_qualification=qual))
-                    self.book_rate_h.append(base * share)
+                    self.book_group_share.append(group)
                     self.book_price.append(premium)
         return books
 
@@ -301,7 +300,12 @@ class Market(Kernel):
         types = [cfg.task_types[t] for t in self.type_names]
         self.profile = office_hours_profile(cfg.demand.requester_utc_offset_h,
                                             cfg.demand.office_hours_boost)
-        self.book_rate_h_arr = np.array(self.book_rate_h)
+        # Batch arrivals per hour of each book before office hours and growth:
+        # the type's rate x its channel's share (routing moves it) x the book's
+        # share of its channel.
+        self.type_rate_h = np.array([t.batches_per_week / HOURS_PER_WEEK * cfg.scale for t in types])
+        self.vendor_share = np.array([t.vendor_share for t in types])
+        self.routable = np.array([0 < t.vendor_share < 1 for t in types])
         self.reg_vendor_start = np.array([cfg.regions[c].vendor_shift_start_local_h
                                           for c in self.region_codes], float)
         self._split_at = -1.0  # week at which the crowd/vendor split of self.active was made
@@ -346,12 +350,64 @@ class Market(Kernel):
         self.expected_wage = np.full(self.n_regions, np.nan)
         # The task type a vendor team member may take from each book (-2: none, a crowd book).
         self.vendor_team_of_book = np.where(self.book_is_crowd, -2, self.book_type)
-        # Vendor teams: staff split across task types by the vendor work each brings.
-        vendor_hours = np.array([tt.vendor_share * tt.batches_per_week * tt.batch_size_median
-                                 * np.exp(tt.batch_size_sigma ** 2 / 2) * self.dur_mean_min[i]
-                                 for i, tt in enumerate(types)])
-        self.team_share = (vendor_hours / vendor_hours.sum() if vendor_hours.sum() > 0
+        # Hours of work a type's batches bring per week (at scale 1, before growth).
+        self.type_work_h = np.array([tt.batches_per_week * tt.batch_size_median
+                                     * np.exp(tt.batch_size_sigma ** 2 / 2) * self.dur_mean_min[i] / 60
+                                     for i, tt in enumerate(types)])
+        self.vendor_work_h0 = float(self.vendor_share @ self.type_work_h)
+        self.book_group_share_arr = np.array(self.book_group_share)
+        self.vendor_quote_uusd = self._vendor_quote()
+        self._route()
+
+    def _route(self) -> None:
+        """Book arrival rates, vendor teams and vendor headcount from the channel shares."""
+        t = self.book_type
+        channel_share = np.where(self.book_is_crowd, 1.0 - self.vendor_share[t], self.vendor_share[t])
+        self.book_rate_h_arr = self.type_rate_h[t] * self.book_group_share_arr * channel_share
+        vendor_h = self.vendor_share * self.type_work_h
+        self.team_share = (vendor_h / vendor_h.sum() if vendor_h.sum() > 0
                            else np.full(self.n_types, 1.0 / self.n_types))
+        # Vendors staff up or down (by not rehiring) with the work routed to them.
+        self.vendor_headcount_factor = (float(vendor_h.sum()) / self.vendor_work_h0
+                                        if self.vendor_work_h0 > 0 else 1.0)
+
+    def _vendor_quote(self) -> np.ndarray:
+        """Vendors' price per accepted task of each type (µUSD), at their regions' average skill."""
+        cfg = self.cfg
+        regions = [cfg.regions[c] for c in self.region_codes]
+        staff = np.array([r.vendor_workers for r in regions], float)
+        if staff.sum() == 0:
+            return np.full(self.n_types, np.nan)
+        bill = np.array([r.vendor_wage_usd_h for r in regions]) * (1 + cfg.vendor.margin) * UUSD
+        skill = np.array([r.skill_mean for r in regions])[:, None]
+        tph = tasks_per_hour(self.dur_mean_min[None, :], skill, cfg.workers.novice_slowdown)
+        accepted = tph * (1.0 - reject_probability(skill, self.rej_novice, self.rej_expert))
+        return (staff @ (bill[:, None] / accepted)) / staff.sum()
+
+    def _reroute(self) -> None:
+        """Requesters move work towards the channel with the lower cost per accepted task.
+
+        Per task type: the crowd's cost is what the week's accepted crowd tasks
+        cost (spend / accepted tasks); the vendor's is its quote, the hourly
+        bill (wage + margin) over the accepted tasks an hour its staff of
+        average regional skill deliver, averaged over vendor regions by
+        headcount. The vendor share moves by ``routing.step_per_week``
+        towards the cheaper channel, within [routing.min_vendor_share,
+        routing.max_vendor_share].
+        """
+        rc = self.cfg.routing
+        n_r, n_t, n_c = self.rec.shape
+        spend = self.rec.week["requester_spend_uusd"].reshape(n_r, n_t, n_c).sum(axis=0)[:, CROWD]
+        done = self.rec.week["tasks_done_human"].reshape(n_r, n_t, n_c).sum(axis=0)[:, CROWD]
+        seen = (done > 0) & self.routable & np.isfinite(self.vendor_quote_uusd)
+        if not seen.any():
+            return
+        crowd_cost = np.divide(spend, done, out=np.full(n_t, np.nan), where=done > 0)
+        toward_vendor = np.sign(crowd_cost - self.vendor_quote_uusd)
+        moved = np.clip(self.vendor_share + rc.step_per_week * toward_vendor, rc.min_vendor_share,
+                        rc.max_vendor_share)
+        self.vendor_share = np.where(seen, moved, self.vendor_share)
+        self._route()
 
     def _pool_matrices(self) -> dict[str, tuple[int, type]]:
         # Per worker and book, cached while skills are unchanged: tasks per
@@ -438,7 +494,7 @@ class Market(Kernel):
                     self._refresh_book_cache(idx)
             # Vendors hire to keep their headcount, once the region has entered.
             if self.reg_entry_h[r] <= week_end + (0 if initial else horizon):
-                target = int(round(reg.vendor_workers * cfg.scale))
+                target = int(round(reg.vendor_workers * cfg.scale * self.vendor_headcount_factor))
                 have = int(np.count_nonzero((self.pool.region[self.active] == r)
                                             & (self.pool.channel[self.active] == VENDOR)))
                 hire = target - have
@@ -492,6 +548,8 @@ class Market(Kernel):
         self._update_automation()
         if cfg.pricing.enabled:
             self._reprice()
+        if cfg.routing.enabled:
+            self._reroute()
         self._week_expired[:] = 0
         self._week_posted_human[:] = 0
         # Word of mouth: each region's expected wage follows its crowd workers' effective wage.

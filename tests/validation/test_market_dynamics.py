@@ -86,3 +86,21 @@ def test_a_new_low_wage_region_pulls_piece_rates_down():
 
     base, entry = final_rates(), final_rates("scenario=new_region_entry")
     assert np.all(entry < base)
+
+
+def test_requesters_route_work_away_from_the_dearer_channel():
+    """With routing on, making the crowd dear for text classification (a high piece-rate floor)
+    moves its batches towards vendors; making it cheap (a low rate cap) moves them back."""
+    from labsim.model.market import Market
+
+    def vendor_share(*extra):
+        m = Market(small_config("scale=0.05", "horizon_weeks=20", "routing.enabled=true", *extra), Streams(0))
+        m.run()
+        return m.vendor_share[m.type_names.index("text_classification")]
+
+    start = small_config().task_types["text_classification"].vendor_share
+    dear = vendor_share("task_types.text_classification.piece_rate_floor_usd=0.5")
+    cheap = vendor_share("task_types.text_classification.base_piece_rate_usd=0.005",
+                         "pricing.enabled=false")
+    assert dear > start + 0.1
+    assert cheap < start
