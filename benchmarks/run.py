@@ -36,6 +36,11 @@ HERE = Path(__file__).resolve().parent
 
 # --- the cases, each run in a child process -------------------------------------------
 
+def _events(env) -> int:
+    """Events scheduled so far (SimPy numbers them with a counter)."""
+    return next(env._eid)
+
+
 def case_bare_simpy(n: int) -> dict:
     import simpy
 
@@ -75,7 +80,7 @@ def case_naive_mmc(servers: int, lam: float, mu: float, tasks: int) -> dict:
     env.process(source(env))
     t = time.perf_counter()
     env.run()
-    return {"seconds": time.perf_counter() - t, "events": env._eid, "tasks": tasks,
+    return {"seconds": time.perf_counter() - t, "events": _events(env), "tasks": tasks,
             "mean_wait_h": float(np.mean(waits))}
 
 
@@ -108,7 +113,7 @@ def case_labsim(overrides: list[str]) -> dict:
     rec = model.run()
     seconds = time.perf_counter() - t
     led = rec.ledger
-    out = {"seconds": seconds, "events": model.env._eid,
+    out = {"seconds": seconds, "events": _events(model.env),
            "tasks": led["tasks_done_human"] + led["tasks_automated"],
            "workers": int(model.pool.n)}
     out.update({k: v for k, v in rec.extra.items() if k == "mean_wait_h"})
