@@ -15,6 +15,8 @@ lam, service rate mu, exponential times, FIFO):
   ciw_mmc       Ciw on the same queue
   labsim_mmc    labsim's scenario=mmc on the same parameters
   labsim_baseline_s1, labsim_baseline_s10   one simulated year of the baseline market
+With --full, also a 2-scenario x 4-seed multirun, one job after another and
+then in parallel with Hydra's joblib launcher.
 """
 
 from __future__ import annotations
@@ -137,6 +139,23 @@ def run_case(name: str, *args) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def multirun_speedup(weeks: int = 26, scale: float = 0.5) -> dict:
+    """Wall time of a 2-scenario x 4-seed multirun: jobs one after another, then on all cores."""
+    import tempfile
+
+    args = ["-m", "scenario=baseline,automation_shock", "seed=0,1,2,3", f"horizon_weeks={weeks}",
+            "warmup_weeks=4", f"scale={scale}", "output.progress=false", "output.report=false"]
+    times = {}
+    for launcher in ("basic", "joblib"):
+        with tempfile.TemporaryDirectory() as tmp:
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "labsim", *args, f"hydra/launcher={launcher}"],
+                           cwd=tmp, check=True, capture_output=True)
+            times[launcher] = time.perf_counter() - t
+    return {"sequential_s": times["basic"], "parallel_s": times["joblib"],
+            "speedup": times["basic"] / times["joblib"]}
+
+
 def _commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -184,6 +203,12 @@ def main() -> None:
         tps = f"{r['tasks_per_s']:,.0f}" if r["tasks_per_s"] else "-"
         eps = f"{r['events_per_s']:,.0f}" if r["events_per_s"] else "-"
         print(f"{r['case']:22} {r['seconds']:8.2f} {tps:>12} {eps:>12} {r['peak_rss_mb']:8.0f}")
+    if a.full:
+        print("running the 2-scenario x 4-seed multirun, sequential then joblib ...", file=sys.stderr)
+        mr = multirun_speedup()
+        ratios["multirun_parallel_over_sequential_time"] = mr["parallel_s"] / mr["sequential_s"]
+        print(f"multirun: {mr['sequential_s']:.1f} s one after another, {mr['parallel_s']:.1f} s on "
+              f"{os.cpu_count()} cores (speed-up {mr['speedup']:.2f})")
     for k, v in ratios.items():
         print(f"{k:40} {v:8.2f}")
     stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
