@@ -147,3 +147,10 @@ def test_multirun_writes_one_folder_per_job(labsim, quick, find_run_dirs, tmp_pa
         assert (d / "kpis.json").is_file(), f"no kpis.json in {d}"
         seeds.append(json.loads((d / "kpis.json").read_text())["meta"].get("seed"))
     assert seeds == [0, 1]
+
+
+def test_multirun_one_job_after_another_with_the_basic_launcher(labsim, quick, find_run_dirs, tmp_path):
+    """hydra/launcher=basic (documented in the README) runs a sweep without the joblib launcher."""
+    rc, out, err = labsim(["-m", "seed=0,1", "hydra/launcher=basic", *quick], tmp_path)
+    assert rc == 0, err
+    assert len([d for d in find_run_dirs(tmp_path, "multirun") if (d / "kpis.json").is_file()]) == 2
