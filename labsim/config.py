@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 MODES = ("market", "mmc")
-CHANNELS = ("crowd", "vendor")
 STEPS_H = (1, 2, 3, 4, 6)
 
 

@@ -735,8 +735,8 @@ class Market(Kernel):
         c = self._crowd = a[pool.channel[a] == CROWD]
         v = self._vendor = a[pool.channel[a] == VENDOR]
         # Hours since the session's local start = (now + phase) mod 24.
-        self._crowd_phase = session_phase(pool.utc_offset[c], pool.start_local_h[c])
-        self._crowd_session = pool.session_h[c]
+        phase = session_phase(pool.utc_offset[c], pool.start_local_h[c])
+        session = pool.session_h[c]
         self._crowd_joined = pool.joined_h[c]
         self._vendor_region = pool.region[v]
         # Crowd schedules repeat every day: tabulate, for each step of the day,
@@ -750,7 +750,7 @@ class Market(Kernel):
         for j in range(slots):
             for k in range(self._sub_hours):
                 h = j * self._sub_hours + k
-                frac, starts = session_fraction(float(h), self._crowd_phase, self._crowd_session)
+                frac, starts = session_fraction(float(h), phase, session)
                 self._day_frac[j] += frac
                 self._day_starts[j] |= starts
                 self._day_night[j] += frac * night_share(h + offset)

@@ -45,16 +45,6 @@ class WeeklyRecorder:
         _, n_t, n_c = self.shape
         return (region.astype(np.int64) * n_t + task_type) * n_c + channel
 
-    def add(self, name: str, cells: np.ndarray, values: np.ndarray) -> None:
-        acc = self.week[name]
-        size = acc.size
-        if acc.dtype == np.int64:
-            # Integer flows (tasks, micro-dollars) stay far below 2**53, where
-            # bincount's float64 sums are exact; rint only drops the dtype.
-            acc += np.rint(np.bincount(cells, weights=values, minlength=size)).astype(np.int64)
-        else:
-            acc += np.bincount(cells, weights=values, minlength=size)
-
     def add_many(self, cells: np.ndarray, flows: dict[str, np.ndarray]) -> None:
         """Add several flows over the same cells with one bincount."""
         k, n = len(flows), self.n_cells

@@ -108,10 +108,9 @@ class QueueModel(Kernel):
         wk, rec = self.wk, self.rec
         done, pay, fee = wk["done"], wk["done"] * self.rate_uusd, wk["done"] * self.fee_uusd
         cell = rec.cell(np.array([self.region]), np.array([self.task_type]), np.array([CROWD]))
-        for name, v in (("paid_hours", wk["paid_h"]), ("unpaid_hours", wk["unpaid_h"]),
-                        ("earnings_uusd", pay), ("tasks_done_human", done),
-                        ("requester_spend_uusd", pay + fee), ("platform_fees_uusd", fee)):
-            rec.add(name, cell, np.array([v], dtype=float))
+        rec.add_many(cell, {"paid_hours": [wk["paid_h"]], "unpaid_hours": [wk["unpaid_h"]],
+                            "earnings_uusd": [pay], "tasks_done_human": [done],
+                            "requester_spend_uusd": [pay + fee], "platform_fees_uusd": [fee]})
         rec.add_market("tasks_posted", self.task_type, CROWD, wk["posted"])
         led = self.ledger
         led["tasks_posted"] += wk["posted"]
