@@ -180,6 +180,113 @@ class TrainingConfig:
     hours: float = 40.0
     skill_gain: float = 0.3
     target_task_type: str = "safety_evaluation"
+    cost_usd_per_hour: float = 0.0
+    stipend_usd_per_hour: float = 0.0
+
+
+# --- policies (labsim/model/policy.py) ----------------------------------------------
+# Each is off by default and, when on, starts at ``start_week`` so the
+# before/after is visible. Who pays is stated on each.
+
+
+@dataclass
+class MinWageFloorPolicy:
+    """Effective hourly floor (unpaid time included): the higher of ``usd_h`` and
+    ``local_multiple`` x the region's minimum wage. Crowd platforms top weekly
+    pay up to it and bill requesters; vendors raise hourly wages to it (their
+    margin on top). Paid by requesters."""
+
+    enabled: bool = False
+    start_week: float = 52.0
+    usd_h: float = 0.0
+    local_multiple: float = 1.0
+    channels: list[str] = field(default_factory=lambda: ["crowd", "vendor"])
+
+
+@dataclass
+class PaidSearchPolicy:
+    """Crowd platforms pay ``share`` of the unpaid time (search, rejected work) at the
+    worker's paid hourly rate of the week. Paid by requesters."""
+
+    enabled: bool = False
+    start_week: float = 52.0
+    share: float = 1.0
+
+
+@dataclass
+class PsychSupportPolicy:
+    """Counselling for workers on toxic task types: stress builds more slowly and
+    fades faster; ``cost_usd_per_hour`` per hour of such work, paid by requesters."""
+
+    enabled: bool = False
+    start_week: float = 52.0
+    accumulation_factor: float = 0.6
+    recovery_factor: float = 1.5
+    cost_usd_per_hour: float = 0.5
+    min_toxicity: float = 0.5
+
+
+@dataclass
+class ExposureCapPolicy:
+    """At most ``max_hours_per_day`` on toxic task types per working day (enforced
+    over the week). Vendor staff past the cap sit out the rest of their shift,
+    paid: their employer bills it."""
+
+    enabled: bool = False
+    start_week: float = 52.0
+    max_hours_per_day: float = 4.0
+    min_toxicity: float = 0.5
+
+
+@dataclass
+class SocialProtectionLevyPolicy:
+    """A levy of ``share_of_pay`` on all pay, charged to requesters, into a fund that
+    pays workers who burn out ``leave_weeks`` of paid leave (they come back
+    instead of leaving) and those who quit ``between_jobs_weeks`` of benefit, at
+    ``replacement_rate`` of recent weekly earnings. The public purse covers any
+    deficit of the fund."""
+
+    enabled: bool = False
+    start_week: float = 52.0
+    share_of_pay: float = 0.03
+    leave_weeks: float = 8.0
+    replacement_rate: float = 0.6
+    between_jobs_weeks: float = 4.0
+
+
+@dataclass
+class FairPlatformPolicy:
+    """A platform with a low commission that pays rejected work enters the crowd
+    market and wins ``market_share`` of the open crowd batches over ``ramp_weeks``."""
+
+    enabled: bool = False
+    start_week: float = 52.0
+    commission: float = 0.10
+    pays_rejections: bool = True
+    market_share: float = 0.3
+    ramp_weeks: float = 26.0
+
+
+@dataclass
+class DueDiligencePolicy:
+    """Requesters bound by the rule (``coverage`` of crowd demand) may only use
+    certified channels: the fair platform when there is one, else vendors,
+    who pay at least the local minimum wage by the hour. Vendors hire to match."""
+
+    enabled: bool = False
+    start_week: float = 52.0
+    coverage: float = 0.5
+
+
+@dataclass
+class PolicyConfig:
+    min_wage_floor: MinWageFloorPolicy = field(default_factory=MinWageFloorPolicy)
+    paid_search_and_rejections: PaidSearchPolicy = field(default_factory=PaidSearchPolicy)
+    psych_support: PsychSupportPolicy = field(default_factory=PsychSupportPolicy)
+    exposure_cap: ExposureCapPolicy = field(default_factory=ExposureCapPolicy)
+    social_protection_levy: SocialProtectionLevyPolicy = field(default_factory=SocialProtectionLevyPolicy)
+    fair_platform: FairPlatformPolicy = field(default_factory=FairPlatformPolicy)
+    due_diligence: DueDiligencePolicy = field(default_factory=DueDiligencePolicy)
 
 
 @dataclass
@@ -220,6 +327,7 @@ class LabsimConfig:
     workers: WorkersConfig = field(default_factory=WorkersConfig)
     wellbeing: WellbeingConfig = field(default_factory=WellbeingConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
     mmc: MMCConfig = field(default_factory=MMCConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
@@ -237,7 +345,8 @@ _UNIT_INTERVAL = {
     "skill_sd", "qualified_share", "qualification_min_approval", "enrol_prob_per_week",
     "reject_penalty_at_burnout", "skill_gain", "automation_ceiling", "automation_qa_share",
     "max_skill_gain",
-    "max_change_per_week",
+    "max_change_per_week", "share", "share_of_pay", "replacement_rate", "market_share", "coverage",
+    "accumulation_factor", "min_toxicity",
 }
 # Keys that must be strictly positive.
 _POSITIVE = {
@@ -248,7 +357,7 @@ _POSITIVE = {
     "service_rate_per_h", "wage_memory_weeks", "novice_slowdown", "office_hours_boost",
     "learning_hours", "word_of_mouth_weeks", "burnout_threshold", "high_stress_threshold",
     "automation_half_labels", "automation_steepness", "target_fill_h", "min_rate_multiplier",
-    "max_rate_multiplier",
+    "max_rate_multiplier", "recovery_factor", "max_hours_per_day",
 }
 # Keys allowed to be any finite real number.
 _ANY_REAL = {"utc_offset_h", "growth_per_year", "requester_utc_offset_h"}
@@ -327,6 +436,12 @@ def validate(cfg: LabsimConfig) -> None:
         if code not in cfg.regions:
             raise ConfigError("crowd.geofence_regions", code,
                               f"a configured region ({', '.join(cfg.regions)})")
+    for ch in cfg.policy.min_wage_floor.channels:
+        if ch not in ("crowd", "vendor"):
+            raise ConfigError("policy.min_wage_floor.channels", ch, "crowd or vendor")
+    if cfg.policy.exposure_cap.max_hours_per_day > 24:
+        raise ConfigError("policy.exposure_cap.max_hours_per_day", cfg.policy.exposure_cap.max_hours_per_day,
+                          "at most 24")
     if cfg.vendor.shift_days_per_week > 7:
         raise ConfigError("vendor.shift_days_per_week", cfg.vendor.shift_days_per_week, "at most 7")
     if cfg.workers.days_per_week > 7:

@@ -30,6 +30,11 @@ TIMESERIES = "timeseries.parquet"
 WORKERS = "workers.parquet"
 KPIS = "kpis.json"
 REPORT = "report.html"
+# Money flows of the policies (kpis and the value split): wage-floor and
+# paid-search top-ups (part of worker pay), the social-protection levy and
+# the benefits its fund pays, support and training services, public money.
+POLICY_MONEY = ("topup_usd", "levy_usd", "benefits_usd", "support_cost_usd", "training_cost_usd",
+                "public_spend_usd")
 # Moderators are the workers whose main task type this is.
 MODERATION = "content_moderation"
 
@@ -191,6 +196,10 @@ def _timeseries(rec: Records) -> pl.DataFrame:
         "requester_spend_usd": c["requester_spend_usd"],
         "platform_fees_usd": c["platform_fees_usd"],
         "vendor_margin_usd": c["vendor_margin_usd"],
+        "topup_usd": c["topup_usd"], "levy_usd": c["levy_usd"], "benefits_usd": c["benefits_usd"],
+        "support_cost_usd": c["support_cost_usd"], "training_cost_usd": c["training_cost_usd"],
+        "public_spend_usd": c["public_spend_usd"], "tasks_done_fair": c["tasks_done_fair"],
+        "workers_on_leave": c["on_leave"],
         "night_hours": c["night_hours"],
         "high_stress_workers": c["high_stress_workers"],
         "high_stress_share": pl.Series(stressed, nan_to_null=True),
@@ -283,7 +292,7 @@ def _flow_kpis(regional: pl.DataFrame, window_weeks: float) -> dict[str, float]:
     """KPIs from the weekly flows of the regional rows in the window."""
     tot = regional.select(pl.col("requester_spend_usd", "platform_fees_usd", "vendor_margin_usd", "earnings_usd",
                                  "tasks_done_human", "tasks_rejected", "night_hours", "paid_hours",
-                                 "unpaid_hours").sum()).row(0, named=True)
+                                 "unpaid_hours", *POLICY_MONEY, "tasks_done_fair").sum()).row(0, named=True)
     online = tot["paid_hours"] + tot["unpaid_hours"]
     mods = regional.filter(pl.col("task_type") == MODERATION).select(
         pl.col("active_workers", "high_stress_workers", "exits_burnout").sum()).row(0, named=True)
@@ -299,6 +308,9 @@ def _flow_kpis(regional: pl.DataFrame, window_weeks: float) -> dict[str, float]:
         "worker_pay_usd": float(tot["earnings_usd"]),
         "platform_fees_usd": float(tot["platform_fees_usd"]),
         "vendor_margin_usd": float(tot["vendor_margin_usd"]),
+        **{k: float(tot[k]) for k in POLICY_MONEY},
+        "fair_platform_task_share": (float(tot["tasks_done_fair"] / tot["tasks_done_human"])
+                                     if tot["tasks_done_human"] else float("nan")),
         "tasks_done": int(tot["tasks_done_human"]),
         "tasks_rejected": int(tot["tasks_rejected"]),
         "platform_commission_share": (float(crowd["platform_fees_usd"] / crowd["requester_spend_usd"])

@@ -38,6 +38,7 @@ class Book:
     allowed_regions: np.ndarray  # bool per region
     fifo: bool
     needs_qualification: bool = False
+    fair: bool = False  # on the fair platform (policy.fair_platform)
 
 
 @dataclass

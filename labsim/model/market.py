@@ -26,6 +26,8 @@ from labsim.model.automation import automation_share, evaluation_demand, split_t
 from labsim.model.demand import UUSD, BatchStore, Book, office_hours_profile
 from labsim.model.matching import allocate, piecewise_pay, renewal_counts, trim_to_open
 from labsim.model.metrics import WeeklyRecorder
+from labsim.model.policy import (floor_topup, fund_payments, hourly_floor, in_force, ramp,
+                                 search_compensation, exposure_allowance)
 from labsim.model.rng import Streams
 from labsim.model.wellbeing import burned_out, stress_reject_penalty, stress_update
 from labsim.model.workers import (CROWD, EXIT_BURNOUT, EXIT_LOW_PAY, EXIT_OTHER, VENDOR,
@@ -94,7 +96,9 @@ class Kernel:
         self.ledger = {k: 0 for k in ("requester_spend_uusd", "worker_pay_uusd", "platform_fees_uusd",
                                       "vendor_margin_uusd", "compute_cost_uusd", "tasks_posted",
                                       "tasks_done_human", "tasks_automated", "tasks_expired",
-                                      "tasks_rejected")}
+                                      "tasks_rejected", "topup_uusd", "levy_uusd", "benefits_uusd",
+                                      "support_cost_uusd", "training_cost_uusd", "public_spend_uusd")}
+        self.fund_uusd = 0  # the social-protection fund's balance
         self.active = np.zeros(0, np.int64)
         self._week_hours: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (worker, type, hours)
         self.week_start_h = 0.0
@@ -141,6 +145,7 @@ class Kernel:
             ids, types, h = (np.concatenate(x) for x in zip(*self._week_hours))
             np.add.at(pool.wk_hours_type, (ids, types), h)
             self._week_hours.clear()
+        self.weekly_money(a, week_end)
         hours = pool.wk_paid_h[a] + pool.wk_unpaid_h[a]
         earn_usd = pool.wk_earn_uusd[a] / UUSD
         worked = pool.wk_hours_type[a].sum(axis=1) > 0
@@ -167,12 +172,14 @@ class Kernel:
             burnout = self.weekly_update(a, earn_usd, hours) & present
             reasons = self._quits(a, present, earn_usd, hours)
             reasons[burnout] = EXIT_BURNOUT
+            reasons = self.transfers(a, reasons, week_end)
         counts["night_hours"] = np.bincount(cells, weights=pool.wk_night_h[a], minlength=n_cells)
         counts["high_stress_workers"] = count(
             present & (pool.stress[a] >= self.cfg.wellbeing.high_stress_threshold))
         counts["exits_low_pay"] = count(reasons == EXIT_LOW_PAY)
         counts["exits_burnout"] = count(reasons == EXIT_BURNOUT)
         counts["exits_other"] = count(reasons == EXIT_OTHER)
+        counts["on_leave"] = count(present & (pool.leave_until_h[a] > week_end))
         self.flush_fills()
         self.rec.close_week(week, counts, self.backlog())
         if self.week_start_h >= self.window_start_h:
@@ -181,7 +188,7 @@ class Kernel:
                             ("wk_rejected", "win_rejected"), ("wk_night_h", "win_night_h")):
                 getattr(pool, win)[a] += getattr(pool, wk)[a]
         for wk in ("wk_paid_h", "wk_unpaid_h", "wk_earn_uusd", "wk_tasks", "wk_rejected",
-                   "wk_toxic_h", "wk_night_h"):
+                   "wk_toxic_h", "wk_night_h", "wk_exposed_h", "wk_train_h"):
             getattr(pool, wk)[a] = 0
         pool.wk_hours_type[a] = 0.0
         left = reasons != 0
@@ -197,6 +204,13 @@ class Kernel:
 
     def flush_week(self) -> None:
         """Move flows kept outside the recorder into it before the week closes."""
+
+    def weekly_money(self, a: np.ndarray, week_end: float) -> None:
+        """Policies' weekly payments for workers ``a`` (top-ups, levies, services)."""
+
+    def transfers(self, a: np.ndarray, reasons: np.ndarray, week_end: float) -> np.ndarray:
+        """Benefits after the week's exits; returns the exits that stand."""
+        return reasons
 
     def flush_fills(self) -> None:
         """Record the week's filled batches and their time to fill, then reset the counters."""
@@ -293,6 +307,11 @@ class Market(Kernel):
                     books.append(Book(t, chan, allowed, fifo=chan == VENDOR, needs_qualification=qual))
                     self.book_group_share.append(group)
                     self.book_price.append(premium)
+            # The fair platform's book: open to all; it gets batches once the policy starts.
+            if cfg.policy.fair_platform.enabled and crowd > 0:
+                books.append(Book(t, CROWD, everyone, fifo=False, fair=True))
+                self.book_group_share.append(0.0)
+                self.book_price.append(1.0)
         return books
 
     def __init__(self, cfg: LabsimConfig, streams: Streams, progress: Progress | None = None) -> None:
@@ -357,14 +376,60 @@ class Market(Kernel):
         self.vendor_work_h0 = float(self.vendor_share @ self.type_work_h)
         self.book_group_share_arr = np.array(self.book_group_share)
         self.vendor_quote_uusd = self._vendor_quote()
+        self._init_policies()
         self._route()
 
+    def _init_policies(self) -> None:
+        """Per-book and per-type arrays the policies need; their shares start at 0."""
+        cfg, pol = self.cfg, self.cfg.policy
+        crowd = cfg.crowd
+        self.book_is_fair = np.array([b.fair for b in self.books])
+        self.book_is_open = np.array([b.channel == CROWD and not b.fair and not b.needs_qualification
+                                      and bool(b.allowed_regions.all()) for b in self.books])
+        fair_comm = pol.fair_platform.commission
+        self.book_comm = np.array([[fair_comm if b.fair else crowd.commission if b.channel == CROWD else 0.0,
+                                    fair_comm if b.fair else crowd.commission_large_batch
+                                    if b.channel == CROWD else 0.0] for b in self.books]).T
+        self.book_pays_rej = self.book_is_fair & pol.fair_platform.pays_rejections
+        self.fair_share = 0.0  # of the open crowd batches, on the fair platform
+        self.dd_share = 0.0  # of crowd demand bound to certified channels
+        self.type_support = self.type_toxicity >= pol.psych_support.min_toxicity
+        self.type_capped = self.type_toxicity >= pol.exposure_cap.min_toxicity
+        self.book_capped = self.type_capped[self.book_type]
+        self.cap_on = False
+        self._policy_week(0.0)
+
+    def _policy_week(self, now: float) -> None:
+        """Shares and switches of the policies for the week starting at ``now``."""
+        pol = self.cfg.policy
+        fp = pol.fair_platform
+        fair = ramp(now, fp.start_week, fp.ramp_weeks, fp.market_share) if fp.enabled else 0.0
+        dd = pol.due_diligence.coverage if in_force(pol.due_diligence, now) else 0.0
+        self.cap_on = in_force(pol.exposure_cap, now) and bool(self.type_capped.any())
+        if (fair, dd) != (self.fair_share, self.dd_share):
+            self.fair_share, self.dd_share = fair, dd
+            if hasattr(self, "book_rate_h_arr"):
+                self._route()
+
     def _route(self) -> None:
-        """Book arrival rates, vendor teams and vendor headcount from the channel shares."""
+        """Book arrival rates, vendor teams and vendor headcount from the channel shares.
+
+        Policies move shares: the fair platform takes ``fair_share`` of the open
+        crowd batches; due diligence binds ``dd_share`` of crowd demand to
+        certified channels (the fair platform if there is one, else vendors).
+        """
         t = self.book_type
-        channel_share = np.where(self.book_is_crowd, 1.0 - self.vendor_share[t], self.vendor_share[t])
-        self.book_rate_h_arr = self.type_rate_h[t] * self.book_group_share_arr * channel_share
-        vendor_h = self.vendor_share * self.type_work_h
+        dd, fair = self.dd_share, self.fair_share
+        has_fair = bool(self.book_is_fair.any())
+        vendor_share = self.vendor_share if has_fair else self.vendor_share + (1 - self.vendor_share) * dd
+        group = np.where(self.book_is_open, self.book_group_share_arr * (1 - fair), self.book_group_share_arr)
+        if has_fair:
+            open_total = np.bincount(t[self.book_is_open], weights=self.book_group_share_arr[self.book_is_open],
+                                     minlength=self.n_types)
+            group = np.where(self.book_is_fair, dd + (1 - dd) * open_total[t] * fair, group * (1 - dd))
+        channel_share = np.where(self.book_is_crowd, 1.0 - vendor_share[t], vendor_share[t])
+        self.book_rate_h_arr = self.type_rate_h[t] * group * channel_share
+        vendor_h = vendor_share * self.type_work_h
         self.team_share = (vendor_h / vendor_h.sum() if vendor_h.sum() > 0
                            else np.full(self.n_types, 1.0 / self.n_types))
         # Vendors staff up or down (by not rehiring) with the work routed to them.
@@ -441,7 +506,8 @@ class Market(Kernel):
         pool.book_rej[idx] = rej
         cols = self.crowd_cols
         pool.crowd_tph[idx] = tph[:, cols]
-        pool.crowd_value[idx] = np.where(crowd_ok[:, cols], tph[:, cols] * (1.0 - rej[:, cols]), -np.inf)
+        paid_share = np.where(self.book_pays_rej[cols], 1.0, 1.0 - rej[:, cols])
+        pool.crowd_value[idx] = np.where(crowd_ok[:, cols], tph[:, cols] * paid_share, -np.inf)
         pool.vendor_book[idx, 0] = np.where(vendor_ok.any(axis=1), vendor_ok.argmax(axis=1), -1)
 
     def _capacity_hint(self) -> int:
@@ -520,9 +586,12 @@ class Market(Kernel):
         pool.skill[a] = learn(pool.skill[a], pool.wk_hours_type[a], cfg.workers.learning_hours,
                               pool.skill_cap[a])
         # Stress: the week's recovery and exposure.
+        acc_f, rec_f = wb.support_accumulation_factor, wb.support_recovery_factor
+        ps = cfg.policy.psych_support
+        if in_force(ps, self.week_start_h):
+            acc_f, rec_f = acc_f * ps.accumulation_factor, rec_f * ps.recovery_factor
         stress = stress_update(pool.stress[a], pool.wk_toxic_h[a], pool.sensitivity[a],
-                               wb.stress_per_toxic_hour, wb.recovery_per_week,
-                               wb.support_accumulation_factor, wb.support_recovery_factor)
+                               wb.stress_per_toxic_hour, wb.recovery_per_week, acc_f, rec_f)
         pool.stress[a] = stress
         pool.peak_stress[a] = np.maximum(pool.peak_stress[a], stress)
         pool.toxic_hours[a] += pool.wk_toxic_h[a]
@@ -546,6 +615,7 @@ class Market(Kernel):
         self.labels += self._week_labels / cfg.scale
         self._week_labels[:] = 0.0
         self._update_automation()
+        self._policy_week(self.env.now)
         if cfg.pricing.enabled:
             self._reprice()
         if cfg.routing.enabled:
@@ -564,7 +634,106 @@ class Market(Kernel):
         first = seen & ~np.isfinite(old)
         self.expected_wage = np.where(first, observed,
                                       np.where(seen, (1 - alpha) * old + alpha * observed, old))
-        return burned_out(stress, wb.burnout_threshold)
+        on_leave = pool.leave_until_h[a] > self.env.now
+        return burned_out(stress, wb.burnout_threshold) & ~on_leave
+
+    # -- policies' money ---------------------------------------------------------------
+
+    def _book_home(self, rows: np.ndarray, flows: dict[str, np.ndarray]) -> None:
+        """Record per-worker money (µUSD) and hours at the workers' home cells."""
+        pool = self.pool
+        self.rec.add_many(self.rec.cell(pool.region[rows], pool.main_type[rows], pool.channel[rows]), flows)
+
+    def weekly_money(self, a: np.ndarray, week_end: float) -> None:
+        """The week's policy payments: paid search, wage-floor top-ups, the levy,
+        support and training services. Requesters pay the first four through
+        the platforms and vendors; the public purse pays for training."""
+        pool, pol, led = self.pool, self.cfg.policy, self.ledger
+        week = self.week_start_h
+        crowd = pool.channel[a] == CROWD
+        topup = np.zeros(a.size)
+        ps = pol.paid_search_and_rejections
+        if in_force(ps, week):
+            c = a[crowd]
+            unpaid = pool.wk_unpaid_h[c]
+            recent = np.divide(pool.ew_earn_usd[c], pool.ew_hours[c], out=np.zeros(c.size),
+                               where=pool.ew_hours[c] > 0) * UUSD
+            comp = np.rint(search_compensation(pool.wk_earn_uusd[c].astype(float), pool.wk_paid_h[c],
+                                               unpaid, recent, ps.share))
+            pool.wk_paid_h[c] += ps.share * unpaid
+            pool.wk_unpaid_h[c] -= ps.share * unpaid
+            self._book_home(c, {"paid_hours": ps.share * unpaid, "unpaid_hours": -ps.share * unpaid})
+            topup[crowd] += comp
+            pool.wk_earn_uusd[c] += comp.astype(np.int64)
+        mw = pol.min_wage_floor
+        if in_force(mw, week):
+            floor = hourly_floor(self.reg_min_wage, mw.usd_h, mw.local_multiple)
+            if "crowd" in mw.channels:
+                c = a[crowd]
+                hours = pool.wk_paid_h[c] + pool.wk_unpaid_h[c]
+                up = np.rint(floor_topup(pool.wk_earn_uusd[c].astype(float), hours,
+                                         floor[pool.region[c]] * UUSD))
+                topup[crowd] += up
+                pool.wk_earn_uusd[c] += up.astype(np.int64)
+        if mw.enabled and "vendor" in mw.channels and in_force(mw, week_end):
+            # Vendors pay at least the floor from the policy's start.
+            v = a[~crowd]
+            floor = hourly_floor(self.reg_min_wage, mw.usd_h, mw.local_multiple)
+            pool.wage_uusd_h[v] = np.maximum(pool.wage_uusd_h[v],
+                                             np.rint(floor[pool.region[v]] * UUSD).astype(np.int64))
+        topup = np.rint(topup).astype(np.int64)
+        levy = np.zeros(a.size, np.int64)
+        lv = pol.social_protection_levy
+        if in_force(lv, week):
+            levy = np.rint(lv.share_of_pay * pool.wk_earn_uusd[a]).astype(np.int64)
+            self.fund_uusd += int(levy.sum())
+        support = np.zeros(a.size, np.int64)
+        sp = pol.psych_support
+        if in_force(sp, week) and self.type_support.any():
+            h = pool.wk_hours_type[a][:, self.type_support].sum(axis=1)
+            support = np.rint(h * sp.cost_usd_per_hour * UUSD).astype(np.int64)
+        tr = self.cfg.training
+        train_h = pool.wk_train_h[a]
+        training = np.rint(train_h * tr.cost_usd_per_hour * UUSD).astype(np.int64)
+        stipend = np.rint(train_h * tr.stipend_usd_per_hour * UUSD).astype(np.int64)
+        if not (topup.any() or levy.any() or support.any() or training.any() or stipend.any()):
+            return
+        self._book_home(a, {"earnings_uusd": topup, "topup_uusd": topup, "levy_uusd": levy,
+                            "support_cost_uusd": support, "requester_spend_uusd": topup + levy + support,
+                            "training_cost_uusd": training, "benefits_uusd": stipend,
+                            "public_spend_uusd": training + stipend})
+        for key, x in (("topup_uusd", topup), ("worker_pay_uusd", topup), ("levy_uusd", levy),
+                       ("support_cost_uusd", support), ("training_cost_uusd", training),
+                       ("benefits_uusd", stipend), ("public_spend_uusd", training + stipend),
+                       ("requester_spend_uusd", topup + levy + support)):
+            led[key] += int(x.sum())
+
+    def transfers(self, a: np.ndarray, reasons: np.ndarray, week_end: float) -> np.ndarray:
+        """The social-protection fund: paid leave instead of a burnout exit, benefits
+        for those on leave and for those who quit; the public purse covers a deficit."""
+        lv = self.cfg.policy.social_protection_levy
+        if not in_force(lv, self.week_start_h):
+            return reasons
+        pool = self.pool
+        weekly = pool.ew_earn_usd[a] / self.cfg.workers.wage_memory_weeks * UUSD  # recent weekly pay
+        burnt = reasons == EXIT_BURNOUT
+        pool.leave_until_h[a[burnt]] = week_end + lv.leave_weeks * HOURS_PER_WEEK
+        reasons = np.where(burnt, 0, reasons).astype(reasons.dtype)
+        on_leave = pool.leave_until_h[a] > week_end
+        quit_ = reasons != 0
+        due = np.rint(lv.replacement_rate * weekly * (on_leave + quit_ * lv.between_jobs_weeks)).astype(np.int64)
+        if not due.any():
+            return reasons
+        paid, public = fund_payments(float(self.fund_uusd), due.astype(float))
+        public = int(round(public))
+        self.fund_uusd += public - int(due.sum())
+        share = due / due.sum()
+        pub = np.rint(share * public).astype(np.int64)
+        pub[np.argmax(due)] += public - int(pub.sum())  # whole µUSD, summing exactly
+        self._book_home(a, {"benefits_uusd": due, "public_spend_uusd": pub})
+        self.ledger["benefits_uusd"] += int(due.sum())
+        self.ledger["public_spend_uusd"] += public
+        return reasons
 
     def record_market_state(self) -> None:
         self.rec.week["automation_share"][:] = np.repeat(self.auto_share, len(CHANNELS))
@@ -658,7 +827,11 @@ class Market(Kernel):
             session = np.full(k, cfg.vendor.shift_hours)
             start = np.full(k, float(reg.vendor_shift_start_local_h))
             team = rng.choice(self.n_types, size=k, p=self.team_share)
-            wage = np.full(k, int(round(reg.vendor_wage_usd_h * UUSD)), np.int64)
+            wage_usd = reg.vendor_wage_usd_h
+            mw = cfg.policy.min_wage_floor
+            if "vendor" in mw.channels and in_force(mw, float(joined.max())):
+                wage_usd = max(wage_usd, float(hourly_floor(reg.min_wage_usd_h, mw.usd_h, mw.local_multiple)))
+            wage = np.full(k, int(round(wage_usd * UUSD)), np.int64)
             main = team
         idx = self.pool.add(
             k, region=np.full(k, r), channel=np.full(k, channel), team=team, joined_h=joined,
@@ -725,13 +898,22 @@ class Market(Kernel):
             train = np.minimum(cfrac, pool.training_left_h[cw])
             pool.training_left_h[cw] -= train
             pool.training_h[cw] += train
+            pool.wk_train_h[cw] += train
             cfrac = cfrac - train
         if cw.size or vw.size:
             self._work(now, cw, cfrac, vw, vfrac)
 
+    def _exposure_left(self, rows: np.ndarray) -> np.ndarray:
+        """Hours of capped (toxic) work workers ``rows`` may still do this week."""
+        pool, cfg = self.pool, self.cfg
+        days = np.where(pool.channel[rows] == VENDOR, float(cfg.vendor.shift_days_per_week),
+                        cfg.workers.days_per_week)
+        return exposure_allowance(cfg.policy.exposure_cap.max_hours_per_day, days, pool.wk_exposed_h[rows])
+
     def _split_week(self) -> None:
         """Cache this week's crowd and vendor rosters and their schedule columns."""
         pool, a = self.pool, self.active
+        a = a[pool.leave_until_h[a] <= self.week_start_h]  # those on paid leave stay home
         c = self._crowd = a[pool.channel[a] == CROWD]
         v = self._vendor = a[pool.channel[a] == VENDOR]
         # Hours since the session's local start = (now + phase) mod 24.
@@ -775,10 +957,10 @@ class Market(Kernel):
         rate = np.rint(p[2] * self.book_rate_mult[which] * np.exp(p[3] * rng.standard_normal(total)))
         rate = np.maximum(np.maximum(rate, 1), self.book_floor_uusd[which]).astype(np.int64)
         # The crowd platform's fee is charged to the requester on top of the
-        # reward; vendors bill by the hour instead (p[4] is 1 on the crowd).
+        # reward (the fair platform's lower fee on its books); vendors bill by
+        # the hour instead.
         fee = np.rint(rate * np.where(size >= cfg.crowd.large_batch_min_tasks,
-                                      cfg.crowd.commission_large_batch, cfg.crowd.commission) * p[4]
-                      ).astype(np.int64)
+                                      self.book_comm[1, which], self.book_comm[0, which])).astype(np.int64)
         # A model does part of each batch of an automatable type at a compute price.
         t = self.book_type[which]
         human, automated = split_tasks(size, self.auto_share[t], self.auto_qa[t])
@@ -817,9 +999,16 @@ class Market(Kernel):
         # Crowd workers take the book paying them best per hour among those
         # they may take (qualification, geofence), after their unpaid search.
         cols = self.crowd_cols
-        price = np.maximum(self.store.top_rate_uusd()[cols], 1).astype(float)  # empty books: masked anyway
+        top_rate = self.store.top_rate_uusd()
+        price = np.maximum(top_rate[cols], 1).astype(float)  # empty books: masked anyway
         search = min(cfg.crowd.search_min_per_hour / 60.0, 1.0)
-        w, b, hours, expected = allocate(cfrac * (1.0 - search), pool.crowd_value[cw] * price,
+        value = pool.crowd_value[cw] * price
+        if self.cap_on:
+            # Workers who used up the week's allowance of toxic work may not take more.
+            at_cap = self._exposure_left(cw) <= 0
+            if at_cap.any():
+                value[np.ix_(at_cap, self.book_capped[cols])] = -np.inf
+        w, b, hours, expected = allocate(cfrac * (1.0 - search), value,
                                          pool.crowd_tph, open_tasks[cols], rows_of=cw)
         b = cols[b]
         # Vendor staff work their team's queue, rationed when it runs short.
@@ -838,6 +1027,14 @@ class Market(Kernel):
             expected = np.concatenate([expected, got])
         who = np.concatenate([cw, vw])
         m, n_c = who.size, cw.size
+        if self.cap_on:
+            # No stretch of toxic work beyond what the cap leaves (vendor staff sit out, paid).
+            capped = self.book_capped[b]
+            if capped.any():
+                left = self._exposure_left(who[w[capped]])
+                f = np.minimum(1.0, left / np.maximum(hours[capped], 1e-12))
+                hours[capped] *= f
+                expected[capped] *= f
         # Pairs sorted by book, in random order within a book: who gets the
         # best-paid tasks of a book depends on no one's position.
         order = np.argsort(b + rng.random(w.size))
@@ -868,6 +1065,14 @@ class Market(Kernel):
         led = self.ledger
         led["requester_spend_uusd"] += int(taken.counts @ prices.sum(axis=1))
         led["platform_fees_uusd"] += int(taken.counts @ prices[:, 1])
+        pays_rej = self.book_pays_rej[b]
+        if pays_rej.any():
+            # The fair platform pays rejected work at the book's going rate, its fee on top.
+            rej_pay = np.where(pays_rej, np.rint(r * top_rate[b]), 0).astype(np.int64)
+            rej_fee = np.rint(rej_pay * self.book_comm[0, b]).astype(np.int64)
+            pay, fee = pay + rej_pay, fee + rej_fee
+            led["requester_spend_uusd"] += int(rej_pay.sum() + rej_fee.sum())
+            led["platform_fees_uusd"] += int(rej_fee.sum())
         led["tasks_done_human"] += int(acc.sum())
         led["tasks_rejected"] += int(r.sum())
 
@@ -875,12 +1080,14 @@ class Market(Kernel):
         # unpaid. Vendor staff: paid every shift hour, worked or idle, and
         # the vendor bills the requester the wage plus its margin.
         is_vendor_pair = w >= n_c
-        paid_pair = np.divide(hours * acc, n, out=np.zeros_like(hours), where=(n > 0) & ~is_vendor_pair)
+        paid_acc = np.where(pays_rej, n, acc)  # tasks paid for
+        paid_pair = np.divide(hours * paid_acc, n, out=np.zeros_like(hours), where=(n > 0) & ~is_vendor_pair)
         toxic = hours * self.type_toxicity[self.book_type[b]]
-        per_worker = np.bincount(np.concatenate([w + i * m for i in range(6)]),
-                                 weights=np.concatenate([paid_pair, hours, acc, r, pay, toxic]),
-                                 minlength=6 * m).reshape(6, m)
-        paid, worked, tasks, rejected, earn, toxic = per_worker
+        exposed = hours * self.book_capped[b]
+        per_worker = np.bincount(np.concatenate([w + i * m for i in range(7)]),
+                                 weights=np.concatenate([paid_pair, hours, acc, r, pay, toxic, exposed]),
+                                 minlength=7 * m).reshape(7, m)
+        paid, worked, tasks, rejected, earn, toxic, exposed = per_worker
         worked = worked > 0
         frac = np.concatenate([cfrac, vfrac])
         # A crowd worker who finds nothing searches a while, then gives up the session.
@@ -898,6 +1105,7 @@ class Market(Kernel):
         pool.wk_tasks[who] += np.rint(tasks).astype(np.int64)
         pool.wk_rejected[who] += np.rint(rejected).astype(np.int64)
         pool.wk_toxic_h[who] += toxic
+        pool.wk_exposed_h[who] += exposed
         led["worker_pay_uusd"] += int(earn.sum())
         led["vendor_margin_uusd"] += int(margin.sum())
         led["requester_spend_uusd"] += int(wage.sum() + margin.sum())
@@ -911,7 +1119,7 @@ class Market(Kernel):
         cells = rec.cell(region[w], types, pool.channel[ids])
         rec.add_many(cells, {"tasks_done_human": acc, "tasks_rejected": r, "paid_hours": paid_pair,
                              "earnings_uusd": pay, "requester_spend_uusd": pay + fee,
-                             "platform_fees_uusd": fee})
+                             "platform_fees_uusd": fee, "tasks_done_fair": acc * self.book_is_fair[b]})
         home = rec.cell(region, pool.main_type[who], pool.channel[who])
         rec.add_many(home[:n_c], {"unpaid_hours": unpaid[:n_c]})
         if vw.size:

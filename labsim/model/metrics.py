@@ -15,7 +15,12 @@ from labsim.model.demand import UUSD
 
 # Per-cell weekly flows, summed during the week.
 CELL_FLOWS = ("paid_hours", "unpaid_hours", "earnings_uusd", "tasks_done_human",
-              "tasks_rejected", "requester_spend_uusd", "platform_fees_uusd", "vendor_margin_uusd")
+              "tasks_rejected", "requester_spend_uusd", "platform_fees_uusd", "vendor_margin_uusd",
+              # policies: wage-floor and paid-search top-ups (in earnings), the
+              # levy, benefits from the fund, support and training services,
+              # public money, tasks done on the fair platform
+              "topup_uusd", "levy_uusd", "benefits_uusd", "support_cost_uusd", "training_cost_uusd",
+              "public_spend_uusd", "tasks_done_fair")
 # Market flows per (task type, channel).
 MARKET_FLOWS = ("tasks_posted", "tasks_expired", "batches_filled", "fill_hours", "tasks_automated",
                 "compute_cost_uusd", "tasks_posted_human", "posted_value_uusd", "tasks_taken",

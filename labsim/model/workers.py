@@ -163,6 +163,10 @@ _COLUMNS: dict[str, tuple[type, object]] = {
     "toxic_hours": (np.float64, 0.0), "accepted_total": (np.int64, 0), "done_total": (np.int64, 0),
     "certified": (np.bool_, False), "enrolled": (np.bool_, False),
     "training_left_h": (np.float64, 0.0), "training_h": (np.float64, 0.0),
+    # policies: hours on capped (toxic) task types and in training this week;
+    # paid leave after burnout lasts until this hour
+    "wk_exposed_h": (np.float64, 0.0), "wk_train_h": (np.float64, 0.0),
+    "leave_until_h": (np.float64, -np.inf),
 }
 
 
