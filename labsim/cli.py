@@ -10,12 +10,16 @@ and validated; a mistake ends here with one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from labsim.hydra_app import UserError, check_overrides, explain, register
@@ -44,30 +48,79 @@ def _progress_bar(enabled: bool, label: str):
     return update, bar.close
 
 
+STATUS = "status.json"
+
+
 def run_job(cfg: DictConfig) -> None:
-    """One Hydra job: validate, simulate, write the run directory."""
+    """One Hydra job: validate, simulate, write the run directory.
+
+    The run directory ends with ``status.json``, written last: ``ok`` with
+    the provenance of the run, or, in a multirun, ``failed`` with the error
+    line (the other jobs go on; the sweep's table records the failure). A job
+    whose directory already holds an ``ok`` status for the same resolved
+    configuration is skipped, so rerunning a multirun resumes it.
+    """
     from labsim.api import git_commit, run, to_config
     from labsim.report import run_report
 
     hc = HydraConfig.get()
     run_dir = Path(hc.runtime.output_dir)
+    multirun = hc.mode == RunMode.MULTIRUN
     scenario = hc.runtime.choices.get("scenario", "baseline")
+    resolved = OmegaConf.to_yaml(cfg, resolve=True)
+    if multirun and _complete(run_dir, resolved):
+        print(f"{PROG}: {scenario} seed={cfg.seed} already complete in {run_dir}, skipped", file=sys.stderr)
+        return
     try:
         config = to_config(cfg)
     except Exception as exc:
         _discard(run_dir)
         _fail(explain(exc, []))
     update, close = _progress_bar(config.output.progress, f"{PROG} {scenario} seed={config.seed}")
+    started = time.perf_counter()
+    (run_dir / STATUS).unlink(missing_ok=True)
     try:
         results = run(config, update)
+        results.meta.update({"scenario": scenario, "git_commit": git_commit(),
+                             "overrides": list(hc.overrides.task)})
+        html = (run_report(results, title=f"labsim — {scenario}, seed {config.seed}")
+                if config.output.report else None)
+        results.write(run_dir, html)
+    except Exception as exc:  # a bug or a numerical failure, not a user error
+        line = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        if not multirun:
+            _discard(run_dir)
+            _fail(f"the run failed: {line}", code=1)
+        _write_json(run_dir / STATUS, {"status": "failed", "error": line, "scenario": scenario,
+                                       "seed": config.seed, "overrides": list(hc.overrides.task)})
+        print(f"{PROG}: error: {scenario} seed={config.seed} failed: {line} ({run_dir})", file=sys.stderr)
+        return
     finally:
         close()
-    results.meta.update({"scenario": scenario, "git_commit": git_commit(),
-                         "overrides": list(hc.overrides.task)})
-    html = run_report(results, title=f"labsim — {scenario}, seed {config.seed}") if config.output.report else None
-    results.write(run_dir, html)
-    OmegaConf.save(cfg, run_dir / "config_resolved.yaml", resolve=True)
+    (run_dir / "config_resolved.yaml").write_text(resolved)
+    _write_json(run_dir / STATUS, {"status": "ok", "scenario": scenario, "seed": config.seed,
+                                   "overrides": list(hc.overrides.task),
+                                   "seconds": round(time.perf_counter() - started, 3),
+                                   "labsim_version": results.meta.get("labsim_version"),
+                                   "git_commit": results.meta.get("git_commit")})
     print(f"{PROG}: {scenario} seed={config.seed} -> {run_dir}", file=sys.stderr)
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    """Write ``payload`` as JSON atomically (a temporary file renamed into place)."""
+    part = path.with_name(f".{path.name}.part")
+    part.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    os.replace(part, path)
+
+
+def _complete(run_dir: Path, resolved: str) -> bool:
+    """Whether ``run_dir`` already holds a finished run of exactly this configuration."""
+    try:
+        status = json.loads((run_dir / STATUS).read_text())
+        same = (run_dir / "config_resolved.yaml").read_text() == resolved
+    except (OSError, ValueError):
+        return False
+    return status.get("status") == "ok" and same and (run_dir / "kpis.json").is_file()
 
 
 def _discard(run_dir: Path) -> None:
