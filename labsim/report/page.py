@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+from functools import lru_cache
+from pathlib import Path
 from typing import Iterable
 
 import plotly.graph_objects as go
@@ -33,13 +35,34 @@ def table_html(header: list[str], rows: Iterable[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def page(title: str, subtitle: str, sections: list[str]) -> str:
-    """A whole HTML document: sections are HTML fragments, plotly.js is inlined once."""
+WORLD_TOPOJSON = Path(__file__).resolve().parent / "assets" / "world_110m.json"
+
+
+@lru_cache(maxsize=1)
+def geo_assets_script() -> str:
+    """The world outline for geo charts, as a script that must run before plotly.js.
+
+    Plotly's geo traces fetch their outline (topojson) from a CDN when the page
+    is viewed, so offline a map is blank. plotly.js reads
+    ``window.PlotlyGeoAssets.topojson[name]`` before it fetches, so the page
+    carries the outline itself (``assets/world_110m.json``, see SOURCE.txt there).
+    """
+    topo = WORLD_TOPOJSON.read_text(encoding="utf-8").strip().replace("</", "<\\/")
+    return ("<script type='text/javascript'>window.PlotlyGeoAssets = "
+            f"{{topojson: {{\"world_110m\": {topo}}}}};</script>")
+
+
+def page(title: str, subtitle: str, sections: list[str], geo: bool = False) -> str:
+    """A whole HTML document: sections are HTML fragments, plotly.js is inlined once.
+
+    ``geo=True`` inlines the world outline too, for pages with maps.
+    """
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style>"
-        f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
+        + (geo_assets_script() if geo else "")
+        + f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
         f"<h1>{html.escape(title)}</h1><p class='sub'>{html.escape(subtitle)}</p>"
         + "\n".join(sections) + "</body></html>\n"
     )

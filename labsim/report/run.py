@@ -183,16 +183,36 @@ def work_shares(ts: pl.DataFrame) -> go.Figure:
 
 
 def value_split(ts: pl.DataFrame) -> go.Figure:
-    reg = (_regional(ts).group_by("week")
-           .agg(pl.col("earnings_usd", "platform_fees_usd", "vendor_margin_usd").sum()))
+    """Where requesters' money (and any public money) goes each week, stacked.
+
+    Worker pay is split into pay for work and policy top-ups (wage floor,
+    paid search); the levy, support and training services and benefits appear
+    once a policy puts money there, so a policy's cost is visible.
+    """
+    money = ("earnings_usd", "topup_usd", "platform_fees_usd", "vendor_margin_usd", "levy_usd",
+             "support_cost_usd", "training_cost_usd", "benefits_usd", "public_spend_usd")
+    have = [c for c in money if c in ts.columns]
+    reg = _regional(ts).group_by("week").agg(pl.col(have).sum())
     comp = _market(ts).group_by("week").agg(pl.col("compute_cost_usd").sum())
     d = reg.join(comp, on="week", how="left").fill_null(0).sort("week")
+    if "topup_usd" in have:
+        d = d.with_columns((pl.col("earnings_usd") - pl.col("topup_usd")).alias("earnings_usd"))
     fig = go.Figure()
-    for col, name in (("earnings_usd", "workers"), ("platform_fees_usd", "platform fees"),
-                      ("vendor_margin_usd", "vendor margin"), ("compute_cost_usd", "compute")):
-        fig.add_trace(go.Scatter(x=d["week"], y=d[col], name=name, stackgroup="one", mode="lines"))
-    fig.update_layout(title="Where requesters' money goes, per week", xaxis_title="week",
-                      yaxis_title="USD", **_LAYOUT)
+    for col, name in (("earnings_usd", "workers: pay for work"), ("topup_usd", "workers: policy top-ups"),
+                      ("platform_fees_usd", "platform fees"), ("vendor_margin_usd", "vendor margin"),
+                      ("compute_cost_usd", "compute"), ("levy_usd", "social-protection levy"),
+                      ("support_cost_usd", "psychological support"),
+                      ("training_cost_usd", "training (public)")):
+        if col in d.columns and (col in ("earnings_usd", "platform_fees_usd", "vendor_margin_usd",
+                                         "compute_cost_usd") or d[col].abs().sum() > 0):
+            fig.add_trace(go.Scatter(x=d["week"], y=d[col], name=name, stackgroup="one", mode="lines"))
+    for col, name in (("benefits_usd", "benefits paid to workers (fund, stipends)"),
+                      ("public_spend_usd", "public money (training, fund deficit)")):
+        if col in d.columns and d[col].abs().sum() > 0:
+            fig.add_trace(go.Scatter(x=d["week"], y=d[col], name=name, mode="lines",
+                                     line={"dash": "dot"}))
+    fig.update_layout(title="Where requesters' money goes, per week (dotted: transfers outside the stack)",
+                      xaxis_title="week", yaxis_title="USD", **_LAYOUT)
     return fig
 
 
