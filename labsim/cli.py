@@ -145,6 +145,10 @@ def main() -> None:
         except UserError as exc:
             _fail(str(exc))
     _hydra_main()
+    from labsim.sweep import last_sweep_failures
+
+    if last_sweep_failures():
+        sys.exit(1)  # the sweep's table and page are written; some runs failed
 
 
 if __name__ == "__main__":
