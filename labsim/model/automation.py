@@ -24,7 +24,8 @@ def automation_share(labels: np.ndarray, ceiling: np.ndarray, half_labels: np.nd
     ratio = np.divide(np.maximum(labels, 0.0), half_labels, out=np.zeros(np.shape(labels)),
                       where=np.asarray(half_labels) > 0)
     x = ratio ** steepness
-    return ceiling * x / (1.0 + x)
+    # x / (1 + x) <= 1 in floating point; ceiling * x / (1 + x) could round above the ceiling.
+    return ceiling * (x / (1.0 + x))
 
 
 def split_tasks(size: np.ndarray, share: np.ndarray, qa_share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
