@@ -671,7 +671,8 @@ class Market(Kernel):
             if "crowd" in mw.channels:
                 c = a[crowd]
                 hours = pool.wk_paid_h[c] + pool.wk_unpaid_h[c]
-                up = np.rint(floor_topup(pool.wk_earn_uusd[c].astype(float), hours,
+                # Rounded up to the micro-dollar: a topped-up week never pays below the floor.
+                up = np.ceil(floor_topup(pool.wk_earn_uusd[c].astype(float), hours,
                                          floor[pool.region[c]] * UUSD))
                 topup[crowd] += up
                 pool.wk_earn_uusd[c] += up.astype(np.int64)

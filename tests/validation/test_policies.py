@@ -66,7 +66,10 @@ def crowd(name: str):
 
 def test_min_wage_floor_raises_covered_pay_and_requesters_pay_for_it():
     assert paired("min_wage_floor", crowd("effective_wage_mean_usd_h")).mean() > 0.1
-    assert paired("min_wage_floor", overall("share_below_local_min_wage")).mean() < -0.03
+    # Every week of the window is topped up, so no one ends below the local minimum.
+    for seed in SEEDS:
+        assert run("baseline", seed).kpis["overall"]["share_below_local_min_wage"] > 0
+        assert run("min_wage_floor", seed).kpis["overall"]["share_below_local_min_wage"] == 0
     assert paired("min_wage_floor", overall("requester_cost_per_task_usd")).mean() > 0
     r = run("min_wage_floor", 0)
     assert r.kpis["overall"]["topup_usd"] > 0
