@@ -24,8 +24,9 @@ table { border-collapse: collapse; font-size: .85rem; } th, td { padding: .25rem
 """
 
 
-def figure_html(fig: go.Figure, div_id: str) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
+def figure_html(fig: go.Figure, div_id: str, auto_play: bool = True) -> str:
+    """A figure's div and script; ``auto_play=False`` keeps an animated figure on its first frame."""
+    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, auto_play=auto_play,
                        config={"displaylogo": False, "responsive": True})
 
 

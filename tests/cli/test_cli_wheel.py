@@ -67,3 +67,17 @@ def test_installed_wheel_runs_outside_the_checkout(installed_wheel, labsim, quic
     dirs = find_run_dirs(cwd, "outputs")
     assert len(dirs) == 1, dirs
     assert (dirs[0] / "kpis.json").is_file()
+
+
+@pytest.mark.slow
+def test_wheel_ships_the_classroom(installed_wheel):
+    """The classroom's lessons and its config group travel with the package, and the wheel
+    declares the labsim-classroom command."""
+    wheel, _, _ = installed_wheel
+    archive = zipfile.ZipFile(wheel)
+    names = set(archive.namelist())
+    for name in ("labsim/classroom/app.py", "labsim/classroom/lessons.yaml",
+                 "labsim/classroom/conf/region_entry/BGD.yaml"):
+        assert name in names, name
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    assert "labsim-classroom = labsim.classroom:main" in archive.read(entry_points).decode()
