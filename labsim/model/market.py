@@ -329,6 +329,7 @@ class Market(Kernel):
                                           for c in self.region_codes], float)
         self._split_at = -1.0  # week at which the crowd/vendor split of self.active was made
         self.step_h = float(cfg.step_h)
+        self._vendor_slots: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._sub_hours = int(cfg.step_h)
         tts = [types[b.task_type] for b in self.books]
         # Per book: log size median, size sigma, mean rate (µUSD), rate sigma, 1 if fees apply.
@@ -879,13 +880,7 @@ class Market(Kernel):
         on_c = (frac_c > 0) & pool.workday[c]
         # Vendor staff work shifts set per region.
         v = self._vendor
-        frac_r = np.zeros(self.n_regions)
-        night_r = np.zeros(self.n_regions)
-        for k in range(self._sub_hours):
-            f = shift_fraction(now + k, self.reg_offset, self.reg_vendor_start,
-                               cfg.vendor.shift_hours, cfg.vendor.shift_days_per_week)
-            frac_r += f
-            night_r += f * night_share(now + k + self.reg_offset)
+        frac_r, night_r = self._vendor_slot(now)
         frac_v = frac_r[self._vendor_region]
         if now < self._last_join_h:
             frac_v[self._vendor_joined > now] = 0.0
@@ -910,6 +905,25 @@ class Market(Kernel):
         days = np.where(pool.channel[rows] == VENDOR, float(cfg.vendor.shift_days_per_week),
                         cfg.workers.days_per_week)
         return exposure_allowance(cfg.policy.exposure_cap.max_hours_per_day, days, pool.wk_exposed_h[rows])
+
+    def _vendor_slot(self, now: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per region, the hours of vendor shift in [now, now + step) and those at night.
+
+        Shifts repeat every week, so each step of the week is computed once.
+        """
+        slot = int(now % HOURS_PER_WEEK)
+        cached = self._vendor_slots.get(slot)
+        if cached is None:
+            cfg = self.cfg
+            frac_r = np.zeros(self.n_regions)
+            night_r = np.zeros(self.n_regions)
+            for k in range(self._sub_hours):
+                f = shift_fraction(slot + k, self.reg_offset, self.reg_vendor_start,
+                                   cfg.vendor.shift_hours, cfg.vendor.shift_days_per_week)
+                frac_r += f
+                night_r += f * night_share(slot + k + self.reg_offset)
+            cached = self._vendor_slots[slot] = (frac_r, night_r)
+        return cached
 
     def _split_week(self) -> None:
         """Cache this week's crowd and vendor rosters and their schedule columns."""
