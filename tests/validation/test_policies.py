@@ -9,6 +9,10 @@ KPI is noisy at this size the test says which margin it allows.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+
 import numpy as np
 import polars as pl
 import pytest
@@ -42,6 +46,21 @@ def _overrides(scenario: str, seed: int) -> list[str]:
 
 
 _CACHE: dict[tuple[str, int], labsim.Results] = {}
+
+
+def _run_one(key: tuple[str, int]) -> tuple[tuple[str, int], labsim.Results]:
+    return key, labsim.run(labsim.compose(_overrides(*key)))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _all_runs():
+    """Every (scenario, seed) run of this module, computed on all cores up front."""
+    keys = [(sc, s) for sc in ("baseline", *POLICIES, "training_certification") for s in SEEDS]
+    with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        _CACHE.update(pool.map(_run_one, keys))
+    yield
+    _CACHE.clear()
 
 
 def run(scenario: str, seed: int) -> labsim.Results:
