@@ -17,8 +17,8 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from labsim.report import run as run_report
+from labsim.report.maps import WEEKS_PER_QUARTER, animate_quarters, style_world
 
-WEEKS_PER_QUARTER = 13
 FIGURES = {  # id: title shown above the chart on the page and in the handout
     "map": "Around the world: effective wage and employment, quarter by quarter",
     "wages": "Effective hourly wage by country",
@@ -71,10 +71,6 @@ def weekly_wage_by_region(ts: pl.DataFrame) -> pl.DataFrame:
             .sort("region", "week"))
 
 
-def quarter_label(q: int) -> str:
-    return f"year {q // 4 + 1}, Q{q % 4 + 1}"
-
-
 # --- the map ---------------------------------------------------------------------------
 
 def _log_ticks(lo: float, hi: float, money: bool) -> tuple[list[float], list[str]]:
@@ -100,23 +96,17 @@ def world_map(ts: pl.DataFrame) -> go.Figure:
     wticks, wtext = _log_ticks(wlo, whi, money=True)
     nticks, ntext = _log_ticks(nlo, nhi, money=False)
 
+    def choropleth(quarter: int, key: str, geo: str, coloraxis: str, what: str, fmt: str) -> go.Choropleth:
+        values = [cell.get((quarter, r), {}).get(key) for r in regions]
+        return go.Choropleth(
+            locations=regions, locationmode="ISO-3", geo=geo, coloraxis=coloraxis, name=key,
+            z=[math.log10(v) if v and v > 0 else None for v in values],
+            text=[f"{r}: {fmt.format(v)}" if v else f"{r}: no workers yet" for r, v in zip(regions, values)],
+            hovertemplate=f"%{{text}}<extra>{what}</extra>", marker_line_color="#555", marker_line_width=0.5)
+
     def traces(quarter: int) -> list[go.Choropleth]:
-        wage = [cell.get((quarter, r), {}).get("wage") for r in regions]
-        emp = [cell.get((quarter, r), {}).get("workers") for r in regions]
-        return [
-            go.Choropleth(
-                locations=regions, locationmode="ISO-3", geo="geo", coloraxis="coloraxis", name="wage",
-                z=[math.log10(w) if w and w > 0 else None for w in wage],
-                text=[f"{r}: {w:.2f} USD/h" if w else f"{r}: no workers yet" for r, w in zip(regions, wage)],
-                hovertemplate="%{text}<extra>effective wage</extra>", marker_line_color="#555",
-                marker_line_width=0.5),
-            go.Choropleth(
-                locations=regions, locationmode="ISO-3", geo="geo2", coloraxis="coloraxis2", name="workers",
-                z=[math.log10(n) if n and n > 0 else None for n in emp],
-                text=[f"{r}: {n:,.0f} workers" if n else f"{r}: no workers yet" for r, n in zip(regions, emp)],
-                hovertemplate="%{text}<extra>active workers</extra>", marker_line_color="#555",
-                marker_line_width=0.5),
-        ]
+        return [choropleth(quarter, "wage", "geo", "coloraxis", "effective wage", "{:.2f} USD/h"),
+                choropleth(quarter, "workers", "geo2", "coloraxis2", "active workers", "{:,.0f} workers")]
 
     fig = make_subplots(rows=1, cols=2, specs=[[{"type": "geo"}, {"type": "geo"}]],
                         subplot_titles=["Effective hourly wage (earnings / hours online)",
@@ -124,33 +114,16 @@ def world_map(ts: pl.DataFrame) -> go.Figure:
                         horizontal_spacing=0.02)
     for i, trace in enumerate(traces(quarters[0])):
         fig.add_trace(trace, row=1, col=i + 1)
-    fig.frames = [go.Frame(name=str(k), data=traces(k), traces=[0, 1],
-                           layout=dict(title=f"Around the world, {quarter_label(k)}"))
-                  for k in quarters]
-    step = dict(mode="immediate", frame=dict(duration=700, redraw=True), transition=dict(duration=0))
+    animate_quarters(fig, quarters, traces, "Around the world", duration_ms=700, pad_top=30)
     fig.update_layout(
-        title=f"Around the world, {quarter_label(quarters[0])}", height=430, template="plotly_white",
-        margin=dict(l=10, r=10, t=70, b=100),
+        height=430, template="plotly_white", margin=dict(l=10, r=10, t=70, b=100),
         coloraxis=dict(colorscale="Viridis", cmin=wticks[0] if wticks else 0, cmax=wticks[-1] if wticks else 1,
                        colorbar=dict(title=dict(text="USD/h"), tickvals=wticks, ticktext=wtext,
                                      x=0.46, len=0.8, thickness=12)),
         coloraxis2=dict(colorscale="Blues", cmin=nticks[0] if nticks else 0, cmax=nticks[-1] if nticks else 1,
                         colorbar=dict(title=dict(text="workers"), tickvals=nticks, ticktext=ntext,
-                                      x=1.0, len=0.8, thickness=12)),
-        sliders=[dict(active=0, currentvalue=dict(visible=False), pad=dict(t=30, b=10),
-                      x=0.12, len=0.88, xanchor="left", y=0, yanchor="top",
-                      steps=[dict(label=quarter_label(k), method="animate",
-                                  args=[[str(k)], {**step, "frame": dict(duration=0, redraw=True)}])
-                             for k in quarters])],
-        updatemenus=[dict(type="buttons", direction="left", x=0.11, y=0, xanchor="right", yanchor="top",
-                          pad=dict(t=65, r=10), showactive=False,
-                          buttons=[dict(label="▶ play", method="animate",
-                                        args=[None, {**step, "fromcurrent": True}]),
-                                   dict(label="❚❚ pause", method="animate",
-                                        args=[[None], {**step, "frame": dict(duration=0, redraw=False)}])])])
-    fig.update_geos(projection_type="natural earth", showcountries=True, countrycolor="#bbb",
-                    showland=True, landcolor="#f2f2f2", showocean=False, showframe=False,
-                    lataxis_range=[-40, 70])
+                                      x=1.0, len=0.8, thickness=12)))
+    style_world(fig, (-40, 70))
     return fig
 
 

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from labsim.report.maps import WEEKS_PER_QUARTER, animate_quarters, style_world
 from labsim.report.page import figure_html, page, table_html
 from labsim.sweep import (HEADLINE, PARAM, TIMESERIES, kpi_levels, mean_ci, paired_differences,
                           param_columns, scenarios)
@@ -24,7 +25,6 @@ from labsim.sweep import (HEADLINE, PARAM, TIMESERIES, kpi_levels, mean_ci, pair
 _LAYOUT = dict(template="plotly_white", margin=dict(l=70, r=20, t=60, b=40))
 _COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf"]
-WEEKS_PER_QUARTER = 13
 MAX_HEATMAP_PARAMS = 4
 
 # label, shown as a percentage, and what a move up means for the people concerned.
@@ -363,10 +363,6 @@ def quarterly_wages(runs: pl.DataFrame) -> pl.DataFrame:
             .sort("scenario", "quarter", "region"))
 
 
-def _quarter_label(q: int) -> str:
-    return f"year {q // 4 + 1}, Q{q % 4 + 1}"
-
-
 def wage_map(wages: pl.DataFrame, order: list[str]) -> go.Figure:
     """One world map per scenario of the effective wage by country, a slider over quarters."""
     names = [s for s in order if s in set(wages["scenario"].to_list())]
@@ -394,30 +390,13 @@ def wage_map(wages: pl.DataFrame, order: list[str]) -> go.Figure:
 
     for i, trace in enumerate(traces(quarters[0])):
         fig.add_trace(trace, row=i // cols + 1, col=i % cols + 1)
-    fig.frames = [go.Frame(name=str(q), data=traces(q), traces=list(range(len(names))),
-                           layout=dict(title=f"Effective hourly wage by country, {_quarter_label(q)}"))
-                  for q in quarters]
-    step = dict(mode="immediate", frame=dict(duration=600, redraw=True), transition=dict(duration=0))
+    animate_quarters(fig, quarters, traces, "Effective hourly wage by country", duration_ms=600, pad_top=40)
     fig.update_layout(
-        title=f"Effective hourly wage by country, {_quarter_label(quarters[0])}",
         height=80 + 330 * rows + 110, template="plotly_white", margin=dict(l=10, r=10, t=70, b=110),
         coloraxis=dict(colorscale="Viridis", cmin=min(values) if values else 0,
                        cmax=max(values) if values else 1,
-                       colorbar=dict(title=dict(text="USD/h"))),
-        sliders=[dict(active=0, currentvalue=dict(visible=False), pad=dict(t=40, b=10),
-                      x=0.12, len=0.88, xanchor="left", y=0, yanchor="top",
-                      steps=[dict(label=_quarter_label(q), method="animate",
-                                  args=[[str(q)], {**step, "frame": dict(duration=0, redraw=True)}])
-                             for q in quarters])],
-        updatemenus=[dict(type="buttons", direction="left", x=0.11, y=0, xanchor="right", yanchor="top",
-                          pad=dict(t=75, r=10), showactive=False,
-                          buttons=[dict(label="▶ play", method="animate",
-                                        args=[None, {**step, "fromcurrent": True}]),
-                                   dict(label="❚❚ pause", method="animate",
-                                        args=[[None], {**step, "frame": dict(duration=0, redraw=False)}])])])
-    fig.update_geos(projection_type="natural earth", showcountries=True, countrycolor="#bbb",
-                    showland=True, landcolor="#f2f2f2", showocean=False, showframe=False,
-                    lataxis_range=[-45, 75])
+                       colorbar=dict(title=dict(text="USD/h"))))
+    style_world(fig, (-45, 75))
     return fig
 
 
