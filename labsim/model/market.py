@@ -26,7 +26,7 @@ from labsim.model.automation import automation_share, evaluation_demand, split_t
 from labsim.model.demand import UUSD, BatchStore, Book, office_hours_profile
 from labsim.model.matching import allocate, piecewise_pay, renewal_counts, trim_to_open
 from labsim.model.metrics import WeeklyRecorder
-from labsim.model.policy import (floor_topup, fund_payments, hourly_floor, in_force, ramp,
+from labsim.model.policy import (floor_topup, fund_shortfall, hourly_floor, in_force, ramp,
                                  search_compensation, exposure_allowance)
 from labsim.model.rng import Streams
 from labsim.model.wellbeing import burned_out, stress_reject_penalty, stress_update
@@ -387,16 +387,20 @@ class Market(Kernel):
         self.book_is_fair = np.array([b.fair for b in self.books])
         self.book_is_open = np.array([b.channel == CROWD and not b.fair and not b.needs_qualification
                                       and bool(b.allowed_regions.all()) for b in self.books])
-        fair_comm = pol.fair_platform.commission
-        self.book_comm = np.array([[fair_comm if b.fair else crowd.commission if b.channel == CROWD else 0.0,
-                                    fair_comm if b.fair else crowd.commission_large_batch
-                                    if b.channel == CROWD else 0.0] for b in self.books]).T
+        # Commission per book (rows: small batches, large batches); vendors bill by the hour.
+        fair = pol.fair_platform.commission
+        self.book_comm = np.zeros((2, len(self.books)))
+        self.book_comm[:, self.book_is_crowd] = [[crowd.commission], [crowd.commission_large_batch]]
+        self.book_comm[:, self.book_is_fair] = fair
+        self.has_fair = bool(self.book_is_fair.any())
         self.book_pays_rej = self.book_is_fair & pol.fair_platform.pays_rejections
         self.fair_share = 0.0  # of the open crowd batches, on the fair platform
         self.dd_share = 0.0  # of crowd demand bound to certified channels
         self.type_support = self.type_toxicity >= pol.psych_support.min_toxicity
         self.type_capped = self.type_toxicity >= pol.exposure_cap.min_toxicity
         self.book_capped = self.type_capped[self.book_type]
+        # Hours on capped types are only tracked when the cap can come into force.
+        self.track_exposure = pol.exposure_cap.enabled and bool(self.type_capped.any())
         self.cap_on = False
         self._policy_week(0.0)
 
@@ -726,11 +730,9 @@ class Market(Kernel):
         due = np.rint(lv.replacement_rate * weekly * (on_leave + quit_ * lv.between_jobs_weeks)).astype(np.int64)
         if not due.any():
             return reasons
-        paid, public = fund_payments(float(self.fund_uusd), due.astype(float))
-        public = int(round(public))
+        public = fund_shortfall(self.fund_uusd, int(due.sum()))
         self.fund_uusd += public - int(due.sum())
-        share = due / due.sum()
-        pub = np.rint(share * public).astype(np.int64)
+        pub = np.rint(due / due.sum() * public).astype(np.int64)
         pub[np.argmax(due)] += public - int(pub.sum())  # whole µUSD, summing exactly
         self._book_home(a, {"benefits_uusd": due, "public_spend_uusd": pub})
         self.ledger["benefits_uusd"] += int(due.sum())
@@ -1080,8 +1082,8 @@ class Market(Kernel):
         led = self.ledger
         led["requester_spend_uusd"] += int(taken.counts @ prices.sum(axis=1))
         led["platform_fees_uusd"] += int(taken.counts @ prices[:, 1])
-        pays_rej = self.book_pays_rej[b]
-        if pays_rej.any():
+        pays_rej = self.book_pays_rej[b] if self.has_fair else None
+        if pays_rej is not None and pays_rej.any():
             # The fair platform pays rejected work at the book's going rate, its fee on top.
             rej_pay = np.where(pays_rej, np.rint(r * top_rate[b]), 0).astype(np.int64)
             rej_fee = np.rint(rej_pay * self.book_comm[0, b]).astype(np.int64)
@@ -1095,14 +1097,16 @@ class Market(Kernel):
         # unpaid. Vendor staff: paid every shift hour, worked or idle, and
         # the vendor bills the requester the wage plus its margin.
         is_vendor_pair = w >= n_c
-        paid_acc = np.where(pays_rej, n, acc)  # tasks paid for
+        paid_acc = acc if pays_rej is None else np.where(pays_rej, n, acc)  # tasks paid for
         paid_pair = np.divide(hours * paid_acc, n, out=np.zeros_like(hours), where=(n > 0) & ~is_vendor_pair)
         toxic = hours * self.type_toxicity[self.book_type[b]]
-        exposed = hours * self.book_capped[b]
-        per_worker = np.bincount(np.concatenate([w + i * m for i in range(7)]),
-                                 weights=np.concatenate([paid_pair, hours, acc, r, pay, toxic, exposed]),
-                                 minlength=7 * m).reshape(7, m)
-        paid, worked, tasks, rejected, earn, toxic, exposed = per_worker
+        flows = [paid_pair, hours, acc, r, pay, toxic]
+        if self.track_exposure:
+            flows.append(hours * self.book_capped[b])
+        k = len(flows)
+        per_worker = np.bincount(np.concatenate([w + i * m for i in range(k)]),
+                                 weights=np.concatenate(flows), minlength=k * m).reshape(k, m)
+        paid, worked, tasks, rejected, earn, toxic = per_worker[:6]
         worked = worked > 0
         frac = np.concatenate([cfrac, vfrac])
         # A crowd worker who finds nothing searches a while, then gives up the session.
@@ -1120,7 +1124,8 @@ class Market(Kernel):
         pool.wk_tasks[who] += np.rint(tasks).astype(np.int64)
         pool.wk_rejected[who] += np.rint(rejected).astype(np.int64)
         pool.wk_toxic_h[who] += toxic
-        pool.wk_exposed_h[who] += exposed
+        if self.track_exposure:
+            pool.wk_exposed_h[who] += per_worker[6]
         led["worker_pay_uusd"] += int(earn.sum())
         led["vendor_margin_uusd"] += int(margin.sum())
         led["requester_spend_uusd"] += int(wage.sum() + margin.sum())
@@ -1132,9 +1137,11 @@ class Market(Kernel):
         region = pool.region[who]
         rec = self.rec
         cells = rec.cell(region[w], types, pool.channel[ids])
-        rec.add_many(cells, {"tasks_done_human": acc, "tasks_rejected": r, "paid_hours": paid_pair,
-                             "earnings_uusd": pay, "requester_spend_uusd": pay + fee,
-                             "platform_fees_uusd": fee, "tasks_done_fair": acc * self.book_is_fair[b]})
+        task_flows = {"tasks_done_human": acc, "tasks_rejected": r, "paid_hours": paid_pair,
+                      "earnings_uusd": pay, "requester_spend_uusd": pay + fee, "platform_fees_uusd": fee}
+        if self.has_fair:
+            task_flows["tasks_done_fair"] = acc * self.book_is_fair[b]
+        rec.add_many(cells, task_flows)
         home = rec.cell(region, pool.main_type[who], pool.channel[who])
         rec.add_many(home[:n_c], {"unpaid_hours": unpaid[:n_c]})
         if vw.size:

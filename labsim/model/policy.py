@@ -52,10 +52,6 @@ def exposure_allowance(max_hours_per_day: float, days_per_week: np.ndarray,
     return np.maximum(0.0, max_hours_per_day * days_per_week - exposed_so_far)
 
 
-def fund_payments(balance: float, due: np.ndarray) -> tuple[np.ndarray, float]:
-    """Pay ``due`` from a fund holding ``balance``; the public purse covers the shortfall.
-
-    Returns the amounts paid (always all of ``due``) and the public top-up.
-    """
-    total = float(due.sum())
-    return due, max(0.0, total - balance)
+def fund_shortfall(balance: int, due: int) -> int:
+    """What the public purse adds so that a fund holding ``balance`` pays ``due`` in full."""
+    return max(0, due - balance)
