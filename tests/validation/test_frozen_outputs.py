@@ -1,0 +1,125 @@
+"""The model's outputs are frozen: a change of code that should not change results does not.
+
+For the baseline, every shipped scenario and a few switches the scenarios
+leave off (routing on, pricing off, six-hour steps, a certified fair
+platform), a short small run (a twentieth of the market, 30 weeks, every
+policy and region entry moved to week 10 so that it acts inside the run) is
+decoded from Parquet and reduced to one SHA-256 digest per table. The
+digests are stored in ``frozen_digests.json``.
+
+A change that is meant to change results re-records them in one commit that
+says why::
+
+    python -m tests.validation.test_frozen_outputs --record
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+import labsim
+from labsim.hydra_app import scenario_names
+
+DIGESTS = Path(__file__).with_name("frozen_digests.json")
+START = 10
+SIZE = ["scale=0.05", "horizon_weeks=30", "warmup_weeks=4", "output.progress=false"]
+POLICIES = ("min_wage_floor", "paid_search_and_rejections", "psych_support", "exposure_cap",
+            "social_protection_levy", "fair_platform", "due_diligence")
+# Switches no shipped scenario turns, so that their code is frozen too.
+VARIANTS = {
+    "routing_on": ["scenario=baseline", "routing.enabled=true"],
+    "pricing_off": ["scenario=baseline", "pricing.enabled=false"],
+    "six_hour_steps": ["scenario=fair_work_package", "step_h=6"],
+    "certified_fair_platform": ["scenario=fair_platform", "policy.due_diligence.enabled=true"],
+}
+
+
+def cases() -> dict[str, list[str]]:
+    """Name -> overrides of every frozen run."""
+    moved = [f"policy.{p}.start_week={START}" for p in POLICIES] + [f"training.start_week={START}"]
+    out = {name: [f"scenario={name}"] for name in scenario_names()}
+    out.update(VARIANTS)
+    for name, overrides in out.items():
+        extra = [f"regions.BGD.entry_week={START}"] if name == "new_region_entry" else []
+        out[name] = [*SIZE, *overrides, *moved, *extra]
+    return out
+
+
+def frame_digest(df: pl.DataFrame) -> str:
+    """SHA-256 of a frame as it decodes from Parquet: names, types and exact values."""
+    buf = io.BytesIO()
+    df.write_parquet(buf)
+    buf.seek(0)
+    decoded = pl.read_parquet(buf)
+    h = hashlib.sha256()
+    for name in decoded.columns:
+        col = decoded[name]
+        h.update(f"{name}:{col.dtype}:{col.len()}:{col.null_count()};".encode())
+        if col.dtype == pl.Utf8:
+            h.update("\x1f".join("\x00" if v is None else v for v in col.to_list()).encode())
+        else:
+            h.update(col.is_null().to_numpy().tobytes())
+            filled = col.fill_null(0) if col.dtype != pl.Boolean else col.fill_null(False)
+            h.update(np.ascontiguousarray(filled.to_numpy()).tobytes())
+    return h.hexdigest()
+
+
+def digests_of(overrides: list[str]) -> dict[str, str]:
+    res = labsim.run(labsim.compose(overrides))
+    return {"timeseries": frame_digest(res.timeseries), "workers": frame_digest(res.workers)}
+
+
+def _one(item: tuple[str, list[str]]) -> tuple[str, dict[str, str]]:
+    return item[0], digests_of(item[1])
+
+
+def compute_all() -> dict[str, dict[str, str]]:
+    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        return dict(sorted(pool.map(_one, cases().items())))
+
+
+@pytest.fixture(scope="module")
+def computed() -> dict[str, dict[str, str]]:
+    return compute_all()
+
+
+def test_every_frozen_case_is_recorded():
+    """Each scenario and variant has recorded digests, and none is recorded that no longer runs."""
+    assert set(json.loads(DIGESTS.read_text())) == set(cases())
+
+
+@pytest.mark.parametrize("name", sorted(cases()))
+def test_outputs_match_the_recorded_digests(name, computed):
+    """The decoded timeseries and workers tables are exactly those recorded."""
+    recorded = json.loads(DIGESTS.read_text())[name]
+    assert computed[name] == recorded, (
+        f"{name}: outputs changed; if the change is meant, re-record with "
+        "`python -m tests.validation.test_frozen_outputs --record` in a commit that says why")
+
+
+def test_the_digest_sees_a_one_ulp_change():
+    """A digest that missed small changes would freeze nothing."""
+    df = pl.DataFrame({"x": [1.0, 2.0, None], "s": ["a", None, "c"]})
+    bumped = df.with_columns(pl.Series("x", [1.0, np.nextafter(2.0, 3.0), None]))
+    assert frame_digest(df) == frame_digest(df.clone())
+    assert frame_digest(df) != frame_digest(bumped)
+    assert frame_digest(df) != frame_digest(df.with_columns(pl.Series("s", ["a", "", "c"])))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--record"]:
+        sys.exit("usage: python -m tests.validation.test_frozen_outputs --record")
+    DIGESTS.write_text(json.dumps(compute_all(), indent=2, sort_keys=True) + "\n")
+    print(f"recorded {DIGESTS}")
