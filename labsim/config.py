@@ -170,20 +170,6 @@ class WellbeingConfig:
     support_recovery_factor: float = 1.0
 
 
-@dataclass
-class TrainingConfig:
-    """Training and certification: unpaid hours that lift skill in a target task type."""
-
-    enabled: bool = False
-    start_week: float = 0.0
-    enrol_prob_per_week: float = 0.02
-    hours: float = 40.0
-    skill_gain: float = 0.3
-    target_task_type: str = "safety_evaluation"
-    cost_usd_per_hour: float = 0.0
-    stipend_usd_per_hour: float = 0.0
-
-
 # --- policies (labsim/model/policy.py) ----------------------------------------------
 # Each is off by default and, when on, starts at ``start_week`` so the
 # before/after is visible. Who pays is stated on each.
@@ -279,6 +265,23 @@ class DueDiligencePolicy:
 
 
 @dataclass
+class TrainingCertificationPolicy:
+    """A training and certification programme: each week a share of crowd workers not yet
+    certified enrols, spends ``hours`` of its online time in training (unpaid; a public
+    stipend per hour), and gains ``skill_gain`` in the target task type. The public purse
+    pays the course (``cost_usd_per_hour``) and the stipends."""
+
+    enabled: bool = False
+    start_week: float = 0.0
+    enrol_prob_per_week: float = 0.02
+    hours: float = 40.0
+    skill_gain: float = 0.3
+    target_task_type: str = "safety_evaluation"
+    cost_usd_per_hour: float = 0.0
+    stipend_usd_per_hour: float = 0.0
+
+
+@dataclass
 class PolicyConfig:
     min_wage_floor: MinWageFloorPolicy = field(default_factory=MinWageFloorPolicy)
     paid_search_and_rejections: PaidSearchPolicy = field(default_factory=PaidSearchPolicy)
@@ -287,6 +290,7 @@ class PolicyConfig:
     social_protection_levy: SocialProtectionLevyPolicy = field(default_factory=SocialProtectionLevyPolicy)
     fair_platform: FairPlatformPolicy = field(default_factory=FairPlatformPolicy)
     due_diligence: DueDiligencePolicy = field(default_factory=DueDiligencePolicy)
+    training_certification: TrainingCertificationPolicy = field(default_factory=TrainingCertificationPolicy)
 
 
 @dataclass
@@ -326,7 +330,6 @@ class LabsimConfig:
     vendor: VendorConfig = field(default_factory=VendorConfig)
     workers: WorkersConfig = field(default_factory=WorkersConfig)
     wellbeing: WellbeingConfig = field(default_factory=WellbeingConfig)
-    training: TrainingConfig = field(default_factory=TrainingConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     mmc: MMCConfig = field(default_factory=MMCConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
@@ -429,8 +432,9 @@ def validate(cfg: LabsimConfig) -> None:
         if t.automation_ceiling > 0 and not t.automatable:
             raise ConfigError(f"task_types.{name}.automation_ceiling", t.automation_ceiling,
                               "0 for a task type that is not automatable")
-    if cfg.training.target_task_type not in cfg.task_types:
-        raise ConfigError("training.target_task_type", cfg.training.target_task_type,
+    if cfg.policy.training_certification.target_task_type not in cfg.task_types:
+        raise ConfigError("policy.training_certification.target_task_type",
+                          cfg.policy.training_certification.target_task_type,
                           f"one of {', '.join(cfg.task_types)}")
     for code in cfg.crowd.geofence_regions:
         if code not in cfg.regions:

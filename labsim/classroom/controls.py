@@ -46,11 +46,11 @@ CONF_DIR = Path(__file__).resolve().parent / "conf"
 NEW_REGION = "BGD"
 NEW_REGION_SCENARIO = "new_region_entry"
 POLICIES = ("min_wage_floor", "paid_search_and_rejections", "psych_support", "exposure_cap",
-            "social_protection_levy", "fair_platform", "due_diligence")
+            "social_protection_levy", "fair_platform", "due_diligence", "training_certification")
 POLICY_LABELS = {"min_wage_floor": "wage floor", "paid_search_and_rejections": "paid search",
                  "psych_support": "psychological support", "exposure_cap": "exposure cap",
                  "social_protection_levy": "social-protection levy", "fair_platform": "fair platform",
-                 "due_diligence": "due diligence", "training": "training programme"}
+                 "due_diligence": "due diligence", "training_certification": "training programme"}
 # Automation speed: 0 switches automation off; otherwise the automatable task
 # types need 1/speed times as many human labels to reach half their ceiling.
 AUTOMATION_SPEEDS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
@@ -198,7 +198,6 @@ def build_overrides(c: Controls, scale: float = CLASSROOM_SCALE, step_h: int = C
           "output.progress=false", "output.report=false"]
     # Every policy the scenario (or a control) switches on starts a third of the way in.
     ov += [f"policy.{name}.start_week={start}" for name in POLICIES]
-    ov.append(f"training.start_week={start}")
     ov += [f"policy.min_wage_floor.enabled={_num(bool(c.wage_floor))}",
            f"policy.min_wage_floor.usd_h={_num(c.wage_floor_usd_h)}",
            f"policy.min_wage_floor.local_multiple={_num(c.wage_floor_local_multiple)}",
@@ -245,8 +244,6 @@ def events(cfg: LabsimConfig) -> list[tuple[float, str]]:
         p = getattr(cfg.policy, name)
         if p.enabled and 0 < p.start_week < cfg.horizon_weeks:
             by_week.setdefault(float(p.start_week), []).append(POLICY_LABELS[name])
-    if cfg.training.enabled and 0 < cfg.training.start_week < cfg.horizon_weeks:
-        by_week.setdefault(float(cfg.training.start_week), []).append(POLICY_LABELS["training"])
     for code, r in cfg.regions.items():
         if 0 < r.entry_week < cfg.horizon_weeks:
             by_week.setdefault(float(r.entry_week), []).append(f"{r.name or code} enters")

@@ -345,7 +345,7 @@ class Market(Kernel):
         self.crowd_cols = np.flatnonzero(self.book_is_crowd)
         self.book_needs_qual = np.array([b.needs_qualification for b in self.books])
         self.type_toxicity = np.array([t.toxicity for t in types])
-        self.training_type = self.type_names.index(cfg.training.target_task_type)
+        self.training_type = self.type_names.index(cfg.policy.training_certification.target_task_type)
         # Automation: per type learning curves in human labels per unit of scale.
         auto_on = cfg.automation.enabled
         self.auto_ceiling = np.array([t.automation_ceiling if (auto_on and t.automatable) else 0.0
@@ -583,7 +583,7 @@ class Market(Kernel):
         Returns the workers whose stress crossed the burnout threshold.
         """
         pool, cfg = self.pool, self.cfg
-        wb, tr = cfg.wellbeing, cfg.training
+        wb, tr = cfg.wellbeing, cfg.policy.training_certification
         # Reputation: approved and reviewed tasks so far.
         pool.accepted_total[a] += pool.wk_tasks[a]
         pool.done_total[a] += pool.wk_tasks[a] + pool.wk_rejected[a]
@@ -698,7 +698,7 @@ class Market(Kernel):
         if in_force(sp, week) and self.type_support.any():
             h = pool.wk_hours_type[a][:, self.type_support].sum(axis=1)
             support = np.rint(h * sp.cost_usd_per_hour * UUSD).astype(np.int64)
-        tr = self.cfg.training
+        tr = self.cfg.policy.training_certification
         train_h = pool.wk_train_h[a]
         training = np.rint(train_h * tr.cost_usd_per_hour * UUSD).astype(np.int64)
         stipend = np.rint(train_h * tr.stipend_usd_per_hour * UUSD).astype(np.int64)

@@ -82,8 +82,8 @@ def test_training_certifies_workers_and_opens_safety_evaluation():
     for seed in SEEDS[:2]:
         runs = {}
         for flag in (True, False):
-            res = labsim.run(small_config(*BASE, f"seed={seed}", f"training.enabled={str(flag).lower()}",
-                                          "training.enrol_prob_per_week=0.1"))
+            res = labsim.run(small_config(*BASE, f"seed={seed}", f"policy.training_certification.enabled={str(flag).lower()}",
+                                          "policy.training_certification.enrol_prob_per_week=0.1"))
             runs[flag] = res.workers.filter(pl.col("channel") == "crowd")
         need = small_config().task_types["safety_evaluation"].skill_required
         trained, plain = runs[True], runs[False]

@@ -47,7 +47,7 @@ VARIANTS = {
 
 def cases() -> dict[str, list[str]]:
     """Name -> overrides of every frozen run."""
-    moved = [f"policy.{p}.start_week={START}" for p in POLICIES] + [f"training.start_week={START}"]
+    moved = [f"policy.{p}.start_week={START}" for p in POLICIES] + [f"policy.training_certification.start_week={START}"]
     out = {name: [f"scenario={name}"] for name in scenario_names()}
     out.update(VARIANTS)
     for name, overrides in out.items():

@@ -39,7 +39,7 @@ POLICIES = {
 def _overrides(scenario: str, seed: int) -> list[str]:
     out = [*SHORT, f"scenario={scenario}", f"seed={seed}"]
     if scenario == "training_certification":
-        out.append(f"training.start_week={START}")
+        out.append(f"policy.training_certification.start_week={START}")
     for p in POLICIES.get(scenario, []):
         out.append(f"policy.{p}.start_week={START}")
     return out
