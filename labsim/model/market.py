@@ -524,7 +524,27 @@ class Market(Kernel):
 
     def start(self) -> None:
         self.join(0.0, initial=True)
+        # Policies in force from week 0 apply to week 0 like to any later week:
+        # vendor wages at the floor, and the first enrolments in training.
+        a, pol = self.active, self.cfg.policy
+        mw = pol.min_wage_floor
+        if "vendor" in mw.channels and in_force(mw, 0.0):
+            v = a[self.pool.channel[a] == VENDOR]
+            floor = hourly_floor(self.reg_min_wage, mw.usd_h, mw.local_multiple)
+            self.pool.wage_uusd_h[v] = np.maximum(self.pool.wage_uusd_h[v],
+                                                  np.rint(floor[self.pool.region[v]] * UUSD).astype(np.int64))
+        self._enrol(a, 0.0)
         self.env.process(self._steps())
+
+    def _enrol(self, a: np.ndarray, now: float) -> None:
+        """Crowd workers not yet certified enrol in training, from its start week."""
+        tr = self.cfg.policy.training_certification
+        pool = self.pool
+        if tr.enabled and now >= tr.start_week * HOURS_PER_WEEK:
+            free = (pool.channel[a] == CROWD) & ~pool.certified[a] & ~pool.enrolled[a]
+            enrol = a[free & (self.rng["training"].random(a.size) < tr.enrol_prob_per_week)]
+            pool.enrolled[enrol] = True
+            pool.training_left_h[enrol] = tr.hours
 
     # -- population ------------------------------------------------------------------
 
@@ -610,11 +630,7 @@ class Market(Kernel):
                 1.0, pool.skill[grad, self.training_type] + tr.skill_gain)
             pool.skill_cap[grad, self.training_type] = np.maximum(
                 pool.skill_cap[grad, self.training_type], pool.skill[grad, self.training_type])
-        if tr.enabled and self.env.now >= tr.start_week * HOURS_PER_WEEK:
-            free = (pool.channel[a] == CROWD) & ~pool.certified[a] & ~pool.enrolled[a]
-            enrol = a[free & (self.rng["training"].random(a.size) < tr.enrol_prob_per_week)]
-            pool.enrolled[enrol] = True
-            pool.training_left_h[enrol] = tr.hours
+        self._enrol(a, self.env.now)
         self._refresh_book_cache(a)
         # Automation learns from this week's human labels; prices follow the fill.
         self.labels += self._week_labels / cfg.scale
