@@ -82,6 +82,8 @@ class DemandConfig:
     growth_per_year: float = 0.10
     requester_utc_offset_h: float = -5.0
     office_hours_boost: float = 3.0
+    office_start_local_h: float = 9.0
+    office_end_local_h: float = 18.0
 
 
 @dataclass
@@ -103,6 +105,8 @@ class PricingConfig:
     max_change_per_week: float = 0.05
     min_rate_multiplier: float = 0.25
     max_rate_multiplier: float = 2.0
+    expiry_weight: float = 10.0
+    min_fill_h: float = 0.25
 
 
 @dataclass
@@ -127,6 +131,7 @@ class CrowdPlatformConfig:
     geofence_regions: list[str] = field(default_factory=lambda: ["USA", "FRA"])
     qualification_min_approved: int = 15000
     qualification_min_approval: float = 0.90
+    matching_rounds: int = 3
 
 
 @dataclass
@@ -154,6 +159,10 @@ class WorkersConfig:
     learning_hours: float = 600.0
     max_skill_gain: float = 1.0
     word_of_mouth_weeks: float = 8.0
+    max_session_h: float = 16.0
+    session_start_sd_h: float = 2.5
+    initial_tenure_mean_months: float = 15.0
+    initial_reviewed_tasks_per_week: float = 1000.0
 
 
 @dataclass
@@ -168,6 +177,7 @@ class WellbeingConfig:
     reject_penalty_at_burnout: float = 0.15
     support_accumulation_factor: float = 1.0
     support_recovery_factor: float = 1.0
+    initial_stress_cap: float = 0.95
 
 
 # --- policies (labsim/model/policy.py) ----------------------------------------------

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from labsim.model import CHANNELS, Records
-from labsim.model.workers import EXIT_REASONS
+from labsim.model.state import EXIT_REASONS
 
 HOURS_PER_WEEK = 168.0
 HOURS_PER_MONTH = 730.5

@@ -2,16 +2,23 @@
 
 ``simulate(cfg)`` takes a validated ``LabsimConfig`` and returns ``Records``
 (column arrays and ledgers); ``labsim.results`` turns them into tables.
+``docs/architecture.md`` maps each rule and policy to its module.
 """
 
 from __future__ import annotations
 
-from labsim.config import LabsimConfig
-from labsim.model.market import CHANNELS, Market, Progress, Records
+from typing import TYPE_CHECKING
+
+from labsim.model.engine import Progress
+from labsim.model.market import Market, Records
 from labsim.model.queueing import QueueModel
 from labsim.model.rng import Streams
+from labsim.model.units import CHANNELS
 
-__all__ = ["CHANNELS", "Records", "simulate"]
+if TYPE_CHECKING:
+    from labsim.config import LabsimConfig
+
+__all__ = ["CHANNELS", "Market", "QueueModel", "Records", "Streams", "simulate"]
 
 
 def simulate(cfg: LabsimConfig, progress: Progress | None = None) -> Records:

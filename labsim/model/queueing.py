@@ -3,23 +3,31 @@
 One region, one task type, ``servers`` always-online workers; single tasks
 arrive as a Poisson stream, each worker serves one task at a time with an
 exponential duration, first come first served; no turnover, pricing or
-rejections. Unlike the market's hourly cohorts this runs event by event (one
+rejections. Unlike the market's cohort steps this runs event by event (one
 SimPy process per worker, one event per arrival and per service), so its mean
 wait must match Erlang C. Per-task work is plain Python on pre-drawn blocks
-of random numbers; flows reach the weekly recorder once a week.
+of random numbers; flows reach the accounts once a week, which the same
+weekly bookkeeping as the market's records.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING
 
 import numpy as np
+import simpy
 
-from labsim.config import LabsimConfig
-from labsim.model.demand import UUSD, Book
-from labsim.model.market import CHANNELS, Kernel, Progress, Records
-from labsim.model.rng import Streams
-from labsim.model.workers import CROWD
+from labsim.model import week as wk
+from labsim.model.accounts import Accounts
+from labsim.model.engine import Engine, Progress
+from labsim.model.market import Records, records, run_window
+from labsim.model.state import WorkerPool
+from labsim.model.units import CHANNELS, CROWD, UUSD
+
+if TYPE_CHECKING:
+    from labsim.config import LabsimConfig
+    from labsim.model.rng import Streams
 
 _BLOCK = 4096
 
@@ -30,42 +38,67 @@ def _draws(rng: np.random.Generator, mean: float):
         yield from rng.exponential(mean, _BLOCK).tolist()
 
 
-class QueueModel(Kernel):
-    """An M/M/c queue built from the kernel's workers, ledgers and recorder."""
+class QueueModel:
+    """An M/M/c queue built from the kernel's workers, accounts and weekly bookkeeping."""
 
-    turnover = False
-
-    def make_books(self) -> list[Book]:
-        return []  # tasks wait in a FIFO deque of their arrival times
+    step_h = None  # no cohort steps: events are arrivals and services
 
     def __init__(self, cfg: LabsimConfig, streams: Streams, progress: Progress | None = None) -> None:
-        super().__init__(cfg, streams, progress)
+        self.cfg, self.rng, self.progress = cfg, streams, progress
         m = cfg.mmc
+        self.region_codes, self.type_names = list(cfg.regions), list(cfg.task_types)
+        self.min_wage_usd_h = np.array([r.min_wage_usd_h for r in cfg.regions.values()])
+        self.horizon_h, self.window_start_h = run_window(cfg)
         self.region = self.region_codes.index(m.region)
         self.task_type = self.type_names.index(m.task_type)
         self.rate_uusd = int(round(cfg.task_types[m.task_type].base_piece_rate_usd * UUSD))
         self.fee_uusd = int(round(self.rate_uusd * cfg.crowd.commission))
+        self.accounts = Accounts(len(self.region_codes), len(self.type_names), len(CHANNELS))
+        self.pool = WorkerPool(len(self.type_names), capacity=1024)
+        self.active = np.zeros(0, np.int64)
+        self.week_hours: list = []
+        self.week_start_h = 0.0
+        self.week: wk.Week | None = None
         self.queue: deque[float] = deque()
         self.in_service = 0
-        self.posted = self.env.event()
         self.wait_h = 0.0
         self.waited = 0
         self.busy_h = 0.0
-        # this week's flows, flushed into the recorder at the weekly tick
+        # this week's flows, posted to the accounts at the weekly tick
         self.wk = dict(posted=0, done=0, paid_h=0.0, unpaid_h=0.0)
 
-    def start(self) -> None:
+    def run(self) -> Records:
+        Engine(self, self.progress).run()
+        window_h = self.horizon_h - self.window_start_h
+        return records(self, self.region_codes, self.type_names, {
+            "mean_wait_h": self.wait_h / self.waited if self.waited else float("nan"),
+            "utilization": self.busy_h / (self.cfg.mmc.servers * window_h),
+            "tasks_started_in_window": float(self.waited),
+        })
+
+    def start(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.posted = env.event()
         k = int(self.cfg.mmc.servers)
+        offset = self.cfg.regions[self.region_codes[self.region]].utc_offset_h
         idx = self.pool.add(k, region=np.full(k, self.region), channel=np.full(k, CROWD),
                             joined_h=np.zeros(k), reservation_wage=np.full(k, 0.01),
-                            utc_offset=np.full(k, self.reg_offset[self.region]),
-                            main_type=np.full(k, self.task_type))
+                            utc_offset=np.full(k, offset), main_type=np.full(k, self.task_type))
         self.pool.skill[idx] = 1.0
         self.active = idx
-        self.env.process(self._arrivals())
+        env.process(self._arrivals())
         services = _draws(self.rng["work"], 1.0 / self.cfg.mmc.service_rate_per_h)
         for i in idx:
-            self.env.process(self._server(int(i), services))
+            env.process(self._server(int(i), services))
+
+    def step_phases(self):
+        return ()
+
+    def week_phases(self):
+        return (self.open_tick, self.post_week, self.measure, self.record, self.roll_over)
+
+    def final_phases(self):
+        return self.week_phases() if self.horizon_h > self.week_start_h else ()
 
     def _arrivals(self):
         env, queue = self.env, self.queue
@@ -78,14 +111,14 @@ class QueueModel(Kernel):
                 self.posted = env.event()
 
     def _server(self, i: int, services):
-        env, queue, pool, wk = self.env, self.queue, self.pool, self.wk
+        env, queue, pool, wk_flows = self.env, self.queue, self.pool, self.wk
         window, horizon = self.window_start_h, self.horizon_h
         while True:
             if not queue:
                 idle_from = env.now
                 yield self.posted
                 pool.wk_unpaid_h[i] += env.now - idle_from
-                wk["unpaid_h"] += env.now - idle_from
+                wk_flows["unpaid_h"] += env.now - idle_from
                 continue
             start = env.now
             arrived = queue.popleft()
@@ -101,35 +134,35 @@ class QueueModel(Kernel):
             pool.wk_earn_uusd[i] += self.rate_uusd
             pool.wk_tasks[i] += 1
             pool.wk_hours_type[i, self.task_type] += service
-            wk["done"] += 1
-            wk["paid_h"] += service
+            wk_flows["done"] += 1
+            wk_flows["paid_h"] += service
 
-    def flush_week(self) -> None:
-        wk, rec = self.wk, self.rec
-        done, pay, fee = wk["done"], wk["done"] * self.rate_uusd, wk["done"] * self.fee_uusd
-        cell = rec.cell(np.array([self.region]), np.array([self.task_type]), np.array([CROWD]))
-        rec.add_many(cell, {"paid_hours": [wk["paid_h"]], "unpaid_hours": [wk["unpaid_h"]],
-                            "earnings_uusd": [pay], "tasks_done_human": [done],
-                            "requester_spend_uusd": [pay + fee], "platform_fees_uusd": [fee]})
-        rec.add_market("tasks_posted", self.task_type, CROWD, wk["posted"])
-        led = self.ledger
-        led["tasks_posted"] += wk["posted"]
-        led["tasks_done_human"] += done
-        led["worker_pay_uusd"] += pay
-        led["platform_fees_uusd"] += fee
-        led["requester_spend_uusd"] += pay + fee
-        wk.update(posted=0, done=0, paid_h=0.0, unpaid_h=0.0)  # in place: processes hold it
+    # --- the weekly tick: the week's flows, then the market's bookkeeping --------------------
+
+    def open_tick(self, now: float) -> None:
+        self.week = wk.Week(self.week_start_h, now, self.active)
+
+    def post_week(self, now: float) -> None:
+        flows, acc = self.wk, self.accounts
+        done, pay, fee = flows["done"], flows["done"] * self.rate_uusd, flows["done"] * self.fee_uusd
+        cell = acc.cell(np.array([self.region]), np.array([self.task_type]), np.array([CROWD]))
+        acc.post(cell, {"paid_hours": [flows["paid_h"]], "unpaid_hours": [flows["unpaid_h"]],
+                        "earnings_uusd": [pay], "tasks_done_human": [done],
+                        "requester_spend_uusd": [pay + fee], "platform_fees_uusd": [fee]})
+        acc.post_market(np.array([self.task_type * len(CHANNELS) + CROWD]),
+                        {"tasks_posted": np.array([flows["posted"]], float)})
+        flows.update(posted=0, done=0, paid_h=0.0, unpaid_h=0.0)  # in place: processes hold it
+
+    def measure(self, now: float) -> None:
+        wk.measure(self, self.week)
+
+    def record(self, now: float) -> None:
+        wk.record(self, self.week)
+
+    def roll_over(self, now: float) -> None:
+        wk.roll_over(self, self.week)
 
     def backlog(self) -> np.ndarray:
-        out = np.zeros(self.rec.n_market, np.int64)
+        out = np.zeros(self.accounts.n_market, np.int64)
         out[self.task_type * len(CHANNELS) + CROWD] = len(self.queue) + self.in_service
         return out
-
-    def records(self) -> Records:
-        window_h = self.horizon_h - self.window_start_h
-        self.extra = {
-            "mean_wait_h": self.wait_h / self.waited if self.waited else float("nan"),
-            "utilization": self.busy_h / (self.cfg.mmc.servers * window_h),
-            "tasks_started_in_window": float(self.waited),
-        }
-        return super().records()

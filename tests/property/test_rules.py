@@ -5,9 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from labsim.model.demand import BatchStore
-from labsim.model.matching import allocate, piecewise_pay, renewal_counts, trim_to_open
-from labsim.model.workers import quit_hazard
+from labsim.model.books import BatchStore
+from labsim.model.rules.matching import allocate, piecewise_pay, renewal_counts, trim_to_open
+from labsim.model.rules.turnover import quit_hazard
 
 wages = st.floats(0.0, 50.0, allow_nan=False)
 positive = st.floats(0.05, 50.0, allow_nan=False)

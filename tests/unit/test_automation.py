@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labsim.model.automation import automation_share, evaluation_demand, split_tasks
+from labsim.model.rules.automation import automation_share, evaluation_demand, split_tasks
 from labsim.results import gini
 
 labels = st.floats(0, 1e12, allow_nan=False)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from labsim.model.demand import BatchStore, office_hours_profile
+from labsim.model.books import BatchStore
+from labsim.model.rules.arrivals import office_hours_profile
 
 
 def _store():

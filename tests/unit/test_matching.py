@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from labsim.model.matching import allocate, piecewise_pay, trim_to_open
+from labsim.model.rules.matching import allocate, piecewise_pay, trim_to_open
 
 
 def test_each_worker_takes_its_best_paying_book():

@@ -5,8 +5,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labsim.model.workers import (approval_rate, learn, lognormal_cdf, night_share, qualified,
-                                  truncated_lognormal)
+from labsim.model.rules.joining import lognormal_cdf, truncated_lognormal
+from labsim.model.rules.schedule import night_share
+from labsim.model.rules.skills import approval_rate, learn, qualified
 
 
 def test_learning_closes_63_percent_of_the_gap_in_learning_hours():

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from labsim.model.wellbeing import burned_out, stress_reject_penalty, stress_update
+from labsim.model.rules.wellbeing import burned_out, stress_reject_penalty, stress_update
 
 levels = arrays(np.float64, 8, elements=st.floats(0, 5))
 hours = arrays(np.float64, 8, elements=st.floats(0, 80))

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from labsim.model.workers import (EXIT_LOW_PAY, EXIT_NONE, EXIT_OTHER, exit_reasons, quit_hazard,
-                                  reject_probability, session_fraction, session_phase,
-                                  shift_fraction, tasks_per_hour)
+from labsim.model.rules.schedule import session_fraction, session_phase, shift_fraction
+from labsim.model.rules.skills import reject_probability, tasks_per_hour
+from labsim.model.rules.turnover import exit_reasons, quit_hazard
+from labsim.model.state import EXIT_LOW_PAY, EXIT_NONE, EXIT_OTHER
 
 
 def test_no_shortfall_means_base_hazard_only():

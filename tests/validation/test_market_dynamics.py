@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 import labsim
-from labsim.model.demand import BatchStore
+from labsim.model.books import BatchStore
 from labsim.model.market import Market
 from labsim.model.rng import Streams
 from tests.conftest import small_config
@@ -55,8 +55,8 @@ def test_piece_rates_never_fall_below_the_floor():
     m = Market(cfg, Streams(1))
     m.run()
     st = m.store
-    crowd_text = np.array([b.channel == 0 and m.type_names[b.task_type] == "text_classification"
-                           for b in m.books])[st.ints[BatchStore.BOOK]]
+    text = m.types.names.index("text_classification")
+    crowd_text = (m.books.is_crowd & (m.books.type == text))[st.ints[BatchStore.BOOK]]
     assert crowd_text.any()
     assert st.ints[BatchStore.RATE][crowd_text].min() >= 70_000
     res = labsim.run(cfg)
@@ -108,7 +108,7 @@ def test_requesters_route_work_away_from_the_dearer_channel():
     def vendor_share(*extra):
         m = Market(small_config("scale=0.05", "horizon_weeks=20", "routing.enabled=true", *extra), Streams(0))
         m.run()
-        return m.vendor_share[m.type_names.index("text_classification")]
+        return m.state.vendor_share[m.types.names.index("text_classification")]
 
     start = small_config().task_types["text_classification"].vendor_share
     dear = vendor_share("task_types.text_classification.piece_rate_floor_usd=0.5")

@@ -1,24 +1,28 @@
-"""Accumulators that turn the market's hours into weekly records.
+"""The run's accounts: every flow of money, hours and tasks is posted once.
 
-Flows are added up per (region, task type, channel) cell during the week with
-``np.bincount`` and closed into one record per cell at each weekly tick.
-Market-level flows that belong to no region (tasks posted, expired, open) are
-kept per (task type, channel) and recorded under the region code ``ALL``.
-Money is integer micro-dollars throughout and converted once, here.
+A post adds flows to the week's record of their cells, (region, task type,
+channel) for the flows of workers, (task type, channel) for market flows
+that belong to no region (tasks posted, expired, automated, compute), and to
+the run's totals (the ledger) in the same call, so the two can never
+disagree. At each weekly tick the week's record is closed with the counts of
+workers and the open backlog. Money is integer micro-dollars throughout and
+becomes US dollars once, when the records are stacked.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 
-from labsim.model.demand import UUSD
+from labsim.model.units import UUSD
 
-# Per-cell weekly flows, summed during the week.
+# Per-cell weekly flows.
 CELL_FLOWS = ("paid_hours", "unpaid_hours", "earnings_uusd", "tasks_done_human",
               "tasks_rejected", "requester_spend_uusd", "platform_fees_uusd", "vendor_margin_uusd",
               # policies: wage-floor and paid-search top-ups (in earnings), the
               # levy, benefits from the fund, support and training services,
-              # public money, tasks done on the fair platform
+              # public money, tasks done on the alternative (fair) platform
               "topup_uusd", "levy_uusd", "benefits_uusd", "support_cost_uusd", "training_cost_uusd",
               "public_spend_uusd", "tasks_done_fair")
 # Market flows per (task type, channel).
@@ -27,21 +31,28 @@ MARKET_FLOWS = ("tasks_posted", "tasks_expired", "batches_filled", "fill_hours",
                 "wait_hours")
 
 
-class WeeklyRecorder:
-    """Collects the week's flows and closes them into records."""
+def _is_count(name: str) -> bool:
+    """Money and task counts are whole numbers; hours are not."""
+    return name.endswith("uusd") or name.startswith("tasks") or name.startswith("batches")
+
+
+class Accounts:
+    """The week's records per cell and the run's totals, written by the same posts."""
 
     def __init__(self, n_regions: int, n_types: int, n_channels: int) -> None:
         self.shape = (n_regions, n_types, n_channels)
         self.n_cells = n_regions * n_types * n_channels
         self.n_market = n_types * n_channels
+        # Whole-number flows over the run (and stocks a policy keeps, such as a fund).
+        self.totals: dict[str, int] = defaultdict(int, {k: 0 for k in (*CELL_FLOWS, *MARKET_FLOWS)
+                                                        if _is_count(k)})
         self.week = self._zero_week()
         self.rows: list[dict[str, np.ndarray]] = []
         self.market_rows: list[dict[str, np.ndarray]] = []
 
     def _zero_week(self) -> dict[str, np.ndarray]:
-        wk = {k: np.zeros(self.n_cells, np.int64 if k.endswith("uusd") or k.startswith("tasks")
-                          else np.float64) for k in CELL_FLOWS}
-        wk.update({k: np.zeros(self.n_market, np.float64 if k.endswith("hours") else np.int64)
+        wk = {k: np.zeros(self.n_cells, np.int64 if _is_count(k) else np.float64) for k in CELL_FLOWS}
+        wk.update({k: np.zeros(self.n_market, np.int64 if _is_count(k) else np.float64)
                    for k in MARKET_FLOWS})
         wk["automation_share"] = np.zeros(self.n_market)
         return wk
@@ -50,23 +61,29 @@ class WeeklyRecorder:
         _, n_t, n_c = self.shape
         return (region.astype(np.int64) * n_t + task_type) * n_c + channel
 
-    def add_many(self, cells: np.ndarray, flows: dict[str, np.ndarray]) -> None:
-        """Add several flows over the same cells with one bincount."""
+    def post(self, cells: np.ndarray, flows: dict[str, np.ndarray]) -> None:
+        """Add flows (name -> one value per entry of ``cells``) to the week and the totals."""
         k, n = len(flows), self.n_cells
         sums = np.bincount((cells[None, :] + n * np.arange(k)[:, None]).ravel(),
                            weights=np.concatenate([np.asarray(v, float) for v in flows.values()]),
                            minlength=k * n).reshape(k, n)
-        for (name, _), total in zip(flows.items(), sums):
+        for name, total in zip(flows, sums):
             acc = self.week[name]
-            acc += np.rint(total).astype(np.int64) if acc.dtype == np.int64 else total
+            if acc.dtype == np.int64:
+                whole = np.rint(total).astype(np.int64)
+                acc += whole
+                self.totals[name] += int(whole.sum())
+            else:
+                acc += total
 
-    def add_market(self, name: str, task_type: int, channel: int, value: float) -> None:
-        self.week[name][task_type * self.shape[2] + channel] += value
-
-    def add_market_books(self, name: str, market_of_book: np.ndarray, values: np.ndarray) -> None:
-        """Add per-book values to their (task type, channel) market cells."""
-        acc = self.week[name]
-        acc += np.bincount(market_of_book, weights=values, minlength=self.n_market).astype(acc.dtype)
+    def post_market(self, market_cells: np.ndarray, flows: dict[str, np.ndarray]) -> None:
+        """Add market flows given per entry of ``market_cells`` ((task type, channel) cells)."""
+        for name, values in flows.items():
+            acc = self.week[name]
+            sums = np.bincount(market_cells, weights=values, minlength=self.n_market).astype(acc.dtype)
+            acc += sums
+            if acc.dtype == np.int64:
+                self.totals[name] += int(sums.sum())
 
     def close_week(self, week: int, counts: dict[str, np.ndarray], backlog: np.ndarray) -> None:
         """Record the week: flows so far plus worker counts and the open backlog."""
@@ -81,7 +98,7 @@ class WeeklyRecorder:
         self.week = self._zero_week()
 
     def tables(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Stacked records: per-cell table and per-market table, as column arrays."""
+        """Stacked records: per-cell table and per-market table, as column arrays (USD)."""
         def stack(rows: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
             if not rows:
                 return {}

@@ -15,7 +15,12 @@ Pure functions; the market applies them to every new batch.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from labsim.model.market import Market
 
 
 def automation_share(labels: np.ndarray, ceiling: np.ndarray, half_labels: np.ndarray,
@@ -42,3 +47,25 @@ def split_tasks(size: np.ndarray, share: np.ndarray, qa_share: np.ndarray) -> tu
 def evaluation_demand(mean_share: float, boost: float) -> float:
     """Multiplier of evaluation work's demand when a mean share ``mean_share`` is automated."""
     return 1.0 + boost * mean_share
+
+
+def update_automation(m: Market) -> None:
+    """Automation shares from cumulative labels, and the evaluation work they create.
+
+    Reads the labels learnt so far; writes each type's automation share and
+    the demand multiplier of evaluation work.
+    """
+    types, state = m.types, m.state
+    state.auto_share = automation_share(state.labels, types.automation_ceiling,
+                                        types.automation_half_labels, types.automation_steepness)
+    auto = types.automation_ceiling > 0
+    state.eval_multiplier = evaluation_demand(
+        float(state.auto_share[auto].mean()) if auto.any() else 0.0, m.cfg.automation.eval_demand_boost)
+
+
+def learn_from_week(m: Market) -> None:
+    """Models learn from the week's accepted human labels (counted per unit of scale)."""
+    state = m.state
+    state.labels += state.week_labels / m.cfg.scale
+    state.week_labels[:] = 0.0
+    update_automation(m)

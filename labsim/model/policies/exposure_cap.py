@@ -1,0 +1,70 @@
+"""A cap on exposure to toxic material: at most ``max_hours_per_day`` a working day.
+
+Task types of toxicity at least ``min_toxicity`` are capped. The cap is
+enforced over the week (hours per day x working days): a worker who used up
+the week's allowance may not take capped work, and no stretch of capped work
+runs past what is left. Vendor staff past the cap sit out the rest of their
+shift, paid, so requesters pay for fewer moderated items per hour.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from labsim.model.policies import Policy
+from labsim.model.units import VENDOR
+
+if TYPE_CHECKING:
+    from labsim.model.market import Market
+    from labsim.model.rules.work import Pairs
+
+
+def exposure_allowance(max_hours_per_day: float, days_per_week: np.ndarray,
+                       exposed_so_far: np.ndarray) -> np.ndarray:
+    """Hours of toxic work a worker may still do this week under a daily cap."""
+    return np.maximum(0.0, max_hours_per_day * days_per_week - exposed_so_far)
+
+
+class ExposureCap(Policy):
+    name = "exposure_cap"
+    has_step_limits = True
+
+    def __init__(self, cfg) -> None:
+        super().__init__(cfg)
+        toxicity = np.array([t.toxicity for t in cfg.task_types.values()])
+        self.capped_type = toxicity >= self.p.min_toxicity
+        self.capped_book = np.zeros(0, bool)
+
+    def limits_step(self, now: float) -> bool:
+        return bool(self.capped_type.any()) and self.active(now)
+
+    def set_levers(self, m: Market, now: float) -> None:
+        self.capped_book = self.capped_type[m.books.type]
+
+    def left(self, m: Market, rows: np.ndarray) -> np.ndarray:
+        """Hours of capped work workers ``rows`` may still do this week."""
+        pool, cfg = m.pool, m.cfg
+        days = np.where(pool.channel[rows] == VENDOR, float(cfg.vendor.shift_days_per_week),
+                        cfg.workers.days_per_week)
+        return exposure_allowance(self.p.max_hours_per_day, days, pool.wk_exposed_h[rows])
+
+    def restrict_choices(self, m: Market, rows: np.ndarray, value: np.ndarray) -> None:
+        """Workers who used up the week's allowance may not take capped books."""
+        at_cap = self.left(m, rows) <= 0
+        if at_cap.any():
+            value[np.ix_(at_cap, self.capped_book[m.books.crowd_cols])] = -np.inf
+
+    def trim_hours(self, m: Market, pairs: Pairs) -> None:
+        """No stretch of capped work beyond what the cap leaves (vendor staff sit out, paid)."""
+        capped = self.capped_book[pairs.b]
+        if capped.any():
+            left = self.left(m, pairs.who[pairs.w[capped]])
+            f = np.minimum(1.0, left / np.maximum(pairs.hours[capped], 1e-12))
+            pairs.hours[capped] *= f
+            pairs.expected[capped] *= f
+
+    def after_work(self, m: Market, pairs: Pairs) -> None:
+        m.pool.wk_exposed_h[pairs.who] += np.bincount(
+            pairs.w, weights=pairs.hours * self.capped_book[pairs.b], minlength=pairs.who.size)

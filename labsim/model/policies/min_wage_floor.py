@@ -1,0 +1,60 @@
+"""An effective minimum wage for platform work.
+
+Every worker's pay for the hours they put in, search and rejected work
+included, is lifted to at least a floor: the higher of a global ``usd_h``
+and ``local_multiple`` x the region's minimum wage. Crowd platforms top each
+week's pay up to it and bill requesters; vendors raise hourly wages to it
+from the start week (their margin on top). Paid by requesters.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from labsim.model.policies import Policy, in_force, post_home
+from labsim.model.units import CROWD, UUSD, VENDOR
+
+if TYPE_CHECKING:
+    from labsim.model.market import Market
+
+
+def hourly_floor(local_min_wage: np.ndarray, usd_h: float, local_multiple: float) -> np.ndarray:
+    """The effective hourly floor per region: the higher of the global and the local one."""
+    return np.maximum(usd_h, local_multiple * np.asarray(local_min_wage, float))
+
+
+def floor_topup(earnings: np.ndarray, hours: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """What lifts each worker's pay for ``hours`` (paid and unpaid) to ``floor`` an hour."""
+    return np.maximum(0.0, floor * hours - earnings)
+
+
+class MinWageFloor(Policy):
+    name = "min_wage_floor"
+
+    def _floor(self, m: Market) -> np.ndarray:
+        return hourly_floor(m.regions.min_wage_usd_h, self.p.usd_h, self.p.local_multiple)
+
+    def start_week(self, m: Market, now: float) -> None:
+        """Vendors pay at least the floor by the hour, from the start week."""
+        if "vendor" not in self.p.channels or not in_force(self.p, now):
+            return
+        pool, a = m.pool, m.active
+        v = a[pool.channel[a] == VENDOR]
+        floor = self._floor(m)
+        pool.wage_uusd_h[v] = np.maximum(pool.wage_uusd_h[v],
+                                         np.rint(floor[pool.region[v]] * UUSD).astype(np.int64))
+
+    def weekly_money(self, m: Market, a: np.ndarray, week_start_h: float) -> None:
+        """Crowd platforms top the week's pay up to the floor over paid and unpaid hours."""
+        if "crowd" not in self.p.channels or not self.active(week_start_h):
+            return
+        pool = m.pool
+        c = a[pool.channel[a] == CROWD]
+        hours = pool.wk_paid_h[c] + pool.wk_unpaid_h[c]
+        # Rounded up to the micro-dollar: a topped-up week never pays below the floor.
+        up = np.ceil(floor_topup(pool.wk_earn_uusd[c].astype(float), hours,
+                                 self._floor(m)[pool.region[c]] * UUSD)).astype(np.int64)
+        pool.wk_earn_uusd[c] += up
+        post_home(m, c, {"earnings_uusd": up, "topup_uusd": up, "requester_spend_uusd": up})

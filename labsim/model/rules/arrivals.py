@@ -1,0 +1,98 @@
+"""Requesters' batches arrive: when, how many, how large, at what piece rate.
+
+Batches of each book arrive as a Poisson stream whose rate is the book's
+share of its type's demand (routing sets it) x requesters' office-hours
+profile x demand growth; evaluation work is multiplied by the demand that
+automation creates. A batch's size is log-normal (heavy-tailed, at least one
+task), its piece rate the type's base rate x the book's premium x the
+requesters' current multiplier (pricing) x a log-normal spread, never below
+the type's floor. The crowd platform charges its fee on top of the reward
+(a higher one for large batches); vendors bill by the hour instead. A model
+does the automated share of each batch at a compute price; the rest waits in
+its book until taken or until its deadline.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from labsim.model.rules.automation import split_tasks
+from labsim.model.units import HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR
+
+if TYPE_CHECKING:
+    from labsim.model.market import Market
+
+
+def office_hours_profile(requester_utc_offset_h: float, boost: float, start_local_h: float = 9.0,
+                         end_local_h: float = 18.0, workdays: int = 5) -> np.ndarray:
+    """Relative batch arrival rate for each hour of the UTC week (mean 1).
+
+    Hour 0 is Monday 00:00 UTC. Requesters post ``boost`` times more in their
+    weekday office hours (``start_local_h`` to ``end_local_h`` local time,
+    Monday to Friday by default) than at other times.
+    """
+    hours = np.arange(HOURS_PER_WEEK)
+    local = hours + requester_utc_offset_h
+    day = np.floor(local / HOURS_PER_DAY) % 7
+    hour_of_day = local % HOURS_PER_DAY
+    office = (day < workdays) & (hour_of_day >= start_local_h) & (hour_of_day < end_local_h)
+    w = np.where(office, boost, 1.0)
+    return w / w.mean()
+
+
+def demand_growth(now_h: float, growth_per_year: float) -> float:
+    """Demand at ``now_h`` relative to the start: compound growth per year."""
+    return (1.0 + growth_per_year) ** (now_h / HOURS_PER_YEAR)
+
+
+def post_batches(m: Market, now: float) -> None:
+    """Draw the batches posted in [now, now + step) and put them in their books.
+
+    Reads the books' arrival rates and rate multipliers, the automation
+    shares; writes the batch store, the market accounts and the week's
+    counts of human tasks posted.
+    """
+    cfg, rng, books, state = m.cfg, m.rng["demand"], m.books, m.state
+    growth = demand_growth(now, cfg.demand.growth_per_year)
+    hour = int(now) % HOURS_PER_WEEK
+    lam = state.book_rate_h * (m.profile[hour: hour + m.sub_hours].sum() * growth)
+    lam = np.where(books.is_eval, lam * state.eval_multiplier, lam)
+    arrivals = rng.poisson(lam)
+    total = int(arrivals.sum())
+    if total == 0:
+        return
+    which = np.repeat(np.arange(books.n), arrivals)
+    p = books.params[:, which]
+    size = np.maximum(1, np.rint(np.exp(p[0] + p[1] * rng.standard_normal(total)))).astype(np.int64)
+    rate = np.rint(p[2] * state.book_rate_mult[which] * np.exp(p[3] * rng.standard_normal(total)))
+    rate = np.maximum(np.maximum(rate, 1), books.floor_uusd[which]).astype(np.int64)
+    # The crowd platform's fee is charged to the requester on top of the
+    # reward (another platform's own fee on its books); vendors bill by the
+    # hour instead.
+    fee = np.rint(rate * np.where(size >= cfg.crowd.large_batch_min_tasks,
+                                  books.commission[1, which], books.commission[0, which])).astype(np.int64)
+    # A model does part of each batch of an automatable type at a compute price.
+    t = books.type[which]
+    human, automated = split_tasks(size, state.auto_share[t], m.types.automation_qa_share[t])
+    keep = human > 0
+    m.store.add(which[keep], human[keep], rate[keep], fee[keep], now, now + books.deadline_h[which[keep]])
+
+    def per_book(x: np.ndarray) -> np.ndarray:
+        return np.rint(np.bincount(which, weights=x, minlength=books.n)).astype(np.int64)
+
+    posted_human = per_book(human)
+    m.accounts.post_market(books.market_cell, {
+        "tasks_posted": per_book(size), "tasks_automated": per_book(automated),
+        "compute_cost_uusd": per_book(automated * m.types.compute_uusd[t]),
+        "tasks_posted_human": posted_human, "posted_value_uusd": per_book(human * rate)})
+    state.week_posted_human += posted_human
+
+
+def expire_batches(m: Market, now: float) -> None:
+    """Drop batches whose deadline has passed; their open tasks count as expired."""
+    expired = m.store.expire(now)
+    if expired.any():
+        m.state.week_expired += expired
+        m.accounts.post_market(m.books.market_cell, {"tasks_expired": expired})

@@ -1,0 +1,145 @@
+"""Who joins: the workers present at the start, each week's joiners, vendor hires.
+
+Each week, in each region that has entered the market, potential workers
+arrive at ``potential_arrivals_per_week``; those whose reservation wage is
+below what they expect to earn there (word of mouth) join, at a uniform
+time during the next week. Their reservation wages are drawn from the
+region's log-normal below that expectation. Skill per task type is normal
+around the region's mean; sensitivity to toxic material is log-normal; a
+crowd worker's weekly hours are log-normal and its daily session starts
+near the region's usual hour. Vendors hire at the start of each week to keep
+their headcount (scaled by the work routed to them); their staff are paid
+the region's vendor wage and join a team for one task type.
+
+Workers present at t = 0 have a tenure behind them (exponential), the
+stress it left and a record of reviewed tasks at the approval their skill
+gives.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from labsim.model.rules.skills import refresh_book_cache, tasks_per_hour
+from labsim.model.rules.wellbeing import warm_stress
+from labsim.model.rules.word_of_mouth import expected_wage
+from labsim.model.units import CROWD, HOURS_PER_MONTH, HOURS_PER_WEEK, UUSD, VENDOR
+
+if TYPE_CHECKING:
+    from labsim.model.market import Market
+
+_STD_NORMAL = NormalDist()
+
+
+def lognormal_cdf(x: float, median: float, sigma: float) -> float:
+    """P(X <= x) for a log-normal X with this median and log-sd."""
+    if x <= 0:
+        return 0.0
+    if not math.isfinite(x):
+        return 1.0
+    return _STD_NORMAL.cdf(math.log(x / median) / sigma)
+
+
+def truncated_lognormal(rng: np.random.Generator, median: float, sigma: float, upper_cdf: float,
+                        k: int) -> np.ndarray:
+    """k log-normal draws conditioned to lie below the quantile ``upper_cdf`` (inverse CDF)."""
+    u = rng.uniform(0.0, 1.0, k) * min(max(upper_cdf, 1e-12), 1.0)
+    u = np.clip(u, 1e-12, 1 - 1e-12)
+    z = np.array([_STD_NORMAL.inv_cdf(float(x)) for x in u])
+    return median * np.exp(sigma * z)
+
+
+def join(m: Market, week_end: float, initial: bool = False) -> None:
+    """Add next week's crowd joiners and the vendor hires that refill headcount
+    (at t = 0, ``initial``: the workers already in the market). Stream ``joins``."""
+    cfg, rng, w = m.cfg, m.rng["joins"], m.cfg.workers
+    tenure_mean_h = w.initial_tenure_mean_months * HOURS_PER_MONTH
+    horizon = HOURS_PER_WEEK
+    entry_h = m.regions.entry_h
+    for r, reg in enumerate(cfg.regions.values()):
+        if initial:
+            k = int(round(reg.initial_crowd_workers * cfg.scale)) if reg.entry_week <= 0 else 0
+            # Workers already in the market at t=0 have some tenure behind them.
+            joined = -rng.exponential(tenure_mean_h, k)
+        else:
+            if entry_h[r] >= week_end + horizon:
+                continue
+            # Potential joiners come if the market beats their outside option:
+            # the share whose reservation wage is below the expected wage.
+            share = lognormal_cdf(expected_wage(m.state.expected_wage, r), reg.reservation_wage_median_usd_h,
+                                  reg.reservation_wage_sigma)
+            k = int(rng.poisson(reg.potential_arrivals_per_week * cfg.scale * share))
+            joined = week_end + rng.uniform(0, horizon, k)
+            res = truncated_lognormal(rng, reg.reservation_wage_median_usd_h,
+                                      reg.reservation_wage_sigma, share, k)
+            keep = joined >= entry_h[r]
+            joined, res = joined[keep], res[keep]
+            k = joined.size
+        if k:
+            idx = add_workers(m, r, CROWD, joined, rng, None if initial else res)
+            if initial:
+                warm_stress(m, idx, -joined)
+                refresh_book_cache(m, idx)
+                # Their tenure has earned them a record of reviewed tasks at
+                # the approval their skill gives.
+                reviewed = np.rint(-joined / HOURS_PER_WEEK * w.initial_reviewed_tasks_per_week).astype(np.int64)
+                approval = 1.0 - m.pool.book_rej[idx].mean(axis=1)
+                m.pool.done_total[idx] = reviewed
+                m.pool.accepted_total[idx] = np.rint(reviewed * approval).astype(np.int64)
+                refresh_book_cache(m, idx)
+        # Vendors hire to keep their headcount, once the region has entered.
+        if entry_h[r] <= week_end + (0 if initial else horizon):
+            target = int(round(reg.vendor_workers * cfg.scale * m.state.vendor_headcount_factor))
+            have = int(np.count_nonzero((m.pool.region[m.active] == r)
+                                        & (m.pool.channel[m.active] == VENDOR)))
+            hire = target - have
+            if hire > 0:
+                start = max(week_end, entry_h[r])
+                joined = (-rng.exponential(tenure_mean_h, hire) if initial else np.full(hire, start))
+                idx = add_workers(m, r, VENDOR, joined, rng)
+                if initial:
+                    warm_stress(m, idx, -joined)
+                    refresh_book_cache(m, idx)
+
+
+def add_workers(m: Market, r: int, channel: int, joined: np.ndarray, rng: np.random.Generator,
+                res: np.ndarray | None = None) -> np.ndarray:
+    """Draw ``joined.size`` new workers of region ``r`` on ``channel`` and make them active."""
+    cfg, w = m.cfg, m.cfg.workers
+    reg = cfg.regions[m.regions.codes[r]]
+    types = m.types
+    k = joined.size
+    skill = np.clip(rng.normal(reg.skill_mean, w.skill_sd, (k, types.n)), 0.0, 1.0)
+    if res is None:
+        res = rng.lognormal(np.log(reg.reservation_wage_median_usd_h), reg.reservation_wage_sigma, k)
+    sensitivity = rng.lognormal(0.0, cfg.wellbeing.sensitivity_sigma, k)
+    if channel == CROWD:
+        weekly = rng.lognormal(np.log(w.hours_per_week_median), w.hours_per_week_sigma, k)
+        session = np.minimum(weekly / w.days_per_week, w.max_session_h)
+        start = (reg.crowd_session_start_local_h + np.rint(rng.normal(0, w.session_start_sd_h, k))) % 24
+        team = np.full(k, -1)
+        wage = np.zeros(k, np.int64)
+        # Until it has worked, a newcomer's main task type is what pays it best on paper.
+        paper = np.where(skill >= types.skill_required, types.base_piece_rate_usd * tasks_per_hour(
+            types.duration_mean_min, skill, w.novice_slowdown), -1.0)
+        main = np.argmax(paper, axis=1)
+    else:
+        session = np.full(k, cfg.vendor.shift_hours)
+        start = np.full(k, float(reg.vendor_shift_start_local_h))
+        team = rng.choice(types.n, size=k, p=m.state.team_share)
+        wage = np.full(k, int(round(reg.vendor_wage_usd_h * UUSD)), np.int64)
+        main = team
+    idx = m.pool.add(
+        k, region=np.full(k, r), channel=np.full(k, channel), team=team, joined_h=joined,
+        reservation_wage=res, utc_offset=np.full(k, reg.utc_offset_h), start_local_h=start,
+        session_h=session, wage_uusd_h=wage, main_type=main, sensitivity=sensitivity,
+    )
+    m.pool.skill[idx] = skill
+    m.pool.skill_cap[idx] = np.minimum(1.0, skill + w.max_skill_gain)
+    refresh_book_cache(m, idx)
+    m.active = np.concatenate([m.active, idx])
+    return idx

@@ -1,0 +1,156 @@
+"""What changes during a run: the workers, column by column, and the market's own state.
+
+Workers are held column-wise in numpy arrays, one row per worker ever
+present (rows are never removed), so a weekly update touches every worker
+in one vectorised step. Each column declares what it is: identity and
+schedule, a flow of the current week (reset at each weekly tick, and added
+into its KPI-window total after warm-up), or a state that lasts the
+worker's whole stay. The weekly reset and the window totals are derived
+from these declarations, never listed by hand.
+
+``MarketState`` holds the market-level quantities that the rules move week
+by week: piece-rate multipliers, automation, expected wages, channel shares,
+and the levers the policies set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+EXIT_NONE, EXIT_LOW_PAY, EXIT_BURNOUT, EXIT_OTHER = 0, 1, 2, 3
+EXIT_REASONS = ("", "low_pay", "burnout", "other")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A worker column: its type, its value for a new worker, and its role in the week."""
+
+    dtype: type
+    fill: object
+    weekly: bool = False  # a flow of the current week, reset at each weekly tick
+    window: str | None = None  # the KPI-window total it is added into after warm-up
+
+
+COLUMNS: dict[str, Column] = {
+    # identity and schedule
+    "region": Column(np.int16, 0), "channel": Column(np.int8, 0), "team": Column(np.int16, -1),
+    "joined_h": Column(np.float64, 0.0), "left_h": Column(np.float64, np.nan),
+    "exit_reason": Column(np.int8, EXIT_NONE), "reservation_wage": Column(np.float64, 0.0),
+    "utc_offset": Column(np.float64, 0.0), "start_local_h": Column(np.float64, 0.0),
+    "session_h": Column(np.float64, 0.0), "wage_uusd_h": Column(np.int64, 0),
+    "workday": Column(np.bool_, False), "main_type": Column(np.int16, 0),
+    # recent effective wage: exponentially weighted earnings and hours
+    "ew_earn_usd": Column(np.float64, 0.0), "ew_hours": Column(np.float64, 0.0),
+    # this week
+    "wk_paid_h": Column(np.float64, 0.0, True, "win_paid_h"),
+    "wk_unpaid_h": Column(np.float64, 0.0, True, "win_unpaid_h"),
+    "wk_earn_uusd": Column(np.int64, 0, True, "win_earn_uusd"),
+    "wk_tasks": Column(np.int64, 0, True, "win_tasks"),
+    "wk_rejected": Column(np.int64, 0, True, "win_rejected"),
+    "wk_toxic_h": Column(np.float64, 0.0, True),
+    "wk_night_h": Column(np.float64, 0.0, True, "win_night_h"),
+    "wk_exposed_h": Column(np.float64, 0.0, True),  # hours on capped (toxic) task types
+    "wk_train_h": Column(np.float64, 0.0, True),  # hours in training
+    # the KPI window (after warm-up)
+    "win_paid_h": Column(np.float64, 0.0), "win_unpaid_h": Column(np.float64, 0.0),
+    "win_earn_uusd": Column(np.int64, 0), "win_tasks": Column(np.int64, 0),
+    "win_rejected": Column(np.int64, 0), "win_night_h": Column(np.float64, 0.0),
+    # wellbeing, reputation and training, over the worker's whole stay
+    "stress": Column(np.float64, 0.0), "peak_stress": Column(np.float64, 0.0),
+    "sensitivity": Column(np.float64, 1.0), "toxic_hours": Column(np.float64, 0.0),
+    "accepted_total": Column(np.int64, 0), "done_total": Column(np.int64, 0),
+    "certified": Column(np.bool_, False), "enrolled": Column(np.bool_, False),
+    "training_left_h": Column(np.float64, 0.0), "training_h": Column(np.float64, 0.0),
+    # paid leave (after a burnout, where a fund pays it) lasts until this hour
+    "leave_until_h": Column(np.float64, -np.inf),
+}
+
+
+class WorkerPool:
+    """Column store of all workers ever present; rows are never removed.
+
+    Besides the columns above, a pool holds matrices with one row per
+    worker: skill, its ceiling and the week's hours per task type, plus any
+    per-book caches the market keeps (``matrices``: name -> (width, dtype)).
+    """
+
+    def __init__(self, n_types: int, capacity: int = 1024,
+                 matrices: dict[str, tuple[int, type]] | None = None) -> None:
+        self.n = 0
+        self._cap = max(16, capacity)
+        self._matrices = {"skill": (n_types, np.float64), "skill_cap": (n_types, np.float64),
+                          "wk_hours_type": (n_types, np.float64), **(matrices or {})}
+        for name, col in COLUMNS.items():
+            setattr(self, name, np.full(self._cap, col.fill, col.dtype))
+        for name, (width, dtype) in self._matrices.items():
+            setattr(self, name, np.zeros((self._cap, width), dtype))
+
+    def _grow(self, need: int) -> None:
+        cap = self._cap
+        while cap < need:
+            cap *= 2
+        for name, col in COLUMNS.items():
+            new = np.full(cap, col.fill, col.dtype)
+            new[: self.n] = getattr(self, name)[: self.n]
+            setattr(self, name, new)
+        for name, (width, dtype) in self._matrices.items():
+            new = np.zeros((cap, width), dtype)
+            new[: self.n] = getattr(self, name)[: self.n]
+            setattr(self, name, new)
+        self._cap = cap
+
+    def add(self, k: int, **columns: np.ndarray) -> np.ndarray:
+        """Append k workers with the given columns; return their row indices."""
+        if self.n + k > self._cap:
+            self._grow(self.n + k)
+        idx = np.arange(self.n, self.n + k)
+        for name, values in columns.items():
+            getattr(self, name)[idx] = values
+        self.n += k
+        return idx
+
+    def close_week(self, rows: np.ndarray, in_window: bool) -> None:
+        """End the week of workers ``rows``: add its flows into their KPI-window
+        totals (when the week is in the window), then reset them."""
+        if in_window:
+            for name, col in COLUMNS.items():
+                if col.window:
+                    getattr(self, col.window)[rows] += getattr(self, name)[rows]
+        for name, col in COLUMNS.items():
+            if col.weekly:
+                getattr(self, name)[rows] = col.fill
+        self.wk_hours_type[rows] = 0.0
+
+
+@dataclass
+class Levers:
+    """What the policies in force set for the coming week (neutral values: no policy)."""
+
+    alt_platform_share: float = 0.0  # of the open crowd batches, won by the alternative platform
+    certified_binding: float = 0.0  # of crowd demand bound to certified channels
+    stress_accumulation: float = 1.0  # multipliers of stress build-up and recovery
+    stress_recovery: float = 1.0
+
+
+@dataclass
+class MarketState:
+    """Market-level quantities that the weekly rules move."""
+
+    type_rate_mult: np.ndarray  # crowd piece-rate multiplier per task type (pricing)
+    book_rate_mult: np.ndarray  # the same per book (1 for vendor books)
+    labels: np.ndarray  # cumulative human labels per type, per unit of scale (automation)
+    auto_share: np.ndarray  # share of new tasks a model does, per type
+    expected_wage: np.ndarray  # what potential joiners expect per hour, per region (word of mouth)
+    vendor_share: np.ndarray  # share of each type's batches sent to vendors (routing)
+    eval_multiplier: float = 1.0  # demand multiplier of evaluation work (automation)
+    levers: Levers = field(default_factory=Levers)
+    # set by routing from the shares above
+    book_rate_h: np.ndarray = field(default_factory=lambda: np.zeros(0))  # batch arrivals per hour per book
+    team_share: np.ndarray = field(default_factory=lambda: np.zeros(0))  # vendor staff per type
+    vendor_headcount_factor: float = 1.0  # vendor headcount against the configured one
+    # this week's counters
+    week_labels: np.ndarray = field(default_factory=lambda: np.zeros(0))  # accepted human tasks per type
+    week_expired: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per book
+    week_posted_human: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per book

@@ -1,0 +1,111 @@
+"""The configuration's two tables as arrays the rules index: regions and task types.
+
+Rules work on whole populations at once, so they need a region's minimum
+wage or a task type's mean duration as a numpy array indexed by the region
+or type number of each worker or book, not as a config object. These tables
+are built once per run and never change; everything that changes during a
+run lives in ``labsim.model.state``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from labsim.model.units import HOURS_PER_WEEK, UUSD
+
+if TYPE_CHECKING:  # the kernel takes a validated config object; it never imports Hydra
+    from labsim.config import LabsimConfig
+
+
+@dataclass(frozen=True)
+class Regions:
+    """Per region (in the order of ``codes``)."""
+
+    codes: list[str]
+    utc_offset_h: np.ndarray
+    min_wage_usd_h: np.ndarray
+    entry_h: np.ndarray  # when the region's workers may first join
+    vendor_shift_start_local_h: np.ndarray
+    vendor_workers: np.ndarray  # at scale 1
+    vendor_wage_usd_h: np.ndarray
+    skill_mean: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.codes)
+
+    @classmethod
+    def from_config(cls, cfg: LabsimConfig) -> "Regions":
+        rows = [cfg.regions[c] for c in cfg.regions]
+        return cls(
+            codes=list(cfg.regions),
+            utc_offset_h=np.array([r.utc_offset_h for r in rows]),
+            min_wage_usd_h=np.array([r.min_wage_usd_h for r in rows]),
+            entry_h=np.array([r.entry_week * HOURS_PER_WEEK for r in rows]),
+            vendor_shift_start_local_h=np.array([r.vendor_shift_start_local_h for r in rows], float),
+            vendor_workers=np.array([r.vendor_workers for r in rows], float),
+            vendor_wage_usd_h=np.array([r.vendor_wage_usd_h for r in rows]),
+            skill_mean=np.array([r.skill_mean for r in rows]),
+        )
+
+
+@dataclass(frozen=True)
+class TaskTypes:
+    """Per task type (in the order of ``names``)."""
+
+    names: list[str]
+    duration_mean_min: np.ndarray  # mean of the log-normal duration
+    duration_cv2: np.ndarray  # squared coefficient of variation of a task's duration
+    reject_novice: np.ndarray
+    reject_expert: np.ndarray
+    skill_required: np.ndarray
+    toxicity: np.ndarray
+    base_piece_rate_usd: np.ndarray
+    batches_per_h: np.ndarray  # batch arrivals per hour at this run's scale, before office hours and growth
+    work_h_per_week: np.ndarray  # hours of work a type's batches bring per week (scale 1, before growth)
+    vendor_share: np.ndarray  # share of the type's batches sent to vendors
+    routable: np.ndarray  # both channels serve the type
+    compute_uusd: np.ndarray  # compute price of an automated task
+    automation_ceiling: np.ndarray  # 0 where the type is not automated in this run
+    automation_half_labels: np.ndarray
+    automation_steepness: np.ndarray
+    automation_qa_share: np.ndarray
+    labels_before_start: np.ndarray
+    is_eval: np.ndarray  # evaluation work that automation creates
+
+    @property
+    def n(self) -> int:
+        return len(self.names)
+
+    @classmethod
+    def from_config(cls, cfg: LabsimConfig) -> "TaskTypes":
+        rows = [cfg.task_types[t] for t in cfg.task_types]
+        mean_min = np.array([t.duration_median_min * np.exp(t.duration_sigma ** 2 / 2) for t in rows])
+        auto_on = cfg.automation.enabled
+        return cls(
+            names=list(cfg.task_types),
+            duration_mean_min=mean_min,
+            duration_cv2=np.array([np.expm1(t.duration_sigma ** 2) for t in rows]),
+            reject_novice=np.array([t.reject_rate_novice for t in rows]),
+            reject_expert=np.array([t.reject_rate_expert for t in rows]),
+            skill_required=np.array([t.skill_required for t in rows]),
+            toxicity=np.array([t.toxicity for t in rows]),
+            base_piece_rate_usd=np.array([t.base_piece_rate_usd for t in rows]),
+            batches_per_h=np.array([t.batches_per_week / HOURS_PER_WEEK * cfg.scale for t in rows]),
+            work_h_per_week=np.array([t.batches_per_week * t.batch_size_median
+                                      * np.exp(t.batch_size_sigma ** 2 / 2) * mean_min[i] / 60
+                                      for i, t in enumerate(rows)]),
+            vendor_share=np.array([t.vendor_share for t in rows]),
+            routable=np.array([0 < t.vendor_share < 1 for t in rows]),
+            compute_uusd=np.array([round(t.compute_cost_usd * UUSD) for t in rows], np.int64),
+            automation_ceiling=np.array([t.automation_ceiling if (auto_on and t.automatable) else 0.0
+                                         for t in rows]),
+            automation_half_labels=np.array([t.automation_half_labels for t in rows]),
+            automation_steepness=np.array([t.automation_steepness for t in rows]),
+            automation_qa_share=np.array([t.automation_qa_share for t in rows]),
+            labels_before_start=np.array([t.labels_before_start for t in rows], float),
+            is_eval=np.isin(list(cfg.task_types), cfg.automation.eval_task_types),
+        )
