@@ -47,7 +47,10 @@ def route(m: Market) -> None:
         open_total = np.bincount(t[books.is_open], weights=books.group_share[books.is_open],
                                  minlength=types.n)
         won = (1 - bound) * open_total[t] * alt
-        group = np.where(books.alt_platform, np.where(books.certified, bound + won, won), group * (1 - bound))
+        # Bound demand leaves the other crowd books; vendors keep their share (they
+        # are not where the bound demand came from).
+        others = np.where(books.is_crowd, group * (1 - bound), group)
+        group = np.where(books.alt_platform, np.where(books.certified, bound + won, won), others)
     channel_share = np.where(books.is_crowd, 1.0 - vendor_share[t], vendor_share[t])
     state.book_rate_h = types.batches_per_h[t] * group * channel_share
     vendor_h = vendor_share * types.work_h_per_week
