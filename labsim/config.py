@@ -1,414 +1,599 @@
-"""Typed configuration of a labsim run.
+"""Typed configuration of a labsim run: every parameter, its default, range, unit and source.
 
-The dataclasses below are the schema: they are registered in Hydra's
-ConfigStore, the YAML files in ``conf/`` and ``scenarios/`` fill and extend
-them, and ``validate()`` checks the values once, at the boundary, so the kernel
-can trust what it gets. Every problem becomes a ``ConfigError`` that names the
+The dataclasses below are the one source of truth for defaults: Hydra's
+ConfigStore registers them as the schema, ``conf/config.yaml`` only says how
+to compose (scenario, launcher, output folders), and the regions and task
+types come from their tables in ``conf/`` (``conf/regions/default.yaml``,
+``conf/task_types/default.yaml``), which the default factories load. So
+``LabsimConfig()``, ``labsim.compose([])`` and the command line describe the
+same model.
+
+Every field declares what it accepts next to its default (``num``,
+``share``, ``count``, ``choice``...): a range with finite bounds, or a
+stated reason where a side is open, its unit, a one-line meaning and a
+source ("assumption: ..." where there is none). ``validate()`` checks every
+value against these declarations once, at the boundary, and then the
+cross-field rules; every problem becomes a ``ConfigError`` that names the
 key, the value and what is allowed.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from typing import Any
+
+from labsim.errors import ConfigError
+
+__all__ = ["ConfigError", "LabsimConfig", "validate", "describe", "parameters"]
 
 MODES = ("market", "mmc")
 STEPS_H = (1, 2, 3, 4, 6)
+CHANNEL_NAMES = ("crowd", "vendor")
+MAX_WEEKS = 5200.0  # a century: no question this model answers needs longer runs
 
 
-class ConfigError(ValueError):
-    """A user-facing configuration error: one line, key + value + what is allowed."""
+# --- declaring fields -----------------------------------------------------------------
 
-    def __init__(self, key: str, value: Any, allowed: str) -> None:
-        self.key, self.value, self.allowed = key, value, allowed
-        super().__init__(f"{key}={value!r} is not allowed: {allowed}")
+def _field(default: Any, meta: dict[str, Any]) -> Any:
+    if callable(default) and not isinstance(default, (int, float, str, bool)):
+        return field(default_factory=default, metadata=meta)
+    return field(default=default, metadata=meta)
 
+
+def num(default: float, lo: float | None, hi: float | None, unit: str, doc: str, source: str = "",
+        *, lo_open: bool = False, hi_open: bool = False, unbounded: str = "", integer: bool = False) -> Any:
+    """A number in [lo, hi] (``lo_open``/``hi_open``: the bound itself excluded). A side
+    given as None is unbounded, and ``unbounded`` must say why."""
+    if (lo is None or hi is None) and not unbounded:
+        raise TypeError(f"an unbounded side needs a reason ({doc})")
+    return _field(default, {"kind": "int" if integer else "number", "lo": lo, "hi": hi,
+                            "lo_open": lo_open, "hi_open": hi_open, "unbounded": unbounded,
+                            "unit": unit, "doc": doc, "source": source})
+
+
+def count(default: int, lo: int, hi: int | None, unit: str, doc: str, source: str = "",
+          unbounded: str = "") -> Any:
+    return num(default, lo, hi, unit, doc, source, unbounded=unbounded, integer=True)
+
+
+def share(default: float, doc: str, source: str = "") -> Any:
+    """A probability or share in [0, 1]."""
+    return _field(default, {"kind": "share", "lo": 0.0, "hi": 1.0, "lo_open": False, "hi_open": False,
+                            "unit": "share", "doc": doc, "source": source})
+
+
+def flag(default: bool, doc: str, source: str = "") -> Any:
+    return _field(default, {"kind": "bool", "unit": "", "doc": doc, "source": source})
+
+
+def choice(default: Any, choices: tuple, doc: str, source: str = "") -> Any:
+    return _field(default, {"kind": "choice", "choices": choices, "unit": "", "doc": doc, "source": source})
+
+
+def name_of(default: Any, table: str, doc: str, source: str = "", many: bool = False) -> Any:
+    """A key (or, ``many``, a list of keys) of one of the run's tables (``regions``, ``task_types``)
+    or of a fixed set (``channels``)."""
+    return _field(default, {"kind": "names" if many else "name", "table": table, "unit": "",
+                            "doc": doc, "source": source})
+
+
+def text(default: str, doc: str) -> Any:
+    return _field(default, {"kind": "text", "unit": "", "doc": doc, "source": ""})
+
+
+def table(factory: Any, doc: str) -> Any:
+    return _field(factory, {"kind": "table", "unit": "", "doc": doc, "source": ""})
+
+
+def group(cls: type, doc: str = "") -> Any:
+    return _field(cls, {"kind": "group", "unit": "", "doc": doc or (cls.__doc__ or "").split("\n")[0],
+                        "source": ""})
+
+
+def start_week(default: float = 52.0) -> Any:
+    return num(default, 0.0, MAX_WEEKS, "weeks", "first week the policy applies to (weeks start at 0)",
+               "assumption: year 2 by default, so a run shows the market before and after")
+
+
+WEEKS = "weeks"
+USD_H = "USD per hour"
+
+
+# --- the tables ---------------------------------------------------------------------------
 
 @dataclass
 class RegionConfig:
-    """One row of the regions table (conf/regions/default.yaml)."""
+    """One row of the regions table (conf/regions/default.yaml, where each value's source is)."""
 
-    name: str = "???"
-    utc_offset_h: float = 0.0
-    min_wage_usd_h: float = 1.0
-    reservation_wage_median_usd_h: float = 1.0
-    reservation_wage_sigma: float = 0.6
-    initial_crowd_workers: int = 0
-    potential_arrivals_per_week: float = 0.0
-    vendor_workers: int = 0
-    vendor_wage_usd_h: float = 0.0
-    vendor_shift_start_local_h: int = 9
-    crowd_session_start_local_h: int = 19
-    skill_mean: float = 0.5
-    entry_week: float = 0.0
+    name: str = text("???", "the region's name, as pages show it")
+    utc_offset_h: float = num(0.0, -12.0, 14.0, "hours", "offset of local time from UTC")
+    min_wage_usd_h: float = num(1.0, 0.0, 1000.0, USD_H, "local minimum wage", lo_open=True)
+    reservation_wage_median_usd_h: float = num(1.0, 0.0, 1000.0, USD_H,
+                                               "median reservation wage of the region's workers", lo_open=True)
+    reservation_wage_sigma: float = num(0.6, 0.0, 5.0, "log-sd", "spread of reservation wages (log-normal)")
+    initial_crowd_workers: int = count(0, 0, 10_000_000, "workers at scale 1", "crowd workers present at t = 0")
+    potential_arrivals_per_week: float = num(0.0, 0.0, 1e7, "people per week at scale 1",
+                                             "people who consider joining each week")
+    vendor_workers: int = count(0, 0, 10_000_000, "workers at scale 1", "vendor headcount the region's vendors keep")
+    vendor_wage_usd_h: float = num(0.0, 0.0, 1000.0, USD_H, "vendor staff's hourly wage")
+    vendor_shift_start_local_h: int = count(9, 0, 23, "local hour", "start of vendor shifts")
+    crowd_session_start_local_h: int = count(19, 0, 23, "local hour", "typical start of crowd sessions")
+    skill_mean: float = share(0.5, "mean skill of the region's newcomers (0 novice, 1 expert)")
+    entry_week: float = num(0.0, 0.0, MAX_WEEKS, WEEKS, "first week the region's workers may join")
 
 
 @dataclass
 class TaskTypeConfig:
-    """One task type (conf/task_types/default.yaml)."""
+    """One task type (conf/task_types/default.yaml, where each value's source is)."""
 
-    duration_median_min: float = 1.0
-    duration_sigma: float = 0.5
-    base_piece_rate_usd: float = 0.05
-    skill_required: float = 0.0
-    toxicity: float = 0.0
-    automatable: bool = False
-    reject_rate_novice: float = 0.15
-    reject_rate_expert: float = 0.02
-    batches_per_week: float = 100.0
-    batch_size_median: float = 100.0
-    batch_size_sigma: float = 1.5
-    piece_rate_sigma: float = 0.25
-    deadline_h: float = 168.0
-    vendor_share: float = 0.0
-    geofenced_share: float = 0.0
-    geofence_rate_premium: float = 1.0
-    qualified_share: float = 0.0
-    qualified_rate_premium: float = 1.0
-    piece_rate_floor_usd: float = 0.0
-    automation_ceiling: float = 0.0
-    automation_half_labels: float = 1e9
-    automation_steepness: float = 1.5
-    automation_qa_share: float = 0.1
-    labels_before_start: float = 0.0
-    compute_cost_usd: float = 0.001
+    duration_median_min: float = num(1.0, 0.0, 1440.0, "minutes", "median duration of a task (log-normal)",
+                                     lo_open=True)
+    duration_sigma: float = num(0.5, 0.0, 5.0, "log-sd", "spread of task durations")
+    base_piece_rate_usd: float = num(0.05, 0.0, 1000.0, "USD per task", "base piece rate", lo_open=True)
+    skill_required: float = share(0.0, "skill a crowd worker needs to take the type")
+    toxicity: float = num(0.0, 0.0, 100.0, "stress weight per hour", "weight of an hour of the type in toxic exposure")
+    automatable: bool = flag(False, "whether models can learn to do the type")
+    reject_rate_novice: float = share(0.15, "share of a novice's tasks rejected")
+    reject_rate_expert: float = share(0.02, "share of an expert's tasks rejected")
+    batches_per_week: float = num(100.0, 0.0, 1e8, "batches per week at scale 1", "batch arrivals")
+    batch_size_median: float = num(100.0, 1.0, 1e8, "tasks", "median batch size (log-normal)")
+    batch_size_sigma: float = num(1.5, 0.0, 5.0, "log-sd", "spread of batch sizes")
+    piece_rate_sigma: float = num(0.25, 0.0, 5.0, "log-sd", "spread of piece rates around the type's rate")
+    deadline_h: float = num(168.0, 0.0, 8766.0, "hours", "time a batch stays open", lo_open=True)
+    vendor_share: float = share(0.0, "share of the type's batches sent to vendors")
+    geofenced_share: float = share(0.0, "share of crowd batches open only to crowd.geofence_regions")
+    geofence_rate_premium: float = num(1.0, 0.0, 100.0, "x open rate", "piece rate of geofenced batches",
+                                       lo_open=True)
+    qualified_share: float = share(0.0, "share of crowd batches open only to qualified workers")
+    qualified_rate_premium: float = num(1.0, 0.0, 100.0, "x open rate", "piece rate of qualified batches",
+                                        lo_open=True)
+    piece_rate_floor_usd: float = num(0.0, 0.0, 1000.0, "USD per task", "no batch pays less")
+    automation_ceiling: float = share(0.0, "share of new tasks a model can do at most")
+    automation_half_labels: float = num(1e9, 0.0, 1e15, "labels per unit of scale",
+                                        "human labels at which a model does half its ceiling", lo_open=True)
+    automation_steepness: float = num(1.5, 0.0, 20.0, "", "steepness of the learning curve in log-labels",
+                                      lo_open=True)
+    automation_qa_share: float = share(0.1, "share of a model's tasks that humans review")
+    labels_before_start: float = num(0.0, 0.0, 1e15, "labels per unit of scale", "labels learnt before t = 0")
+    compute_cost_usd: float = num(0.001, 0.0, 100.0, "USD per task", "compute price of an automated task")
 
+
+def _load_table(name: str, row: type) -> dict[str, Any]:
+    """The packaged table ``conf/<name>/default.yaml`` as typed rows (defaults for missing keys)."""
+    import yaml  # PyYAML, Hydra's own YAML reader; only loaded when a default table is needed
+
+    from labsim.paths import config_dir
+
+    raw = yaml.safe_load((config_dir() / name / "default.yaml").read_text(encoding="utf-8")) or {}
+    kinds = {f.name: f.type for f in fields(row)}
+    out = {}
+    for key, values in raw.items():
+        typed = {}
+        for k, v in (values or {}).items():
+            kind = kinds.get(k)
+            typed[k] = (float(v) if kind == "float" else int(v) if kind == "int"
+                        else bool(v) if kind == "bool" else v)
+        out[str(key)] = row(**typed)
+    return out
+
+
+def default_regions() -> dict[str, RegionConfig]:
+    return _load_table("regions", RegionConfig)
+
+
+def default_task_types() -> dict[str, TaskTypeConfig]:
+    return _load_table("task_types", TaskTypeConfig)
+
+
+# --- the market's rules -----------------------------------------------------------------------
 
 @dataclass
 class DemandConfig:
     """Requesters: growth of AI demand and when they post (office hours)."""
 
-    growth_per_year: float = 0.10
-    requester_utc_offset_h: float = -5.0
-    office_hours_boost: float = 3.0
-    office_start_local_h: float = 9.0
-    office_end_local_h: float = 18.0
+    growth_per_year: float = num(
+        0.10, -1.0, 10.0, "per year", "growth of batch arrivals", lo_open=True,
+        source="labelling market $2.2 B (2022) to a projected $17 B (2030), ~29 %/yr (market research, "
+               "secondary); a third of it for micro-task volume at constant prices (assumption)")
+    requester_utc_offset_h: float = num(
+        -5.0, -12.0, 14.0, "hours", "requesters' time zone",
+        "the US buys as much online labour as the rest of the world (Kassi and Lehdonvirta 2018): US Eastern")
+    office_hours_boost: float = num(3.0, 0.0, 100.0, "x off-hours rate", "posting rate in office hours",
+                                    "assumption", lo_open=True)
+    office_start_local_h: float = num(9.0, 0.0, 24.0, "local hour", "requesters' office hours start",
+                                      "assumption: a working day", hi_open=True)
+    office_end_local_h: float = num(18.0, 0.0, 24.0, "local hour", "requesters' office hours end",
+                                    "assumption: a working day", lo_open=True)
 
 
 @dataclass
 class AutomationConfig:
     """Automation of automatable task types, and the evaluation work it creates."""
 
-    enabled: bool = True
-    eval_task_types: list[str] = field(default_factory=lambda: ["rlhf_preference", "safety_evaluation"])
-    eval_demand_boost: float = 2.0
+    enabled: bool = flag(True, "models learn from human labels and take over part of the work")
+    eval_task_types: list[str] = name_of(lambda: ["rlhf_preference", "safety_evaluation"], "task_types",
+                                         "task types whose demand automation raises", many=True)
+    eval_demand_boost: float = num(2.0, 0.0, 100.0, "x mean automation share",
+                                   "evaluation demand x (1 + boost x mean automation share)", "assumption")
 
 
 @dataclass
 class PricingConfig:
-    """Weekly adjustment of crowd piece rates to how fast batches fill."""
+    """Weekly adjustment of crowd piece rates to how fast batches fill (labsim/model/rules/pricing.py)."""
 
-    enabled: bool = True
-    target_fill_h: float = 24.0
-    sensitivity: float = 0.05
-    max_change_per_week: float = 0.05
-    min_rate_multiplier: float = 0.25
-    max_rate_multiplier: float = 2.0
-    expiry_weight: float = 10.0
-    min_fill_h: float = 0.25
+    enabled: bool = flag(True, "requesters move crowd piece rates weekly")
+    target_fill_h: float = num(24.0, 0.0, 8766.0, "hours", "time to fill requesters aim at", "assumption",
+                               lo_open=True)
+    sensitivity: float = num(0.05, 0.0, 10.0, "log-rate per unit of pressure", "response to price pressure",
+                             "assumption")
+    max_change_per_week: float = share(
+        0.02, "largest weekly move of rates (share)",
+        "calibrated: at 5 %/week prices and joiners chased each other in a boom-bust cycle")
+    min_rate_multiplier: float = num(0.25, 0.0, 100.0, "x base rate", "lowest rate requesters post",
+                                     "assumption", lo_open=True)
+    max_rate_multiplier: float = num(2.0, 0.0, 100.0, "x base rate", "highest rate requesters pay",
+                                     "assumption", lo_open=True)
+    expiry_weight: float = num(10.0, 0.0, 1000.0, "pressure per expired share", "weight of expired tasks",
+                               "assumption")
+    min_fill_h: float = num(0.25, 0.0, 8766.0, "hours", "time to fill counted no shorter than this",
+                            "assumption", lo_open=True)
 
 
 @dataclass
 class RoutingConfig:
-    """Requesters' choice of channel by cost per accepted task."""
+    """Requesters' choice of channel by cost per accepted task (labsim/model/rules/routing.py)."""
 
-    enabled: bool = False
-    step_per_week: float = 0.01
-    min_vendor_share: float = 0.02
-    max_vendor_share: float = 0.95
+    enabled: bool = flag(False, "requesters move work towards the cheaper channel (off until recalibrated)")
+    step_per_week: float = share(0.01, "share of a type's batches moved per week", "assumption")
+    min_vendor_share: float = share(0.02, "lowest vendor share of a type", "assumption")
+    max_vendor_share: float = share(0.95, "highest vendor share of a type", "assumption")
 
 
 @dataclass
 class CrowdPlatformConfig:
     """The open crowd platform: piece rates, commission, unpaid search and rejections."""
 
-    commission: float = 0.20
-    commission_large_batch: float = 0.40
-    large_batch_min_tasks: int = 10
-    search_min_per_hour: float = 8.0
-    give_up_search_h: float = 0.5
-    geofence_regions: list[str] = field(default_factory=lambda: ["USA", "FRA"])
-    qualification_min_approved: int = 15000
-    qualification_min_approval: float = 0.90
-    matching_rounds: int = 3
+    commission: float = share(0.20, "platform fee on small batches, on top of the reward",
+                              "Amazon Mechanical Turk fee schedule since July 2015")
+    commission_large_batch: float = share(0.40, "platform fee on large batches",
+                                          "Amazon Mechanical Turk fee schedule since July 2015")
+    large_batch_min_tasks: int = count(10, 1, 1_000_000_000, "tasks", "size from which a batch is large",
+                                       "Amazon Mechanical Turk fee schedule since July 2015")
+    search_min_per_hour: float = num(8.0, 0.0, 60.0, "minutes per hour online", "unpaid search when work is plentiful",
+                                     "ILO WESO 2021: ~20 unpaid minutes per paid hour in all (calibrated)")
+    give_up_search_h: float = num(0.5, 0.0, 24.0, "hours", "search before a worker who finds nothing logs off",
+                                  "assumption")
+    geofence_regions: list[str] = name_of(lambda: ["USA", "FRA"], "regions",
+                                          "regions geofenced batches are open to", "assumption", many=True)
+    qualification_min_approved: int = count(
+        15000, 0, 1_000_000_000, "tasks", "approved tasks qualified batches ask for",
+        "about 2.25 months of full-time low-paid work to unlock better tasks (arXiv 2105.12762, 2021)")
+    qualification_min_approval: float = share(0.90, "approval rate qualified batches ask for",
+                                               "requesters often ask 95 %; our rejections include rework")
+    matching_rounds: int = count(3, 1, 100, "books", "books a rationed worker tries in a step", "assumption")
 
 
 @dataclass
 class VendorConfig:
     """The managed (BPO) channel: hourly wages per region, a vendor margin."""
 
-    margin: float = 1.0
-    shift_hours: float = 8.0
-    shift_days_per_week: int = 5
+    margin: float = num(1.5, 0.0, 100.0, "x wage", "vendor's margin over the wage it pays",
+                        "TIME (2023): $12.50/h billed for Nairobi labellers taking home $1.32-2/h; "
+                        "part of the gap is overhead")
+    shift_hours: float = num(8.0, 0.0, 24.0, "hours", "length of a shift", "assumption", lo_open=True)
+    shift_days_per_week: int = count(5, 1, 7, "days", "shifts per week", "assumption")
 
 
 @dataclass
 class WorkersConfig:
     """Worker behaviour shared by all regions."""
 
-    hours_per_week_median: float = 20.0
-    hours_per_week_sigma: float = 0.5
-    days_per_week: float = 5.0
-    skill_sd: float = 0.15
-    novice_slowdown: float = 1.5
-    base_quit_hazard_per_week: float = 0.008
-    low_pay_quit_hazard_per_week: float = 0.05
-    wage_memory_weeks: float = 4.0
-    vendor_quit_hazard_per_week: float = 0.004
-    learning_hours: float = 600.0
-    max_skill_gain: float = 1.0
-    word_of_mouth_weeks: float = 8.0
-    max_session_h: float = 16.0
-    session_start_sd_h: float = 2.5
-    initial_tenure_mean_months: float = 15.0
-    initial_reviewed_tasks_per_week: float = 1000.0
+    hours_per_week_median: float = num(21.0, 0.0, 168.0, "hours per week", "median weekly hours of a crowd worker",
+                                       "ILO WESO 2021: microtask workers average 24 h/week", lo_open=True)
+    hours_per_week_sigma: float = num(0.5, 0.0, 5.0, "log-sd", "spread of weekly hours", "assumption")
+    days_per_week: float = num(5.0, 0.0, 7.0, "days", "days a crowd worker works", "assumption", lo_open=True)
+    skill_sd: float = share(0.15, "spread of newcomers' skills", "assumption")
+    novice_slowdown: float = num(1.5, 1.0, 100.0, "x expert time", "how much slower novices are",
+                                 "assumption; Kirillov et al. 2023 and Papadopoulos et al. 2017 show "
+                                 "2-5x speed-ups from tooling")
+    base_quit_hazard_per_week: float = share(
+        0.008, "weekly quit probability for reasons other than pay",
+        "Difallah et al. (WSDM 2018): half-life 12-18 months, a weekly hazard near 0.011 in all")
+    low_pay_quit_hazard_per_week: float = share(0.05, "weekly quit probability of a worker earning nothing",
+                                                "assumption")
+    wage_memory_weeks: float = num(4.0, 1.0, 520.0, WEEKS, "weeks over which workers judge their pay",
+                                   "assumption")
+    vendor_quit_hazard_per_week: float = share(0.004, "weekly quit probability of vendor staff", "assumption")
+    learning_hours: float = num(600.0, 0.0, 1e6, "hours", "hours on a type that close 63 % of the skill gap",
+                                "assumption", lo_open=True)
+    max_skill_gain: float = share(1.0, "skill a worker can gain over its skill at joining", "assumption")
+    word_of_mouth_weeks: float = num(8.0, 1.0, 520.0, WEEKS, "weeks over which a region's expected wage is averaged",
+                                     "assumption")
+    max_session_h: float = num(16.0, 0.0, 24.0, "hours", "longest daily crowd session", "assumption",
+                               lo_open=True)
+    session_start_sd_h: float = num(2.5, 0.0, 12.0, "hours", "spread of session starts around the region's hour",
+                                    "assumption")
+    initial_tenure_mean_months: float = num(15.0, 0.0, 600.0, "months", "mean tenure of workers present at t = 0",
+                                            "Difallah et al. (WSDM 2018): half-life 12-18 months", lo_open=True)
+    initial_reviewed_tasks_per_week: float = num(1000.0, 0.0, 1e6, "tasks per week",
+                                                 "reviewed tasks a week of tenure earned those present at t = 0",
+                                                 "assumption")
 
 
 @dataclass
 class WellbeingConfig:
-    """Stress from toxic exposure, recovery, burnout (labsim/model/wellbeing.py)."""
+    """Stress from toxic exposure, recovery, burnout (labsim/model/rules/wellbeing.py)."""
 
-    stress_per_toxic_hour: float = 0.0018
-    recovery_per_week: float = 0.10
-    sensitivity_sigma: float = 0.4
-    burnout_threshold: float = 1.0
-    high_stress_threshold: float = 0.6
-    reject_penalty_at_burnout: float = 0.15
-    support_accumulation_factor: float = 1.0
-    support_recovery_factor: float = 1.0
-    initial_stress_cap: float = 0.95
+    stress_per_toxic_hour: float = num(
+        0.0018, 0.0, 10.0, "stress per hour", "stress an hour of exposure adds",
+        "chosen so a full-time moderator of median sensitivity reaches high stress within months "
+        "(144 Kenyan moderators assessed in the 2024 court case all had PTSD, 81 % severe)")
+    recovery_per_week: float = num(0.10, 0.0, 10.0, "per week", "rate at which stress fades", "assumption",
+                                   lo_open=True)
+    sensitivity_sigma: float = num(0.4, 0.0, 5.0, "log-sd", "spread of sensitivity to toxic material", "assumption")
+    burnout_threshold: float = num(1.0, 0.0, 100.0, "stress", "stress at which a worker burns out", "scale",
+                                   lo_open=True)
+    high_stress_threshold: float = num(0.6, 0.0, 100.0, "stress", "stress counted as high", "assumption",
+                                       lo_open=True)
+    reject_penalty_at_burnout: float = share(0.15, "extra rejection probability at burnout", "assumption")
+    support_accumulation_factor: float = num(1.0, 0.0, 10.0, "x", "multiplier of stress build-up (1: no support)",
+                                             "scale")
+    support_recovery_factor: float = num(1.0, 0.0, 10.0, "x", "multiplier of recovery (1: no support)", "scale",
+                                         lo_open=True)
+    initial_stress_cap: float = share(0.95, "stress of those present at t = 0, at most, x the burnout threshold",
+                                      "assumption: those above burnout would have left")
 
 
-# --- policies (labsim/model/policy.py) ----------------------------------------------
-# Each is off by default and, when on, starts at ``start_week`` so the
-# before/after is visible. Who pays is stated on each.
-
+# --- policies (labsim/model/policies/, one module each) --------------------------------------
 
 @dataclass
 class MinWageFloorPolicy:
     """Effective hourly floor (unpaid time included): the higher of ``usd_h`` and
-    ``local_multiple`` x the region's minimum wage. Crowd platforms top weekly
-    pay up to it and bill requesters; vendors raise hourly wages to it (their
-    margin on top). Paid by requesters."""
+    ``local_multiple`` x the region's minimum wage. Paid by requesters."""
 
-    enabled: bool = False
-    start_week: float = 52.0
-    usd_h: float = 0.0
-    local_multiple: float = 1.0
-    channels: list[str] = field(default_factory=lambda: ["crowd", "vendor"])
+    enabled: bool = flag(False, "the policy is on")
+    start_week: float = start_week()
+    usd_h: float = num(0.0, 0.0, 1000.0, USD_H, "global floor")
+    local_multiple: float = num(1.0, 0.0, 100.0, "x local minimum wage", "local floor")
+    channels: list[str] = name_of(lambda: ["crowd", "vendor"], "channels", "channels the floor covers", many=True)
 
 
 @dataclass
 class PaidSearchPolicy:
-    """Crowd platforms pay ``share`` of the unpaid time (search, rejected work) at the
-    worker's paid hourly rate of the week. Paid by requesters."""
+    """Crowd platforms pay ``share`` of the unpaid time at the worker's paid rate. Paid by requesters."""
 
-    enabled: bool = False
-    start_week: float = 52.0
-    share: float = 1.0
+    enabled: bool = flag(False, "the policy is on")
+    start_week: float = start_week()
+    share: float = share(1.0, "share of unpaid time paid")
 
 
 @dataclass
 class PsychSupportPolicy:
-    """Counselling for workers on toxic task types: stress builds more slowly and
-    fades faster; ``cost_usd_per_hour`` per hour of such work, paid by requesters."""
+    """Counselling: stress builds more slowly and fades faster; paid by requesters."""
 
-    enabled: bool = False
-    start_week: float = 52.0
-    accumulation_factor: float = 0.6
-    recovery_factor: float = 1.5
-    cost_usd_per_hour: float = 0.5
-    min_toxicity: float = 0.5
+    enabled: bool = flag(False, "the policy is on")
+    start_week: float = start_week()
+    accumulation_factor: float = share(0.6, "multiplier of stress build-up", "assumption")
+    recovery_factor: float = num(1.5, 0.0, 100.0, "x", "multiplier of recovery", "assumption", lo_open=True)
+    cost_usd_per_hour: float = num(0.5, 0.0, 1000.0, "USD per hour of toxic work", "cost of support", "assumption")
+    min_toxicity: float = num(0.5, 0.0, 100.0, "toxicity", "task types covered: toxicity at least this")
 
 
 @dataclass
 class ExposureCapPolicy:
-    """At most ``max_hours_per_day`` on toxic task types per working day (enforced
-    over the week). Vendor staff past the cap sit out the rest of their shift,
-    paid: their employer bills it."""
+    """At most ``max_hours_per_day`` on toxic task types per working day (enforced over the week)."""
 
-    enabled: bool = False
-    start_week: float = 52.0
-    max_hours_per_day: float = 4.0
-    min_toxicity: float = 0.5
+    enabled: bool = flag(False, "the policy is on")
+    start_week: float = start_week()
+    max_hours_per_day: float = num(4.0, 0.0, 24.0, "hours per day", "cap on toxic work", lo_open=True)
+    min_toxicity: float = num(0.5, 0.0, 100.0, "toxicity", "task types capped: toxicity at least this")
 
 
 @dataclass
 class SocialProtectionLevyPolicy:
-    """A levy of ``share_of_pay`` on all pay, charged to requesters, into a fund that
-    pays workers who burn out ``leave_weeks`` of paid leave (they come back
-    instead of leaving) and those who quit ``between_jobs_weeks`` of benefit, at
-    ``replacement_rate`` of recent weekly earnings. The public purse covers any
-    deficit of the fund."""
+    """A levy on all pay into a fund paying leave after burnout and benefits between jobs;
+    the public purse covers any deficit."""
 
-    enabled: bool = False
-    start_week: float = 52.0
-    share_of_pay: float = 0.03
-    leave_weeks: float = 8.0
-    replacement_rate: float = 0.6
-    between_jobs_weeks: float = 4.0
+    enabled: bool = flag(False, "the policy is on")
+    start_week: float = start_week()
+    share_of_pay: float = share(0.03, "levy on pay, charged to requesters")
+    leave_weeks: float = num(8.0, 0.0, 520.0, WEEKS, "paid leave after a burnout")
+    replacement_rate: float = share(0.6, "benefit as a share of recent weekly pay")
+    between_jobs_weeks: float = num(4.0, 0.0, 520.0, WEEKS, "weeks of benefit after quitting")
 
 
 @dataclass
 class FairPlatformPolicy:
-    """A platform with a low commission that pays rejected work enters the crowd
-    market and wins ``market_share`` of the open crowd batches over ``ramp_weeks``."""
+    """A platform with a low commission that pays rejected work wins ``market_share`` of the
+    open crowd batches over ``ramp_weeks``."""
 
-    enabled: bool = False
-    start_week: float = 52.0
-    commission: float = 0.10
-    pays_rejections: bool = True
-    market_share: float = 0.3
-    ramp_weeks: float = 26.0
+    enabled: bool = flag(False, "the policy is on")
+    start_week: float = start_week()
+    commission: float = share(0.10, "the fair platform's fee")
+    pays_rejections: bool = flag(True, "rejected work is paid")
+    market_share: float = share(0.3, "share of open crowd batches it wins")
+    ramp_weeks: float = num(26.0, 0.0, 520.0, WEEKS, "weeks to reach its market share")
 
 
 @dataclass
 class DueDiligencePolicy:
-    """Requesters bound by the rule (``coverage`` of crowd demand) may only use
-    certified channels: the fair platform when there is one, else vendors,
-    who pay at least the local minimum wage by the hour. Vendors hire to match."""
+    """``coverage`` of crowd demand must use certified channels (the fair platform, else vendors)."""
 
-    enabled: bool = False
-    start_week: float = 52.0
-    coverage: float = 0.5
+    enabled: bool = flag(False, "the policy is on")
+    start_week: float = start_week()
+    coverage: float = share(0.5, "share of crowd demand bound")
 
 
 @dataclass
 class TrainingCertificationPolicy:
-    """A training and certification programme: each week a share of crowd workers not yet
-    certified enrols, spends ``hours`` of its online time in training (unpaid; a public
-    stipend per hour), and gains ``skill_gain`` in the target task type. The public purse
-    pays the course (``cost_usd_per_hour``) and the stipends."""
+    """A training and certification programme paid by the public purse: enrolled crowd workers
+    spend ``hours`` of online time training and gain ``skill_gain`` in the target type."""
 
-    enabled: bool = False
-    start_week: float = 0.0
-    enrol_prob_per_week: float = 0.02
-    hours: float = 40.0
-    skill_gain: float = 0.3
-    target_task_type: str = "safety_evaluation"
-    cost_usd_per_hour: float = 0.0
-    stipend_usd_per_hour: float = 0.0
+    enabled: bool = flag(False, "the policy is on")
+    start_week: float = start_week(0.0)
+    enrol_prob_per_week: float = share(0.02, "weekly enrolment probability of a crowd worker")
+    hours: float = num(40.0, 0.0, 10000.0, "hours", "length of the course", lo_open=True)
+    skill_gain: float = share(0.3, "skill gained in the target type")
+    target_task_type: str = name_of("safety_evaluation", "task_types", "task type the training is for")
+    cost_usd_per_hour: float = num(0.0, 0.0, 1000.0, "USD per hour", "course cost, public")
+    stipend_usd_per_hour: float = num(0.0, 0.0, 1000.0, "USD per hour", "stipend to trainees, public")
 
 
 @dataclass
 class PolicyConfig:
-    min_wage_floor: MinWageFloorPolicy = field(default_factory=MinWageFloorPolicy)
-    paid_search_and_rejections: PaidSearchPolicy = field(default_factory=PaidSearchPolicy)
-    psych_support: PsychSupportPolicy = field(default_factory=PsychSupportPolicy)
-    exposure_cap: ExposureCapPolicy = field(default_factory=ExposureCapPolicy)
-    social_protection_levy: SocialProtectionLevyPolicy = field(default_factory=SocialProtectionLevyPolicy)
-    fair_platform: FairPlatformPolicy = field(default_factory=FairPlatformPolicy)
-    due_diligence: DueDiligencePolicy = field(default_factory=DueDiligencePolicy)
-    training_certification: TrainingCertificationPolicy = field(default_factory=TrainingCertificationPolicy)
+    """The policy library; each policy is off by default."""
+
+    min_wage_floor: MinWageFloorPolicy = group(MinWageFloorPolicy)
+    paid_search_and_rejections: PaidSearchPolicy = group(PaidSearchPolicy)
+    psych_support: PsychSupportPolicy = group(PsychSupportPolicy)
+    exposure_cap: ExposureCapPolicy = group(ExposureCapPolicy)
+    social_protection_levy: SocialProtectionLevyPolicy = group(SocialProtectionLevyPolicy)
+    fair_platform: FairPlatformPolicy = group(FairPlatformPolicy)
+    due_diligence: DueDiligencePolicy = group(DueDiligencePolicy)
+    training_certification: TrainingCertificationPolicy = group(TrainingCertificationPolicy)
 
 
 @dataclass
 class MMCConfig:
     """Queueing-theory mode: the market reduced to an M/M/c queue."""
 
-    servers: int = 5
-    arrival_rate_per_h: float = 4.0
-    service_rate_per_h: float = 1.0
-    region: str = "USA"
-    task_type: str = "text_classification"
+    servers: int = count(5, 1, 100_000, "workers", "always-online workers")
+    arrival_rate_per_h: float = num(4.0, 0.0, 1e6, "tasks per hour", "Poisson arrival rate", lo_open=True)
+    service_rate_per_h: float = num(1.0, 0.0, 1e6, "tasks per hour", "service rate of one worker", lo_open=True)
+    region: str = name_of("USA", "regions", "the queue's region")
+    task_type: str = name_of("text_classification", "task_types", "the queue's task type")
 
 
 @dataclass
 class OutputConfig:
-    report: bool = True
-    progress: bool = True
+    """What a run writes and shows."""
+
+    report: bool = flag(True, "write report.html")
+    progress: bool = flag(True, "show a progress bar on a terminal")
 
 
 @dataclass
 class LabsimConfig:
     """A whole run. ``scenario=NAME`` on the command line picks a preset."""
 
-    seed: int = 0
-    mode: str = "market"
-    horizon_weeks: float = 156.0
-    warmup_weeks: float = 13.0
-    scale: float = 1.0
-    step_h: int = 2
-    regions: dict[str, RegionConfig] = field(default_factory=dict)
-    task_types: dict[str, TaskTypeConfig] = field(default_factory=dict)
-    demand: DemandConfig = field(default_factory=DemandConfig)
-    automation: AutomationConfig = field(default_factory=AutomationConfig)
-    pricing: PricingConfig = field(default_factory=PricingConfig)
-    routing: RoutingConfig = field(default_factory=RoutingConfig)
-    crowd: CrowdPlatformConfig = field(default_factory=CrowdPlatformConfig)
-    vendor: VendorConfig = field(default_factory=VendorConfig)
-    workers: WorkersConfig = field(default_factory=WorkersConfig)
-    wellbeing: WellbeingConfig = field(default_factory=WellbeingConfig)
-    policy: PolicyConfig = field(default_factory=PolicyConfig)
-    mmc: MMCConfig = field(default_factory=MMCConfig)
-    output: OutputConfig = field(default_factory=OutputConfig)
+    seed: int = count(0, 0, None, "", "seed of every random stream",
+                      unbounded="any non-negative whole number seeds numpy's SeedSequence")
+    mode: str = choice("market", MODES, "the market, or its reduction to an M/M/c queue")
+    horizon_weeks: float = num(156.0, 0.0, MAX_WEEKS, WEEKS, "length of the run (3 years)", lo_open=True)
+    warmup_weeks: float = num(13.0, 0.0, MAX_WEEKS, WEEKS, "weeks left out of the KPIs")
+    scale: float = num(1.0, 0.0, 100.0, "x", "multiplies populations and demand together (1: ~10,000 workers a year)",
+                       lo_open=True)
+    step_h: int = choice(2, STEPS_H, "hours advanced per cohort step (divides a day)")
+    regions: dict[str, RegionConfig] = table(default_regions, "the regions table (conf/regions/default.yaml)")
+    task_types: dict[str, TaskTypeConfig] = table(default_task_types,
+                                                   "the task types (conf/task_types/default.yaml)")
+    demand: DemandConfig = group(DemandConfig)
+    automation: AutomationConfig = group(AutomationConfig)
+    pricing: PricingConfig = group(PricingConfig)
+    routing: RoutingConfig = group(RoutingConfig)
+    crowd: CrowdPlatformConfig = group(CrowdPlatformConfig)
+    vendor: VendorConfig = group(VendorConfig)
+    workers: WorkersConfig = group(WorkersConfig)
+    wellbeing: WellbeingConfig = group(WellbeingConfig)
+    policy: PolicyConfig = group(PolicyConfig)
+    mmc: MMCConfig = group(MMCConfig)
+    output: OutputConfig = group(OutputConfig)
 
     def validate(self) -> "LabsimConfig":
         validate(self)
         return self
 
 
-# --- validation -----------------------------------------------------------------
+# --- reading the declarations -------------------------------------------------------------------
 
-# Keys whose values are probabilities or shares: must lie in [0, 1].
-_UNIT_INTERVAL = {
-    "skill_mean", "skill_required", "reject_rate_novice", "reject_rate_expert",
-    "vendor_share", "geofenced_share", "commission", "commission_large_batch",
-    "skill_sd", "qualified_share", "qualification_min_approval", "enrol_prob_per_week",
-    "reject_penalty_at_burnout", "skill_gain", "automation_ceiling", "automation_qa_share",
-    "max_skill_gain",
-    "max_change_per_week", "share", "share_of_pay", "replacement_rate", "market_share", "coverage",
-    "accumulation_factor", "min_toxicity",
-}
-# Keys that must be strictly positive.
-_POSITIVE = {
-    "horizon_weeks", "scale", "duration_median_min", "base_piece_rate_usd",
-    "batch_size_median", "deadline_h", "min_wage_usd_h",
-    "reservation_wage_median_usd_h", "hours_per_week_median", "days_per_week",
-    "shift_hours", "shift_days_per_week", "servers", "arrival_rate_per_h",
-    "service_rate_per_h", "wage_memory_weeks", "novice_slowdown", "office_hours_boost",
-    "learning_hours", "word_of_mouth_weeks", "burnout_threshold", "high_stress_threshold",
-    "automation_half_labels", "automation_steepness", "target_fill_h", "min_rate_multiplier",
-    "max_rate_multiplier", "recovery_factor", "max_hours_per_day",
-}
-# Keys allowed to be any finite real number.
-_ANY_REAL = {"utc_offset_h", "growth_per_year", "requester_utc_offset_h"}
-# Everything else numeric must be >= 0.
+def parameters(obj: Any = None, prefix: str = "") -> list[tuple[str, Any, dict[str, Any]]]:
+    """Every leaf setting of ``obj`` (a default LabsimConfig if None): (dotted key, value, metadata).
+    Table rows are listed under their keys (``regions.KEN.min_wage_usd_h``)."""
+    obj = LabsimConfig() if obj is None else obj
+    out: list[tuple[str, Any, dict[str, Any]]] = []
+    for f in fields(obj):
+        key = f"{prefix}{f.name}"
+        value = getattr(obj, f.name)
+        kind = f.metadata.get("kind")
+        if kind == "group":
+            out.extend(parameters(value, f"{key}."))
+        elif kind == "table":
+            for row_key, row in value.items():
+                out.extend(parameters(row, f"{key}.{row_key}."))
+        else:
+            out.append((key, value, dict(f.metadata)))
+    return out
 
 
-def _check_number(key: str, value: Any) -> None:
-    leaf = key.rsplit(".", 1)[-1]
-    if isinstance(value, bool):
-        return
-    if not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(key, value, "a finite number")
-    if leaf in _UNIT_INTERVAL and not 0.0 <= value <= 1.0:
-        raise ConfigError(key, value, "a probability or share between 0 and 1")
-    if leaf in _POSITIVE and value <= 0:
-        raise ConfigError(key, value, "a number greater than 0")
-    if leaf not in _POSITIVE and leaf not in _ANY_REAL and value < 0:
-        raise ConfigError(key, value, "a number >= 0")
+def _g(x: float) -> str:
+    return f"{x:g}"
 
 
-def _walk(prefix: str, obj: Any) -> None:
-    if is_dataclass(obj):
-        for f in fields(obj):
-            _walk(f"{prefix}{f.name}" if not prefix else f"{prefix}.{f.name}", getattr(obj, f.name))
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            _walk(f"{prefix}.{k}", v)
-    elif isinstance(obj, (int, float)):
-        _check_number(prefix, obj)
+def describe(meta: dict[str, Any]) -> str:
+    """What a field accepts, in words (the end of its error line)."""
+    kind = meta.get("kind")
+    if kind == "share":
+        return "a probability or share between 0 and 1"
+    if kind == "bool":
+        return "true or false"
+    if kind == "choice":
+        return f"one of {', '.join(map(str, meta['choices']))}"
+    what = "a whole number" if kind == "int" else "a number"
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None and hi is not None and not meta["lo_open"] and not meta["hi_open"]:
+        return f"{what} between {_g(lo)} and {_g(hi)}"
+    parts = []
+    if lo is not None:
+        parts.append(f"greater than {_g(lo)}" if meta["lo_open"] else f">= {_g(lo)}")
+    if hi is not None:
+        parts.append(f"less than {_g(hi)}" if meta["hi_open"] else f"at most {_g(hi)}")
+    return f"{what} " + " and ".join(parts)
 
+
+def _check_number(key: str, value: Any, meta: dict[str, Any]) -> None:
+    integer = meta["kind"] == "int"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(key, value, describe(meta))
+    if integer and int(value) != value:
+        raise ConfigError(key, value, describe(meta))
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None and (value < lo or (meta["lo_open"] and value == lo)):
+        raise ConfigError(key, value, describe(meta))
+    if hi is not None and (value > hi or (meta["hi_open"] and value == hi)):
+        raise ConfigError(key, value, describe(meta))
+
+
+def _table_keys(cfg: LabsimConfig, table_name: str) -> tuple[str, ...]:
+    return CHANNEL_NAMES if table_name == "channels" else tuple(getattr(cfg, table_name))
+
+
+def _check(cfg: LabsimConfig, key: str, value: Any, meta: dict[str, Any]) -> None:
+    kind = meta.get("kind")
+    if kind in ("number", "int", "share"):
+        _check_number(key, value, meta)
+    elif kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(key, value, "true or false")
+    elif kind == "choice":
+        if value not in meta["choices"]:
+            raise ConfigError(key, value, describe(meta))
+    elif kind in ("name", "names"):
+        allowed = _table_keys(cfg, meta["table"])
+        for v in (value if kind == "names" else [value]):
+            if v not in allowed:
+                raise ConfigError(key, v, f"one of {', '.join(allowed)}")
+    elif kind == "text":
+        if not isinstance(value, str):
+            raise ConfigError(key, value, "text")
+
+
+# --- validation -------------------------------------------------------------------------------
 
 def validate(cfg: LabsimConfig) -> None:
     """Raise ConfigError on the first value a run cannot use."""
-    if cfg.mode not in MODES:
-        raise ConfigError("mode", cfg.mode, f"one of {', '.join(MODES)}")
-    _walk("", cfg)
-    if cfg.step_h not in STEPS_H:
-        raise ConfigError("step_h", cfg.step_h, f"one of {', '.join(map(str, STEPS_H))} (hours dividing a day)")
+    for key, value, meta in parameters(cfg):
+        _check(cfg, key, value, meta)
     if cfg.warmup_weeks >= cfg.horizon_weeks:
         raise ConfigError("warmup_weeks", cfg.warmup_weeks,
                           f"fewer weeks than horizon_weeks ({cfg.horizon_weeks:g})")
@@ -419,11 +604,6 @@ def validate(cfg: LabsimConfig) -> None:
     for code, r in cfg.regions.items():
         if len(code) != 3 or not code.isalpha() or not code.isupper():
             raise ConfigError(f"regions.{code}", code, "an ISO-3 country code such as KEN")
-        if not -12 <= r.utc_offset_h <= 14:
-            raise ConfigError(f"regions.{code}.utc_offset_h", r.utc_offset_h, "between -12 and 14")
-        for key in ("vendor_shift_start_local_h", "crowd_session_start_local_h"):
-            if not 0 <= getattr(r, key) <= 23:
-                raise ConfigError(f"regions.{code}.{key}", getattr(r, key), "an hour 0..23")
         if r.vendor_workers > 0 and r.vendor_wage_usd_h <= 0:
             raise ConfigError(f"regions.{code}.vendor_wage_usd_h", r.vendor_wage_usd_h,
                               "a wage > 0 where vendor_workers > 0")
@@ -431,45 +611,29 @@ def validate(cfg: LabsimConfig) -> None:
         if t.reject_rate_expert > t.reject_rate_novice:
             raise ConfigError(f"task_types.{name}.reject_rate_expert", t.reject_rate_expert,
                               f"at most reject_rate_novice ({t.reject_rate_novice:g})")
-    for name, t in cfg.task_types.items():
         if t.geofenced_share + t.qualified_share > 1:
             raise ConfigError(f"task_types.{name}.qualified_share", t.qualified_share,
                               f"at most 1 - geofenced_share ({1 - t.geofenced_share:g})")
-    for name in cfg.automation.eval_task_types:
-        if name not in cfg.task_types:
-            raise ConfigError("automation.eval_task_types", name, f"one of {', '.join(cfg.task_types)}")
-    for name, t in cfg.task_types.items():
         if t.automation_ceiling > 0 and not t.automatable:
             raise ConfigError(f"task_types.{name}.automation_ceiling", t.automation_ceiling,
                               "0 for a task type that is not automatable")
-    if cfg.policy.training_certification.target_task_type not in cfg.task_types:
-        raise ConfigError("policy.training_certification.target_task_type",
-                          cfg.policy.training_certification.target_task_type,
-                          f"one of {', '.join(cfg.task_types)}")
-    for code in cfg.crowd.geofence_regions:
-        if code not in cfg.regions:
-            raise ConfigError("crowd.geofence_regions", code,
-                              f"a configured region ({', '.join(cfg.regions)})")
-    for ch in cfg.policy.min_wage_floor.channels:
-        if ch not in ("crowd", "vendor"):
-            raise ConfigError("policy.min_wage_floor.channels", ch, "crowd or vendor")
-    if cfg.policy.exposure_cap.max_hours_per_day > 24:
-        raise ConfigError("policy.exposure_cap.max_hours_per_day", cfg.policy.exposure_cap.max_hours_per_day,
-                          "at most 24")
-    if cfg.vendor.shift_days_per_week > 7:
-        raise ConfigError("vendor.shift_days_per_week", cfg.vendor.shift_days_per_week, "at most 7")
-    if cfg.workers.days_per_week > 7:
-        raise ConfigError("workers.days_per_week", cfg.workers.days_per_week, "at most 7")
-    if cfg.vendor.shift_hours > 24:
-        raise ConfigError("vendor.shift_hours", cfg.vendor.shift_hours, "at most 24")
-    if cfg.mode == "mmc":
-        if cfg.mmc.region not in cfg.regions:
-            raise ConfigError("mmc.region", cfg.mmc.region, f"one of {', '.join(cfg.regions)}")
-        if cfg.mmc.task_type not in cfg.task_types:
-            raise ConfigError("mmc.task_type", cfg.mmc.task_type,
-                              f"one of {', '.join(cfg.task_types)}")
-        if int(cfg.mmc.servers) != cfg.mmc.servers:
-            raise ConfigError("mmc.servers", cfg.mmc.servers, "a whole number of workers")
+    _ordered(cfg, "pricing.min_rate_multiplier", "pricing.max_rate_multiplier")
+    _ordered(cfg, "routing.min_vendor_share", "routing.max_vendor_share")
+    _ordered(cfg, "wellbeing.high_stress_threshold", "wellbeing.burnout_threshold")
+    _ordered(cfg, "demand.office_start_local_h", "demand.office_end_local_h", strict=True)
+
+
+def _get(cfg: Any, key: str) -> Any:
+    for part in key.split("."):
+        cfg = getattr(cfg, part)
+    return cfg
+
+
+def _ordered(cfg: LabsimConfig, low_key: str, high_key: str, strict: bool = False) -> None:
+    """``low_key`` must not exceed (``strict``: must stay below) ``high_key``."""
+    low, high = _get(cfg, low_key), _get(cfg, high_key)
+    if low > high or (strict and low == high):
+        raise ConfigError(low_key, low, f"{'less than' if strict else 'at most'} {high_key} ({high:g})")
 
 
 def register_configs() -> None:

@@ -1,0 +1,100 @@
+"""The configuration: one source of defaults, and a declared range for every setting."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+import labsim
+from labsim.config import ConfigError, LabsimConfig, describe, parameters, validate
+
+
+def _flat(obj, prefix=""):
+    out = {}
+    for key, value in (dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj).items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def test_python_defaults_and_composed_defaults_are_the_same_model():
+    """LabsimConfig(), labsim.compose([]) and the command line's composition agree key by key
+    (the YAML says how to compose, the dataclasses hold every default)."""
+    python, composed = _flat(LabsimConfig()), _flat(labsim.compose([]))
+    assert python.keys() == composed.keys()
+    differ = {k: (python[k], composed[k]) for k in python if python[k] != composed[k]}
+    assert not differ
+    assert len(python) > 200  # the tables are in: 7 regions x 13 + 5 types x 25 + the rest
+
+
+def test_every_setting_declares_what_it_accepts():
+    """Each leaf setting has a kind; each numeric one has finite bounds on both sides or a
+    stated reason for an open side; each has a one-line meaning."""
+    for key, _, meta in parameters():
+        assert meta.get("kind") in {"number", "int", "share", "bool", "choice", "name", "names", "text"}, key
+        assert meta.get("doc"), key
+        if meta["kind"] in {"number", "int"}:
+            for side in ("lo", "hi"):
+                bound = meta[side]
+                assert (bound is not None and math.isfinite(bound)) or meta["unbounded"], (key, side)
+
+
+def test_every_default_lies_in_its_range():
+    """The shipped defaults validate: each value inside its declared range."""
+    validate(LabsimConfig())
+
+
+def _numeric_settings():
+    return [(key, meta) for key, _, meta in parameters() if meta["kind"] in {"number", "int", "share"}]
+
+
+def _set(cfg, key, value):
+    *path, leaf = key.split(".")
+    node = cfg
+    for part in path:
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
+    setattr(node, leaf, value)
+
+
+@pytest.mark.parametrize("key, meta", _numeric_settings(), ids=lambda x: x if isinstance(x, str) else "")
+def test_values_just_outside_a_range_are_refused_with_the_rule(key, meta):
+    """Just below the lower bound and just above the upper one, a setting is refused with one
+    line naming the key, the value and what is allowed."""
+    for side, step in (("lo", -1), ("hi", 1)):
+        bound = meta[side]
+        if bound is None:
+            continue
+        outside = bound + step * max(1e-6 * abs(bound), 1e-6)
+        if meta["kind"] == "int":
+            outside = int(bound) + step
+        cfg = LabsimConfig()
+        _set(cfg, key, outside)
+        with pytest.raises(ConfigError) as err:
+            validate(cfg)
+        assert str(err.value).startswith(f"{key}=") and describe(meta) in str(err.value)
+
+
+@pytest.mark.parametrize("key, value, rule", [
+    ("pricing.min_rate_multiplier", 3.0, "at most pricing.max_rate_multiplier"),
+    ("routing.min_vendor_share", 0.99, "at most routing.max_vendor_share"),
+    ("wellbeing.high_stress_threshold", 5.0, "at most wellbeing.burnout_threshold"),
+    ("demand.office_start_local_h", 18.0, "less than demand.office_end_local_h"),
+    ("seed", 1.5, "a whole number"),
+    ("workers.hours_per_week_median", 200.0, "at most 168"),
+    ("crowd.search_min_per_hour", 61.0, "between 0 and 60"),
+    ("workers.base_quit_hazard_per_week", 2.0, "between 0 and 1"),
+    ("demand.growth_per_year", -5.0, "greater than -1"),
+    ("automation.eval_task_types", ["nope"], "one of image_annotation"),
+    ("policy.min_wage_floor.channels", ["crowd", "bus"], "one of crowd, vendor"),
+])
+def test_cross_field_and_set_rules(key, value, rule):
+    """Pairs keep their order (min <= max, thresholds in order) and names name something."""
+    cfg = LabsimConfig()
+    _set(cfg, key, value)
+    with pytest.raises(ConfigError) as err:
+        validate(cfg)
+    assert rule in str(err.value)
