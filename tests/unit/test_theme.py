@@ -6,13 +6,67 @@ import os
 import subprocess
 import sys
 
+import polars as pl
 import pytest
 
-from labsim.model.units import CHANNELS
+from labsim.model.units import ALL_REGIONS, CHANNELS
+from labsim.report import run as run_report
 from labsim.report import theme
+from labsim.stats import HEADLINE
+
+
+def _timeseries(regions: list[str], flows: dict[str, float] | None = None, weeks: int = 3) -> pl.DataFrame:
+    """A tiny timeseries: each region works for the crowd, the market rows carry compute;
+    ``flows`` sets policy money columns (USD per region and week)."""
+    flows = flows or {}
+    money = [f.column for f in theme.MONEY_FLOWS if f.column != "compute_cost_usd"]
+    rows = []
+    for w in range(weeks):
+        for r in regions:
+            rows.append({"week": w, "region": r, "channel": "crowd", "task_type": "image_annotation",
+                         "active_workers": 5, "paid_hours": 10.0, "unpaid_hours": 2.0,
+                         "exits_low_pay": 1, "exits_burnout": 0, "exits_other": 0,
+                         "tasks_automated": 0, "tasks_posted": 0, "compute_cost_usd": 0.0,
+                         **{c: 0.0 for c in money}, "earnings_usd": 30.0, "platform_fees_usd": 6.0,
+                         **flows})
+        rows.append({"week": w, "region": ALL_REGIONS, "channel": "crowd", "task_type": "image_annotation",
+                     "active_workers": 0, "paid_hours": 0.0, "unpaid_hours": 0.0,
+                     "exits_low_pay": 0, "exits_burnout": 0, "exits_other": 0,
+                     "tasks_automated": 1, "tasks_posted": 4, "compute_cost_usd": 2.0,
+                     **{c: 0.0 for c in money}})
+    return pl.DataFrame(rows)
+
+
+def _colors(fig) -> dict[str, str]:
+    return {t.name: t.line.color for t in fig.data}
 
 
 # --- colours -------------------------------------------------------------------------------------
+
+def test_a_region_has_its_colour_whatever_other_regions_are_drawn():
+    few = _timeseries(["FRA", "KEN"])
+    many = _timeseries(["BGD", "FRA", "IND", "KEN", "USA"])
+    for build in (run_report.workers_by_region, run_report.work_shares):
+        a, b = _colors(build(few)), _colors(build(many))
+        assert a["FRA"] == b["FRA"] == theme.REGION_COLORS["FRA"], build.__name__
+        assert a["KEN"] == b["KEN"] == theme.REGION_COLORS["KEN"], build.__name__
+    # A stacked area's fill is its line's colour, lighter.
+    fill = {t.name: t.fillcolor for t in run_report.workers_by_region(many).data}
+    assert fill["USA"] == theme.rgba(theme.REGION_COLORS["USA"], 0.55)
+
+
+def test_a_money_flow_has_its_colour_whichever_flows_are_present():
+    plain = run_report.value_split(_timeseries(["KEN"]))
+    policies = run_report.value_split(_timeseries(["KEN"], {"topup_usd": 3.0, "levy_usd": 1.0,
+                                                             "public_spend_usd": 0.5}))
+    a, b = _colors(plain), _colors(policies)
+    assert "workers: policy top-ups" not in a and "workers: policy top-ups" in b
+    for flow in theme.MONEY_FLOWS:
+        for drawn in (a, b):
+            if flow.label in drawn:
+                assert drawn[flow.label] == flow.color, flow.label
+    assert a["platform fees"] == b["platform fees"] and a["compute"] == b["compute"]
+
 
 def test_colour_tables_give_each_thing_its_own_colour():
     for table in (theme.REGION_COLORS, theme.CHANNEL_COLORS, theme.TASK_TYPE_COLORS,
@@ -57,7 +111,7 @@ def test_one_number_format(value, kind, signed, text):
 
 
 def test_kpis_have_one_label_and_format_everywhere():
-    for name in ("effective_wage_mean_usd_h", "share_below_local_min_wage", "worker_share_of_spend"):
+    for name in HEADLINE:  # the comparison page explains each headline KPI's moves
         assert name in theme.KPIS and theme.KPIS[name].meaning, name
     assert all(k.kind in theme.KINDS for k in theme.KPIS.values())
     assert theme.kpi_label("KEN.effective_wage_mean_usd_h") == "Effective hourly wage, mean (USD/h), Kenya"
