@@ -12,8 +12,6 @@ from typing import Callable
 
 import plotly.graph_objects as go
 
-from labsim.stats import WEEKS_PER_QUARTER  # noqa: F401 - where the classroom imports it from, for now
-
 
 def quarter_label(q: int) -> str:
     return f"year {q // 4 + 1}, Q{q % 4 + 1}"

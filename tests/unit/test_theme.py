@@ -9,6 +9,7 @@ import sys
 import polars as pl
 import pytest
 
+from labsim.classroom import figures as classroom
 from labsim.model.units import ALL_REGIONS, CHANNELS
 from labsim.report import run as run_report
 from labsim.report import theme
@@ -46,7 +47,7 @@ def _colors(fig) -> dict[str, str]:
 def test_a_region_has_its_colour_whatever_other_regions_are_drawn():
     few = _timeseries(["FRA", "KEN"])
     many = _timeseries(["BGD", "FRA", "IND", "KEN", "USA"])
-    for build in (run_report.workers_by_region, run_report.work_shares):
+    for build in (run_report.workers_by_region, run_report.work_shares, classroom.wages_figure):
         a, b = _colors(build(few)), _colors(build(many))
         assert a["FRA"] == b["FRA"] == theme.REGION_COLORS["FRA"], build.__name__
         assert a["KEN"] == b["KEN"] == theme.REGION_COLORS["KEN"], build.__name__
@@ -118,6 +119,9 @@ def test_kpis_have_one_label_and_format_everywhere():
     assert theme.kpi_label("crowd.annual_turnover_rate").endswith(", crowd")
     assert theme.kpi_label("no_such_kpi") == "no_such_kpi"
     assert theme.fmt_kpi("share_below_local_min_wage", 0.25) == "25.0 %"
+    # The classroom's table and the run report's cards use the same labels.
+    header, rows = classroom.kpi_rows({"overall": {"share_below_local_min_wage": 0.25}})
+    assert ["Share of workers below their local minimum wage", "25.0 %"] in rows
 
 
 def test_layout_changes_merge_into_the_base():
