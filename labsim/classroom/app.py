@@ -140,9 +140,13 @@ def _controls_panel(c: Controls, lessons: list[Lesson]) -> html.Div:
         _label("Hours of toxic work allowed a day"),
         _slider("exposure_cap_hours", 1, 8, 1, c.exposure_cap_hours, {1: "1 h", 4: "4 h", 8: "8 h"}),
         html.H3("Market"),
-        _label("Platform commission"),
-        _slider("commission", 0, 0.5, 0.05, c.commission, {0: "0 %", 0.2: "20 %", 0.5: "50 %"}),
-        html.P("Large batches pay twice this (as on Mechanical Turk: 20 % and 40 %).", className="hint"),
+        _label("Platform commission on batches of 10 tasks or more"),
+        _slider("commission_large_batch", 0, 0.6, 0.05, c.commission_large_batch,
+                {0: "0 %", 0.2: "20 %", 0.4: "40 %", 0.6: "60 %"}),
+        _label("…and on smaller batches"),
+        _slider("commission", 0, 0.6, 0.05, c.commission, {0: "0 %", 0.2: "20 %", 0.4: "40 %", 0.6: "60 %"}),
+        html.P("Paid by requesters on top of the reward. Most work comes in batches of 10 or more; "
+               "Mechanical Turk charges 40 % on those and 20 % on smaller ones.", className="hint"),
         _label("Automation speed"),
         _slider("automation_speed", 0, len(AUTOMATION_SPEEDS) - 1, 1, _speed_index(c.automation_speed), speeds),
         html.P("How few human labels the models need to learn a task: ×2 learns twice as fast; "

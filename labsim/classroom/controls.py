@@ -5,7 +5,9 @@ The controls are a few levers of the model; ``build_overrides`` turns them
 into the same ``key=value`` overrides the ``labsim`` command takes, and
 ``compose`` goes through ``labsim.compose``, so a bad value is caught and
 phrased as one line (``labsim.errors.UserError``) exactly as on the command
-line.
+line. Each control sets configuration keys and adds no rule of its own: what
+a run does is what ``labsim`` does with the same overrides
+(``command_line`` prints them).
 
 Classroom runs are short: ``CLASSROOM_SCALE`` of the population and demand
 and ``CLASSROOM_STEP_H``-hour cohort steps. A run's cost is mostly per cohort
@@ -55,9 +57,6 @@ POLICY_LABELS = {"min_wage_floor": "wage floor", "paid_search_and_rejections": "
 # Automation speed: 0 switches automation off; otherwise the automatable task
 # types need 1/speed times as many human labels to reach half their ceiling.
 AUTOMATION_SPEEDS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
-# Large crowd batches pay this multiple of the small-batch commission (20 % and
-# 40 % on Mechanical Turk), so one slider moves both.
-LARGE_BATCH_COMMISSION_RATIO = 2.0
 HORIZON_MIN, HORIZON_MAX, HORIZON_STEP = 26, 156, 13
 WARMUP_WEEKS = 13
 
@@ -72,7 +71,8 @@ class Controls:
     wage_floor: bool = False
     wage_floor_usd_h: float = 0.0
     wage_floor_local_multiple: float = 1.0
-    commission: float = 0.20
+    commission: float = 0.20  # crowd.commission: batches under crowd.large_batch_min_tasks tasks
+    commission_large_batch: float = 0.40  # crowd.commission_large_batch: the others, most of the work
     psych_support: bool = False
     exposure_cap: bool = False
     exposure_cap_hours: float = 4.0
@@ -163,6 +163,7 @@ def controls_for_scenario(scenario: str, keep: Controls | None = None) -> Contro
         wage_floor_usd_h=float(pol.min_wage_floor.usd_h),
         wage_floor_local_multiple=float(pol.min_wage_floor.local_multiple),
         commission=float(cfg.crowd.commission),
+        commission_large_batch=float(cfg.crowd.commission_large_batch),
         psych_support=bool(pol.psych_support.enabled),
         exposure_cap=bool(pol.exposure_cap.enabled),
         exposure_cap_hours=float(pol.exposure_cap.max_hours_per_day),
@@ -206,10 +207,8 @@ def build_overrides(c: Controls, scale: float = CLASSROOM_SCALE, step_h: int = C
            f"policy.psych_support.enabled={_num(bool(c.psych_support))}",
            f"policy.exposure_cap.enabled={_num(bool(c.exposure_cap))}",
            f"policy.exposure_cap.max_hours_per_day={_num(c.exposure_cap_hours)}",
-           f"crowd.commission={_num(c.commission)}"]
-    if isinstance(c.commission, (int, float)) and not isinstance(c.commission, bool):
-        large = min(1.0, LARGE_BATCH_COMMISSION_RATIO * float(c.commission))
-        ov.append(f"crowd.commission_large_batch={_num(large)}")
+           f"crowd.commission={_num(c.commission)}",
+           f"crowd.commission_large_batch={_num(c.commission_large_batch)}"]
     speed = c.automation_speed
     if isinstance(speed, (int, float)) and not isinstance(speed, bool) and speed <= 0:
         ov.append("automation.enabled=false")

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
@@ -66,7 +66,8 @@ def test_overrides_from_the_default_controls_reproduce_the_baseline():
 
 def test_overrides_carry_every_lever():
     c = Controls(scenario="baseline", horizon_weeks=78, seed=4, wage_floor=True, wage_floor_usd_h=2.5,
-                 wage_floor_local_multiple=1.5, commission=0.3, psych_support=True, exposure_cap=True,
+                 wage_floor_local_multiple=1.5, commission=0.3, commission_large_batch=0.5, psych_support=True,
+                 exposure_cap=True,
                  exposure_cap_hours=3.0, automation_speed=4.0, new_region=True)
     ov = build_overrides(c)
     cfg = compose(ov)
@@ -76,7 +77,7 @@ def test_overrides_carry_every_lever():
     assert (f.enabled, f.usd_h, f.local_multiple, f.start_week) == (True, 2.5, 1.5, start)
     assert cfg.policy.psych_support.enabled and cfg.policy.psych_support.start_week == start
     assert cfg.policy.exposure_cap.enabled and cfg.policy.exposure_cap.max_hours_per_day == 3.0
-    assert cfg.crowd.commission == 0.3 and cfg.crowd.commission_large_batch == pytest.approx(0.6)
+    assert cfg.crowd.commission == 0.3 and cfg.crowd.commission_large_batch == 0.5
     base = scenario_config("baseline")
     for name, t in base.task_types.items():
         if t.automatable:
@@ -85,6 +86,16 @@ def test_overrides_carry_every_lever():
             assert cfg.task_types[name] == t
     assert cfg.seed == 4 and cfg.horizon_weeks == 78
     assert NEW_REGION in cfg.regions and cfg.regions[NEW_REGION].entry_week == start
+
+
+@pytest.mark.parametrize("control, value", [("commission", 0.3), ("commission_large_batch", 0.25)])
+def test_a_commission_control_sets_its_own_key_and_nothing_else(control, value):
+    """The classroom adds no rule: each commission slider is one key of crowd.*, and the
+    configuration differs from the default controls' in that key alone."""
+    before = compose(build_overrides(Controls()))
+    after = compose(build_overrides(Controls(**{control: value})))
+    assert getattr(after.crowd, control) == value
+    assert replace(after, crowd=replace(after.crowd, **{control: getattr(before.crowd, control)})) == before
 
 
 def test_automation_speed_zero_switches_automation_off():
