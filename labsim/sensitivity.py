@@ -42,7 +42,6 @@ import importlib.util
 import json
 import math
 import multiprocessing
-import os
 import shlex
 import sys
 import time
@@ -56,6 +55,10 @@ from typing import Any, Sequence
 import numpy as np
 import polars as pl
 
+from labsim.errors import UserError
+from labsim.report import theme
+from labsim.files import KPIS, PART_SUFFIX, RUN_FILES, STATUS, atomic_write, atomic_write_text, write_json
+
 PROG = "labsim-sensitivity"
 METHODS = ("morris", "sobol")
 DEFAULT_KPIS = ("effective_wage_mean_usd_h", "share_below_local_min_wage", "annual_turnover_rate",
@@ -65,19 +68,13 @@ INDICES = {"morris": ("mu", "mu_star", "mu_star_conf", "sigma"),
 MAIN_INDEX = {"morris": "mu_star", "sobol": "ST"}
 MORRIS_LEVELS = 4  # SALib's default grid: each parameter takes 4 values across its range
 
-RUNS = "runs"
-STATUS = "status.json"
-KPIS = "kpis.json"
-RUN_FILES = ("kpis.json", "timeseries.parquet", "workers.parquet")
+# The folder --out: one run folder per run under RUNS_DIR, then the design's tables and page.
+RUNS_DIR = "runs"
 DESIGN = "design.parquet"
 SENSITIVITY = "sensitivity.parquet"
-REPORT = "sensitivity.html"
+PAGE = "sensitivity.html"
 # A tiny run whose only use is to learn which KPIs this configuration reports.
 PROBE = ("horizon_weeks=2", "warmup_weeks=1", "scale=0.01")
-
-
-class UserError(Exception):
-    """A problem with the command line, already phrased as one line."""
 
 
 def default_out() -> Path:
@@ -455,7 +452,7 @@ def _corners(overrides: list[str], parsed: list[tuple[str, str, str, float, floa
 
 def _check_points(base: Any, params: list[Param], X: np.ndarray) -> None:
     """Validate the configuration of every design point (the ranges may clash jointly)."""
-    from labsim.config import ConfigError, validate
+    from labsim.config import validate
 
     for i, row in enumerate(X):
         cfg = copy.deepcopy(base)
@@ -463,7 +460,7 @@ def _check_points(base: Any, params: list[Param], X: np.ndarray) -> None:
             _assign(cfg, p.key, p.value(x))
         try:
             validate(cfg)
-        except ConfigError as exc:
+        except ValueError as exc:  # a ConfigError, labsim.config's or labsim.errors': both are ValueErrors
             point = ", ".join(f"{p.key}={p.value(x)!r}" for p, x in zip(params, row))
             raise UserError(f"{exc} (design point {i}: {point})") from None
 
@@ -505,15 +502,8 @@ def tasks_for(plan: Plan) -> list[RunTask]:
         for j, seed in enumerate(plan.seeds):
             index = point * len(plan.seeds) + j
             ov = (*plan.overrides, f"seed={seed}", *(p.override(x) for p, x in zip(plan.params, row)))
-            tasks.append(RunTask(index, point, seed, str(plan.out / RUNS / f"{index:04d}"), ov))
+            tasks.append(RunTask(index, point, seed, str(plan.out / RUNS_DIR / f"{index:04d}"), ov))
     return tasks
-
-
-def _write_json(path: Path, payload: dict) -> None:
-    """Write ``payload`` as JSON atomically (a temporary file renamed into place)."""
-    part = path.with_name(f".{path.name}.part")
-    part.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-    os.replace(part, path)
 
 
 def _read_status(run_dir: Path) -> dict[str, Any] | None:
@@ -538,7 +528,7 @@ def run_one(task: RunTask) -> dict[str, Any]:
     (run_dir / STATUS).unlink(missing_ok=True)
     for name in RUN_FILES:
         (run_dir / name).unlink(missing_ok=True)
-    for part in run_dir.glob(".*.part"):  # left by a run that was stopped mid-write
+    for part in run_dir.glob(f".*{PART_SUFFIX}"):  # left by a run that was stopped mid-write
         part.unlink(missing_ok=True)
     started = time.perf_counter()
     status: dict[str, Any] = {"status": "ok", "error": None}
@@ -550,7 +540,7 @@ def run_one(task: RunTask) -> dict[str, Any]:
         status = {"status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
     status.update({"seed": task.seed, "point": task.point, "overrides": list(task.overrides),
                    "seconds": round(time.perf_counter() - started, 3)})
-    _write_json(run_dir / STATUS, status)
+    write_json(run_dir / STATUS, status)
     return status
 
 
@@ -581,7 +571,7 @@ def execute(tasks: list[RunTask], jobs: int) -> None:
                           "seed": task.seed, "point": task.point, "overrides": list(task.overrides),
                           "seconds": None}
                 Path(task.run_dir).mkdir(parents=True, exist_ok=True)
-                _write_json(Path(task.run_dir) / STATUS, status)
+                write_json(Path(task.run_dir) / STATUS, status)
             if status["status"] != "ok":
                 bar.write(f"{PROG}: run {task.index:04d} (point {task.point}, seed {task.seed}) failed: "
                           f"{status['error']}", file=sys.stderr)
@@ -625,7 +615,7 @@ def design_table(plan: Plan, tasks: list[RunTask]) -> pl.DataFrame:
                 row[name] = None
             if row[name] is not None and not math.isfinite(row[name]):
                 row[name] = None
-        row["run_dir"] = str(Path(RUNS) / run_dir.name)
+        row["run_dir"] = str(Path(RUNS_DIR) / run_dir.name)
         rows.append(row)
     schema = {"run": pl.Int64, "point": pl.Int64, "seed": pl.Int64,
               **{p.key: pl.Float64 for p in plan.params},
@@ -668,9 +658,7 @@ def sensitivity_table(plan: Plan, ys: dict[str, np.ndarray]) -> pl.DataFrame:
 
 
 def _fmt(v: Any) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "–"
-    return f"{v:.4g}"
+    return theme.fmt(v, "index")
 
 
 def format_table(table: pl.DataFrame, method: str) -> str:
@@ -686,31 +674,22 @@ def format_table(table: pl.DataFrame, method: str) -> str:
     return "\n".join(lines)
 
 
-def _write_atomic(path: Path, write) -> None:
-    part = path.with_name(f".{path.name}.part")
-    try:
-        write(part)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-    os.replace(part, path)
-
-
 # --- the page -----------------------------------------------------------------------------
 
-_LAYOUT = dict(template="plotly_white", height=400, margin=dict(l=60, r=20, t=60, b=50))
+_LAYOUT = theme.layout(height=400, margin=dict(t=60, b=50))
 
 
 def _morris_figures(name: str, d: pl.DataFrame):
     import plotly.graph_objects as go
 
+    label = theme.kpi_label(name)
     scatter = go.Figure(go.Scatter(
         x=d["mu_star"].to_list(), y=d["sigma"].to_list(), text=d["parameter"].to_list(),
         mode="markers+text", textposition="top center", marker=dict(size=11),
         error_x=dict(type="data", array=d["mu_star_conf"].to_list(), visible=True, thickness=1),
         hovertemplate="%{text}<br>μ* %{x:.4g}<br>σ %{y:.4g}<extra></extra>"))
-    scatter.update_layout(title=f"{name}: mean effect μ* against its spread σ",
-                          xaxis_title=f"μ* (mean absolute effect, units of {name})",
+    scatter.update_layout(title=f"{label}: mean effect μ* against its spread σ",
+                          xaxis_title="μ* (mean absolute effect, in the KPI's units)",
                           yaxis_title="σ (spread of the effects)", **_LAYOUT)
     # Room around the origin, where the parameters that do not matter sit with their labels.
     xmax = _top(np.add(d["mu_star"].to_numpy(), d["mu_star_conf"].fill_nan(0).fill_null(0).to_numpy()))
@@ -722,8 +701,8 @@ def _morris_figures(name: str, d: pl.DataFrame):
         x=b["mu_star"].to_list(), y=b["parameter"].to_list(), orientation="h",
         error_x=dict(type="data", array=b["mu_star_conf"].to_list(), visible=True),
         hovertemplate="%{y}<br>μ* %{x:.4g}<extra></extra>"))
-    bars.update_layout(title=f"{name}: μ* with its 95 % interval", xaxis_title=f"μ* (units of {name})",
-                       **{**_LAYOUT, "height": max(300, 120 + 45 * d.height)})
+    bars.update_layout(title=f"{label}: μ* with its 95 % interval", xaxis_title="μ* (in the KPI's units)",
+                       **theme.layout(_LAYOUT, height=max(300, 120 + 45 * d.height)))
     bars.update_yaxes(automargin=True)
     return [scatter, bars]
 
@@ -743,7 +722,8 @@ def _sobol_figures(name: str, d: pl.DataFrame):
     for col, label in (("S1", "S1: alone"), ("ST", "ST: with interactions")):
         fig.add_trace(go.Bar(x=d["parameter"].to_list(), y=d[col].to_list(), name=label,
                              error_y=dict(type="data", array=d[f"{col}_conf"].to_list(), visible=True)))
-    fig.update_layout(title=f"{name}: share of its variance due to each parameter", barmode="group",
+    fig.update_layout(title=f"{theme.kpi_label(name)}: share of its variance due to each parameter",
+                      barmode="group",
                       yaxis_title="share of variance", legend=dict(orientation="h", y=-0.2), **_LAYOUT)
     return [fig]
 
@@ -805,8 +785,10 @@ def report_html(plan: Plan, table: pl.DataFrame, design: pl.DataFrame,
     figs = _morris_figures if method == "morris" else _sobol_figures
     for i, name in enumerate(k for k in plan.kpis if k not in missing):
         d = table.filter(pl.col("kpi") == name)
-        sections.append(f"<h2>{html.escape(name)}</h2>")
-        sections.append(f"<p class='note'>{_CAPTIONS[method].format(kpi=html.escape(name))}</p>")
+        label = theme.kpi_label(name)
+        heading = label if label == name else f"{label} ({name})"  # the key, as design.parquet names it
+        sections.append(f"<h2>{html.escape(heading)}</h2>")
+        sections.append(f"<p class='note'>{_CAPTIONS[method].format(kpi=html.escape(label))}</p>")
         for j, fig in enumerate(figs(name, d)):
             sections.append(f"<div class='fig'>{figure_html(fig, f'fig-{i}-{j}')}</div>")
     if table.height:
@@ -845,7 +827,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
 
     out = plan.out
-    (out / RUNS).mkdir(parents=True, exist_ok=True)
+    (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
     tasks = tasks_for(plan)
     print(f"{PROG}: {plan.method}, {_count(len(plan.params), 'parameter')}, "
           f"{_count(len(plan.X), 'point')} x {_count(len(plan.seeds), 'seed')} -> {out}", file=sys.stderr)
@@ -856,29 +838,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
     design = design_table(plan, tasks)
-    _write_atomic(out / DESIGN, design.write_parquet)
+    atomic_write(out / DESIGN, design.write_parquet)
     ys, missing = point_outputs(design, plan)
     table = sensitivity_table(plan, ys)
     if ys:
-        _write_atomic(out / SENSITIVITY, table.write_parquet)
+        atomic_write(out / SENSITIVITY, table.write_parquet)
         page_html = report_html(plan, table, design, missing)
-        _write_atomic(out / REPORT, lambda p: p.write_text(page_html, encoding="utf-8"))
+        atomic_write_text(out / PAGE, page_html)
         print(format_table(table, plan.method))
     else:  # nothing to show: leave no indices from an earlier, different design
         (out / SENSITIVITY).unlink(missing_ok=True)
-        (out / REPORT).unlink(missing_ok=True)
+        (out / PAGE).unlink(missing_ok=True)
 
     failed = design.filter(pl.col("status") != "ok")
     if failed.height:
         runs = ", ".join(f"{r:04d}" for r in failed["run"].to_list())
         print(f"{PROG}: error: {failed.height} of {design.height} runs failed (runs {runs}; "
-              f"see {out / RUNS}/NNNN/status.json); rerun the same command to retry them",
+              f"see {out / RUNS_DIR}/NNNN/{STATUS}); rerun the same command to retry them",
               file=sys.stderr)
     for name, holes in missing.items():
         print(f"{PROG}: error: no indices for {name}: missing at design point(s) "
               f"{', '.join(map(str, holes))}, and {plan.method.capitalize()} needs every point",
               file=sys.stderr)
-    written = [DESIGN] + ([SENSITIVITY, REPORT] if ys else [])
+    written = [DESIGN] + ([SENSITIVITY, PAGE] if ys else [])
     print(f"{PROG}: wrote {', '.join(written)} in {out}", file=sys.stderr)
     return 1 if missing or failed.height else 0
 

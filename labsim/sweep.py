@@ -1,12 +1,13 @@
-"""A multirun's folder -> one table of runs, paired differences, a comparison page.
+"""A multirun's folder -> one table of runs and a comparison page; ``labsim-compare``.
 
 ``collect`` reads every job folder of one or more sweep folders into one row
 per run (``runs.parquet``): its overrides, its status and all its KPIs, so
 that an economist can load a whole sweep with one ``pl.read_parquet``.
-``paired_differences`` compares each scenario with the baseline seed by seed:
-scenarios run with the same seed share random streams (common random
-numbers), so the difference within a pair is mostly the policy, not noise,
-and a t interval over pairs is much narrower than one over unpaired means.
+``write_outputs`` writes that table and the comparison page, reading what
+the page needs from the run folders here: the statistics are in
+``labsim.stats`` (pure, on frames) and the page in ``labsim.report.compare``
+(it draws, and reads no file). ``paired_differences`` and the other
+statistics stay importable from here, where the README points.
 
 ``SweepCallback`` writes the table and the page at the end of ``labsim -m``;
 ``labsim-compare`` (``main``) rebuilds them from sweep folders copied back
@@ -17,39 +18,30 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
 import sys
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-import numpy as np
 import polars as pl
 import yaml
 from hydra.experimental.callback import Callback
 
-RUNS = "runs.parquet"
-COMPARISON = "comparison.html"
-STATUS = "status.json"
-KPIS = "kpis.json"
-TIMESERIES = "timeseries.parquet"
+from labsim.errors import UserError
+from labsim.files import COMPARISON, KPIS, RUNS, STATUS, TIMESERIES, atomic_write, atomic_write_text
+from labsim.stats import (
+    DIFF_SCHEMA, HEADLINE, PARAM, kpi_levels, mean_ci, mean_quarterly_wages, paired_differences,
+    param_columns, quarterly_by_region, region_codes, scenarios, t_quantile)
+
+__all__ = [  # the statistics are re-exported for code written against labsim.sweep
+    "collect", "job_dirs", "quarterly_wages", "write_outputs", "summary", "SweepCallback",
+    "last_sweep_failures", "main", "DIFF_SCHEMA", "HEADLINE", "PARAM", "kpi_levels", "mean_ci",
+    "paired_differences", "param_columns", "region_codes", "scenarios", "t_quantile"]
+
 OVERRIDES = Path(".hydra") / "overrides.yaml"
-PARAM = "param."
 BASE_COLUMNS = {"sweep_dir": pl.Utf8, "run_dir": pl.Utf8, "job": pl.Utf8, "scenario": pl.Utf8,
                 "seed": pl.Int64, "overrides": pl.Utf8}
 STATUS_COLUMNS = {"status": pl.Utf8, "error": pl.Utf8, "seconds": pl.Float64,
                   "labsim_version": pl.Utf8, "git_commit": pl.Utf8}
-CHANNELS = ("crowd", "vendor")
-
-# The issue's headline KPIs: pay, pay below the local floor, churn, burnout,
-# automation, who gets the money, and what the work costs requesters.
-HEADLINE = ("effective_wage_mean_usd_h", "share_below_local_min_wage", "annual_turnover_rate",
-            "burnout_exits_per_1000_moderator_years", "exits_burnout", "automation_share",
-            "worker_share_of_spend", "requester_cost_per_task_usd")
-
-DIFF_SCHEMA = {"scenario": pl.Utf8, "scope": pl.Utf8, "kpi": pl.Utf8, "n_pairs": pl.Int64,
-               "baseline_mean": pl.Float64, "scenario_mean": pl.Float64, "mean_diff": pl.Float64,
-               "ci_low": pl.Float64, "ci_high": pl.Float64, "relative_change": pl.Float64}
 
 
 # --- collecting ---------------------------------------------------------------------------
@@ -219,128 +211,22 @@ def collect(dirs: str | Path | Iterable[str | Path]) -> pl.DataFrame:
     return pl.DataFrame(list(columns.values()))
 
 
-# --- statistics --------------------------------------------------------------------------
-
-def t_quantile(n: int, level: float = 0.95) -> float:
-    """The two-sided ``level`` quantile of Student's t with n - 1 degrees of freedom."""
-    from scipy.stats import t
-
-    return float(t.ppf(0.5 + level / 2, n - 1))
-
-
-def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and t interval of ``x`` (finite values only); the interval is NaN below two values."""
-    x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return math.nan, math.nan, math.nan
-    m = float(x.mean())
-    if x.size < 2:
-        return m, math.nan, math.nan
-    half = t_quantile(x.size, level) * float(x.std(ddof=1)) / math.sqrt(x.size)
-    return m, m - half, m + half
-
-
-def region_codes(runs: pl.DataFrame) -> list[str]:
-    """Regions present as ``<CODE>.<kpi>`` columns (codes are upper-case ISO-3)."""
-    codes = {c.split(".", 1)[0] for c in runs.columns if "." in c and not c.startswith(PARAM)}
-    return sorted(c for c in codes if c.isupper() and c.isalpha())
-
-
-def param_columns(runs: pl.DataFrame) -> list[str]:
-    return [c for c in runs.columns if c.startswith(PARAM)]
-
-
-def scenarios(runs: pl.DataFrame) -> list[str]:
-    """Scenarios in order of first appearance (the sweep's job order)."""
-    return runs["scenario"].unique(maintain_order=True).to_list()
-
-
-def paired_differences(runs: pl.DataFrame, baseline: str = "baseline",
-                       kpis: Sequence[str] = HEADLINE, by_region: bool = True) -> pl.DataFrame:
-    """Each scenario minus the baseline, paired by seed and by every ``param.*`` value.
-
-    Only runs with status ok count; a run without a partner is dropped, and
-    runs repeated under the same key (the same sweep collected twice) are
-    averaged first. One row per scenario x scope (``ALL`` or a region code) x
-    KPI that has at least one complete pair: n_pairs, the baseline's and the
-    scenario's means over the pairs, the mean difference with its 95 % t
-    interval over pairs (null below two pairs), and the relative change
-    (mean difference over the baseline mean).
-    """
-    if baseline not in set(runs["scenario"].to_list()):
-        raise ValueError(f"no scenario named {baseline!r} in the runs "
-                         f"(scenarios: {', '.join(scenarios(runs)) or 'none'})")
-    ok = runs.filter(pl.col("status") == "ok")
-    keys = ["seed", *param_columns(runs)]
-    scopes = [("ALL", "")] + ([(r, f"{r}.") for r in region_codes(runs)] if by_region else [])
-    wanted = [(scope, kpi, prefix + kpi) for scope, prefix in scopes for kpi in kpis
-              if prefix + kpi in ok.columns]
-    value_cols = list(dict.fromkeys(col for _, _, col in wanted))
-    rows = []
-    if ok.height and value_cols:
-        def side(name: str) -> pl.DataFrame:
-            return (ok.filter(pl.col("scenario") == name)
-                    .group_by(keys, maintain_order=True).agg(pl.col(value_cols).mean()))
-
-        base = side(baseline)
-        for other in scenarios(ok):
-            if other == baseline:
-                continue
-            pairs = base.join(side(other), on=keys, how="inner", suffix="__s", nulls_equal=True)
-            for scope, kpi, col in wanted:
-                b = pairs[col].cast(pl.Float64).to_numpy()
-                s = pairs[f"{col}__s"].cast(pl.Float64).to_numpy()
-                keep = np.isfinite(b) & np.isfinite(s)
-                n = int(keep.sum())
-                if n == 0:
-                    continue
-                b, s = b[keep], s[keep]
-                mean_diff, lo, hi = mean_ci(s - b)
-                base_mean = float(b.mean())
-                rows.append({"scenario": other, "scope": scope, "kpi": kpi, "n_pairs": n,
-                             "baseline_mean": base_mean, "scenario_mean": float(s.mean()),
-                             "mean_diff": mean_diff, "ci_low": lo, "ci_high": hi,
-                             "relative_change": mean_diff / base_mean if base_mean else math.nan})
-    frame = pl.DataFrame(rows, schema=DIFF_SCHEMA, orient="row")
-    return frame.with_columns(pl.col(pl.Float64).fill_nan(None))
-
-
-def kpi_levels(runs: pl.DataFrame, kpis: Sequence[str] = HEADLINE, by_region: bool = False) -> pl.DataFrame:
-    """Each scenario's mean of each KPI over its ok runs, with a 95 % t interval over them."""
-    ok = runs.filter(pl.col("status") == "ok")
-    scopes = [("ALL", "")] + ([(r, f"{r}.") for r in region_codes(runs)] if by_region else [])
-    rows = []
-    for name in scenarios(ok):
-        g = ok.filter(pl.col("scenario") == name)
-        for scope, prefix in scopes:
-            for kpi in kpis:
-                if prefix + kpi not in g.columns:
-                    continue
-                x = g[prefix + kpi].cast(pl.Float64).to_numpy()
-                n = int(np.isfinite(x).sum())
-                if n == 0:
-                    continue
-                m, lo, hi = mean_ci(x)
-                rows.append({"scenario": name, "scope": scope, "kpi": kpi, "n_runs": n,
-                             "mean": m, "ci_low": lo, "ci_high": hi})
-    schema = {"scenario": pl.Utf8, "scope": pl.Utf8, "kpi": pl.Utf8, "n_runs": pl.Int64,
-              "mean": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64}
-    return pl.DataFrame(rows, schema=schema, orient="row").with_columns(pl.col(pl.Float64).fill_nan(None))
-
-
 # --- writing -----------------------------------------------------------------------------
 
-def _replace_into(out: Path, name: str, write) -> Path:
-    """Write a file under a temporary name, then rename it into place."""
-    final = out / name
-    part = out / f".{name}.part"
-    try:
-        write(part)
-        os.replace(part, final)
-    finally:
-        part.unlink(missing_ok=True)
-    return final
+def quarterly_wages(runs: pl.DataFrame) -> pl.DataFrame:
+    """The world map's data: effective wage per scenario x quarter x region, from each ok
+    run's timeseries.parquet (scanned, not loaded whole), averaged over the scenario's runs.
+    A run whose file is missing or unreadable is left out."""
+    per_run = []
+    for r in runs.filter(pl.col("status") == "ok").iter_rows(named=True):
+        path = Path(r["run_dir"]) / TIMESERIES
+        if not path.is_file():
+            continue
+        try:
+            per_run.append((r["scenario"], quarterly_by_region(pl.scan_parquet(path))))
+        except (OSError, pl.exceptions.PolarsError):
+            continue
+    return mean_quarterly_wages(per_run)
 
 
 def write_outputs(runs: pl.DataFrame, out: str | Path, baseline: str | None = None) -> str | None:
@@ -350,12 +236,12 @@ def write_outputs(runs: pl.DataFrame, out: str | Path, baseline: str | None = No
     built, the reason comes back as one line (and no page is written).
     """
     out = Path(out)
-    _replace_into(out, RUNS, runs.write_parquet)
+    atomic_write(out / RUNS, runs.write_parquet)
     try:
-        from labsim.report.compare import comparison_page
+        from labsim.report import compare  # plotly is only needed for the page
 
-        html = comparison_page(runs, baseline=baseline)
-        _replace_into(out, COMPARISON, lambda p: p.write_text(html, encoding="utf-8"))
+        html = compare.comparison_page(runs, baseline=baseline, wages=quarterly_wages(runs))
+        atomic_write_text(out / COMPARISON, html)
     except Exception as exc:  # the table matters more than the page
         return f"{type(exc).__name__}: {exc}".splitlines()[0]
     return None
@@ -422,13 +308,9 @@ class SweepCallback(Callback):
 PROG = "labsim-compare"
 
 
-class _UsageError(Exception):
-    pass
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, no usage dump
-        raise _UsageError(message)
+        raise UserError(message)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -452,19 +334,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         dirs = [Path(d) for d in args.dirs]
         for d in dirs:
             if not d.is_dir():
-                raise _UsageError(f"no such directory: {d}")
+                raise UserError(f"no such directory: {d}")
         out = Path(args.out) if args.out else dirs[0]
         if out.exists() and not out.is_dir():
-            raise _UsageError(f"--out {out} is not a directory")
+            raise UserError(f"--out {out} is not a directory")
         runs = collect(dirs)
         if runs.height == 0:
-            raise _UsageError(f"no runs found in {', '.join(map(str, dirs))} "
-                              f"(a run folder holds {OVERRIDES})")
+            raise UserError(f"no runs found in {', '.join(map(str, dirs))} "
+                            f"(a run folder holds {OVERRIDES})")
         names = scenarios(runs)
         if args.baseline is not None and args.baseline not in names:
-            raise _UsageError(f"--baseline {args.baseline}: no such scenario in the runs "
-                              f"(scenarios: {', '.join(names)})")
-    except _UsageError as exc:
+            raise UserError(f"--baseline {args.baseline}: no such scenario in the runs "
+                            f"(scenarios: {', '.join(names)})")
+    except UserError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except SystemExit as exc:  # -h / --help

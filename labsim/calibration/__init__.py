@@ -12,6 +12,7 @@ non-zero when a band is missed.
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from labsim.results import KPIS, WORKERS, worker_kpis
+from labsim.errors import UserError
+from labsim.files import KPIS, TIMESERIES, WORKERS
+from labsim.model.units import HOURS_PER_WEEK
+from labsim.results import worker_kpis
+
+PROG = "labsim-calibration"
 
 TARGETS = Path(__file__).with_name("targets.csv")
 
@@ -53,17 +59,17 @@ def _scope(workers: pl.DataFrame, scope: str) -> pl.DataFrame:
 
 
 def check(run_dir: str | Path, targets: list[dict[str, str]] | None = None) -> list[Check]:
-    """Each target against the run in ``run_dir``."""
-    import json
-
+    """Each target against the run in ``run_dir``; UserError when it is not a run folder."""
     run_dir = Path(run_dir)
+    if not (run_dir / KPIS).is_file() or not (run_dir / WORKERS).is_file():
+        raise UserError(f"{run_dir} is not a labsim run folder (no {KPIS}/{WORKERS})")
     workers = pl.read_parquet(run_dir / WORKERS)
     kpis = json.loads((run_dir / KPIS).read_text())
-    window = kpis["overall"]["window_weeks"] * 168.0
+    window = kpis["overall"]["window_weeks"] * HOURS_PER_WEEK
     horizon = float(kpis.get("meta", {}).get("horizon_h") or 0.0)
     if not horizon:
-        ts = pl.read_parquet(run_dir / "timeseries.parquet")
-        horizon = (int(ts["week"].max()) + 1) * 168.0
+        ts = pl.read_parquet(run_dir / TIMESERIES)
+        horizon = (int(ts["week"].max()) + 1) * HOURS_PER_WEEK
     start = horizon - window
     out = []
     for t in targets or load_targets():
@@ -90,16 +96,16 @@ def main(argv: list[str] | None = None) -> int:
     """``labsim-calibration RUN_DIR [RUN_DIR...]``: print targets, model values, bands, pass/fail."""
     args = sys.argv[1:] if argv is None else argv
     if not args or any(a in ("-h", "--help") for a in args):
-        print("usage: labsim-calibration RUN_DIR [RUN_DIR ...]\n"
-              "Compares each run's workers.parquet and kpis.json with labsim/calibration/targets.csv.")
+        print(f"usage: {PROG} RUN_DIR [RUN_DIR ...]\n"
+              f"Compares each run's {WORKERS} and {KPIS} with labsim/calibration/targets.csv.")
         return 0 if args else 2
     failed = 0
     for d in args:
-        if not (Path(d) / KPIS).is_file() or not (Path(d) / WORKERS).is_file():
-            print(f"labsim-calibration: error: {d} is not a labsim run folder (no kpis.json/workers.parquet)",
-                  file=sys.stderr)
+        try:
+            checks = check(d)
+        except UserError as exc:
+            print(f"{PROG}: error: {exc}", file=sys.stderr)
             return 2
-        checks = check(d)
         print(f"{d}:\n{format_table(checks)}\n")
         failed += sum(not c.passed for c in checks)
     print(f"{failed} band(s) missed" if failed else "all bands met")

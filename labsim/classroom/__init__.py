@@ -24,7 +24,8 @@ import sys
 import threading
 import webbrowser
 
-from labsim.classroom.controls import CLASSROOM_SCALE, CLASSROOM_STEP_H, ClassroomError
+from labsim.classroom.controls import CLASSROOM_SCALE, CLASSROOM_STEP_H
+from labsim.errors import UserError
 
 PROG = "labsim-classroom"
 HOST = "127.0.0.1"
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         app = create_app(scale=args.scale, step_h=args.step_h, lesson_files=tuple(args.lessons))
-    except ClassroomError as exc:
+    except UserError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     url = f"http://{HOST}:{args.port}/"

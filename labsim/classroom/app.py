@@ -18,11 +18,12 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from labsim.classroom.controls import (AUTOMATION_SPEEDS, CLASSROOM_SCALE, CLASSROOM_STEP_H, HORIZON_MAX,
-                                       HORIZON_MIN, HORIZON_STEP, ClassroomError, Controls, RunCache,
-                                       controls_for_scenario, policy_start_week, scenario_description)
+                                       HORIZON_MIN, HORIZON_STEP, Controls, RunCache, controls_for_scenario,
+                                       policy_start_week, scenario_description)
 from labsim.classroom.export import CONTROL_LABELS, control_value, export_html
 from labsim.classroom.figures import FIGURE_HEIGHTS, FIGURES, classroom_figures, kpi_rows
 from labsim.classroom.lessons import Lesson, load_lessons
+from labsim.errors import UserError
 from labsim.hydra_app import scenario_names
 from labsim.report.page import geo_assets_script
 
@@ -88,7 +89,7 @@ def _from_page(values: dict[str, Any]) -> Controls:
     values = dict(values)
     empty = [k for k, v in values.items() if v is None]
     if empty:  # a number box left empty, or holding what the browser cannot read as a number
-        raise ClassroomError(f"{empty[0]}: no value (type a number)")
+        raise UserError(f"{empty[0]}: no value (type a number)")
     i = values.get("automation_speed")
     if isinstance(i, (int, float)) and 0 <= i < len(AUTOMATION_SPEEDS) and int(i) == i:
         values["automation_speed"] = AUTOMATION_SPEEDS[int(i)]
@@ -139,9 +140,13 @@ def _controls_panel(c: Controls, lessons: list[Lesson]) -> html.Div:
         _label("Hours of toxic work allowed a day"),
         _slider("exposure_cap_hours", 1, 8, 1, c.exposure_cap_hours, {1: "1 h", 4: "4 h", 8: "8 h"}),
         html.H3("Market"),
-        _label("Platform commission"),
-        _slider("commission", 0, 0.5, 0.05, c.commission, {0: "0 %", 0.2: "20 %", 0.5: "50 %"}),
-        html.P("Large batches pay twice this (as on Mechanical Turk: 20 % and 40 %).", className="hint"),
+        _label("Platform commission on batches of 10 tasks or more"),
+        _slider("commission_large_batch", 0, 0.6, 0.05, c.commission_large_batch,
+                {0: "0 %", 0.2: "20 %", 0.4: "40 %", 0.6: "60 %"}),
+        _label("…and on smaller batches"),
+        _slider("commission", 0, 0.6, 0.05, c.commission, {0: "0 %", 0.2: "20 %", 0.4: "40 %", 0.6: "60 %"}),
+        html.P("Paid by requesters on top of the reward. Most work comes in batches of 10 or more; "
+               "Mechanical Turk charges 40 % on those and 20 % on smaller ones.", className="hint"),
         _label("Automation speed"),
         _slider("automation_speed", 0, len(AUTOMATION_SPEEDS) - 1, 1, _speed_index(c.automation_speed), speeds),
         html.P("How few human labels the models need to learn a task: ×2 learns twice as fast; "
@@ -239,7 +244,7 @@ def create_app(*, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H
                 new = by_id[lesson_id].apply(current)
             else:
                 new = controls_for_scenario(scenario, current)
-        except ClassroomError:
+        except UserError:
             raise PreventUpdate from None
         values = _to_page(new)
         return [values["scenario"]] + [values[n] for n in CONTROL_IDS if n != "scenario"]
@@ -288,7 +293,7 @@ def create_app(*, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H
                 compare = ["on"]
             else:
                 result = cache.run(c, scale, step_h)
-        except ClassroomError as exc:
+        except UserError as exc:
             return no_update, no_update, str(exc), no_update
         except Exception as exc:  # noqa: BLE001 - never a traceback on the page
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -4,7 +4,10 @@ Everything here is plain Python (no Dash), so it is tested without a browser.
 The controls are a few levers of the model; ``build_overrides`` turns them
 into the same ``key=value`` overrides the ``labsim`` command takes, and
 ``compose`` goes through ``labsim.compose``, so a bad value is caught and
-phrased as one line (``ClassroomError``) exactly as on the command line.
+phrased as one line (``labsim.errors.UserError``) exactly as on the command
+line. Each control sets configuration keys and adds no rule of its own: what
+a run does is what ``labsim`` does with the same overrides
+(``command_line`` prints them).
 
 Classroom runs are short: ``CLASSROOM_SCALE`` of the population and demand
 and ``CLASSROOM_STEP_H``-hour cohort steps. A run's cost is mostly per cohort
@@ -35,6 +38,7 @@ import polars as pl
 
 import labsim
 from labsim.config import LabsimConfig
+from labsim.errors import UserError
 from labsim.hydra_app import explain, scenario_names
 from labsim.paths import scenarios_dir
 
@@ -45,8 +49,7 @@ CLASSROOM_STEP_H = 6
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 NEW_REGION = "BGD"
 NEW_REGION_SCENARIO = "new_region_entry"
-POLICIES = ("min_wage_floor", "paid_search_and_rejections", "psych_support", "exposure_cap",
-            "social_protection_levy", "fair_platform", "due_diligence", "training_certification")
+# Names of the policies on the charts (a policy not named here shows as its key).
 POLICY_LABELS = {"min_wage_floor": "wage floor", "paid_search_and_rejections": "paid search",
                  "psych_support": "psychological support", "exposure_cap": "exposure cap",
                  "social_protection_levy": "social-protection levy", "fair_platform": "fair platform",
@@ -54,15 +57,8 @@ POLICY_LABELS = {"min_wage_floor": "wage floor", "paid_search_and_rejections": "
 # Automation speed: 0 switches automation off; otherwise the automatable task
 # types need 1/speed times as many human labels to reach half their ceiling.
 AUTOMATION_SPEEDS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
-# Large crowd batches pay this multiple of the small-batch commission (20 % and
-# 40 % on Mechanical Turk), so one slider moves both.
-LARGE_BATCH_COMMISSION_RATIO = 2.0
 HORIZON_MIN, HORIZON_MAX, HORIZON_STEP = 26, 156, 13
 WARMUP_WEEKS = 13
-
-
-class ClassroomError(Exception):
-    """A problem with the controls, already phrased as one line for the page."""
 
 
 @dataclass
@@ -75,7 +71,8 @@ class Controls:
     wage_floor: bool = False
     wage_floor_usd_h: float = 0.0
     wage_floor_local_multiple: float = 1.0
-    commission: float = 0.20
+    commission: float = 0.20  # crowd.commission: batches under crowd.large_batch_min_tasks tasks
+    commission_large_batch: float = 0.40  # crowd.commission_large_batch: the others, most of the work
     psych_support: bool = False
     exposure_cap: bool = False
     exposure_cap_hours: float = 4.0
@@ -91,7 +88,7 @@ class Controls:
         """Controls from the page's values (unknown keys refused, toggles given as lists)."""
         unknown = sorted(set(values) - set(cls.names()))
         if unknown:
-            raise ClassroomError(f"{unknown[0]}: no such control (one of {', '.join(cls.names())})")
+            raise UserError(f"{unknown[0]}: no such control (one of {', '.join(cls.names())})")
         out = {}
         for f in fields(cls):
             if f.name not in values:
@@ -114,23 +111,28 @@ def policy_start_week(horizon_weeks: Any) -> int:
         return 1
 
 
+def policy_names(cfg: LabsimConfig) -> list[str]:
+    """The policies of a configuration (every one has ``enabled`` and ``start_week``)."""
+    return [f.name for f in fields(cfg.policy)]
+
+
 _COMPOSE_LOCK = threading.Lock()  # Hydra's global state is not thread-safe
 
 
 def compose(overrides: list[str]) -> LabsimConfig:
-    """``labsim.compose`` under a lock, its errors as one-line ``ClassroomError``."""
+    """``labsim.compose`` under a lock, its errors as one-line ``UserError``."""
     with _COMPOSE_LOCK:
         try:
             return labsim.compose(overrides)
         except Exception as exc:  # noqa: BLE001 - every problem becomes one line
-            raise ClassroomError(explain(exc, overrides)) from None
+            raise UserError(explain(exc, overrides)) from None
 
 
 @lru_cache(maxsize=64)
 def scenario_config(scenario: str) -> LabsimConfig:
     """A scenario as its file defines it (no classroom settings)."""
     if scenario not in scenario_names():
-        raise ClassroomError(f"scenario={scenario!r} is not allowed: one of {', '.join(scenario_names())}")
+        raise UserError(f"scenario={scenario!r} is not allowed: one of {', '.join(scenario_names())}")
     return compose([f"scenario={scenario}"])
 
 
@@ -161,6 +163,7 @@ def controls_for_scenario(scenario: str, keep: Controls | None = None) -> Contro
         wage_floor_usd_h=float(pol.min_wage_floor.usd_h),
         wage_floor_local_multiple=float(pol.min_wage_floor.local_multiple),
         commission=float(cfg.crowd.commission),
+        commission_large_batch=float(cfg.crowd.commission_large_batch),
         psych_support=bool(pol.psych_support.enabled),
         exposure_cap=bool(pol.exposure_cap.enabled),
         exposure_cap_hours=float(pol.exposure_cap.max_hours_per_day),
@@ -197,17 +200,15 @@ def build_overrides(c: Controls, scale: float = CLASSROOM_SCALE, step_h: int = C
           f"seed={_num(c.seed)}", f"scale={_num(scale)}", f"step_h={_num(step_h)}",
           "output.progress=false", "output.report=false"]
     # Every policy the scenario (or a control) switches on starts a third of the way in.
-    ov += [f"policy.{name}.start_week={start}" for name in POLICIES]
+    ov += [f"policy.{name}.start_week={start}" for name in policy_names(base)]
     ov += [f"policy.min_wage_floor.enabled={_num(bool(c.wage_floor))}",
            f"policy.min_wage_floor.usd_h={_num(c.wage_floor_usd_h)}",
            f"policy.min_wage_floor.local_multiple={_num(c.wage_floor_local_multiple)}",
            f"policy.psych_support.enabled={_num(bool(c.psych_support))}",
            f"policy.exposure_cap.enabled={_num(bool(c.exposure_cap))}",
            f"policy.exposure_cap.max_hours_per_day={_num(c.exposure_cap_hours)}",
-           f"crowd.commission={_num(c.commission)}"]
-    if isinstance(c.commission, (int, float)) and not isinstance(c.commission, bool):
-        large = min(1.0, LARGE_BATCH_COMMISSION_RATIO * float(c.commission))
-        ov.append(f"crowd.commission_large_batch={_num(large)}")
+           f"crowd.commission={_num(c.commission)}",
+           f"crowd.commission_large_batch={_num(c.commission_large_batch)}"]
     speed = c.automation_speed
     if isinstance(speed, (int, float)) and not isinstance(speed, bool) and speed <= 0:
         ov.append("automation.enabled=false")
@@ -240,10 +241,10 @@ def command_line(overrides: list[str]) -> str:
 def events(cfg: LabsimConfig) -> list[tuple[float, str]]:
     """(week, what happens) for the policies switched on and the regions that enter late."""
     by_week: dict[float, list[str]] = {}
-    for name in POLICIES:
+    for name in policy_names(cfg):
         p = getattr(cfg.policy, name)
         if p.enabled and 0 < p.start_week < cfg.horizon_weeks:
-            by_week.setdefault(float(p.start_week), []).append(POLICY_LABELS[name])
+            by_week.setdefault(float(p.start_week), []).append(POLICY_LABELS.get(name, name.replace("_", " ")))
     for code, r in cfg.regions.items():
         if 0 < r.entry_week < cfg.horizon_weeks:
             by_week.setdefault(float(r.entry_week), []).append(f"{r.name or code} enters")
@@ -271,23 +272,23 @@ class ClassRun:
 
 
 def simulate(c: Controls, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H) -> ClassRun:
-    """Compose and run the controls; ``ClassroomError`` (one line) when they cannot run."""
+    """Compose and run the controls; ``UserError`` (one line) when they cannot run."""
     try:
         overrides = build_overrides(c, scale, step_h)
-    except ClassroomError:
+    except UserError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise ClassroomError(f"cannot use these settings: {exc}") from None
+        raise UserError(f"cannot use these settings: {exc}") from None
     cfg = compose(overrides)
     if cfg.mode != "market":
-        raise ClassroomError(f"scenario {c.scenario} is labsim's queueing-theory mode (one queue, no countries "
+        raise UserError(f"scenario {c.scenario} is labsim's queueing-theory mode (one queue, no countries "
                              "or wages): the classroom's charts need a market scenario, pick another one")
     t0 = time.perf_counter()
     try:
         results = labsim.run(cfg)
     except Exception as exc:  # noqa: BLE001
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ClassroomError(f"the run failed: {first}") from None
+        raise UserError(f"the run failed: {first}") from None
     seconds = time.perf_counter() - t0
     return ClassRun(id=run_key(overrides), controls=c, overrides=overrides, timeseries=results.timeseries,
                     kpis=results.kpis, events=events(cfg), seconds=seconds, scale=scale, step_h=step_h)
@@ -375,7 +376,7 @@ class RunCache:
         if one is None and future is not None:
             try:
                 one = future.result()
-            except ClassroomError:
+            except UserError:
                 raise
             except Exception:  # noqa: BLE001 - the helper died: run it here
                 one = None

@@ -3,13 +3,15 @@
 Plain Plotly, no Dash: the page shows these figures and the handout embeds
 them. Time-series charts take a ``previous`` timeseries and overlay it as
 dashed lines in the same colours, so a class sees what its last change did.
+Colours, layout, number formats and KPI labels are the other pages' own
+(``labsim.report.theme``): Kenya is the same brown here as in a run report.
 """
 
 from __future__ import annotations
 
 import html
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import plotly.graph_objects as go
@@ -17,7 +19,11 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from labsim.report import run as run_report
-from labsim.report.maps import WEEKS_PER_QUARTER, animate_quarters, style_world
+from labsim.report import theme
+from labsim.report.maps import animate_quarters, style_world
+from labsim.stats import market as _market
+from labsim.stats import quarterly_by_region
+from labsim.stats import regional as _regional
 
 FIGURES = {  # id: title shown above the chart on the page and in the handout
     "map": "Around the world: effective wage and employment, quarter by quarter",
@@ -27,40 +33,13 @@ FIGURES = {  # id: title shown above the chart on the page and in the handout
     "work": "Human work by task type",
     "value": "Where requesters' money goes",
 }
-FIGURE_HEIGHTS = {"map": 430}  # pixels; the others are 360
-_LAYOUT = dict(template="plotly_white", height=360, margin=dict(l=60, r=20, t=50, b=40),
-               legend=dict(orientation="h", y=-0.2), hovermode="x unified")
-PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-           "#17becf", "#bcbd22", "#7f7f7f"]
-REGION_COLORS = {"USA": "#1f77b4", "FRA": "#9467bd", "IND": "#ff7f0e", "PHL": "#2ca02c",
-                 "VEN": "#d62728", "KEN": "#8c564b", "MDG": "#e377c2", "BGD": "#17becf"}
+FIGURE_HEIGHTS = {"map": 430}  # pixels; the others are SERIES_HEIGHT
+SERIES_HEIGHT = 360
+_LAYOUT = theme.layout(theme.SERIES_LAYOUT, height=SERIES_HEIGHT)
 PREVIOUS = " (previous run)"
 
 
-def _regional(ts: pl.DataFrame) -> pl.DataFrame:
-    return ts.filter(pl.col("region") != "ALL")
-
-
-def _market(ts: pl.DataFrame) -> pl.DataFrame:
-    return ts.filter(pl.col("region") == "ALL")
-
-
 # --- aggregations (tested on their own) ---------------------------------------------------
-
-def quarterly_by_region(ts: pl.DataFrame) -> pl.DataFrame:
-    """Per quarter and region: effective wage (earnings over paid + unpaid hours, null
-    without hours) and employment (active workers, mean over the quarter's weeks)."""
-    weekly = (_regional(ts).group_by("week", "region")
-              .agg(pl.col("active_workers").sum(), pl.col("earnings_usd").sum(),
-                   (pl.col("paid_hours") + pl.col("unpaid_hours")).sum().alias("hours")))
-    return (weekly.group_by((pl.col("week") // WEEKS_PER_QUARTER).cast(pl.Int64).alias("quarter"), "region")
-            .agg(pl.col("earnings_usd").sum(), pl.col("hours").sum(),
-                 pl.col("active_workers").mean().alias("workers"))
-            .with_columns(pl.when(pl.col("hours") > 0).then(pl.col("earnings_usd") / pl.col("hours"))
-                          .otherwise(None).alias("wage"))
-            .select("quarter", "region", "wage", "workers")
-            .sort("quarter", "region"))
-
 
 def weekly_wage_by_region(ts: pl.DataFrame) -> pl.DataFrame:
     """Per week and region, both channels together: earnings over paid + unpaid hours."""
@@ -96,17 +75,19 @@ def world_map(ts: pl.DataFrame) -> go.Figure:
     wticks, wtext = _log_ticks(wlo, whi, money=True)
     nticks, ntext = _log_ticks(nlo, nhi, money=False)
 
-    def choropleth(quarter: int, key: str, geo: str, coloraxis: str, what: str, fmt: str) -> go.Choropleth:
+    def choropleth(quarter: int, key: str, geo: str, coloraxis: str, what: str, unit: str,
+                   kind: str) -> go.Choropleth:
         values = [cell.get((quarter, r), {}).get(key) for r in regions]
         return go.Choropleth(
             locations=regions, locationmode="ISO-3", geo=geo, coloraxis=coloraxis, name=key,
             z=[math.log10(v) if v and v > 0 else None for v in values],
-            text=[f"{r}: {fmt.format(v)}" if v else f"{r}: no workers yet" for r, v in zip(regions, values)],
+            text=[f"{theme.country_name(r)}: {theme.fmt(v, kind)} {unit}" if v
+                  else f"{theme.country_name(r)}: no workers yet" for r, v in zip(regions, values)],
             hovertemplate=f"%{{text}}<extra>{what}</extra>", marker_line_color="#555", marker_line_width=0.5)
 
     def traces(quarter: int) -> list[go.Choropleth]:
-        return [choropleth(quarter, "wage", "geo", "coloraxis", "effective wage", "{:.2f} USD/h"),
-                choropleth(quarter, "workers", "geo2", "coloraxis2", "active workers", "{:,.0f} workers")]
+        return [choropleth(quarter, "wage", "geo", "coloraxis", "effective wage", "USD/h", "usd"),
+                choropleth(quarter, "workers", "geo2", "coloraxis2", "active workers", "workers", "count")]
 
     fig = make_subplots(rows=1, cols=2, specs=[[{"type": "geo"}, {"type": "geo"}]],
                         subplot_titles=["Effective hourly wage (earnings / hours online)",
@@ -115,58 +96,34 @@ def world_map(ts: pl.DataFrame) -> go.Figure:
     for i, trace in enumerate(traces(quarters[0])):
         fig.add_trace(trace, row=1, col=i + 1)
     animate_quarters(fig, quarters, traces, "Around the world", duration_ms=700, pad_top=30)
-    fig.update_layout(
-        height=430, template="plotly_white", margin=dict(l=10, r=10, t=70, b=100),
-        coloraxis=dict(colorscale="Viridis", cmin=wticks[0] if wticks else 0, cmax=wticks[-1] if wticks else 1,
+    fig.update_layout(**theme.layout(
+        height=FIGURE_HEIGHTS["map"], margin=dict(l=10, r=10, t=70, b=100),
+        coloraxis=dict(colorscale=theme.MONEY_SCALE, cmin=wticks[0] if wticks else 0,
+                       cmax=wticks[-1] if wticks else 1,
                        colorbar=dict(title=dict(text="USD/h"), tickvals=wticks, ticktext=wtext,
                                      x=0.46, len=0.8, thickness=12)),
-        coloraxis2=dict(colorscale="Blues", cmin=nticks[0] if nticks else 0, cmax=nticks[-1] if nticks else 1,
+        coloraxis2=dict(colorscale=theme.COUNT_SCALE, cmin=nticks[0] if nticks else 0,
+                        cmax=nticks[-1] if nticks else 1,
                         colorbar=dict(title=dict(text="workers"), tickvals=nticks, ticktext=ntext,
-                                      x=1.0, len=0.8, thickness=12)))
+                                      x=1.0, len=0.8, thickness=12))))
     style_world(fig, (-40, 70))
     return fig
 
 
 # --- time series with an optional previous run -------------------------------------------------
 
-def _color(name: str, i: int) -> str:
-    return REGION_COLORS.get(name, PALETTE[i % len(PALETTE)])
-
-
-def _style(fig: go.Figure) -> dict[str, str]:
-    """Give every trace a fixed colour (by region code or by order); return name -> colour."""
-    colors = {}
-    for i, t in enumerate(fig.data):
-        c = _color(t.name, i)
-        colors[t.name] = c
-        if isinstance(t, go.Scatter):
-            t.line.color = c
-            if t.stackgroup:
-                t.fillcolor = _rgba(c, 0.55)
-        else:
-            t.marker.color = c
-    return colors
-
-
-def _rgba(hex_color: str, alpha: float) -> str:
-    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r},{g},{b},{alpha})"
-
-
 def _overlay(fig: go.Figure, previous: go.Figure | None) -> go.Figure:
-    """Add ``previous``'s lines to ``fig``, dashed, in the colour of the same-named trace."""
-    colors = _style(fig)
+    """Add ``previous``'s lines to ``fig``, dashed, in the colour of the same-named trace
+    (every chart gives each series its theme colour, so a series found only in the previous
+    run keeps its own colour too)."""
     if previous is None:
         return fig
-    n = len(colors)
     for t in previous.data:
         if not isinstance(t, go.Scatter):
             continue
-        c = colors.get(t.name) or PALETTE[n % len(PALETTE)]
-        n += t.name not in colors
         fig.add_trace(go.Scatter(
             x=t.x, y=t.y, name=f"{t.name}{PREVIOUS}", mode="lines", legendgroup=t.name,
-            showlegend=False, line=dict(color=c, dash="dash", width=1.6), opacity=0.85,
+            showlegend=False, line=dict(color=t.line.color, dash="dash", width=1.6), opacity=0.85,
             stackgroup=f"previous-{t.stackgroup}" if t.stackgroup else None,
             fill="none" if t.stackgroup else None,
             hovertemplate=f"{html.escape(str(t.name))}{PREVIOUS}: %{{y:.3~g}}<extra></extra>"))
@@ -186,15 +143,17 @@ def _mark_events(fig: go.Figure, events: list[tuple[float, str]]) -> go.Figure:
     return fig
 
 
-def _lines(d: pl.DataFrame, key: str, x: str, y: str, **scatter: Any) -> go.Figure:
+def _lines(d: pl.DataFrame, key: str, x: str, y: str, color: Callable[[str], str]) -> go.Figure:
+    """One line per value of ``key``, each in its own colour (``color(value)``)."""
     fig = go.Figure()
     for (name,), g in d.sort(key, x).group_by(key, maintain_order=True):
-        fig.add_trace(go.Scatter(x=g[x].to_list(), y=g[y].to_list(), name=str(name), mode="lines", **scatter))
+        fig.add_trace(go.Scatter(x=g[x].to_list(), y=g[y].to_list(), name=str(name), mode="lines",
+                                 line=dict(color=color(str(name)))))
     return fig
 
 
 def wages_figure(ts: pl.DataFrame) -> go.Figure:
-    fig = _lines(weekly_wage_by_region(ts), "region", "week", "wage")
+    fig = _lines(weekly_wage_by_region(ts), "region", "week", "wage", theme.region_color)
     ticks = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50]
     fig.update_layout(title="Effective hourly wage by country (earnings over paid and unpaid hours)",
                       xaxis_title="week", yaxis_title="USD per hour (log scale)", yaxis_type="log",
@@ -205,16 +164,15 @@ def wages_figure(ts: pl.DataFrame) -> go.Figure:
 def exits_table(ts: pl.DataFrame, smooth_weeks: int = 4) -> pl.DataFrame:
     """Exits per week by reason, as a moving average over ``smooth_weeks`` (a small
     classroom market has few exits a week)."""
-    d = (_regional(ts).group_by("week").agg(pl.col("exits_low_pay", "exits_burnout", "exits_other").sum())
-         .sort("week"))
-    cols = {"exits_low_pay": "low pay", "exits_burnout": "burnout", "exits_other": "other reasons"}
+    cols = {col: label for col, (label, _) in theme.EXIT_REASONS.items()}
+    d = _regional(ts).group_by("week").agg(pl.col(list(cols)).sum()).sort("week")
     return (d.with_columns(pl.col(c).cast(pl.Float64).rolling_mean(smooth_weeks, min_samples=1) for c in cols)
             .unpivot(index="week", on=list(cols), variable_name="reason", value_name="exits")
             .with_columns(pl.col("reason").replace_strict(cols)))
 
 
 def exits_figure(ts: pl.DataFrame) -> go.Figure:
-    fig = _lines(exits_table(ts), "reason", "week", "exits")
+    fig = _lines(exits_table(ts), "reason", "week", "exits", theme.exit_color)
     fig.update_layout(title="Workers leaving per week, by reason (4-week average)", xaxis_title="week",
                       yaxis_title="workers leaving per week", **_LAYOUT)
     return fig
@@ -226,7 +184,8 @@ def automation_figure(ts: pl.DataFrame) -> go.Figure:
          .with_columns((pl.col("tasks_automated") / pl.col("tasks_posted")).alias("share")))
     automated = (d.group_by("task_type").agg(pl.col("share").max()).filter(pl.col("share") > 0)["task_type"]
                  .to_list())
-    fig = _lines(d.filter(pl.col("task_type").is_in(automated)) if automated else d, "task_type", "week", "share")
+    fig = _lines(d.filter(pl.col("task_type").is_in(automated)) if automated else d, "task_type", "week",
+                 "share", theme.task_type_color)
     fig.update_layout(title="Share of new tasks done by models, by task type (the automatable ones)",
                       xaxis_title="week", yaxis_title="share of tasks posted", yaxis_range=[0, 1],
                       yaxis_tickformat=".0%", **_LAYOUT)
@@ -235,7 +194,7 @@ def automation_figure(ts: pl.DataFrame) -> go.Figure:
 
 def work_figure(ts: pl.DataFrame) -> go.Figure:
     d = _regional(ts).group_by("week", "task_type").agg(pl.col("paid_hours").sum())
-    fig = _lines(d, "task_type", "week", "paid_hours")
+    fig = _lines(d, "task_type", "week", "paid_hours", theme.task_type_color)
     fig.update_layout(title="Paid hours of human work per week, by task type", xaxis_title="week",
                       yaxis_title="paid hours per week", **_LAYOUT)
     return fig
@@ -243,7 +202,7 @@ def work_figure(ts: pl.DataFrame) -> go.Figure:
 
 def value_figure(ts: pl.DataFrame) -> go.Figure:
     fig = run_report.value_split(ts)
-    fig.update_layout(height=_LAYOUT["height"], legend=dict(orientation="h", y=-0.2))
+    fig.update_layout(**_LAYOUT)
     return fig
 
 
@@ -263,34 +222,16 @@ def classroom_figures(ts: pl.DataFrame, previous: pl.DataFrame | None = None,
 
 # --- KPIs side by side ---------------------------------------------------------------------
 
-KPI_ROWS = [  # key, label, format
-    ("effective_wage_mean_usd_h", "Effective hourly wage, mean (USD/h)", "{:.2f}"),
-    ("share_below_local_min_wage", "Workers below their local minimum wage", "pct"),
-    ("annual_turnover_rate", "Annual turnover (exits per worker per year)", "{:.2f}"),
-    ("exits_burnout", "Burnout exits", "{:,.0f}"),
-    ("moderator_high_stress_share", "Moderators with high stress", "pct"),
-    ("automation_share", "Share of tasks automated", "pct"),
-    ("worker_share_of_spend", "Workers' share of requester spend", "pct"),
-    ("requester_cost_per_task_usd", "Requester cost per task (USD)", "{:.4f}"),
-    ("topup_usd", "Policy top-ups paid to workers (USD)", "{:,.0f}"),
-]
+# The indicators of the table under the charts (labels and formats: theme.KPIS).
+KPI_ROWS = ("effective_wage_mean_usd_h", "share_below_local_min_wage", "annual_turnover_rate",
+            "exits_burnout", "moderator_high_stress_share", "automation_share", "worker_share_of_spend",
+            "requester_cost_per_task_usd", "topup_usd")
 
 
-def _fmt(v: Any, how: str) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "–"
-    if how == "pct":
-        return f"{100 * float(v):.1f} %"
-    return how.format(float(v))
-
-
-def _fmt_diff(a: Any, b: Any, how: str) -> str:
-    if a is None or b is None or not all(isinstance(x, (int, float)) and math.isfinite(x) for x in (a, b)):
-        return "–"
-    d = float(a) - float(b)
-    if how == "pct":
-        return f"{100 * d:+.1f} pp"
-    return ("+" if d >= 0 else "") + how.format(d)
+def _diff(key: str, a: Any, b: Any) -> str:
+    if not all(isinstance(x, (int, float)) and math.isfinite(x) for x in (a, b)):
+        return theme.MISSING
+    return theme.fmt_kpi(key, float(a) - float(b), signed=True)
 
 
 def kpi_rows(kpis: dict, previous: dict | None = None) -> tuple[list[str], list[list[str]]]:
@@ -301,10 +242,10 @@ def kpi_rows(kpis: dict, previous: dict | None = None) -> tuple[list[str], list[
     if prev is not None:
         header += ["previous run", "difference"]
     rows = []
-    for key, label, how in KPI_ROWS:
-        row = [label, _fmt(now.get(key), how)]
+    for key in KPI_ROWS:
+        row = [theme.kpi_label(key), theme.fmt_kpi(key, now.get(key))]
         if prev is not None:
-            row += [_fmt(prev.get(key), how), _fmt_diff(now.get(key), prev.get(key), how)]
+            row += [theme.fmt_kpi(key, prev.get(key)), _diff(key, now.get(key), prev.get(key))]
         rows.append(row)
     return header, rows
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from labsim.classroom.controls import AUTOMATION_SPEEDS, ClassroomError, Controls, controls_for_scenario
+from labsim.classroom.controls import AUTOMATION_SPEEDS, Controls, controls_for_scenario
+from labsim.errors import UserError
 
 LESSONS_FILE = Path(__file__).resolve().parent / "lessons.yaml"
 _REQUIRED = ("id", "title", "scenario", "text")
@@ -65,27 +66,27 @@ class Lesson:
 
 def _lesson(raw: Any, where: str) -> Lesson:
     if not isinstance(raw, dict):
-        raise ClassroomError(f"{where}: a lesson is a mapping with {', '.join(_REQUIRED)}")
+        raise UserError(f"{where}: a lesson is a mapping with {', '.join(_REQUIRED)}")
     missing = [k for k in _REQUIRED if not raw.get(k)]
     if missing:
-        raise ClassroomError(f"{where}: lesson {raw.get('id', '?')!r} has no {missing[0]}")
+        raise UserError(f"{where}: lesson {raw.get('id', '?')!r} has no {missing[0]}")
     unknown = sorted(set(raw) - _KNOWN)
     if unknown:
-        raise ClassroomError(f"{where}: lesson {raw['id']!r}: unknown field {unknown[0]!r} "
+        raise UserError(f"{where}: lesson {raw['id']!r}: unknown field {unknown[0]!r} "
                              f"(fields: {', '.join(sorted(_KNOWN))})")
     controls = raw.get("controls") or {}
     compare_to = raw.get("compare_to") or {}
     for name, values in (("controls", controls), ("compare_to", compare_to)):
         if not isinstance(values, dict):
-            raise ClassroomError(f"{where}: lesson {raw['id']!r}: {name} is a mapping of control: value")
+            raise UserError(f"{where}: lesson {raw['id']!r}: {name} is a mapping of control: value")
         bad = sorted(set(values) - set(Controls.names()))
         if bad:
-            raise ClassroomError(f"{where}: lesson {raw['id']!r}: {name} names no control {bad[0]!r} "
+            raise UserError(f"{where}: lesson {raw['id']!r}: {name} names no control {bad[0]!r} "
                                  f"(controls: {', '.join(Controls.names())})")
     for values in (controls, compare_to):
         speed = values.get("automation_speed")
         if speed is not None and speed not in AUTOMATION_SPEEDS:
-            raise ClassroomError(f"{where}: lesson {raw['id']!r}: automation_speed {speed!r} is not on the "
+            raise UserError(f"{where}: lesson {raw['id']!r}: automation_speed {speed!r} is not on the "
                                  f"page's slider: one of {', '.join(f'{s:g}' for s in AUTOMATION_SPEEDS)}")
     look_for = raw.get("look_for") or []
     if isinstance(look_for, str):
@@ -105,16 +106,16 @@ def load_lessons(*extra: str | Path, builtin: bool = True) -> list[Lesson]:
         try:
             data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         except OSError as exc:
-            raise ClassroomError(f"cannot read the lessons file {path}: {exc.strerror or exc}") from None
+            raise UserError(f"cannot read the lessons file {path}: {exc.strerror or exc}") from None
         except yaml.YAMLError as exc:
-            raise ClassroomError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+            raise UserError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
         items = data.get("lessons") if isinstance(data, dict) else data
         if not isinstance(items, list):
-            raise ClassroomError(f"{path}: expected a list of lessons under 'lessons:'")
+            raise UserError(f"{path}: expected a list of lessons under 'lessons:'")
         for i, raw in enumerate(items):
             lesson = _lesson(raw, f"{path} (lesson {i + 1})")
             if any(x.id == lesson.id for x in lessons):
-                raise ClassroomError(f"{path}: a lesson with id {lesson.id!r} already exists")
+                raise UserError(f"{path}: a lesson with id {lesson.id!r} already exists")
             lessons.append(lesson)
     return lessons
 

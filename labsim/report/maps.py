@@ -2,7 +2,8 @@
 
 The sweep comparison (labsim/report/compare.py) and the classroom
 (labsim/classroom/figures.py) both animate choropleths of countries quarter
-by quarter; the outline itself ships with the page (page.geo_assets_script).
+by quarter (``labsim.stats.quarterly_by_region``); the outline itself ships with
+the page (page.geo_assets_script).
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 from typing import Callable
 
 import plotly.graph_objects as go
-
-WEEKS_PER_QUARTER = 13
 
 
 def quarter_label(q: int) -> str:

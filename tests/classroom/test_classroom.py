@@ -8,19 +8,21 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
 import yaml
 
 from labsim.classroom.controls import (AUTOMATION_SPEEDS, CLASSROOM_SCALE, CLASSROOM_STEP_H, CONF_DIR,
-                                       NEW_REGION, ClassroomError, Controls, RunCache, build_overrides,
-                                       command_line, compose, controls_for_scenario, policy_start_week,
-                                       scenario_config, simulate)
+                                       NEW_REGION, Controls, RunCache, build_overrides, command_line, compose,
+                                       controls_for_scenario, policy_start_week, scenario_config, simulate)
 from labsim.classroom.export import export_html
 from labsim.classroom.figures import (FIGURES, PREVIOUS, classroom_figures, figure_signature, kpi_rows,
                                       quarterly_by_region)
 from labsim.classroom.lessons import LESSONS_FILE, load_lessons, markdown_html
+from labsim.config import PolicyConfig
+from labsim.errors import UserError
 from labsim.hydra_app import scenario_names
 from labsim.paths import scenarios_dir
 
@@ -54,9 +56,8 @@ def test_overrides_from_the_default_controls_reproduce_the_baseline():
     assert _value(ov, "horizon_weeks") == "104" and _value(ov, "step_h") == str(CLASSROOM_STEP_H)
     assert float(_value(ov, "scale")) == CLASSROOM_SCALE
     assert policy_start_week(104) == 35 and c.policy_start_week() == 35
-    for name in ("min_wage_floor", "psych_support", "exposure_cap", "social_protection_levy", "fair_platform",
-                 "due_diligence", "paid_search_and_rejections"):
-        assert _value(ov, f"policy.{name}.start_week") == "35"
+    for f in fields(PolicyConfig):  # every policy, whatever the scenario switches on
+        assert _value(ov, f"policy.{f.name}.start_week") == "35"
     cfg, base = compose(ov), scenario_config("baseline")
     assert cfg.crowd == base.crowd and cfg.task_types == base.task_types and cfg.regions == base.regions
     assert cfg.policy.min_wage_floor.enabled is False and cfg.automation.enabled is True
@@ -65,7 +66,8 @@ def test_overrides_from_the_default_controls_reproduce_the_baseline():
 
 def test_overrides_carry_every_lever():
     c = Controls(scenario="baseline", horizon_weeks=78, seed=4, wage_floor=True, wage_floor_usd_h=2.5,
-                 wage_floor_local_multiple=1.5, commission=0.3, psych_support=True, exposure_cap=True,
+                 wage_floor_local_multiple=1.5, commission=0.3, commission_large_batch=0.5, psych_support=True,
+                 exposure_cap=True,
                  exposure_cap_hours=3.0, automation_speed=4.0, new_region=True)
     ov = build_overrides(c)
     cfg = compose(ov)
@@ -75,7 +77,7 @@ def test_overrides_carry_every_lever():
     assert (f.enabled, f.usd_h, f.local_multiple, f.start_week) == (True, 2.5, 1.5, start)
     assert cfg.policy.psych_support.enabled and cfg.policy.psych_support.start_week == start
     assert cfg.policy.exposure_cap.enabled and cfg.policy.exposure_cap.max_hours_per_day == 3.0
-    assert cfg.crowd.commission == 0.3 and cfg.crowd.commission_large_batch == pytest.approx(0.6)
+    assert cfg.crowd.commission == 0.3 and cfg.crowd.commission_large_batch == 0.5
     base = scenario_config("baseline")
     for name, t in base.task_types.items():
         if t.automatable:
@@ -84,6 +86,16 @@ def test_overrides_carry_every_lever():
             assert cfg.task_types[name] == t
     assert cfg.seed == 4 and cfg.horizon_weeks == 78
     assert NEW_REGION in cfg.regions and cfg.regions[NEW_REGION].entry_week == start
+
+
+@pytest.mark.parametrize("control, value", [("commission", 0.3), ("commission_large_batch", 0.25)])
+def test_a_commission_control_sets_its_own_key_and_nothing_else(control, value):
+    """The classroom adds no rule: each commission slider is one key of crowd.*, and the
+    configuration differs from the default controls' in that key alone."""
+    before = compose(build_overrides(Controls()))
+    after = compose(build_overrides(Controls(**{control: value})))
+    assert getattr(after.crowd, control) == value
+    assert replace(after, crowd=replace(after.crowd, **{control: getattr(before.crowd, control)})) == before
 
 
 def test_automation_speed_zero_switches_automation_off():
@@ -130,16 +142,16 @@ def test_controls_follow_the_scenario_picked():
     (dict(scenario="nope"), "scenario='nope' is not allowed: one of"),
 ])
 def test_bad_values_are_caught_as_one_line(controls, expected):
-    with pytest.raises(ClassroomError) as err:
+    with pytest.raises(UserError) as err:
         simulate(Controls(**controls))
     message = str(err.value)
     assert expected in message and "\n" not in message and "Traceback" not in message
 
 
 def test_unknown_controls_and_the_queueing_mode_are_refused_in_one_line():
-    with pytest.raises(ClassroomError, match="^wage_flor: no such control"):
+    with pytest.raises(UserError, match="^wage_flor: no such control"):
         Controls.from_values({"wage_flor": True})
-    with pytest.raises(ClassroomError, match="queueing-theory mode") as err:
+    with pytest.raises(UserError, match="queueing-theory mode") as err:
         simulate(Controls(scenario="mmc"))
     assert "\n" not in str(err.value)
 
@@ -289,16 +301,16 @@ def test_a_teachers_lessons_file_adds_lessons(tmp_path):
     assert lessons[-1].apply().commission == 0.4
     bad = tmp_path / "bad.yaml"
     bad.write_text("lessons:\n  - {id: x, title: X, scenario: baseline, text: t, controls: {comission: 1}}\n")
-    with pytest.raises(ClassroomError, match="names no control 'comission'") as err:
+    with pytest.raises(UserError, match="names no control 'comission'") as err:
         load_lessons(bad)
     assert "\n" not in str(err.value)
     dup = tmp_path / "dup.yaml"
     dup.write_text("- {id: race_to_the_bottom, title: X, scenario: baseline, text: t}\n")
-    with pytest.raises(ClassroomError, match="already exists"):
+    with pytest.raises(UserError, match="already exists"):
         load_lessons(dup)
     speed = tmp_path / "speed.yaml"
     speed.write_text("- {id: s, title: S, scenario: baseline, text: t, controls: {automation_speed: 3}}\n")
-    with pytest.raises(ClassroomError, match="automation_speed 3"):
+    with pytest.raises(UserError, match="automation_speed 3"):
         load_lessons(speed)
     assert 3 not in AUTOMATION_SPEEDS
 
@@ -364,7 +376,7 @@ def test_a_pair_of_runs_numbers_before_then_after_and_caches_both():
         assert cache.get(one.id) is not None and cache.get(two.id) is not None
         again = cache.run_pair(before, after)
         assert all(r.extra.get("cached") for r in again)
-        with pytest.raises(ClassroomError, match="crowd.commission=2"):
+        with pytest.raises(UserError, match="crowd.commission=2"):
             cache.run_pair(Controls(horizon_weeks=SHORT, commission=2.0), after)
     finally:
         cache.close()

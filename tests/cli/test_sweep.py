@@ -9,7 +9,6 @@ prove it draws (its world map included) from the file alone.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import shutil
@@ -23,6 +22,7 @@ from omegaconf import OmegaConf
 from polars.testing import assert_frame_equal
 
 import labsim.report.compare
+import labsim.stats
 import labsim.sweep as sweep_mod
 from labsim.report.compare import comparison_page
 from labsim.sweep import HEADLINE, SweepCallback, collect, last_sweep_failures, paired_differences
@@ -104,66 +104,17 @@ def test_multirun_writes_the_runs_table_and_the_comparison_page(sweep):
     assert "automation_shock" in page and "new_region_entry" in page
 
 
-# --- paired differences on tables whose answer is known ---------------------------------------
+# --- the comparison page from synthetic tables (the statistics: tests/unit/test_stats.py) ------
 
 def _runs(rows: list[dict]) -> pl.DataFrame:
     base = {"status": "ok"}
     return pl.DataFrame([{**base, **r} for r in rows])
 
 
-def test_constant_differences_give_a_collapsed_interval():
-    runs = _runs([{"scenario": s, "seed": k, "w": float(k + 1) + (0.5 if s == "policy" else 0.0)}
-                  for s in ("baseline", "policy") for k in range(4)])
-    d = paired_differences(runs, kpis=["w"])
-    assert d.height == 1
-    r = d.row(0, named=True)
-    assert (r["scenario"], r["scope"], r["kpi"], r["n_pairs"]) == ("policy", "ALL", "w", 4)
-    assert r["mean_diff"] == r["ci_low"] == r["ci_high"] == 0.5
-    assert r["baseline_mean"] == 2.5 and r["scenario_mean"] == 3.0
-    assert r["relative_change"] == pytest.approx(0.2)
-
-
-def test_the_interval_is_the_t_interval_over_pairs():
-    """Differences 1, 2, 4: mean 7/3, standard error sqrt(7)/3, and with two degrees of
-    freedom the 97.5 % t quantile has the closed form 0.95 / sqrt(2 x 0.975 x 0.025)."""
-    runs = _runs([{"scenario": "baseline", "seed": k, "w": 10.0} for k in range(3)]
-                 + [{"scenario": "policy", "seed": k, "w": 10.0 + x} for k, x in enumerate([1, 2, 4])])
-    r = paired_differences(runs, kpis=["w"]).row(0, named=True)
-    t = 0.95 / math.sqrt(2 * 0.975 * 0.025)
-    half = t * math.sqrt(7) / 3
-    assert r["mean_diff"] == pytest.approx(7 / 3)
-    assert r["ci_low"] == pytest.approx(7 / 3 - half) and r["ci_high"] == pytest.approx(7 / 3 + half)
-
-
-def test_unpaired_and_failed_runs_are_dropped():
-    """Only seeds present, and ok, on both sides count; one pair gives no interval."""
-    runs = _runs([{"scenario": "baseline", "seed": k, "w": 1.0} for k in (0, 1, 2)]
-                 + [{"scenario": "policy", "seed": k, "w": 2.0} for k in (1, 2, 3)]
-                 + [{"scenario": "other", "seed": 0, "w": 5.0},
-                    {"scenario": "other", "seed": 1, "w": None, "status": "failed"}])
-    d = paired_differences(runs, kpis=["w"])
-    policy = d.filter(pl.col("scenario") == "policy").row(0, named=True)
-    assert policy["n_pairs"] == 2 and policy["mean_diff"] == 1.0
-    other = d.filter(pl.col("scenario") == "other").row(0, named=True)
-    assert other["n_pairs"] == 1 and other["mean_diff"] == 4.0
-    assert other["ci_low"] is None and other["ci_high"] is None
-
-
-def test_pairs_match_every_parameter_and_regions_get_their_own_rows():
-    """A run pairs only with the baseline run of the same seed and the same param.* values."""
-    rows = []
-    for k in range(3):
-        for x in (1.0, 2.0):
-            rows.append({"scenario": "baseline", "seed": k, "param.x": x, "w": 10 * x, "KEN.w": x})
-            rows.append({"scenario": "policy", "seed": k, "param.x": x, "w": 10 * x + x, "KEN.w": 2 * x})
-    d = paired_differences(_runs(rows), kpis=["w"])
-    assert d["scope"].to_list() == ["ALL", "KEN"]
-    overall, ken = d.row(0, named=True), d.row(1, named=True)
-    assert overall["n_pairs"] == 6 and overall["mean_diff"] == pytest.approx(1.5)
-    assert ken["n_pairs"] == 6 and ken["mean_diff"] == pytest.approx(1.5)
-    assert paired_differences(_runs(rows), kpis=["w"], by_region=False)["scope"].to_list() == ["ALL"]
-    with pytest.raises(ValueError, match="nope"):
-        paired_differences(_runs(rows), baseline="nope", kpis=["w"])
+def test_the_statistics_stay_importable_from_labsim_sweep():
+    """The README imports paired_differences from labsim.sweep; it is labsim.stats' own."""
+    assert sweep_mod.paired_differences is labsim.stats.paired_differences
+    assert sweep_mod.HEADLINE is labsim.stats.HEADLINE
 
 
 def test_the_page_draws_heat_maps_and_response_curves_for_swept_numbers():
@@ -177,6 +128,33 @@ def test_the_page_draws_heat_maps_and_response_curves_for_swept_numbers():
     line = comparison_page(_runs([r for r in rows if r["param.b"] == 0.1]).drop("param.b"))
     assert "fig-sweep-1d" in line and "fig-heat" not in line
     assert OUTLINE not in grid  # no time series here, so no map and no outline
+
+
+def test_the_page_draws_the_map_it_is_given_and_reads_no_file(tmp_path):
+    """The map's data comes in as a frame (labsim.sweep reads it from the runs' folders)."""
+    rows = [{"scenario": s, "seed": k, "sweep_dir": "x", "run_dir": str(tmp_path / "nowhere"), "job": "0",
+             "overrides": "", "error": None, "seconds": 1.0, "labsim_version": "0", "git_commit": None,
+             "effective_wage_mean_usd_h": 2.0 + k + (s == "policy")}
+            for s in ("baseline", "policy") for k in range(2)]
+    wages = pl.DataFrame({"scenario": ["baseline", "policy"] * 2, "quarter": [0, 0, 1, 1],
+                          "region": ["KEN"] * 4, "wage": [1.3, 1.5, 1.4, 1.7], "runs": [2] * 4},
+                         schema_overrides={"runs": pl.UInt32})
+    page = comparison_page(_runs(rows), wages=wages)
+    assert OUTLINE in page and 'id="fig-map"' in page
+    assert "Kenya: 1.50 USD" in page  # country names in the hover text
+    assert OUTLINE not in comparison_page(_runs(rows))
+
+
+def test_the_pages_and_the_statistics_do_not_import_the_sweep():
+    """No import cycle: the report layer draws, labsim.stats computes, labsim.sweep reads files
+    and uses both."""
+    code = ("import sys, labsim.stats, labsim.report.compare, labsim.report.run, labsim.classroom.figures; "
+            "assert 'labsim.sweep' not in sys.modules, 'labsim.sweep imported'")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    code = "import sys, labsim.stats; assert not [m for m in sys.modules if m.startswith('labsim.report')]"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
 
 
 # --- labsim-compare ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ else:
     pytest.importorskip("SALib")
 
 from labsim import sensitivity as sens  # noqa: E402
+from labsim.files import KPIS, STATUS, part_path  # noqa: E402
 from labsim.results import Results  # noqa: E402
 from labsim.sensitivity import Param, analyze, main, problem, sample  # noqa: E402
 
@@ -198,6 +199,20 @@ def in_process(monkeypatch):
         return simulate
 
     return use
+
+
+def test_a_run_clears_the_temporary_files_a_stopped_run_left(tmp_path, in_process):
+    """labsim.files writes under hidden .NAME.<token>.part names; a run cut short leaves them,
+    and the next run in that folder removes them before it starts."""
+    in_process(_fake_simulator())
+    run_dir = tmp_path / "runs" / "0000"
+    run_dir.mkdir(parents=True)
+    left = part_path(run_dir / KPIS)
+    left.write_text("half a file")
+    status = sens.run_one(sens.RunTask(0, 0, 0, str(run_dir), ("seed=0", *QUICK)))
+    assert status["status"] == "ok"
+    assert not left.exists() and not list(run_dir.glob(".*"))
+    assert json.loads((run_dir / STATUS).read_text())["status"] == "ok"
 
 
 def test_sobol_through_the_command_finds_the_only_parameter_that_matters(tmp_path, in_process, capsys):

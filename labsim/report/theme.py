@@ -1,0 +1,293 @@
+"""The look of every labsim page: colours, layouts, number formats and KPI labels.
+
+The run report, the sweep comparison, the sensitivity page and the classroom
+all draw from here, so that France is the same colour on every page, a KPI
+has one name and one way of writing its values, and a chart looks the same
+wherever it appears.
+
+Colours belong to *things*, not to positions: a region, a channel, a money
+flow, a task type or a reason for leaving always gets its own colour, looked
+up by its name. Adding a region or a band to a chart therefore never
+recolours another. Names outside the tables (a region a user adds) are
+hashed into a spare palette, so they too keep their colour from page to
+page. Only series with no identity of their own beyond one page (the
+scenarios of a sweep, drawn in the sweep's order) take colours by position.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from labsim.model.units import ALL_REGIONS
+
+# --- colours -------------------------------------------------------------------------------
+
+# Regions of the default market and of the new-region scenario, by ISO-3 code.
+REGION_COLORS = {"USA": "#1f77b4", "FRA": "#9467bd", "IND": "#ff7f0e", "PHL": "#2ca02c",
+                 "VEN": "#d62728", "KEN": "#8c564b", "MDG": "#e377c2", "BGD": "#17becf"}
+# Country names for the codes above (results carry only codes; a region's
+# `name` field is in its configuration, which pages drawn from files lack).
+COUNTRY_NAMES = {"USA": "United States", "FRA": "France", "IND": "India", "PHL": "Philippines",
+                 "VEN": "Venezuela", "KEN": "Kenya", "MDG": "Madagascar", "BGD": "Bangladesh"}
+CHANNEL_COLORS = {"crowd": "#4c78a8", "vendor": "#f58518"}
+# Lines that must tell the channels apart while their colour says the region.
+CHANNEL_DASH = {"crowd": "solid", "vendor": "dot"}
+TASK_TYPE_COLORS = {"image_annotation": "#1b9e77", "text_classification": "#d95f02",
+                    "content_moderation": "#7570b3", "rlhf_preference": "#e7298a",
+                    "safety_evaluation": "#66a61e"}
+# Spare colours for names outside the tables (none of them is in a table above).
+SPARE_PALETTE = ("#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
+                 "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5", "#393b79", "#637939", "#8c6d31")
+# Series that are only ordered (the scenarios of one sweep).
+SERIES_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+                  "#7f7f7f", "#bcbd22", "#17becf")
+# Continuous scales: money (wages) and head counts, on maps and heat maps.
+MONEY_SCALE = "Viridis"
+COUNT_SCALE = "Blues"
+
+
+def _hashed(name: str) -> str:
+    """A colour for a name outside the tables: the same in every process and page
+    (crc32, unlike ``hash``, is not salted per process)."""
+    return SPARE_PALETTE[zlib.crc32(name.encode("utf-8")) % len(SPARE_PALETTE)]
+
+
+def region_color(code: str) -> str:
+    return REGION_COLORS.get(code) or _hashed(code)
+
+
+def channel_color(channel: str) -> str:
+    return CHANNEL_COLORS.get(channel) or _hashed(channel)
+
+
+def task_type_color(name: str) -> str:
+    return TASK_TYPE_COLORS.get(name) or _hashed(name)
+
+
+def series_color(i: int) -> str:
+    """The i-th colour for series that have only an order (a sweep's scenarios)."""
+    return SERIES_PALETTE[i % len(SERIES_PALETTE)]
+
+
+def country_name(code: str) -> str:
+    return COUNTRY_NAMES.get(code, code)
+
+
+def rgba(hex_color: str, alpha: float) -> str:
+    """``#rrggbb`` with an opacity (bands around a line, stacked areas)."""
+    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A money flow of the value split: its column, legend label and colour.
+
+    ``stacked`` flows add up to what requesters (and the public purse) pay;
+    the others are transfers drawn as dotted lines beside the stack.
+    ``always`` flows are drawn even when zero (the market's own split);
+    policy flows only once a policy puts money there.
+    """
+
+    column: str
+    label: str
+    color: str
+    stacked: bool = True
+    always: bool = False
+
+
+# In stacking order. Worker pay is split into pay for work (earnings minus
+# top-ups) and the policies' top-ups, so that a wage floor's cost shows.
+MONEY_FLOWS = (
+    Flow("earnings_usd", "workers: pay for work", "#2ca02c", always=True),
+    Flow("topup_usd", "workers: policy top-ups", "#98df8a"),
+    Flow("platform_fees_usd", "platform fees", "#d62728", always=True),
+    Flow("vendor_margin_usd", "vendor margin", "#ff7f0e", always=True),
+    Flow("compute_cost_usd", "compute", "#7f7f7f", always=True),
+    Flow("levy_usd", "social-protection levy", "#9467bd"),
+    Flow("support_cost_usd", "psychological support", "#e377c2"),
+    Flow("training_cost_usd", "training (public)", "#bcbd22"),
+    Flow("benefits_usd", "benefits paid to workers (fund, stipends)", "#8c564b", stacked=False),
+    Flow("public_spend_usd", "public money (training, fund deficit)", "#17becf", stacked=False),
+)
+FLOWS = {f.column: f for f in MONEY_FLOWS}
+
+
+def flow_color(column: str) -> str:
+    flow = FLOWS.get(column)
+    return flow.color if flow else _hashed(column)
+
+
+# Reasons for leaving: timeseries column -> (label, colour).
+EXIT_REASONS = {"exits_low_pay": ("low pay", "#d62728"), "exits_burnout": ("burnout", "#9467bd"),
+                "exits_other": ("other reasons", "#7f7f7f")}
+
+
+def exit_color(label: str) -> str:
+    return next((c for lab, c in EXIT_REASONS.values() if lab == label), None) or _hashed(label)
+
+
+# --- layouts -------------------------------------------------------------------------------
+
+TEMPLATE = "plotly_white"
+BASE_LAYOUT: dict[str, Any] = dict(template=TEMPLATE, margin=dict(l=60, r=20, t=50, b=40))
+# Charts over weeks: the legend below, one hover label for all series of a week.
+SERIES_LAYOUT: dict[str, Any] = {**BASE_LAYOUT, "height": 380, "legend": dict(orientation="h", y=-0.2),
+                                 "hovermode": "x unified"}
+
+
+def layout(base: Mapping[str, Any] = BASE_LAYOUT, **changes: Any) -> dict[str, Any]:
+    """A copy of ``base`` with ``changes``; a dict (margin, legend) is merged key by key,
+    so ``layout(margin=dict(t=110))`` keeps the other margins."""
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+# --- numbers -------------------------------------------------------------------------------
+
+MISSING = "–"
+# How values are written (``fmt``'s kinds):
+#   number  adaptive: 1,234 / 3.31 / 0.80 / 0.0123 (three significant digits below 0.1)
+#   usd     a money amount, written as ``number`` (the unit is in the label)
+#   share   a share in per cent, 12.3 %; a difference of shares in points, +1.2 pp
+#   count   a whole number, 1,234
+#   change  a relative change, +12.3 %
+#   index   four significant digits (sensitivity indices)
+KINDS = ("number", "usd", "share", "count", "change", "index")
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def fmt(value: Any, kind: str = "number", signed: bool = False) -> str:
+    """``value`` written as ``kind`` (see KINDS); ``signed`` writes a difference (+/-,
+    shares in percentage points). None, NaN and infinities are written "–"; text
+    is written as it is."""
+    if isinstance(value, str):
+        return value
+    if value is None or not _finite(value):
+        return MISSING
+    if kind not in KINDS:
+        raise ValueError(f"unknown number format {kind!r}: one of {', '.join(KINDS)}")
+    v = float(value)
+    sign = "+" if signed else ""
+    if kind == "share":
+        return f"{100 * v:{sign}.1f}" + (" pp" if signed else " %")
+    if kind == "change":
+        return f"{100 * v:+.1f} %"
+    if kind == "count":
+        return f"{round(v):{sign},d}"
+    if kind == "index":
+        return f"{v:{sign}.4g}"
+    if abs(v) >= 100:
+        return f"{v:{sign},.0f}"
+    if abs(v) >= 0.1 or v == 0:  # cents, so that a column of wages lines up
+        return f"{v:{sign}.2f}"
+    return f"{v:{sign}.3g}"  # small amounts (a task's cost) keep three significant digits
+
+
+def tickformat(kind: str) -> str:
+    """Plotly's axis tick format for values of ``kind`` (shares as per cent)."""
+    return ".1%" if kind == "share" else ""
+
+
+# --- KPIs ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Kpi:
+    """How a KPI of kpis.json is shown.
+
+    ``label`` names it (with its unit), ``short`` heads a column of the table
+    by region, ``kind`` says how to write it (``fmt``), and ``meaning`` says in
+    plain words what a move of it means for the people concerned (the
+    comparison page shows it under the KPI's chart of differences).
+    """
+
+    label: str
+    kind: str = "number"
+    meaning: str = ""
+    short: str = ""
+
+
+KPIS: dict[str, Kpi] = {
+    "effective_wage_mean_usd_h": Kpi(
+        "Effective hourly wage, mean (USD/h)", "usd",
+        "Right of zero: workers earn more per hour online, counting the unpaid search and "
+        "rejected work that piece rates leave out.", "effective wage (mean)"),
+    "effective_wage_median_usd_h": Kpi("Effective hourly wage, median (USD/h)", "usd",
+                                       short="effective wage (median)"),
+    "paid_wage_mean_usd_h": Kpi("Wage per paid hour, mean (USD/h)", "usd", short="paid-hour wage"),
+    "unpaid_min_per_paid_hour": Kpi("Unpaid minutes per paid hour", "number"),
+    "share_below_local_min_wage": Kpi(
+        "Share of workers below their local minimum wage", "share",
+        "Left of zero: fewer workers earn less than their own country's legal minimum per "
+        "hour (the axis is in percentage points).", "below local min. wage"),
+    "hours_per_week_mean": Kpi("Hours online per week, mean", "number", short="hours / week"),
+    "annual_turnover_rate": Kpi(
+        "Annual turnover (exits per worker per year)", "share",
+        "Left of zero: workers stay longer, which keeps their skills and reputation in the market.",
+        "annual turnover"),
+    "worker_half_life_months": Kpi("Worker half-life (months)", "number", short="half-life (months)"),
+    "moderator_high_stress_share": Kpi("Moderators with high stress", "share"),
+    "burnout_exits_per_1000_moderator_years": Kpi(
+        "Burnout exits per 1,000 moderator-years", "number",
+        "Left of zero: fewer content moderators leave because the material they review has "
+        "worn them out."),
+    "exits_burnout": Kpi(
+        "Burnout exits (workers, over the KPI window)", "count",
+        "The same burnout exits as a head count, which also moves with the size of the workforce."),
+    "night_hours_share": Kpi("Share of working hours at night", "share", short="night share"),
+    "platform_commission_share": Kpi("Platform fees / crowd spend", "share"),
+    "worker_share_of_spend": Kpi(
+        "Workers' share of requester spend", "share",
+        "Right of zero: more of every dollar requesters spend reaches workers rather than "
+        "platform fees, vendor margins or compute."),
+    "automation_share": Kpi(
+        "Share of tasks automated", "share",
+        "Right of zero: models take over more of the work (the axis is in percentage points)."),
+    "effective_wage_gini": Kpi("Gini of effective wages", "number"),
+    "requester_cost_per_task_usd": Kpi(
+        "Requester cost per task (USD)", "usd",
+        "Right of zero: the policy makes each finished task dearer for the AI companies "
+        "buying the work; this is who pays."),
+    "topup_usd": Kpi("Policy top-ups paid to workers (USD)", "usd"),
+    "worker_pay_usd": Kpi("Pay to workers (USD)", "usd", short="pay (USD)"),
+    "workers_counted": Kpi("Workers counted", "count", short="workers"),
+    "mean_wait_h": Kpi("Mean wait of a task before a worker takes it (h)", "number"),
+    "utilization": Kpi("Utilisation of the workers", "share"),
+}
+
+
+def kpi(name: str) -> Kpi:
+    """The KPI ``name``: ``NAME`` overall, ``KEN.NAME`` a region's, ``crowd.NAME`` a
+    channel's (labelled "..., Kenya" or "..., crowd"); unknown names show as they are."""
+    if name in KPIS:
+        return KPIS[name]
+    scope, _, rest = name.partition(".")
+    if rest in KPIS:
+        k = KPIS[rest]
+        where = "all regions" if scope == ALL_REGIONS else country_name(scope)
+        return Kpi(f"{k.label}, {where}", k.kind, k.meaning, k.short)
+    return Kpi(name)
+
+
+def kpi_label(name: str) -> str:
+    return kpi(name).label
+
+
+def kpi_kind(name: str) -> str:
+    return kpi(name).kind
+
+
+def fmt_kpi(name: str, value: Any, signed: bool = False) -> str:
+    """A KPI's value written the KPI's way."""
+    return fmt(value, kpi_kind(name), signed)

@@ -1,0 +1,238 @@
+"""Statistics of runs and sweeps: frames in, frames out.
+
+Pure functions of polars frames and numpy arrays: nothing here reads or
+writes a file, draws or prints, so that the sweep's command (which reads the
+run folders, ``labsim.sweep``) and the pages (which draw, ``labsim.report``)
+can both use them without depending on each other.
+
+The runs table (``runs.parquet``, one row per run) has ``scenario``,
+``seed``, ``status``, ``param.<key>`` columns for the swept settings and a
+column per KPI: ``NAME`` overall, ``KEN.NAME`` per region. Differences
+against the baseline are paired: scenarios run with the same seed share
+random streams (common random numbers), so the difference within a pair is
+mostly the policy, not noise, and a t interval over pairs is much narrower
+than one over unpaired means.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+import numpy as np
+import polars as pl
+
+from labsim.model.units import ALL_REGIONS
+
+PARAM = "param."  # prefix of the runs table's swept settings
+WEEKS_PER_QUARTER = 13
+
+# The issue's headline KPIs: pay, pay below the local floor, churn, burnout,
+# automation, who gets the money, and what the work costs requesters.
+HEADLINE = ("effective_wage_mean_usd_h", "share_below_local_min_wage", "annual_turnover_rate",
+            "burnout_exits_per_1000_moderator_years", "exits_burnout", "automation_share",
+            "worker_share_of_spend", "requester_cost_per_task_usd")
+
+DIFF_SCHEMA = {"scenario": pl.Utf8, "scope": pl.Utf8, "kpi": pl.Utf8, "n_pairs": pl.Int64,
+               "baseline_mean": pl.Float64, "scenario_mean": pl.Float64, "mean_diff": pl.Float64,
+               "ci_low": pl.Float64, "ci_high": pl.Float64, "relative_change": pl.Float64}
+LEVEL_SCHEMA = {"scenario": pl.Utf8, "scope": pl.Utf8, "kpi": pl.Utf8, "n_runs": pl.Int64,
+                "mean": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64}
+QUARTER_SCHEMA = {"scenario": pl.Utf8, "quarter": pl.Int64, "region": pl.Utf8, "wage": pl.Float64,
+                  "runs": pl.UInt32}
+
+
+# --- intervals ---------------------------------------------------------------------------
+
+def t_quantile(n: int, level: float = 0.95) -> float:
+    """The two-sided ``level`` quantile of Student's t with n - 1 degrees of freedom."""
+    from scipy.stats import t
+
+    return float(t.ppf(0.5 + level / 2, n - 1))
+
+
+def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and t interval of ``x`` (finite values only); the interval is NaN below two values."""
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return math.nan, math.nan, math.nan
+    m = float(x.mean())
+    if x.size < 2:
+        return m, math.nan, math.nan
+    half = t_quantile(x.size, level) * float(x.std(ddof=1)) / math.sqrt(x.size)
+    return m, m - half, m + half
+
+
+def _nulls(frame: pl.DataFrame) -> pl.DataFrame:
+    """NaN (no value, no interval) as null, which tables and charts show as missing."""
+    return frame.with_columns(pl.col(pl.Float64).fill_nan(None))
+
+
+# --- the runs table ----------------------------------------------------------------------
+
+def ok_runs(runs: pl.DataFrame) -> pl.DataFrame:
+    return runs.filter(pl.col("status") == "ok")
+
+
+def region_codes(runs: pl.DataFrame) -> list[str]:
+    """Regions present as ``<CODE>.<kpi>`` columns (codes are upper-case ISO-3)."""
+    codes = {c.split(".", 1)[0] for c in runs.columns if "." in c and not c.startswith(PARAM)}
+    return sorted(c for c in codes if c.isupper() and c.isalpha())
+
+
+def param_columns(runs: pl.DataFrame) -> list[str]:
+    return [c for c in runs.columns if c.startswith(PARAM)]
+
+
+def param_name(column: str) -> str:
+    """``param.crowd.commission`` -> ``crowd.commission``."""
+    return column[len(PARAM):] if column.startswith(PARAM) else column
+
+
+def scenarios(runs: pl.DataFrame) -> list[str]:
+    """Scenarios in order of first appearance (the sweep's job order)."""
+    return runs["scenario"].unique(maintain_order=True).to_list()
+
+
+def swept_parameters(runs: pl.DataFrame) -> list[str]:
+    """Numeric ``param.*`` columns that take more than one value among the ok runs."""
+    ok = ok_runs(runs)
+    return [c for c in param_columns(runs)
+            if runs.schema[c] == pl.Float64 and ok[c].drop_nulls().n_unique() > 1]
+
+
+def _scopes(runs: pl.DataFrame, by_region: bool) -> list[tuple[str, str]]:
+    """(scope, column prefix): all regions together, then each region."""
+    return [(ALL_REGIONS, "")] + ([(r, f"{r}.") for r in region_codes(runs)] if by_region else [])
+
+
+def paired_differences(runs: pl.DataFrame, baseline: str = "baseline",
+                       kpis: Sequence[str] = HEADLINE, by_region: bool = True) -> pl.DataFrame:
+    """Each scenario minus the baseline, paired by seed and by every ``param.*`` value.
+
+    Only runs with status ok count; a run without a partner is dropped, and
+    runs repeated under the same key (the same sweep collected twice) are
+    averaged first. One row per scenario x scope (``ALL`` or a region code) x
+    KPI that has at least one complete pair: n_pairs, the baseline's and the
+    scenario's means over the pairs, the mean difference with its 95 % t
+    interval over pairs (null below two pairs), and the relative change
+    (mean difference over the baseline mean).
+    """
+    if baseline not in set(runs["scenario"].to_list()):
+        raise ValueError(f"no scenario named {baseline!r} in the runs "
+                         f"(scenarios: {', '.join(scenarios(runs)) or 'none'})")
+    ok = ok_runs(runs)
+    keys = ["seed", *param_columns(runs)]
+    wanted = [(scope, kpi, prefix + kpi) for scope, prefix in _scopes(runs, by_region) for kpi in kpis
+              if prefix + kpi in ok.columns]
+    value_cols = list(dict.fromkeys(col for _, _, col in wanted))
+    rows = []
+    if ok.height and value_cols:
+        def side(name: str) -> pl.DataFrame:
+            return (ok.filter(pl.col("scenario") == name)
+                    .group_by(keys, maintain_order=True).agg(pl.col(value_cols).mean()))
+
+        base = side(baseline)
+        for other in scenarios(ok):
+            if other == baseline:
+                continue
+            pairs = base.join(side(other), on=keys, how="inner", suffix="__s", nulls_equal=True)
+            for scope, kpi, col in wanted:
+                b = pairs[col].cast(pl.Float64).to_numpy()
+                s = pairs[f"{col}__s"].cast(pl.Float64).to_numpy()
+                keep = np.isfinite(b) & np.isfinite(s)
+                n = int(keep.sum())
+                if n == 0:
+                    continue
+                b, s = b[keep], s[keep]
+                mean_diff, lo, hi = mean_ci(s - b)
+                base_mean = float(b.mean())
+                rows.append({"scenario": other, "scope": scope, "kpi": kpi, "n_pairs": n,
+                             "baseline_mean": base_mean, "scenario_mean": float(s.mean()),
+                             "mean_diff": mean_diff, "ci_low": lo, "ci_high": hi,
+                             "relative_change": mean_diff / base_mean if base_mean else math.nan})
+    return _nulls(pl.DataFrame(rows, schema=DIFF_SCHEMA, orient="row"))
+
+
+def kpi_levels(runs: pl.DataFrame, kpis: Sequence[str] = HEADLINE, by_region: bool = False) -> pl.DataFrame:
+    """Each scenario's mean of each KPI over its ok runs, with a 95 % t interval over them."""
+    ok = ok_runs(runs)
+    rows = []
+    for name in scenarios(ok):
+        g = ok.filter(pl.col("scenario") == name)
+        for scope, prefix in _scopes(runs, by_region):
+            for kpi in kpis:
+                if prefix + kpi not in g.columns:
+                    continue
+                x = g[prefix + kpi].cast(pl.Float64).to_numpy()
+                n = int(np.isfinite(x).sum())
+                if n == 0:
+                    continue
+                m, lo, hi = mean_ci(x)
+                rows.append({"scenario": name, "scope": scope, "kpi": kpi, "n_runs": n,
+                             "mean": m, "ci_low": lo, "ci_high": hi})
+    return _nulls(pl.DataFrame(rows, schema=LEVEL_SCHEMA, orient="row"))
+
+
+def group_means(runs: pl.DataFrame, by: Sequence[str], kpi: str) -> pl.DataFrame:
+    """The mean of ``kpi`` over the ok runs of each combination of the ``by`` columns, with
+    its 95 % t interval and the number of runs: one row per combination, sorted by ``by``
+    (the points of a response curve, the cells of a heat map)."""
+    ok = ok_runs(runs).filter(pl.all_horizontal(pl.col(c).is_not_null() for c in by))
+    rows = []
+    for key, g in ok.group_by(list(by)):
+        x = g[kpi].cast(pl.Float64).to_numpy()
+        m, lo, hi = mean_ci(x)
+        rows.append({**dict(zip(by, key)), "n_runs": int(np.isfinite(x).sum()),
+                     "mean": m, "ci_low": lo, "ci_high": hi})
+    schema = {**{c: runs.schema[c] for c in by}, "n_runs": pl.Int64, "mean": pl.Float64,
+              "ci_low": pl.Float64, "ci_high": pl.Float64}
+    return _nulls(pl.DataFrame(rows, schema=schema, orient="row")).sort(list(by))
+
+
+# --- time series -------------------------------------------------------------------------
+
+def regional(ts: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+    """The rows of a timeseries that belong to a region (workers' flows)."""
+    return ts.filter(pl.col("region") != ALL_REGIONS)
+
+
+def market(ts: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+    """The market-level rows (tasks posted, automated, expired; compute)."""
+    return ts.filter(pl.col("region") == ALL_REGIONS)
+
+
+def quarterly_by_region(ts: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """One run, per quarter and region: effective wage (earnings over paid + unpaid hours,
+    null without hours) and employment (active workers, mean over the quarter's weeks).
+    Takes a lazy frame too, so that a run's file can be scanned rather than loaded."""
+    weekly = (regional(ts.lazy()).group_by("week", "region")
+              .agg(pl.col("active_workers").sum(), pl.col("earnings_usd").sum(),
+                   (pl.col("paid_hours") + pl.col("unpaid_hours")).sum().alias("hours")))
+    return (weekly.group_by((pl.col("week") // WEEKS_PER_QUARTER).cast(pl.Int64).alias("quarter"), "region")
+            .agg(pl.col("earnings_usd").sum(), pl.col("hours").sum(),
+                 pl.col("active_workers").mean().alias("workers"))
+            .with_columns(pl.when(pl.col("hours") > 0).then(pl.col("earnings_usd") / pl.col("hours"))
+                          .otherwise(None).alias("wage"))
+            .select("quarter", "region", "wage", "workers")
+            .sort("quarter", "region")
+            .collect())
+
+
+def mean_quarterly_wages(per_run: Iterable[tuple[str, pl.DataFrame]]) -> pl.DataFrame:
+    """Effective wage per scenario x quarter x region, averaged over the scenario's runs.
+
+    ``per_run`` gives (scenario, ``quarterly_by_region`` of one run) for each run;
+    ``runs`` counts the runs with a wage in the cell.
+    """
+    frames = [q.select("quarter", "region", "wage").with_columns(pl.lit(name).alias("scenario"))
+              for name, q in per_run]
+    if not frames:
+        return pl.DataFrame(schema=QUARTER_SCHEMA)
+    return (pl.concat(frames, how="vertical_relaxed")
+            .group_by("scenario", "quarter", "region")
+            .agg(pl.col("wage").mean(), pl.col("wage").count().alias("runs"))
+            .with_columns(pl.col("quarter").cast(pl.Int64))
+            .select(list(QUARTER_SCHEMA))
+            .sort("scenario", "quarter", "region"))

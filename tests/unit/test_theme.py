@@ -1,0 +1,130 @@
+"""The pages' theme: colours that belong to things, one number format, one table of KPI labels."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import polars as pl
+import pytest
+
+from labsim.classroom import figures as classroom
+from labsim.model.units import ALL_REGIONS, CHANNELS
+from labsim.report import run as run_report
+from labsim.report import theme
+from labsim.stats import HEADLINE
+
+
+def _timeseries(regions: list[str], flows: dict[str, float] | None = None, weeks: int = 3) -> pl.DataFrame:
+    """A tiny timeseries: each region works for the crowd, the market rows carry compute;
+    ``flows`` sets policy money columns (USD per region and week)."""
+    flows = flows or {}
+    money = [f.column for f in theme.MONEY_FLOWS if f.column != "compute_cost_usd"]
+    rows = []
+    for w in range(weeks):
+        for r in regions:
+            rows.append({"week": w, "region": r, "channel": "crowd", "task_type": "image_annotation",
+                         "active_workers": 5, "paid_hours": 10.0, "unpaid_hours": 2.0,
+                         "exits_low_pay": 1, "exits_burnout": 0, "exits_other": 0,
+                         "tasks_automated": 0, "tasks_posted": 0, "compute_cost_usd": 0.0,
+                         **{c: 0.0 for c in money}, "earnings_usd": 30.0, "platform_fees_usd": 6.0,
+                         **flows})
+        rows.append({"week": w, "region": ALL_REGIONS, "channel": "crowd", "task_type": "image_annotation",
+                     "active_workers": 0, "paid_hours": 0.0, "unpaid_hours": 0.0,
+                     "exits_low_pay": 0, "exits_burnout": 0, "exits_other": 0,
+                     "tasks_automated": 1, "tasks_posted": 4, "compute_cost_usd": 2.0,
+                     **{c: 0.0 for c in money}})
+    return pl.DataFrame(rows)
+
+
+def _colors(fig) -> dict[str, str]:
+    return {t.name: t.line.color for t in fig.data}
+
+
+# --- colours -------------------------------------------------------------------------------------
+
+def test_a_region_has_its_colour_whatever_other_regions_are_drawn():
+    few = _timeseries(["FRA", "KEN"])
+    many = _timeseries(["BGD", "FRA", "IND", "KEN", "USA"])
+    for build in (run_report.workers_by_region, run_report.work_shares, classroom.wages_figure):
+        a, b = _colors(build(few)), _colors(build(many))
+        assert a["FRA"] == b["FRA"] == theme.REGION_COLORS["FRA"], build.__name__
+        assert a["KEN"] == b["KEN"] == theme.REGION_COLORS["KEN"], build.__name__
+    # A stacked area's fill is its line's colour, lighter.
+    fill = {t.name: t.fillcolor for t in run_report.workers_by_region(many).data}
+    assert fill["USA"] == theme.rgba(theme.REGION_COLORS["USA"], 0.55)
+
+
+def test_a_money_flow_has_its_colour_whichever_flows_are_present():
+    plain = run_report.value_split(_timeseries(["KEN"]))
+    policies = run_report.value_split(_timeseries(["KEN"], {"topup_usd": 3.0, "levy_usd": 1.0,
+                                                             "public_spend_usd": 0.5}))
+    a, b = _colors(plain), _colors(policies)
+    assert "workers: policy top-ups" not in a and "workers: policy top-ups" in b
+    for flow in theme.MONEY_FLOWS:
+        for drawn in (a, b):
+            if flow.label in drawn:
+                assert drawn[flow.label] == flow.color, flow.label
+    assert a["platform fees"] == b["platform fees"] and a["compute"] == b["compute"]
+
+
+def test_colour_tables_give_each_thing_its_own_colour():
+    for table in (theme.REGION_COLORS, theme.CHANNEL_COLORS, theme.TASK_TYPE_COLORS,
+                  {f.column: f.color for f in theme.MONEY_FLOWS},
+                  {k: c for k, (_, c) in theme.EXIT_REASONS.items()}):
+        assert len(set(table.values())) == len(table), table
+    assert set(theme.CHANNEL_COLORS) == set(CHANNELS)
+    assert not set(theme.SPARE_PALETTE) & set(theme.REGION_COLORS.values())
+
+
+def test_a_region_outside_the_table_gets_the_same_colour_in_every_process():
+    """Hashed by name with crc32, not by position or Python's per-process salted hash."""
+    assert theme.region_color("ZZZ") in theme.SPARE_PALETTE
+    code = "from labsim.report.theme import region_color; print(region_color('ZZZ'), region_color('ATA'))"
+    seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert seen == {f"{theme.region_color('ZZZ')} {theme.region_color('ATA')}\n"}
+
+
+# --- numbers and KPIs ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, kind, signed, text", [
+    (0.1234, "share", False, "12.3 %"),
+    (0.012, "share", True, "+1.2 pp"),
+    (-0.012, "share", True, "-1.2 pp"),
+    (1234.4, "count", False, "1,234"),
+    (12, "count", True, "+12"),
+    (3.314, "usd", False, "3.31"),
+    (1234.4, "number", False, "1,234"),
+    (0.012345, "number", False, "0.0123"),
+    (0.8, "usd", False, "0.80"),
+    (-0.5, "number", True, "-0.50"),
+    (0, "number", True, "+0.00"),
+    (0.25, "change", False, "+25.0 %"),
+    (0.123456, "index", False, "0.1235"),
+    (None, "share", False, "–"),
+    (float("nan"), "usd", False, "–"),
+    (float("inf"), "count", False, "–"),
+])
+def test_one_number_format(value, kind, signed, text):
+    assert theme.fmt(value, kind, signed) == text
+
+
+def test_kpis_have_one_label_and_format_everywhere():
+    for name in HEADLINE:  # the comparison page explains each headline KPI's moves
+        assert name in theme.KPIS and theme.KPIS[name].meaning, name
+    assert all(k.kind in theme.KINDS for k in theme.KPIS.values())
+    assert theme.kpi_label("KEN.effective_wage_mean_usd_h") == "Effective hourly wage, mean (USD/h), Kenya"
+    assert theme.kpi_label("crowd.annual_turnover_rate").endswith(", crowd")
+    assert theme.kpi_label("no_such_kpi") == "no_such_kpi"
+    assert theme.fmt_kpi("share_below_local_min_wage", 0.25) == "25.0 %"
+    # The classroom's table and the run report's cards use the same labels.
+    header, rows = classroom.kpi_rows({"overall": {"share_below_local_min_wage": 0.25}})
+    assert ["Share of workers below their local minimum wage", "25.0 %"] in rows
+
+
+def test_layout_changes_merge_into_the_base():
+    out = theme.layout(theme.SERIES_LAYOUT, height=200, margin=dict(t=90))
+    assert out["margin"] == {**theme.SERIES_LAYOUT["margin"], "t": 90} and out["height"] == 200
+    assert theme.SERIES_LAYOUT["height"] != 200  # the base is not changed
