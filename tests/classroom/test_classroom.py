@@ -136,7 +136,7 @@ def test_controls_follow_the_scenario_picked():
 @pytest.mark.parametrize("controls, expected", [
     (dict(commission=1.5), "crowd.commission=1.5 is not allowed: a probability or share between 0 and 1"),
     (dict(horizon_weeks=None), "horizon_weeks='None' is not allowed: a number"),
-    (dict(seed=-1), "seed=-1 is not allowed: a number >= 0"),
+    (dict(seed=-1), "seed=-1 is not allowed: a whole number >= 0"),
     (dict(exposure_cap=True, exposure_cap_hours=30.0),
      "policy.exposure_cap.max_hours_per_day=30.0 is not allowed"),
     (dict(scenario="nope"), "scenario='nope' is not allowed: one of"),

@@ -178,7 +178,7 @@ def test_a_class_moves_a_slider_runs_and_sees_the_charts_change(server, browser)
     seed.send_keys("-1", Keys.ENTER)
     drv.find_element(By.ID, "run").click()
     error = _wait(lambda: drv.find_element(By.ID, "error").text, "the error line")
-    assert error == "seed=-1 is not allowed: a number >= 0"
+    assert error == "seed=-1 is not allowed: a whole number >= 0"
     assert status().startswith("Run 2:")
 
     # The handout: one self-contained file with every chart.
