@@ -9,30 +9,34 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from labsim import __version__
 from labsim.config import LabsimConfig, validate
 from labsim.model import simulate
 from labsim.results import Results
 
+__all__ = ["compose", "git_commit", "run", "to_config"]
+
 
 def to_config(cfg: Any) -> LabsimConfig:
-    """A validated LabsimConfig from a LabsimConfig, a DictConfig or a plain dict."""
-    if not isinstance(cfg, LabsimConfig):
-        from omegaconf import OmegaConf
+    """A validated LabsimConfig from a LabsimConfig, a DictConfig or a plain dict.
 
-        node = OmegaConf.merge(OmegaConf.structured(LabsimConfig), cfg)
-        cfg = OmegaConf.to_object(node)
-    validate(cfg)
-    return cfg
+    Hydra is loaded only for the last two: ``run(LabsimConfig())`` needs none of it.
+    """
+    if isinstance(cfg, LabsimConfig):
+        validate(cfg)
+        return cfg
+    from labsim.hydra_app import to_config as from_hydra
+
+    return from_hydra(cfg)
 
 
-def compose(overrides: Sequence[str] = ()) -> LabsimConfig:
+def compose(overrides: list[str] | tuple[str, ...] = ()) -> LabsimConfig:
     """Compose conf/ + a scenario + overrides, as the command line does, and validate."""
-    from labsim.hydra_app import compose_dict
+    from labsim.hydra_app import compose as compose_hydra
 
-    return to_config(compose_dict(list(overrides)))
+    return compose_hydra(overrides)
 
 
 def git_commit() -> str | None:

@@ -11,7 +11,6 @@ and validated; a mistake ends here with one line on stderr and exit code 2.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import time
@@ -22,7 +21,9 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from labsim.hydra_app import UserError, check_overrides, explain, register
+from labsim.errors import UserError
+from labsim.files import CONFIG, KPIS, STATUS, atomic_write_text, write_json
+from labsim.hydra_app import check_overrides, explain, register
 from labsim.paths import config_dir
 
 PROG = "labsim"
@@ -46,9 +47,6 @@ def _progress_bar(enabled: bool, label: str):
         bar.update(round(100 * share) - bar.n)
 
     return update, bar.close
-
-
-STATUS = "status.json"
 
 
 def run_job(cfg: DictConfig) -> None:
@@ -91,14 +89,14 @@ def run_job(cfg: DictConfig) -> None:
         if not multirun:
             _discard(run_dir)
             _fail(f"the run failed: {line}", code=1)
-        _write_json(run_dir / STATUS, {"status": "failed", "error": line, "scenario": scenario,
+        write_json(run_dir / STATUS, {"status": "failed", "error": line, "scenario": scenario,
                                        "seed": config.seed, "overrides": list(hc.overrides.task)})
         print(f"{PROG}: error: {scenario} seed={config.seed} failed: {line} ({run_dir})", file=sys.stderr)
         return
     finally:
         close()
-    (run_dir / "config_resolved.yaml").write_text(resolved)
-    _write_json(run_dir / STATUS, {"status": "ok", "scenario": scenario, "seed": config.seed,
+    atomic_write_text(run_dir / CONFIG, resolved)
+    write_json(run_dir / STATUS, {"status": "ok", "scenario": scenario, "seed": config.seed,
                                    "overrides": list(hc.overrides.task),
                                    "seconds": round(time.perf_counter() - started, 3),
                                    "labsim_version": results.meta.get("labsim_version"),
@@ -106,21 +104,14 @@ def run_job(cfg: DictConfig) -> None:
     print(f"{PROG}: {scenario} seed={config.seed} -> {run_dir}", file=sys.stderr)
 
 
-def _write_json(path: Path, payload: dict) -> None:
-    """Write ``payload`` as JSON atomically (a temporary file renamed into place)."""
-    part = path.with_name(f".{path.name}.part")
-    part.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-    os.replace(part, path)
-
-
 def _complete(run_dir: Path, resolved: str) -> bool:
     """Whether ``run_dir`` already holds a finished run of exactly this configuration."""
     try:
         status = json.loads((run_dir / STATUS).read_text())
-        same = (run_dir / "config_resolved.yaml").read_text() == resolved
+        same = (run_dir / CONFIG).read_text() == resolved
     except (OSError, ValueError):
         return False
-    return status.get("status") == "ok" and same and (run_dir / "kpis.json").is_file()
+    return status.get("status") == "ok" and same and (run_dir / KPIS).is_file()
 
 
 def _discard(run_dir: Path) -> None:

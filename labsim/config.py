@@ -20,7 +20,7 @@ key, the value and what is allowed.
 from __future__ import annotations
 
 import math
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from labsim.errors import ConfigError

@@ -20,14 +20,11 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from labsim.config import ConfigError, LabsimConfig, register_configs
+from labsim.config import LabsimConfig, register_configs, validate
+from labsim.errors import ConfigError, UserError
 from labsim.paths import config_dir, scenarios_dir
 
 _REGISTERED = False
-
-
-class UserError(Exception):
-    """A problem with what the user asked for, already phrased as one line."""
 
 
 def register() -> None:
@@ -46,6 +43,20 @@ def register() -> None:
 
 def scenario_names() -> list[str]:
     return sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
+
+
+def to_config(cfg: Any) -> LabsimConfig:
+    """A validated LabsimConfig from a LabsimConfig, a DictConfig or a plain dict."""
+    if not isinstance(cfg, LabsimConfig):
+        node = OmegaConf.merge(OmegaConf.structured(LabsimConfig), cfg)
+        cfg = OmegaConf.to_object(node)
+    validate(cfg)
+    return cfg
+
+
+def compose(overrides: list[str] | tuple[str, ...] = ()) -> LabsimConfig:
+    """Compose conf/ + a scenario + overrides, as the command line does, and validate."""
+    return to_config(compose_dict(list(overrides)))
 
 
 def compose_dict(overrides: list[str]) -> DictConfig:
@@ -149,8 +160,6 @@ def _combinations(overrides: list[str]) -> list[list[str]]:
 
 def check_overrides(args: list[str]) -> None:
     """Compose and validate every configuration a command line would run; raise UserError."""
-    from labsim.api import to_config
-
     overrides = [a for a in args if not a.startswith("-") and "=" in a]
     stray = [a for a in args if not a.startswith("-") and "=" not in a]
     if stray:

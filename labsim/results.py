@@ -12,8 +12,6 @@ renamed only when all of them are complete.
 from __future__ import annotations
 
 import json
-import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,15 +19,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from labsim.files import KPIS, REPORT, TIMESERIES, WORKERS, json_text, write_all
 from labsim.model import CHANNELS, Records
 from labsim.model.state import EXIT_REASONS
+from labsim.model.units import ALL_REGIONS, HOURS_PER_MONTH, HOURS_PER_WEEK, WEEKS_PER_YEAR
 
-HOURS_PER_WEEK = 168.0
-HOURS_PER_MONTH = 730.5
-TIMESERIES = "timeseries.parquet"
-WORKERS = "workers.parquet"
-KPIS = "kpis.json"
-REPORT = "report.html"
 # Money flows of the policies (kpis and the value split): wage-floor and
 # paid-search top-ups (part of worker pay), the social-protection levy and
 # the benefits its fund pays, support and training services, public money.
@@ -127,44 +121,18 @@ class Results:
 
     def write(self, run_dir: str | Path, report_html: str | None = None) -> None:
         """Write the outputs into ``run_dir``, all or nothing."""
-        run_dir = Path(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        tmp: list[tuple[Path, Path]] = []
-
-        def stage(name: str) -> Path:
-            final = run_dir / name
-            part = run_dir / f".{name}.part"
-            tmp.append((part, final))
-            return part
-
-        try:
-            self.timeseries.write_parquet(stage(TIMESERIES))
-            self.workers.write_parquet(stage(WORKERS))
-            payload = {**self.kpis, "meta": self.meta}
-            stage(KPIS).write_text(json.dumps(_json_safe(payload), indent=2, sort_keys=True) + "\n")
-            if report_html is not None:
-                stage(REPORT).write_text(report_html, encoding="utf-8")
-        except BaseException:
-            for part, _ in tmp:
-                part.unlink(missing_ok=True)
-            raise
-        for part, final in tmp:
-            os.replace(part, final)
+        payload = {**self.kpis, "meta": self.meta}
+        writers = {TIMESERIES: self.timeseries.write_parquet, WORKERS: self.workers.write_parquet,
+                   KPIS: lambda p: p.write_text(json_text(payload), encoding="utf-8")}
+        if report_html is not None:
+            writers[REPORT] = lambda p: p.write_text(report_html, encoding="utf-8")
+        write_all(run_dir, writers)
 
     @classmethod
     def read(cls, run_dir: str | Path) -> "Results":
         run_dir = Path(run_dir)
         return cls(pl.read_parquet(run_dir / TIMESERIES), pl.read_parquet(run_dir / WORKERS),
                    json.loads((run_dir / KPIS).read_text()))
-
-
-def _json_safe(obj: Any) -> Any:
-    """NaN is not JSON: write it as null."""
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 # --- tables ---------------------------------------------------------------------------
@@ -211,7 +179,7 @@ def _timeseries(rec: Records) -> pl.DataFrame:
         wait = np.where(m["tasks_taken"] > 0, m["wait_hours"] / m["tasks_taken"], np.nan)
     market = pl.DataFrame({
         "week": m["week"],
-        "region": pl.Series(["ALL"] * m["week"].size, dtype=pl.Utf8),
+        "region": pl.Series([ALL_REGIONS] * m["week"].size, dtype=pl.Utf8),
         "task_type": _codes(m["task_type"], rec.type_names),
         "channel": _codes(m["channel"], CHANNELS),
         "tasks_posted": m["tasks_posted"], "tasks_expired": m["tasks_expired"],
@@ -296,7 +264,7 @@ def _flow_kpis(regional: pl.DataFrame, window_weeks: float) -> dict[str, float]:
     online = tot["paid_hours"] + tot["unpaid_hours"]
     mods = regional.filter(pl.col("task_type") == MODERATION).select(
         pl.col("active_workers", "high_stress_workers", "exits_burnout").sum()).row(0, named=True)
-    moderator_years = mods["active_workers"] / 52.0
+    moderator_years = mods["active_workers"] / WEEKS_PER_YEAR
     crowd = regional.filter(pl.col("channel") == "crowd").select(
         pl.col("requester_spend_usd", "platform_fees_usd").sum()).row(0, named=True)
     weekly_active = regional.group_by("week").agg(pl.col("active_workers").sum())["active_workers"]
@@ -323,7 +291,7 @@ def _flow_kpis(regional: pl.DataFrame, window_weeks: float) -> dict[str, float]:
                                         if mods["active_workers"] else float("nan")),
         "burnout_exits_per_1000_moderator_years": (float(1000.0 * exits_burnout / moderator_years)
                                                    if moderator_years else float("nan")),
-        "annual_turnover_rate": (float(exits) / mean_active * 52.0 / window_weeks
+        "annual_turnover_rate": (float(exits) / mean_active * WEEKS_PER_YEAR / window_weeks
                                  if mean_active and window_weeks > 0 else float("nan")),
     }
 
@@ -333,8 +301,8 @@ def _kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame,
     first_week = int(rec.window_start_h // HOURS_PER_WEEK)
     window_weeks = (rec.horizon_h - rec.window_start_h) / HOURS_PER_WEEK
     win = ts.filter(pl.col("week") >= first_week)
-    regional = win.filter(pl.col("region") != "ALL")
-    market = win.filter(pl.col("region") == "ALL")
+    regional = win.filter(pl.col("region") != ALL_REGIONS)
+    market = win.filter(pl.col("region") == ALL_REGIONS)
     overall: dict[str, Any] = {
         "window_weeks": window_weeks,
         **worker_kpis(workers, rec.window_start_h, rec.horizon_h, min_wage),

@@ -453,6 +453,7 @@ def _corners(overrides: list[str], parsed: list[tuple[str, str, str, float, floa
 def _check_points(base: Any, params: list[Param], X: np.ndarray) -> None:
     """Validate the configuration of every design point (the ranges may clash jointly)."""
     from labsim.config import validate
+    from labsim.errors import ConfigError
 
     for i, row in enumerate(X):
         cfg = copy.deepcopy(base)
@@ -460,7 +461,7 @@ def _check_points(base: Any, params: list[Param], X: np.ndarray) -> None:
             _assign(cfg, p.key, p.value(x))
         try:
             validate(cfg)
-        except ValueError as exc:  # a ConfigError, labsim.config's or labsim.errors': both are ValueErrors
+        except ConfigError as exc:
             point = ", ".join(f"{p.key}={p.value(x)!r}" for p, x in zip(params, row))
             raise UserError(f"{exc} (design point {i}: {point})") from None
 

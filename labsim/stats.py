@@ -22,10 +22,9 @@ from typing import Iterable, Sequence
 import numpy as np
 import polars as pl
 
-from labsim.model.units import ALL_REGIONS
+from labsim.model.units import ALL_REGIONS, WEEKS_PER_QUARTER
 
 PARAM = "param."  # prefix of the runs table's swept settings
-WEEKS_PER_QUARTER = 13
 
 # The headline KPIs: pay, pay below the local floor, churn, burnout,
 # automation, who gets the money, and what the work costs requesters.

@@ -8,7 +8,6 @@ queue is W_q = C(c, a) / (c mu - lam).
 
 from __future__ import annotations
 
-import math
 
 
 def erlang_c(servers: int, offered_load: float) -> float:

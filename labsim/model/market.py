@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
-from labsim.model import week as wk
+import labsim.model.week as wk
 from labsim.model.accounts import Accounts
 from labsim.model.books import BatchStore, Books, book_specs
+from labsim.model.context import Context
 from labsim.model.engine import Engine, Progress
 from labsim.model.policies import PolicySet
 from labsim.model.rules import (arrivals, automation, joining, pricing, routing, schedule, skills, turnover,
@@ -65,7 +66,7 @@ def capacity_hint(cfg: LabsimConfig) -> int:
     return int(1.3 * cfg.scale * (stock * 1.5 + flow)) + 64
 
 
-class Market:
+class Market(Context):
     """The micro-task market with both channels, run as cohort steps and weekly ticks."""
 
     def __init__(self, cfg: LabsimConfig, streams: Streams, progress: Progress | None = None) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
-from labsim.model import week as wk
+import labsim.model.week as wk
 from labsim.model.accounts import Accounts
 from labsim.model.engine import Engine, Progress
 from labsim.model.market import Records, records, run_window

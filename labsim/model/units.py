@@ -13,6 +13,7 @@ HOURS_PER_WEEK = 168
 HOURS_PER_YEAR = 8766.0  # 365.25 days
 HOURS_PER_MONTH = HOURS_PER_YEAR / 12  # 730.5 h: the month of the half-life KPI
 WEEKS_PER_YEAR = 52.0  # turnover and moderator-years are counted in weeks of 52 to a year
+WEEKS_PER_QUARTER = 13  # the maps and lessons step quarter by quarter
 
 UUSD = 1_000_000  # micro-dollars per US dollar
 

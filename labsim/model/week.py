@@ -20,7 +20,6 @@ from labsim.model.units import HOURS_PER_WEEK, UUSD
 if TYPE_CHECKING:
     from labsim.config import LabsimConfig
     from labsim.model.accounts import Accounts
-    from labsim.model.books import BatchStore, Books
     from labsim.model.state import WorkerPool
 
 

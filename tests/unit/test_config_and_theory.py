@@ -1,6 +1,5 @@
 """Configuration validation and the closed-form queueing results."""
 
-import dataclasses
 
 import pytest
 

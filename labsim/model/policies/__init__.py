@@ -24,128 +24,62 @@ order):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from labsim.model.units import HOURS_PER_WEEK
+from labsim.model.context import Context
+from labsim.model.policies.base import Policy, in_force, post_home
+from labsim.model.policies.due_diligence import DueDiligence
+from labsim.model.policies.exposure_cap import ExposureCap
+from labsim.model.policies.fair_platform import FairPlatform
+from labsim.model.policies.min_wage_floor import MinWageFloor
+from labsim.model.policies.paid_search import PaidSearch
+from labsim.model.policies.psych_support import PsychSupport
+from labsim.model.policies.social_protection_levy import SocialProtectionLevy
+from labsim.model.policies.training_certification import TrainingCertification
 
 if TYPE_CHECKING:
     from labsim.config import LabsimConfig, TaskTypeConfig
     from labsim.model.books import BookSpec
-    from labsim.model.market import Market
-    from labsim.model.rules.schedule import Online
-    from labsim.model.rules.work import Pairs
+
+__all__ = ["REGISTRY", "Policy", "PolicySet", "in_force", "post_home"]
 
 
-def in_force(policy: Any, week_start_h: float) -> bool:
-    """Whether ``policy`` (with ``enabled`` and ``start_week``) applies to the week
-    starting at ``week_start_h``."""
-    return bool(policy.enabled) and week_start_h >= policy.start_week * HOURS_PER_WEEK - 1e-9
-
-
-class Policy:
-    """A policy with no effect; subclasses override the hooks they need."""
-
-    name = ""
-    has_step_limits = False
-
-    def __init__(self, cfg: LabsimConfig) -> None:
-        self.cfg = cfg
-        self.p = getattr(cfg.policy, self.name)
-
-    def active(self, week_start_h: float) -> bool:
-        return in_force(self.p, week_start_h)
-
-    # --- set-up and weekly switches ------------------------------------------------------
-    def books(self, t: int, tt: TaskTypeConfig) -> list[BookSpec]:
-        return []
-
-    def set_levers(self, m: Market, now: float) -> None:
-        pass
-
-    def start_week(self, m: Market, now: float) -> None:
-        pass
-
-    def limits_step(self, now: float) -> bool:
-        """Whether the step hooks apply in the week starting at ``now``."""
-        return self.has_step_limits and self.active(now)
-
-    # --- each step ----------------------------------------------------------------------
-    def online_time(self, m: Market, on: Online) -> None:
-        pass
-
-    def restrict_choices(self, m: Market, rows: np.ndarray, value: np.ndarray) -> None:
-        pass
-
-    def trim_hours(self, m: Market, pairs: Pairs) -> None:
-        pass
-
-    def after_work(self, m: Market, pairs: Pairs) -> None:
-        pass
-
-    # --- the weekly tick ------------------------------------------------------------------
-    def update_workers(self, m: Market, a: np.ndarray, now: float) -> None:
-        pass
-
-    def weekly_money(self, m: Market, a: np.ndarray, week_start_h: float) -> None:
-        pass
-
-    def exits(self, m: Market, a: np.ndarray, reasons: np.ndarray, week_end: float) -> np.ndarray:
-        return reasons
-
-
-def _registry() -> list[type[Policy]]:
-    # The order is the order of their weekly payments: paid search before the
-    # floor (the floor counts what search pay added), the levy on the topped-up pay.
-    from labsim.model.policies.due_diligence import DueDiligence
-    from labsim.model.policies.exposure_cap import ExposureCap
-    from labsim.model.policies.fair_platform import FairPlatform
-    from labsim.model.policies.min_wage_floor import MinWageFloor
-    from labsim.model.policies.paid_search import PaidSearch
-    from labsim.model.policies.psych_support import PsychSupport
-    from labsim.model.policies.social_protection_levy import SocialProtectionLevy
-    from labsim.model.policies.training_certification import TrainingCertification
-
-    return [PaidSearch, MinWageFloor, SocialProtectionLevy, PsychSupport, TrainingCertification,
-            ExposureCap, FairPlatform, DueDiligence]
+# The order is the order of their weekly payments: paid search before the
+# floor (the floor counts what search pay added), the levy on the topped-up pay.
+REGISTRY: tuple[type[Policy], ...] = (PaidSearch, MinWageFloor, SocialProtectionLevy, PsychSupport,
+                                      TrainingCertification, ExposureCap, FairPlatform, DueDiligence)
 
 
 class PolicySet:
     """The enabled policies of a run, and those whose step hooks apply this week."""
 
     def __init__(self, cfg: LabsimConfig) -> None:
-        self.all = [cls(cfg) for cls in _registry() if getattr(cfg.policy, cls.name).enabled]
+        self.all = [cls(cfg) for cls in REGISTRY if getattr(cfg.policy, cls.name).enabled]
         self.step_limits: list[Policy] = []
 
     def books(self, t: int, tt: TaskTypeConfig) -> list[BookSpec]:
         return [spec for p in self.all for spec in p.books(t, tt)]
 
-    def set_levers(self, m: Market, now: float) -> None:
+    def set_levers(self, m: Context, now: float) -> None:
         for p in self.all:
             p.set_levers(m, now)
         self.step_limits = [p for p in self.all if p.limits_step(now)]
 
-    def start_week(self, m: Market, now: float) -> None:
+    def start_week(self, m: Context, now: float) -> None:
         for p in self.all:
             p.start_week(m, now)
 
-    def update_workers(self, m: Market, a: np.ndarray, now: float) -> None:
+    def update_workers(self, m: Context, a: np.ndarray, now: float) -> None:
         for p in self.all:
             p.update_workers(m, a, now)
 
-    def weekly_money(self, m: Market, a: np.ndarray, week_start_h: float) -> None:
+    def weekly_money(self, m: Context, a: np.ndarray, week_start_h: float) -> None:
         for p in self.all:
             p.weekly_money(m, a, week_start_h)
 
-    def exits(self, m: Market, a: np.ndarray, reasons: np.ndarray, week_end: float) -> np.ndarray:
+    def exits(self, m: Context, a: np.ndarray, reasons: np.ndarray, week_end: float) -> np.ndarray:
         for p in self.all:
             reasons = p.exits(m, a, reasons, week_end)
         return reasons
-
-
-def post_home(m: Market, rows: np.ndarray, flows: dict[str, np.ndarray]) -> None:
-    """Post per-worker flows (µUSD, hours) at the workers' home cells
-    (their region, main task type and channel)."""
-    pool = m.pool
-    m.accounts.post(m.accounts.cell(pool.region[rows], pool.main_type[rows], pool.channel[rows]), flows)

@@ -8,16 +8,12 @@ to match the work routed to them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from labsim.model.policies import Policy
-
-if TYPE_CHECKING:
-    from labsim.model.market import Market
+from labsim.model.context import Context
+from labsim.model.policies.base import Policy
 
 
 class DueDiligence(Policy):
     name = "due_diligence"
 
-    def set_levers(self, m: Market, now: float) -> None:
+    def set_levers(self, m: Context, now: float) -> None:
         m.state.levers.certified_binding = self.p.coverage if self.active(now) else 0.0

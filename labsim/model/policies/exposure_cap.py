@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from labsim.model.policies import Policy
+from labsim.model.context import Context
+from labsim.model.policies.base import Policy
 from labsim.model.units import VENDOR
 
 if TYPE_CHECKING:
-    from labsim.model.market import Market
     from labsim.model.rules.work import Pairs
 
 
@@ -40,23 +40,23 @@ class ExposureCap(Policy):
     def limits_step(self, now: float) -> bool:
         return bool(self.capped_type.any()) and self.active(now)
 
-    def set_levers(self, m: Market, now: float) -> None:
+    def set_levers(self, m: Context, now: float) -> None:
         self.capped_book = self.capped_type[m.books.type]
 
-    def left(self, m: Market, rows: np.ndarray) -> np.ndarray:
+    def left(self, m: Context, rows: np.ndarray) -> np.ndarray:
         """Hours of capped work workers ``rows`` may still do this week."""
         pool, cfg = m.pool, m.cfg
         days = np.where(pool.channel[rows] == VENDOR, float(cfg.vendor.shift_days_per_week),
                         cfg.workers.days_per_week)
         return exposure_allowance(self.p.max_hours_per_day, days, pool.wk_exposed_h[rows])
 
-    def restrict_choices(self, m: Market, rows: np.ndarray, value: np.ndarray) -> None:
+    def restrict_choices(self, m: Context, rows: np.ndarray, value: np.ndarray) -> None:
         """Workers who used up the week's allowance may not take capped books."""
         at_cap = self.left(m, rows) <= 0
         if at_cap.any():
             value[np.ix_(at_cap, self.capped_book[m.books.crowd_cols])] = -np.inf
 
-    def trim_hours(self, m: Market, pairs: Pairs) -> None:
+    def trim_hours(self, m: Context, pairs: Pairs) -> None:
         """No stretch of capped work beyond what the cap leaves (vendor staff sit out, paid)."""
         capped = self.capped_book[pairs.b]
         if capped.any():
@@ -65,6 +65,6 @@ class ExposureCap(Policy):
             pairs.hours[capped] *= f
             pairs.expected[capped] *= f
 
-    def after_work(self, m: Market, pairs: Pairs) -> None:
+    def after_work(self, m: Context, pairs: Pairs) -> None:
         m.pool.wk_exposed_h[pairs.who] += np.bincount(
             pairs.w, weights=pairs.hours * self.capped_book[pairs.b], minlength=pairs.who.size)

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from labsim.model.books import BookSpec
-from labsim.model.policies import Policy
+from labsim.model.context import Context
+from labsim.model.policies.base import Policy
 from labsim.model.units import CROWD, HOURS_PER_WEEK
 
 if TYPE_CHECKING:
     from labsim.config import TaskTypeConfig
-    from labsim.model.market import Market
 
 
 def ramp(now_h: float, start_week: float, ramp_weeks: float, target: float) -> float:
@@ -41,6 +41,6 @@ class FairPlatform(Policy):
                          commission=self.p.commission, pays_rejections=self.p.pays_rejections,
                          count_as="tasks_done_fair")]
 
-    def set_levers(self, m: Market, now: float) -> None:
+    def set_levers(self, m: Context, now: float) -> None:
         m.state.levers.alt_platform_share = ramp(now, self.p.start_week, self.p.ramp_weeks,
                                                  self.p.market_share)

@@ -9,15 +9,11 @@ from the start week (their margin on top). Paid by requesters.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from labsim.model.policies import Policy, in_force, post_home
+from labsim.model.context import Context
+from labsim.model.policies.base import Policy, in_force, post_home
 from labsim.model.units import CROWD, UUSD, VENDOR
-
-if TYPE_CHECKING:
-    from labsim.model.market import Market
 
 
 def hourly_floor(local_min_wage: np.ndarray, usd_h: float, local_multiple: float) -> np.ndarray:
@@ -33,10 +29,10 @@ def floor_topup(earnings: np.ndarray, hours: np.ndarray, floor: np.ndarray) -> n
 class MinWageFloor(Policy):
     name = "min_wage_floor"
 
-    def _floor(self, m: Market) -> np.ndarray:
+    def _floor(self, m: Context) -> np.ndarray:
         return hourly_floor(m.regions.min_wage_usd_h, self.p.usd_h, self.p.local_multiple)
 
-    def start_week(self, m: Market, now: float) -> None:
+    def start_week(self, m: Context, now: float) -> None:
         """Vendors pay at least the floor by the hour, from the start week."""
         if "vendor" not in self.p.channels or not in_force(self.p, now):
             return
@@ -46,7 +42,7 @@ class MinWageFloor(Policy):
         pool.wage_uusd_h[v] = np.maximum(pool.wage_uusd_h[v],
                                          np.rint(floor[pool.region[v]] * UUSD).astype(np.int64))
 
-    def weekly_money(self, m: Market, a: np.ndarray, week_start_h: float) -> None:
+    def weekly_money(self, m: Context, a: np.ndarray, week_start_h: float) -> None:
         """Crowd platforms top the week's pay up to the floor over paid and unpaid hours."""
         if "crowd" not in self.p.channels or not self.active(week_start_h):
             return

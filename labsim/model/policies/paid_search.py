@@ -8,15 +8,11 @@ requesters through the platform.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from labsim.model.policies import Policy, post_home
+from labsim.model.context import Context
+from labsim.model.policies.base import Policy, post_home
 from labsim.model.units import CROWD, UUSD
-
-if TYPE_CHECKING:
-    from labsim.model.market import Market
 
 
 def search_compensation(earnings: np.ndarray, paid_h: np.ndarray, unpaid_h: np.ndarray,
@@ -30,7 +26,7 @@ def search_compensation(earnings: np.ndarray, paid_h: np.ndarray, unpaid_h: np.n
 class PaidSearch(Policy):
     name = "paid_search_and_rejections"
 
-    def weekly_money(self, m: Market, a: np.ndarray, week_start_h: float) -> None:
+    def weekly_money(self, m: Context, a: np.ndarray, week_start_h: float) -> None:
         if not self.active(week_start_h):
             return
         pool, share = m.pool, self.p.share

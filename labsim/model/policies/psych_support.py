@@ -8,26 +8,22 @@ least ``min_toxicity``, paid by requesters.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from labsim.model.policies import Policy, post_home
+from labsim.model.context import Context
+from labsim.model.policies.base import Policy, post_home
 from labsim.model.units import UUSD
-
-if TYPE_CHECKING:
-    from labsim.model.market import Market
 
 
 class PsychSupport(Policy):
     name = "psych_support"
 
-    def set_levers(self, m: Market, now: float) -> None:
+    def set_levers(self, m: Context, now: float) -> None:
         on = self.active(now)
         m.state.levers.stress_accumulation = self.p.accumulation_factor if on else 1.0
         m.state.levers.stress_recovery = self.p.recovery_factor if on else 1.0
 
-    def weekly_money(self, m: Market, a: np.ndarray, week_start_h: float) -> None:
+    def weekly_money(self, m: Context, a: np.ndarray, week_start_h: float) -> None:
         supported = m.types.toxicity >= self.p.min_toxicity
         if not self.active(week_start_h) or not supported.any():
             return

@@ -9,16 +9,12 @@ earnings. The public purse covers any deficit of the fund.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from labsim.model.policies import Policy, post_home
+from labsim.model.context import Context
+from labsim.model.policies.base import Policy, post_home
 from labsim.model.state import EXIT_BURNOUT, EXIT_NONE
 from labsim.model.units import HOURS_PER_WEEK, UUSD
-
-if TYPE_CHECKING:
-    from labsim.model.market import Market
 
 FUND = "fund_balance_uusd"  # the fund's balance, in the run's totals
 
@@ -35,18 +31,18 @@ class SocialProtectionLevy(Policy):
         super().__init__(cfg)
         self.fund_uusd = 0
 
-    def weekly_money(self, m: Market, a: np.ndarray, week_start_h: float) -> None:
+    def weekly_money(self, m: Context, a: np.ndarray, week_start_h: float) -> None:
         if not self.active(week_start_h):
             return
         levy = np.rint(self.p.share_of_pay * m.pool.wk_earn_uusd[a]).astype(np.int64)
         self._fund(m, int(levy.sum()))
         post_home(m, a, {"levy_uusd": levy, "requester_spend_uusd": levy})
 
-    def _fund(self, m: Market, change: int) -> None:
+    def _fund(self, m: Context, change: int) -> None:
         self.fund_uusd += change
         m.accounts.totals[FUND] += change
 
-    def exits(self, m: Market, a: np.ndarray, reasons: np.ndarray, week_end: float) -> np.ndarray:
+    def exits(self, m: Context, a: np.ndarray, reasons: np.ndarray, week_end: float) -> np.ndarray:
         """Paid leave instead of a burnout exit; benefits for those on leave and those who quit."""
         if not self.active(m.week_start_h):
             return reasons

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from labsim.model.policies import Policy, post_home
+from labsim.model.context import Context
+from labsim.model.policies.base import Policy, post_home
 from labsim.model.units import CROWD, HOURS_PER_WEEK, UUSD
 
 if TYPE_CHECKING:
-    from labsim.model.market import Market
     from labsim.model.rules.schedule import Online
 
 
@@ -34,7 +34,7 @@ class TrainingCertification(Policy):
     def limits_step(self, now: float) -> bool:
         return True  # those enrolled train whatever the week
 
-    def enrol(self, m: Market, a: np.ndarray, now: float) -> None:
+    def enrol(self, m: Context, a: np.ndarray, now: float) -> None:
         """Crowd workers not yet certified enrol, from the start week (stream ``training``)."""
         pool = m.pool
         if now >= self.p.start_week * HOURS_PER_WEEK:
@@ -43,12 +43,12 @@ class TrainingCertification(Policy):
             pool.enrolled[enrol] = True
             pool.training_left_h[enrol] = self.p.hours
 
-    def start_week(self, m: Market, now: float) -> None:
+    def start_week(self, m: Context, now: float) -> None:
         if now <= 0.0:  # the first week has no weekly tick before it to enrol at
             self.enrol(m, m.active, now)
         self.anyone_training = bool((m.pool.training_left_h[m.rosters.crowd] > 0).any())
 
-    def online_time(self, m: Market, on: Online) -> None:
+    def online_time(self, m: Context, on: Online) -> None:
         """Workers in training spend their online time on it first."""
         if not self.anyone_training:
             return
@@ -59,7 +59,7 @@ class TrainingCertification(Policy):
         pool.wk_train_h[cw] += train
         on.crowd_h = on.crowd_h - train
 
-    def update_workers(self, m: Market, a: np.ndarray, now: float) -> None:
+    def update_workers(self, m: Context, a: np.ndarray, now: float) -> None:
         """Those who finished are certified; others may enrol."""
         pool, t = m.pool, self.target
         done = pool.enrolled[a] & (pool.training_left_h[a] <= 1e-9)
@@ -71,7 +71,7 @@ class TrainingCertification(Policy):
             pool.skill_cap[grad, t] = np.maximum(pool.skill_cap[grad, t], pool.skill[grad, t])
         self.enrol(m, a, now)
 
-    def weekly_money(self, m: Market, a: np.ndarray, week_start_h: float) -> None:
+    def weekly_money(self, m: Context, a: np.ndarray, week_start_h: float) -> None:
         train_h = m.pool.wk_train_h[a]
         if not train_h.any():
             return

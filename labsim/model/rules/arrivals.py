@@ -14,15 +14,11 @@ its book until taken or until its deadline.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from labsim.model.context import Context
 from labsim.model.rules.automation import split_tasks
 from labsim.model.units import HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR
-
-if TYPE_CHECKING:
-    from labsim.model.market import Market
 
 
 def office_hours_profile(requester_utc_offset_h: float, boost: float, start_local_h: float = 9.0,
@@ -47,7 +43,7 @@ def demand_growth(now_h: float, growth_per_year: float) -> float:
     return (1.0 + growth_per_year) ** (now_h / HOURS_PER_YEAR)
 
 
-def post_batches(m: Market, now: float) -> None:
+def post_batches(m: Context, now: float) -> None:
     """Draw the batches posted in [now, now + step) and put them in their books.
 
     Reads the books' arrival rates and rate multipliers, the automation
@@ -90,7 +86,7 @@ def post_batches(m: Market, now: float) -> None:
     state.week_posted_human += posted_human
 
 
-def expire_batches(m: Market, now: float) -> None:
+def expire_batches(m: Context, now: float) -> None:
     """Drop batches whose deadline has passed; their open tasks count as expired."""
     expired = m.store.expire(now)
     if expired.any():

@@ -15,12 +15,9 @@ Pure functions; the market applies them to every new batch.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:
-    from labsim.model.market import Market
+from labsim.model.context import Context
 
 
 def automation_share(labels: np.ndarray, ceiling: np.ndarray, half_labels: np.ndarray,
@@ -49,7 +46,7 @@ def evaluation_demand(mean_share: float, boost: float) -> float:
     return 1.0 + boost * mean_share
 
 
-def update_automation(m: Market) -> None:
+def update_automation(m: Context) -> None:
     """Automation shares from cumulative labels, and the evaluation work they create.
 
     Reads the labels learnt so far; writes each type's automation share and
@@ -63,7 +60,7 @@ def update_automation(m: Market) -> None:
         float(state.auto_share[auto].mean()) if auto.any() else 0.0, m.cfg.automation.eval_demand_boost)
 
 
-def learn_from_week(m: Market) -> None:
+def learn_from_week(m: Context) -> None:
     """Models learn from the week's accepted human labels (counted per unit of scale)."""
     state = m.state
     state.labels += state.week_labels / m.cfg.scale

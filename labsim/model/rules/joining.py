@@ -20,17 +20,14 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from labsim.model.context import Context
 from labsim.model.rules.skills import refresh_book_cache, tasks_per_hour
 from labsim.model.rules.wellbeing import warm_stress
 from labsim.model.rules.word_of_mouth import expected_wage
 from labsim.model.units import CROWD, HOURS_PER_MONTH, HOURS_PER_WEEK, UUSD, VENDOR
-
-if TYPE_CHECKING:
-    from labsim.model.market import Market
 
 _STD_NORMAL = NormalDist()
 
@@ -53,7 +50,7 @@ def truncated_lognormal(rng: np.random.Generator, median: float, sigma: float, u
     return median * np.exp(sigma * z)
 
 
-def join(m: Market, week_end: float, initial: bool = False) -> None:
+def join(m: Context, week_end: float, initial: bool = False) -> None:
     """Add next week's crowd joiners and the vendor hires that refill headcount
     (at t = 0, ``initial``: the workers already in the market). Stream ``joins``."""
     cfg, rng, w = m.cfg, m.rng["joins"], m.cfg.workers
@@ -106,7 +103,7 @@ def join(m: Market, week_end: float, initial: bool = False) -> None:
                     refresh_book_cache(m, idx)
 
 
-def add_workers(m: Market, r: int, channel: int, joined: np.ndarray, rng: np.random.Generator,
+def add_workers(m: Context, r: int, channel: int, joined: np.ndarray, rng: np.random.Generator,
                 res: np.ndarray | None = None) -> np.ndarray:
     """Draw ``joined.size`` new workers of region ``r`` on ``channel`` and make them active."""
     cfg, w = m.cfg, m.cfg.workers

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 _DUST = 1e-9  # fewer tasks than this count as none
 
 

@@ -12,12 +12,9 @@ rates. Geofenced and qualified books keep their premiums over the open book.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:
-    from labsim.model.market import Market
+from labsim.model.context import Context
 
 
 def price_pressure(filled: np.ndarray, fill_hours: np.ndarray, posted: np.ndarray, expired: np.ndarray,
@@ -39,7 +36,7 @@ def next_multiplier(mult: np.ndarray, pressure: np.ndarray, posted: np.ndarray, 
     return np.where(posted > 0, moved, mult)
 
 
-def reprice(m: Market) -> None:
+def reprice(m: Context) -> None:
     """Move crowd rate multipliers after the week (reads the store's fills and the
     week's posted and expired human tasks; writes the type and book multipliers)."""
     pc, st, books, state = m.cfg.pricing, m.store, m.books, m.state

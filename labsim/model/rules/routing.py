@@ -18,18 +18,14 @@ vendor regions by headcount.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from labsim.model.context import Context
 from labsim.model.rules.skills import reject_probability, tasks_per_hour
 from labsim.model.units import CROWD, UUSD
 
-if TYPE_CHECKING:
-    from labsim.model.market import Market
 
-
-def route(m: Market) -> None:
+def route(m: Context) -> None:
     """Book arrival rates, vendor teams and vendor headcount from the channel shares.
 
     Reads the vendor shares and the levers; writes each book's arrival rate,
@@ -61,7 +57,7 @@ def route(m: Market) -> None:
     state.vendor_headcount_factor = float(vendor_h.sum()) / base_h if base_h > 0 else 1.0
 
 
-def vendor_quote(m: Market) -> np.ndarray:
+def vendor_quote(m: Context) -> np.ndarray:
     """Vendors' price per accepted task of each type (µUSD), at their regions' average skill."""
     regions, types, cfg = m.regions, m.types, m.cfg
     staff = regions.vendor_workers
@@ -80,7 +76,7 @@ def toward_cheaper(vendor_share: np.ndarray, crowd_cost: np.ndarray, vendor_cost
     return np.clip(vendor_share + step * np.sign(crowd_cost - vendor_cost), lowest, highest)
 
 
-def reroute(m: Market) -> None:
+def reroute(m: Context) -> None:
     """Move vendor shares towards the cheaper channel (reads the week's crowd spend
     and accepted tasks per type, before the week is recorded), then route."""
     rc, acc, state = m.cfg.routing, m.accounts, m.state

@@ -13,14 +13,11 @@ week's rosters tabulate them once per step of the day or week.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from labsim.model.context import Context
 from labsim.model.units import CROWD, HOURS_PER_DAY, HOURS_PER_WEEK, VENDOR
-
-if TYPE_CHECKING:
-    from labsim.model.market import Market
 
 NIGHT_START_LOCAL_H, NIGHT_END_LOCAL_H = 22.0, 6.0  # what counts as night work
 
@@ -75,7 +72,7 @@ class Rosters:
     last_join_h: float  # after this hour everyone on the rosters has joined
 
     @classmethod
-    def for_week(cls, m: Market, week_start_h: float) -> "Rosters":
+    def for_week(cls, m: Context, week_start_h: float) -> "Rosters":
         pool, a, sub = m.pool, m.active, m.sub_hours
         a = a[pool.leave_until_h[a] <= week_start_h]  # those on paid leave stay home
         c = a[pool.channel[a] == CROWD]
@@ -105,7 +102,7 @@ class VendorShifts:
     Shifts repeat every week, so each step of the week is computed once.
     """
 
-    def __init__(self, m: Market) -> None:
+    def __init__(self, m: Context) -> None:
         self.m = m
         self._slots: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -136,7 +133,7 @@ class Online:
     vendor_h: np.ndarray
 
 
-def online(m: Market, now: float) -> Online:
+def online(m: Context, now: float) -> Online:
     """Crowd sessions and vendor shifts in [now, now + step); adds up night hours.
 
     Reads the week's rosters; draws whether a crowd worker works today when

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from labsim.model.context import Context
 from labsim.model.rules.wellbeing import stress_reject_penalty
 from labsim.model.units import VENDOR
 
 if TYPE_CHECKING:
     from labsim.model.books import Books
-    from labsim.model.market import Market
 
 
 def tasks_per_hour(duration_mean_min: np.ndarray, skill: np.ndarray, novice_slowdown: float) -> np.ndarray:
@@ -69,7 +69,7 @@ def cache_columns(books: Books) -> dict[str, tuple[int, type]]:
             "vendor_book": (1, np.int64)}
 
 
-def refresh_book_cache(m: Market, idx: np.ndarray) -> None:
+def refresh_book_cache(m: Context, idx: np.ndarray) -> None:
     """Recompute the per-book caches of workers ``idx`` (after skill, stress or reputation change)."""
     pool, books, types, cfg = m.pool, m.books, m.types, m.cfg
     bt = books.type
@@ -95,7 +95,7 @@ def refresh_book_cache(m: Market, idx: np.ndarray) -> None:
     pool.vendor_book[idx, 0] = np.where(vendor_ok.any(axis=1), vendor_ok.argmax(axis=1), -1)
 
 
-def update_reputation_and_skills(m: Market, a: np.ndarray) -> None:
+def update_reputation_and_skills(m: Context, a: np.ndarray) -> None:
     """After the week: reviewed and approved tasks so far; learning by doing per type."""
     pool = m.pool
     pool.accepted_total[a] += pool.wk_tasks[a]

@@ -11,15 +11,11 @@ come from wellbeing; a policy may turn an exit into paid leave.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from labsim.model.context import Context
 from labsim.model.state import EXIT_LOW_PAY, EXIT_NONE, EXIT_OTHER
 from labsim.model.units import VENDOR
-
-if TYPE_CHECKING:
-    from labsim.model.market import Market
 
 
 def quit_hazard(effective_wage_usd_h: np.ndarray, reservation_wage_usd_h: np.ndarray,
@@ -56,7 +52,7 @@ def recent_wage(earn_usd: np.ndarray, hours: np.ndarray, fallback: np.ndarray) -
     return np.divide(earn_usd, hours, out=fallback.copy(), where=hours > 0)
 
 
-def draw_quits(m: Market, a: np.ndarray, present: np.ndarray, earn_usd: np.ndarray,
+def draw_quits(m: Context, a: np.ndarray, present: np.ndarray, earn_usd: np.ndarray,
                hours: np.ndarray) -> np.ndarray:
     """Update each worker's recent effective wage and draw this week's exits (stream ``quits``)."""
     pool, w = m.pool, m.cfg.workers

@@ -16,14 +16,10 @@ stress their tenure at their usual exposure has left (``warm_stress``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from labsim.model.context import Context
 from labsim.model.units import HOURS_PER_WEEK, VENDOR
-
-if TYPE_CHECKING:
-    from labsim.model.market import Market
 
 
 def stress_update(stress: np.ndarray, toxic_hours: np.ndarray, sensitivity: np.ndarray,
@@ -51,7 +47,7 @@ def burned_out(stress: np.ndarray, burnout_threshold: float) -> np.ndarray:
     return stress >= burnout_threshold
 
 
-def update_stress(m: Market, a: np.ndarray, week_end: float) -> np.ndarray:
+def update_stress(m: Context, a: np.ndarray, week_end: float) -> np.ndarray:
     """The week's recovery and exposure for workers ``a``; returns who burned out.
 
     Support (a policy lever) multiplies build-up and recovery. Workers on
@@ -69,7 +65,7 @@ def update_stress(m: Market, a: np.ndarray, week_end: float) -> np.ndarray:
     return burned_out(stress, wb.burnout_threshold) & ~on_leave
 
 
-def warm_stress(m: Market, idx: np.ndarray, tenure_h: np.ndarray) -> None:
+def warm_stress(m: Context, idx: np.ndarray, tenure_h: np.ndarray) -> None:
     """Stress of workers present at t = 0: what their tenure at their usual exposure left.
 
     Exposure is the weekly hours of their main task type times its

@@ -9,14 +9,10 @@ regions that have; before any region has, the market looks boundless.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from labsim.model.context import Context
 from labsim.model.units import CROWD
-
-if TYPE_CHECKING:
-    from labsim.model.market import Market
 
 
 def expected_wage(expected: np.ndarray, r: int) -> float:
@@ -34,7 +30,7 @@ def smooth(old: np.ndarray, observed: np.ndarray, seen: np.ndarray, weeks: float
     return np.where(first, observed, np.where(seen, (1 - alpha) * old + alpha * observed, old))
 
 
-def hear(m: Market, a: np.ndarray, earn_usd: np.ndarray, hours: np.ndarray) -> None:
+def hear(m: Context, a: np.ndarray, earn_usd: np.ndarray, hours: np.ndarray) -> None:
     """Update each region's expected wage from its crowd workers' week (of workers ``a``)."""
     pool, n = m.pool, m.regions.n
     crowd = (pool.channel[a] == CROWD) & (hours > 0)

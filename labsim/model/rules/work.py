@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from labsim.model.context import Context
 from labsim.model.rules.matching import allocate, piecewise_pay, renewal_counts, trim_to_open
 
 if TYPE_CHECKING:
-    from labsim.model.market import Market
     from labsim.model.rules.schedule import Online
 
 
@@ -52,7 +52,7 @@ class Pairs:
         return self.who[self.w]
 
 
-def crowd_choices(m: Market, cw: np.ndarray, cfrac: np.ndarray, open_tasks: np.ndarray,
+def crowd_choices(m: Context, cw: np.ndarray, cfrac: np.ndarray, open_tasks: np.ndarray,
                   top_rate: np.ndarray) -> tuple[np.ndarray, ...]:
     """Crowd workers' stretches: the best-paying books they may take, after unpaid search."""
     pool, books, cfg = m.pool, m.books, m.cfg
@@ -67,7 +67,7 @@ def crowd_choices(m: Market, cw: np.ndarray, cfrac: np.ndarray, open_tasks: np.n
     return w, cols[b], hours, expected
 
 
-def vendor_stretches(m: Market, vw: np.ndarray, vfrac: np.ndarray, open_tasks: np.ndarray,
+def vendor_stretches(m: Context, vw: np.ndarray, vfrac: np.ndarray, open_tasks: np.ndarray,
                      ) -> tuple[np.ndarray, ...]:
     """Vendor staff work their team's book, rationed when it runs short."""
     pool, n_books = m.pool, m.books.n
@@ -82,7 +82,7 @@ def vendor_stretches(m: Market, vw: np.ndarray, vfrac: np.ndarray, open_tasks: n
     return has, vbook, got / tph, got
 
 
-def stretches(m: Market, on: Online, open_tasks: np.ndarray, top_rate: np.ndarray) -> Pairs:
+def stretches(m: Context, on: Online, open_tasks: np.ndarray, top_rate: np.ndarray) -> Pairs:
     """Everyone's stretches of work this step, in random order within each book."""
     cw, vw = on.crowd, on.vendor
     w, b, hours, expected = crowd_choices(m, cw, on.crowd_h, open_tasks, top_rate)
@@ -104,7 +104,7 @@ def stretches(m: Market, on: Online, open_tasks: np.ndarray, top_rate: np.ndarra
     return pairs
 
 
-def outcomes(m: Market, pairs: Pairs, open_tasks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def outcomes(m: Context, pairs: Pairs, open_tasks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Tasks accepted and rejected in each stretch.
 
     Tasks finished in a stretch are a renewal count: for many tasks it is
@@ -119,7 +119,7 @@ def outcomes(m: Market, pairs: Pairs, open_tasks: np.ndarray) -> tuple[np.ndarra
     return draws[: b.size], draws[b.size:]
 
 
-def work(m: Market, now: float, on: Online) -> None:
+def work(m: Context, now: float, on: Online) -> None:
     """One step of work for everyone ``on`` line: match, draw, take, review, pay.
 
     Writes the batch store, the workers' week, the week's hours per type and
