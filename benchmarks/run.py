@@ -33,6 +33,8 @@ import sys
 import time
 from pathlib import Path
 
+from labsim.model.units import HOURS_PER_WEEK  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -172,7 +174,7 @@ def main() -> None:
     c, lam, mu = 10, 9.0, 1.0
     tasks = 1_000_000 if a.full else 200_000
     weeks = 52
-    mmc_weeks = tasks / lam / 168
+    mmc_weeks = tasks / lam / HOURS_PER_WEEK
     cases = [
         ("bare_simpy", "bare_simpy", [tasks * 3]),
         ("naive_mmc", "naive_mmc", [c, lam, mu, tasks]),

@@ -312,10 +312,11 @@ def _kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame,
         "tasks_automated": int(market["tasks_automated"].sum()),
         "compute_cost_usd": float(market["compute_cost_usd"].sum()),
     }
-    # The value split counts compute too: requesters pay for automated tasks.
+    # requester_spend_usd is spend on human work at every scope (regions and channels have no
+    # compute); requesters also pay for automated tasks, so the total and the cost per task
+    # resolved (by people or models) count compute too, overall only.
     spend = overall["requester_spend_usd"] + overall["compute_cost_usd"]
-    overall["requester_spend_usd"] = spend
-    overall["worker_share_of_spend"] = overall["worker_pay_usd"] / spend if spend else float("nan")
+    overall["requester_total_spend_usd"] = spend
     resolved = overall["tasks_done"] + overall["tasks_automated"]
     overall["requester_cost_per_task_usd"] = spend / resolved if resolved else float("nan")
     overall["automation_share"] = (overall["tasks_automated"] / overall["tasks_posted"]

@@ -248,9 +248,9 @@ KPIS: dict[str, Kpi] = {
     "night_hours_share": Kpi("Share of working hours at night", "share", short="night share"),
     "platform_commission_share": Kpi("Platform fees / crowd spend", "share"),
     "worker_share_of_spend": Kpi(
-        "Workers' share of requester spend", "share",
-        "Right of zero: more of every dollar requesters spend reaches workers rather than "
-        "platform fees, vendor margins or compute."),
+        "Workers' share of requester spend on human work", "share",
+        "Right of zero: more of every dollar requesters spend on human work reaches workers "
+        "rather than platform fees and vendor margins."),
     "automation_share": Kpi(
         "Share of tasks automated", "share",
         "Right of zero: models take over more of the work (the axis is in percentage points)."),

@@ -62,6 +62,20 @@ def test_every_row_balances(small_results):
     assert diff.max() < 1e-6
 
 
+def test_each_kpi_means_the_same_at_every_scope(small_results):
+    """Spend and pay add up across regions and across channels to the overall figures, so a
+    KPI means the same thing at every scope; compute is counted only in the total."""
+    k = small_results.kpis
+    for flow in ("requester_spend_usd", "worker_pay_usd", "platform_fees_usd", "vendor_margin_usd"):
+        total = k["overall"][flow]
+        assert sum(v[flow] for v in k["by_region"].values()) == pytest.approx(total, rel=1e-12)
+        assert sum(v[flow] for v in k["by_channel"].values()) == pytest.approx(total, rel=1e-12)
+    o = k["overall"]
+    assert o["worker_share_of_spend"] == pytest.approx(o["worker_pay_usd"] / o["requester_spend_usd"])
+    assert o["requester_total_spend_usd"] == pytest.approx(o["requester_spend_usd"] + o["compute_cost_usd"])
+    assert o["compute_cost_usd"] > 0
+
+
 def test_workers_table_matches_the_window_flows(small_results):
     """Workers' earnings over the window equal the timeseries' earnings over the same weeks."""
     r = small_results

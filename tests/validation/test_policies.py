@@ -178,7 +178,7 @@ def test_fair_work_package_raises_pay_and_lowers_stress_at_a_higher_cost_per_tas
 
 @pytest.mark.parametrize("scenario", [*POLICIES, "training_certification"])
 def test_every_policy_conserves_money(scenario):
-    """Requester spend + public money = worker pay + benefits + fees + margins + compute
+    """Requester spend on human work + public money = worker pay + benefits + fees + margins
     + support and training services + what is left in the fund, to the micro-dollar."""
     from labsim.model import Market, Streams
 
