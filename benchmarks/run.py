@@ -117,7 +117,7 @@ def case_labsim(overrides: list[str]) -> dict:
     rec = model.run()
     seconds = time.perf_counter() - t
     led = rec.ledger
-    out = {"seconds": seconds, "events": _events(model.env),
+    out = {"seconds": seconds, "events": _events(model.engine.env),
            "tasks": led["tasks_done_human"] + led["tasks_automated"],
            "workers": int(model.pool.n)}
     out.update({k: v for k, v in rec.extra.items() if k == "mean_wait_h"})

@@ -131,7 +131,8 @@ class Market(Context):
                 self.record_week, self.roll_over)
 
     def run(self) -> Records:
-        Engine(self, self.progress).run()
+        self.engine = Engine(self, self.progress)
+        self.engine.run()
         return self.records()
 
     def start(self, env: simpy.Environment) -> None:

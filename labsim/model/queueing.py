@@ -68,7 +68,8 @@ class QueueModel:
         self.wk = dict(posted=0, done=0, paid_h=0.0, unpaid_h=0.0)
 
     def run(self) -> Records:
-        Engine(self, self.progress).run()
+        self.engine = Engine(self, self.progress)
+        self.engine.run()
         window_h = self.horizon_h - self.window_start_h
         return records(self, self.region_codes, self.type_names, {
             "mean_wait_h": self.wait_h / self.waited if self.waited else float("nan"),
