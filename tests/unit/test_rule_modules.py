@@ -1,0 +1,931 @@
+"""One rule module at a time, on small hand-built states (no Hydra).
+
+Each test builds a market of one or two regions, task types and workers
+from ``LabsimConfig()`` (or a stand-in namespace holding exactly what the
+function reads), applies one rule and checks a value worked out by hand
+from the rule its module states. Pure functions already covered elsewhere
+(tests/unit/test_workers.py, test_skills.py, test_matching.py,
+test_wellbeing.py, test_automation.py, test_demand.py,
+tests/property/test_rules.py) are not tested again here.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from labsim.config import LabsimConfig, RegionConfig, TaskTypeConfig
+from labsim.model.accounts import Accounts
+from labsim.model.engine import Engine
+from labsim.model.market import Market
+from labsim.model.rng import Streams
+from labsim.model.rules import (arrivals, automation, joining, pricing, routing, schedule, skills, turnover,
+                                wellbeing, word_of_mouth)
+from labsim.model.rules.matching import renewal_counts, trim_to_open
+from labsim.model.rules.schedule import Online
+from labsim.model.rules.work import work
+from labsim.model.state import (COLUMNS, EXIT_LOW_PAY, EXIT_NONE, EXIT_OTHER, Levers, WorkerPool)
+from labsim.model.units import CROWD, HOURS_PER_WEEK, UUSD, VENDOR
+
+E = math.e
+
+
+# --- small worlds --------------------------------------------------------------------------------
+
+def task(**kw) -> TaskTypeConfig:
+    """A task type whose tasks all last 1 minute (no spread: CV 0), never rejected,
+    in batches of exactly 10 at exactly the base rate (no spread), all crowd, all open."""
+    base = dict(duration_median_min=1.0, duration_sigma=0.0, reject_rate_novice=0.0, reject_rate_expert=0.0,
+                batch_size_median=10.0, batch_size_sigma=0.0, piece_rate_sigma=0.0, base_piece_rate_usd=0.05,
+                batches_per_week=168.0, deadline_h=72.0)
+    base.update(kw)
+    return TaskTypeConfig(**base)
+
+
+def region(**kw) -> RegionConfig:
+    base = dict(name="test", utc_offset_h=0.0, min_wage_usd_h=1.5, initial_crowd_workers=0,
+                potential_arrivals_per_week=0.0, vendor_workers=0, vendor_wage_usd_h=0.0)
+    base.update(kw)
+    return RegionConfig(**base)
+
+
+def config(regions: dict | None = None, types: dict | None = None) -> LabsimConfig:
+    cfg = LabsimConfig()
+    cfg.regions = regions or {"KEN": region()}
+    cfg.task_types = types or {"text": task()}
+    cfg.automation.eval_task_types = []
+    cfg.crowd.geofence_regions = []
+    return cfg
+
+
+def market(cfg: LabsimConfig) -> Market:
+    return Market(cfg, Streams(0))
+
+
+def add(m: Market, k: int = 1, skill: float = 1.0, cap: float = 1.0, **columns) -> np.ndarray:
+    """Add k workers (crowd, region 0, joined long ago unless told) and make them active."""
+    cols = dict(region=np.zeros(k, int), channel=np.full(k, CROWD), joined_h=np.full(k, -1000.0))
+    cols.update({name: np.broadcast_to(np.asarray(v), (k,)) for name, v in columns.items()})
+    idx = m.pool.add(k, **cols)
+    m.pool.skill[idx] = skill
+    m.pool.skill_cap[idx] = cap
+    skills.refresh_book_cache(m, idx)
+    m.active = np.concatenate([m.active, idx])
+    return idx
+
+
+class Draws:
+    """A stand-in for a numpy Generator: one arrival per book, no spread (z = 0)."""
+
+    def __init__(self) -> None:
+        self.lam = None
+
+    def poisson(self, lam):
+        self.lam = np.array(lam, float)
+        return np.ones(np.shape(lam), np.int64)
+
+    def standard_normal(self, n):
+        return np.zeros(n)
+
+
+class Uniforms:
+    """A stand-in for a numpy Generator whose uniform draws are given."""
+
+    def __init__(self, u) -> None:
+        self.u = np.asarray(u, float)
+
+    def random(self, n):
+        assert n == self.u.size
+        return self.u.copy()
+
+
+def cell_of(m: Market, r: int, t: int, c: int) -> int:
+    return int(m.accounts.cell(np.array([r]), np.array([t]), np.array([c]))[0])
+
+
+# --- state.py: the worker pool ------------------------------------------------------------------
+
+def test_close_week_adds_the_weeks_flows_into_the_window_then_resets_them():
+    """Closing a week in the KPI window adds each weekly flow into its window total and resets it;
+    states of the stay and the workers not closed are untouched."""
+    pool = WorkerPool(n_types=2, capacity=16)
+    pool.add(2)
+    pool.wk_paid_h[:2] = [3.0, 7.0]
+    pool.win_paid_h[0] = 1.0
+    pool.wk_earn_uusd[0], pool.win_earn_uusd[0] = 5_000_000, 2_000_000
+    pool.wk_toxic_h[0] = 4.0  # a weekly flow with no window total
+    pool.stress[0] = 0.3
+    pool.wk_hours_type[0] = [1.5, 1.5]
+    pool.close_week(np.array([0]), in_window=True)
+    assert pool.win_paid_h[0] == pytest.approx(4.0)  # 1 + 3 h
+    assert pool.win_earn_uusd[0] == 7_000_000  # 2 + 5 USD
+    assert pool.wk_paid_h[0] == 0.0 and pool.wk_earn_uusd[0] == 0 and pool.wk_toxic_h[0] == 0.0
+    assert pool.wk_hours_type[0].tolist() == [0.0, 0.0]
+    assert pool.stress[0] == 0.3
+    assert pool.wk_paid_h[1] == 7.0  # not closed
+
+
+def test_close_week_derives_every_reset_and_total_from_the_column_declarations():
+    """Every column declared weekly is reset to its fill, and every one with a window is added into it."""
+    pool = WorkerPool(n_types=1, capacity=16)
+    pool.add(1)
+    weekly = [n for n, c in COLUMNS.items() if c.weekly]
+    for name in weekly:
+        getattr(pool, name)[0] = 2
+    for name, col in COLUMNS.items():
+        if col.window:
+            getattr(pool, col.window)[0] = 5
+    pool.close_week(np.array([0]), in_window=True)
+    for name, col in COLUMNS.items():
+        if col.window:
+            assert getattr(pool, col.window)[0] == 7, col.window  # 5 + 2
+    for name in weekly:
+        assert getattr(pool, name)[0] == COLUMNS[name].fill, name
+    assert {"wk_paid_h", "wk_unpaid_h", "wk_earn_uusd", "wk_exposed_h", "wk_train_h"} <= set(weekly)
+
+
+def test_close_week_outside_the_window_resets_without_adding():
+    """A week before the KPI window is reset but adds nothing to the window totals."""
+    pool = WorkerPool(n_types=1, capacity=16)
+    pool.add(1)
+    pool.wk_tasks[0], pool.win_tasks[0] = 12, 3
+    pool.close_week(np.array([0]), in_window=False)
+    assert pool.win_tasks[0] == 3 and pool.wk_tasks[0] == 0
+
+
+# --- accounts.py ---------------------------------------------------------------------------------
+
+def test_a_post_reaches_the_weeks_cell_and_the_runs_totals():
+    """A post adds each flow to its (region, type, channel) cell of the week and, for whole-number
+    flows, to the run's totals in the same call; hours stay in the week's record only."""
+    acc = Accounts(2, 1, 2)
+    cells = acc.cell(np.array([1, 1, 0]), np.array([0, 0, 0]), np.array([VENDOR, VENDOR, CROWD]))
+    assert cells.tolist() == [3, 3, 0]  # (1 x 1 + 0) x 2 + 1 = 3
+    acc.post(cells, {"earnings_uusd": np.array([1_500_000, 2_500_000, 700]),
+                     "paid_hours": np.array([0.5, 1.0, 0.25])})
+    assert acc.week["earnings_uusd"].tolist() == [700, 0, 0, 4_000_000]
+    assert acc.totals["earnings_uusd"] == 4_000_700
+    assert acc.week["paid_hours"].tolist() == pytest.approx([0.25, 0.0, 0.0, 1.5])
+    assert "paid_hours" not in acc.totals
+
+
+def test_post_market_adds_per_task_type_and_channel():
+    """Market flows are summed per (task type, channel) cell, in the week and the totals."""
+    acc = Accounts(1, 2, 2)
+    # (type 1, vendor) is market cell 1 x 2 + 1 = 3; (type 0, crowd) is 0
+    acc.post_market(np.array([3, 3, 0]), {"tasks_posted": np.array([4, 6, 5])})
+    assert acc.week["tasks_posted"].tolist() == [5, 0, 0, 10]
+    assert acc.totals["tasks_posted"] == 15
+
+
+def test_closing_a_week_records_it_and_keeps_the_totals():
+    """The week's record keeps what was posted; the next week starts from zero; the totals carry on."""
+    acc = Accounts(1, 1, 2)
+    acc.post(np.array([0]), {"levy_uusd": np.array([700])})
+    acc.close_week(0, {}, np.zeros(2, np.int64))
+    acc.post(np.array([1]), {"levy_uusd": np.array([300])})
+    assert acc.rows[0]["levy_uusd"].tolist() == [700, 0]
+    assert acc.week["levy_uusd"].tolist() == [0, 300]
+    assert acc.totals["levy_uusd"] == 1_000
+
+
+# --- engine.py -----------------------------------------------------------------------------------
+
+class Clocked:
+    """A model that only logs its phases."""
+
+    def __init__(self, step_h, horizon_h, steps=("s1", "s2")) -> None:
+        self.step_h, self.horizon_h, self.log = step_h, horizon_h, []
+        self.steps = steps
+
+    def _phase(self, name):
+        return lambda t: self.log.append((name, t))
+
+    def start(self, env) -> None:
+        self.log.append(("start", env.now))
+
+    def step_phases(self):
+        return tuple(self._phase(n) for n in self.steps)
+
+    def week_phases(self):
+        return (self._phase("w1"), self._phase("w2"))
+
+    def final_phases(self):
+        return (self._phase("final"),)
+
+
+def test_engine_runs_the_weeks_phases_before_the_steps_at_a_shared_instant():
+    """At a time that is both a week boundary and a step, the week's phases run first, in order."""
+    m = Clocked(step_h=56.0, horizon_h=420.0)  # 3 steps a week, 2.5 weeks
+    Engine(m).run()
+    at_168 = [name for name, t in m.log if t == 168.0]
+    assert at_168 == ["w1", "w2", "s1", "s2"]
+    steps = [t for name, t in m.log if name == "s1"]
+    assert steps == [0, 56, 112, 168, 224, 280, 336, 392]  # every 56 h below the horizon
+    assert [t for name, t in m.log if name == "w1"] == [168, 336]
+
+
+def test_engine_runs_the_final_phases_at_the_horizon():
+    """After the last step, the final phases close the (partial) last week at the horizon."""
+    m = Clocked(step_h=56.0, horizon_h=420.0)
+    Engine(m).run()
+    assert m.log[0] == ("start", 0)
+    assert m.log[-2:] == [("s2", 392.0), ("final", 420.0)]
+
+
+def test_a_model_without_steps_gets_weekly_ticks_only():
+    """With no step length the clock wakes once a week; a horizon on a week boundary is closed by the
+    final phases, not by one more weekly tick."""
+    m = Clocked(step_h=None, horizon_h=336.0, steps=("tick",))
+    Engine(m).run()
+    assert m.log == [("start", 0), ("tick", 0), ("w1", 168), ("w2", 168), ("tick", 168), ("final", 336.0)]
+
+
+def test_engine_reports_progress_at_each_week_and_at_the_end():
+    """Progress is the share of the horizon reached: after each weekly tick and at the horizon."""
+    seen = []
+    Engine(Clocked(step_h=56.0, horizon_h=420.0), progress=seen.append).run()
+    assert seen == pytest.approx([168 / 420, 336 / 420, 1.0])
+
+
+# --- rules/arrivals.py ---------------------------------------------------------------------------
+
+def test_batches_arrive_at_the_books_rate_times_office_hours():
+    """A step's arrival rate is the book's rate x the office-hours profile summed over the step."""
+    cfg = config()
+    cfg.demand.growth_per_year = 0.0
+    m = market(cfg)
+    m.rng = {"demand": (draws := Draws())}
+    # 168 batches a week = 1 an hour. Requesters (UTC-5) post 3x in office hours, 9-18 Mon-Fri:
+    # 45 office hours of 168, mean weight (45 x 3 + 123) / 168 = 258 / 168, so an office hour weighs
+    # 3 x 168 / 258. Monday 14:00-16:00 UTC is 09:00-11:00 in New York: 2 office hours.
+    arrivals.post_batches(m, 14.0)
+    assert draws.lam.tolist() == pytest.approx([2 * 3 * 168 / 258])  # 1.9535
+    arrivals.post_batches(m, 2.0)  # Sunday night in New York: 2 hours at 168 / 258
+    assert draws.lam.tolist() == pytest.approx([2 * 168 / 258])
+
+
+def test_demand_grows_and_evaluation_work_follows_automation():
+    """Arrivals grow by (1 + growth) a year; evaluation books are multiplied by automation's demand."""
+    cfg = config(types={"text": task(), "rlhf": task()})
+    cfg.automation.eval_task_types = ["rlhf"]
+    cfg.demand.office_hours_boost = 1.0  # a flat week
+    cfg.demand.growth_per_year = 0.1
+    m = market(cfg)
+    m.state.eval_multiplier = 1.5
+    m.rng = {"demand": (draws := Draws())}
+    arrivals.post_batches(m, 8766.0)  # a year in: x 1.1; 2 hours at 1 batch an hour
+    assert draws.lam.tolist() == pytest.approx([2 * 1.1, 2 * 1.1 * 1.5])
+
+
+@pytest.mark.parametrize("large_from, fee", [(10, 24_000), (11, 12_000)])
+def test_a_batch_carries_its_size_rate_and_the_platforms_fee(large_from, fee):
+    """A batch pays the base rate x the requesters' multiplier; the platform charges 20 % on top,
+    40 % on large batches."""
+    cfg = config()
+    cfg.crowd.large_batch_min_tasks = large_from
+    m = market(cfg)
+    m.state.book_rate_mult[:] = 1.2
+    m.rng = {"demand": Draws()}
+    arrivals.post_batches(m, 0.0)
+    s = m.store
+    # 0.05 USD x 1.2 = 60_000 µUSD a task; fee 40 % = 24_000 (batch of 10 >= 10) or 20 % = 12_000
+    assert s.ints[s.REM].tolist() == [10] and s.ints[s.RATE].tolist() == [60_000]
+    assert s.ints[s.FEE].tolist() == [fee]
+    assert s.times[s.DEADLINE].tolist() == [72.0]
+    wk = m.accounts.week
+    assert wk["tasks_posted"][0] == 10 and wk["posted_value_uusd"][0] == 600_000  # 10 x 60_000
+    assert m.state.week_posted_human.tolist() == [10]
+
+
+def test_a_model_does_its_share_of_a_batch_at_the_compute_price():
+    """A model takes share x (1 - QA share) of a batch at the compute price; the rest waits for people."""
+    cfg = config(types={"text": task(automatable=True, automation_ceiling=0.6, automation_qa_share=0.2,
+                                     compute_cost_usd=0.002)})
+    m = market(cfg)
+    m.state.auto_share[:] = 0.5
+    m.rng = {"demand": Draws()}
+    arrivals.post_batches(m, 0.0)
+    # 10 x 0.5 x 0.8 = 4 automated at 2_000 µUSD; 6 left to people
+    wk = m.accounts.week
+    assert wk["tasks_automated"][0] == 4 and wk["compute_cost_uusd"][0] == 8_000
+    assert wk["tasks_posted"][0] == 10 and wk["tasks_posted_human"][0] == 6
+    assert m.store.open_tasks().tolist() == [6]
+
+
+def test_no_batch_pays_less_than_the_types_floor():
+    """A piece rate below the type's floor is raised to it."""
+    m = market(config(types={"text": task(piece_rate_floor_usd=0.08)}))
+    m.rng = {"demand": Draws()}
+    arrivals.post_batches(m, 0.0)
+    assert m.store.ints[m.store.RATE].tolist() == [80_000]  # 0.05 USD < 0.08 USD floor
+
+
+def test_unfinished_tasks_expire_at_the_deadline():
+    """At its deadline a batch leaves the book; its open tasks count as expired, in the week and accounts."""
+    m = market(config())
+    m.store.add(np.array([0]), np.array([10]), np.array([50_000]), np.array([10_000]), 0.0, np.array([5.0]))
+    arrivals.expire_batches(m, 4.0)
+    assert m.store.open_tasks().tolist() == [10]
+    arrivals.expire_batches(m, 5.0)
+    assert m.store.open_tasks().tolist() == [0]
+    assert m.state.week_expired.tolist() == [10]
+    assert m.accounts.week["tasks_expired"][0] == 10 and m.accounts.totals["tasks_expired"] == 10
+
+
+# --- rules/schedule.py ---------------------------------------------------------------------------
+
+def test_a_crowd_session_is_online_for_its_hours_and_counts_night_hours():
+    """A 3 h session from 20:00 local (UTC) is online 2 h in the 20:00 step and 1 h in the 22:00 step,
+    and that last hour is at night."""
+    cfg = config()
+    cfg.workers.days_per_week = 7.0  # works every day
+    m = market(cfg)
+    w = add(m, utc_offset=0.0, start_local_h=20.0, session_h=3.0)
+    m.rosters = schedule.Rosters.for_week(m, 0.0)
+    assert schedule.online(m, 18.0).crowd.size == 0
+    on = schedule.online(m, 20.0)
+    assert on.crowd.tolist() == w.tolist() and on.crowd_h.tolist() == [2.0]
+    assert m.pool.wk_night_h[w[0]] == 0.0
+    on = schedule.online(m, 22.0)
+    assert on.crowd_h.tolist() == [1.0]
+    assert m.pool.wk_night_h[w[0]] == 1.0  # 22:00-23:00 local
+
+
+def test_vendor_staff_work_their_shift_on_weekdays_and_night_shifts_count_as_night():
+    """A shift from 22:00 local at UTC+8 is online Monday 14:00 UTC, all of it at night; not on Saturday."""
+    cfg = config(regions={"PHL": region(utc_offset_h=8.0, vendor_shift_start_local_h=22, vendor_workers=1,
+                                        vendor_wage_usd_h=1.0)},
+                 types={"text": task(vendor_share=0.5)})
+    m = market(cfg)
+    v = add(m, channel=VENDOR, team=0, utc_offset=8.0)
+    m.rosters = schedule.Rosters.for_week(m, 0.0)
+    on = schedule.online(m, 14.0)  # Monday 22:00-24:00 local
+    assert on.vendor.tolist() == v.tolist() and on.vendor_h.tolist() == [2.0]
+    assert m.pool.wk_night_h[v[0]] == 2.0
+    assert schedule.online(m, 5 * 24 + 14.0).vendor.size == 0  # Saturday 22:00 local
+
+
+def test_workers_on_paid_leave_stay_home():
+    """A worker whose paid leave runs past the week's start is on no roster and never online."""
+    cfg = config()
+    cfg.workers.days_per_week = 7.0
+    m = market(cfg)
+    add(m, utc_offset=0.0, start_local_h=20.0, session_h=3.0, leave_until_h=500.0)
+    m.rosters = schedule.Rosters.for_week(m, 0.0)
+    assert m.rosters.crowd.size == 0
+    assert schedule.online(m, 20.0).crowd.size == 0
+
+
+def test_a_joiner_is_online_only_from_the_step_after_it_joins():
+    """A worker who joins at 21:00 is not online in the 20:00 step, and is in the 22:00 one."""
+    cfg = config()
+    cfg.workers.days_per_week = 7.0
+    m = market(cfg)
+    add(m, joined_h=21.0, utc_offset=0.0, start_local_h=20.0, session_h=4.0)
+    m.rosters = schedule.Rosters.for_week(m, 0.0)
+    assert schedule.online(m, 20.0).crowd.size == 0
+    assert schedule.online(m, 22.0).crowd_h.tolist() == [2.0]
+
+
+@pytest.mark.xfail(strict=True, reason="schedule.session_fraction gives 0 for the hour in which a session "
+                                       "starts half-way (UTC+5:30): a 3 h session counts 2.5 h")
+def test_a_session_at_a_half_hour_offset_is_online_for_all_its_hours():
+    """A 3 h session from 19:00 local at UTC+5:30 (India) is online 3 hours over the day."""
+    cfg = config(regions={"IND": region(utc_offset_h=5.5)})
+    cfg.workers.days_per_week = 7.0
+    m = market(cfg)
+    add(m, utc_offset=5.5, start_local_h=19.0, session_h=3.0)
+    m.rosters = schedule.Rosters.for_week(m, 0.0)
+    hours = sum(schedule.online(m, float(h)).crowd_h.sum() for h in range(0, 24, 2))
+    assert hours == pytest.approx(3.0)  # 19:00-22:00 local = 13:30-16:30 UTC
+
+
+@pytest.mark.xfail(strict=True, reason="schedule.shift_fraction gives 0 for the hour in which a shift "
+                                       "starts half-way (UTC+5:30): an 8 h shift counts (and is paid) 7.5 h")
+def test_a_shift_at_a_half_hour_offset_lasts_its_hours():
+    """An 8 h vendor shift from 09:00 local at UTC+5:30 (India) is online 8 hours on a Monday."""
+    cfg = config(regions={"IND": region(utc_offset_h=5.5, vendor_workers=1, vendor_wage_usd_h=1.0)},
+                 types={"text": task(vendor_share=0.5)})
+    m = market(cfg)
+    add(m, channel=VENDOR, team=0, utc_offset=5.5)
+    m.rosters = schedule.Rosters.for_week(m, 0.0)
+    hours = sum(schedule.online(m, float(h)).vendor_h.sum() for h in range(0, 24, 2))
+    assert hours == pytest.approx(8.0)  # 09:00-17:00 local = 03:30-11:30 UTC
+
+
+# --- rules/matching.py ---------------------------------------------------------------------------
+
+def test_tasks_of_equal_length_give_an_exact_count():
+    """With every task the same length (CV 0), a stretch finishes round(mean) tasks, no spread."""
+    got = renewal_counts(np.random.default_rng(0), np.array([2.4, 7.6, 0.0]), np.zeros(3))
+    assert got.tolist() == [2, 8, 0]
+
+
+def test_a_renewal_count_is_less_dispersed_than_poisson():
+    """Tasks finished in a stretch have variance CV^2 x mean: 0.25 x 400 = 100 (Poisson: 400)."""
+    got = renewal_counts(np.random.default_rng(1), np.full(20_000, 400.0), np.full(20_000, 0.25))
+    assert got.mean() == pytest.approx(400.0, abs=0.5)
+    assert got.var() == pytest.approx(100.0, rel=0.05)
+
+
+def test_trimming_gives_the_rounding_remainder_to_the_largest_remainder():
+    """Draws 3, 3, 4 from a book holding 5 keep half each, 1.5, 1.5, 2: floors 1, 1, 2, and the one task
+    left goes to one of the two pairs with remainder 0.5."""
+    got = trim_to_open(np.random.default_rng(0), np.array([3, 3, 4]), np.zeros(3, int), np.array([5]))
+    assert got[2] == 2 and sorted(got[:2].tolist()) == [1, 2] and got.sum() == 5
+
+
+# --- rules/skills.py -----------------------------------------------------------------------------
+
+def _skills_market():
+    cfg = config(types={"text": task(reject_rate_novice=0.15, reject_rate_expert=0.05, qualified_share=0.3,
+                                     qualified_rate_premium=1.3, vendor_share=0.5)},
+                 regions={"KEN": region(vendor_workers=1, vendor_wage_usd_h=1.0)})
+    cfg.wellbeing.reject_penalty_at_burnout = 0.1
+    cfg.wellbeing.burnout_threshold = 1.0
+    m = market(cfg)
+    assert [(s.channel, s.needs_qualification) for s in m.books.specs] == [(CROWD, False), (CROWD, True),
+                                                                          (VENDOR, False)]
+    return m
+
+
+def test_book_cache_holds_speed_rejections_and_paid_tasks_per_hour():
+    """Skill 0.5 on 1-minute tasks (novices 1.5x slower): 60 / 1.25 = 48 tasks an hour; rejections
+    0.15 + (0.05 - 0.15) x 0.5 = 0.10, plus stress 0.5 x 0.1 = 0.05; value 48 x 0.85 = 40.8."""
+    m = _skills_market()
+    w = add(m, skill=0.5, stress=0.5)
+    assert m.pool.book_tph[w[0]].tolist() == pytest.approx([48.0, 48.0, 48.0])
+    assert m.pool.book_rej[w[0]].tolist() == pytest.approx([0.15, 0.15, 0.15])
+    assert m.pool.crowd_value[w[0]].tolist() == pytest.approx([40.8, -np.inf])  # not qualified
+    assert m.pool.vendor_book[w[0], 0] == -1
+
+
+def test_qualification_opens_the_qualified_book():
+    """20,000 approved of 21,000 (95 %) meets 15,000 at 90 %: the qualified book opens."""
+    m = _skills_market()
+    w = add(m, skill=0.5, accepted_total=20_000, done_total=21_000)
+    assert m.pool.crowd_value[w[0]].tolist() == pytest.approx([48 * 0.9, 48 * 0.9])  # 43.2 each
+
+
+def test_vendor_staff_take_only_their_teams_book():
+    """A vendor worker of team 0 takes the type's vendor book (book 2) and no crowd book."""
+    m = _skills_market()
+    v = add(m, channel=VENDOR, team=0, skill=0.5)
+    assert m.pool.vendor_book[v[0], 0] == 2
+    assert np.isneginf(m.pool.crowd_value[v[0]]).all()
+
+
+def test_a_worker_below_the_required_skill_may_not_take_the_type():
+    """Skill 0.5 below a type's required 0.6: its crowd book is closed to the worker."""
+    m = market(config(types={"text": task(skill_required=0.6)}))
+    w = add(m, skill=0.5)
+    assert np.isneginf(m.pool.crowd_value[w[0]]).all()
+
+
+def test_a_week_adds_to_reputation_and_skill():
+    """Accepted 100 + 30 = 130, reviewed 120 + 30 + 5 = 155; 600 h (the learning hours) on the type
+    close 1 - 1/e of the gap to the ceiling 0.7: 0.7 - 0.2 / e."""
+    pool = WorkerPool(n_types=1, capacity=16)
+    a = pool.add(1)
+    pool.accepted_total[0], pool.done_total[0] = 100, 120
+    pool.wk_tasks[0], pool.wk_rejected[0] = 30, 5
+    pool.skill[0, 0], pool.skill_cap[0, 0], pool.wk_hours_type[0, 0] = 0.5, 0.7, 600.0
+    m = SimpleNamespace(pool=pool, cfg=SimpleNamespace(workers=SimpleNamespace(learning_hours=600.0)))
+    skills.update_reputation_and_skills(m, a)
+    assert pool.accepted_total[0] == 130 and pool.done_total[0] == 155
+    assert pool.skill[0, 0] == pytest.approx(0.7 - 0.2 / E)  # 0.62642
+
+
+# --- rules/work.py -------------------------------------------------------------------------------
+
+def _work_market(**type_kw):
+    staff = 1 if type_kw.get("vendor_share") else 0  # a vendor quote only where vendors work
+    cfg = config(types={"text": task(**type_kw)},
+                 regions={"KEN": region(vendor_workers=staff, vendor_wage_usd_h=2.0)})
+    cfg.crowd.search_min_per_hour = 6.0  # 0.1 h of each hour online
+    cfg.crowd.give_up_search_h = 0.5
+    cfg.vendor.margin = 1.5
+    return market(cfg)
+
+
+def _crowd_online(w, hours=2.0):
+    return Online(np.asarray(w), np.array([hours]), np.zeros(0, np.int64), np.zeros(0))
+
+
+def _batch(m, book, tasks, rate=50_000, fee=10_000):
+    m.store.add(np.array([book]), np.array([tasks]), np.array([rate]), np.array([fee]), 0.0, np.array([100.0]))
+
+
+def test_a_crowd_worker_searches_unpaid_then_is_paid_each_accepted_task():
+    """2 h online less 6 min an hour of search = 1.8 h at 60 tasks an hour = 108 tasks at 50_000 µUSD:
+    5_400_000 µUSD earned, the platform's 10_000 a task (1_080_000) on top for the requester."""
+    m = _work_market()
+    w = add(m)
+    _batch(m, 0, 200)
+    work(m, 0.0, _crowd_online(w))
+    p = m.pool
+    assert p.wk_tasks[w[0]] == 108 and p.wk_earn_uusd[w[0]] == 5_400_000
+    assert p.wk_paid_h[w[0]] == pytest.approx(1.8) and p.wk_unpaid_h[w[0]] == pytest.approx(0.2)
+    wk, c = m.accounts.week, cell_of(m, 0, 0, CROWD)
+    assert wk["earnings_uusd"][c] == 5_400_000 and wk["platform_fees_uusd"][c] == 1_080_000
+    assert wk["requester_spend_uusd"][c] == 6_480_000 and wk["tasks_done_human"][c] == 108
+    assert m.store.open_tasks()[0] == 92
+    assert m.state.week_labels.tolist() == [108.0]
+
+
+def test_a_rationed_worker_takes_what_the_book_holds_and_searches_the_rest():
+    """Wanting 108 tasks from a book of 50: 50 tasks in 50/60 h, paid 2_500_000; the rest of 2 h is unpaid."""
+    m = _work_market()
+    w = add(m)
+    _batch(m, 0, 50)
+    work(m, 0.0, _crowd_online(w))
+    p = m.pool
+    assert p.wk_tasks[w[0]] == 50 and p.wk_earn_uusd[w[0]] == 2_500_000
+    assert p.wk_paid_h[w[0]] == pytest.approx(50 / 60)
+    assert p.wk_unpaid_h[w[0]] == pytest.approx(2 - 50 / 60)
+
+
+def test_rejected_work_is_unpaid_and_the_tasks_stay_open():
+    """A worker whose every task is rejected earns nothing for 2 h online; the book still holds 200."""
+    m = _work_market(reject_rate_novice=1.0, reject_rate_expert=1.0)
+    w = add(m)
+    _batch(m, 0, 200)
+    work(m, 0.0, _crowd_online(w))
+    p = m.pool
+    assert p.wk_tasks[w[0]] == 0 and p.wk_rejected[w[0]] > 0
+    assert p.wk_earn_uusd[w[0]] == 0
+    assert p.wk_paid_h[w[0]] == 0.0 and p.wk_unpaid_h[w[0]] == pytest.approx(2.0)
+    assert m.store.open_tasks()[0] == 200
+    assert m.accounts.week["tasks_rejected"].sum() == p.wk_rejected[w[0]]
+
+
+def test_a_crowd_worker_who_finds_nothing_searches_a_while_and_logs_off():
+    """With every book empty, a worker searches give_up_search_h = 0.5 h unpaid and ends its day."""
+    m = _work_market()
+    w = add(m, workday=True)
+    work(m, 0.0, _crowd_online(w))
+    assert m.pool.wk_unpaid_h[w[0]] == pytest.approx(0.5)
+    assert m.pool.wk_paid_h[w[0]] == 0.0
+    assert not m.pool.workday[w[0]]
+
+
+def test_vendor_staff_are_paid_every_shift_hour_whatever_they_finish():
+    """A vendor worker at 2 USD/h does the 30 tasks of its book in 0.5 h and is paid 2 h: 4_000_000 µUSD;
+    the vendor bills wage + 150 % margin = 10_000_000."""
+    m = _work_market(vendor_share=0.5)
+    assert m.books.channel.tolist() == [CROWD, VENDOR]
+    v = add(m, channel=VENDOR, team=0, wage_uusd_h=2_000_000)
+    _batch(m, 1, 30, rate=50_000, fee=0)
+    work(m, 0.0, Online(np.zeros(0, np.int64), np.zeros(0), v, np.array([2.0])))
+    p = m.pool
+    assert p.wk_tasks[v[0]] == 30 and p.wk_paid_h[v[0]] == 2.0
+    assert p.wk_earn_uusd[v[0]] == 4_000_000
+    wk, c = m.accounts.week, cell_of(m, 0, 0, VENDOR)
+    assert wk["vendor_margin_uusd"][c] == 6_000_000
+    assert wk["requester_spend_uusd"][c] == 10_000_000
+    assert wk["earnings_uusd"][c] == 4_000_000
+
+
+# --- rules/wellbeing.py --------------------------------------------------------------------------
+
+def _wellbeing_ns(pool, levers=None, toxicity=(1.0,), **wb):
+    cfg = LabsimConfig()
+    for k, v in {"stress_per_toxic_hour": 0.01, "recovery_per_week": 0.1, "burnout_threshold": 1.0, **wb}.items():
+        setattr(cfg.wellbeing, k, v)
+    return SimpleNamespace(pool=pool, cfg=cfg, state=SimpleNamespace(levers=levers or Levers()),
+                           types=SimpleNamespace(toxicity=np.array(toxicity)))
+
+
+def test_support_levers_scale_the_weeks_build_up_and_recovery():
+    """Stress 0.5 kept at exp(-0.1 x 2); 20 toxic hours x 0.01 x 0.5 x sensitivity 2 add 0.2: 0.6094."""
+    pool = WorkerPool(n_types=1, capacity=16)
+    a = pool.add(1, stress=np.array([0.5]), peak_stress=np.array([0.7]), wk_toxic_h=np.array([20.0]),
+                 sensitivity=np.array([2.0]), toxic_hours=np.array([5.0]))
+    m = _wellbeing_ns(pool, Levers(stress_accumulation=0.5, stress_recovery=2.0))
+    burnt = wellbeing.update_stress(m, a, 168.0)
+    assert pool.stress[0] == pytest.approx(0.5 * math.exp(-0.2) + 0.2)  # 0.60937
+    assert pool.peak_stress[0] == 0.7  # the peak so far was higher
+    assert pool.toxic_hours[0] == 25.0
+    assert burnt.tolist() == [False]
+
+
+def test_a_worker_on_paid_leave_does_not_burn_out_again():
+    """Stress 1.2 x exp(-0.1) = 1.086 passes the threshold 1; only the worker not on leave burns out."""
+    pool = WorkerPool(n_types=1, capacity=16)
+    a = pool.add(2, stress=np.array([1.2, 1.2]), leave_until_h=np.array([-np.inf, 1000.0]))
+    burnt = wellbeing.update_stress(_wellbeing_ns(pool), a, 168.0)
+    assert pool.stress[:2].tolist() == pytest.approx([1.2 * math.exp(-0.1)] * 2)
+    assert burnt.tolist() == [True, False]
+
+
+def test_workers_present_at_the_start_carry_the_stress_of_their_tenure():
+    """10 weeks at their usual exposure: crowd 4 h x 5 days = 20 h, vendor 8 h x 5 = 40 h a week at
+    toxicity 1; steady state 0.001 x 20 / (1 - e^-0.1) = 0.21017, reached to 1 - e^-1: 0.13285 (crowd),
+    twice that for the vendor worker."""
+    pool = WorkerPool(n_types=1, capacity=16)
+    a = pool.add(2, channel=np.array([CROWD, VENDOR]), session_h=np.array([4.0, 8.0]))
+    m = _wellbeing_ns(pool, stress_per_toxic_hour=0.001)
+    m.cfg.workers.days_per_week = 5.0
+    m.cfg.vendor.shift_hours, m.cfg.vendor.shift_days_per_week = 8.0, 5
+    wellbeing.warm_stress(m, a, np.full(2, 10 * HOURS_PER_WEEK))
+    crowd = 0.001 * 20 / (1 - math.exp(-0.1)) * (1 - math.exp(-1.0))
+    assert pool.stress[:2].tolist() == pytest.approx([crowd, 2 * crowd])  # 0.13285, 0.26570
+    assert pool.peak_stress[:2].tolist() == pytest.approx([crowd, 2 * crowd])
+
+
+def test_those_present_at_the_start_stay_below_the_initial_cap():
+    """Steady stress far above burnout is capped at initial_stress_cap x threshold = 0.8 x 1.5 = 1.2."""
+    pool = WorkerPool(n_types=1, capacity=16)
+    a = pool.add(1, channel=np.array([VENDOR]))
+    m = _wellbeing_ns(pool, toxicity=(10.0,), burnout_threshold=1.5, initial_stress_cap=0.8)
+    wellbeing.warm_stress(m, a, np.array([100 * HOURS_PER_WEEK]))
+    assert pool.stress[0] == pytest.approx(1.2)
+
+
+# --- rules/turnover.py ---------------------------------------------------------------------------
+
+def _turnover_ns(pool, u):
+    return SimpleNamespace(pool=pool, cfg=LabsimConfig(), rng={"quits": Uniforms(u)})
+
+
+def test_quits_follow_the_recent_wage_against_the_reservation_wage():
+    """Recent earnings 0.75 x 20 + 0 = 15 USD over 0.75 x 10 + 10 = 17.5 h: 0.857 USD/h against 4;
+    shortfall 0.7857, low-pay hazard 0.05 x 0.7857 = 0.0393, total 1 - 0.992 x 0.9607 = 0.0470.
+    Draws 0.03, 0.045, 0.05: low pay, other, stay."""
+    pool = WorkerPool(n_types=1, capacity=16)
+    a = pool.add(3, reservation_wage=np.full(3, 4.0), ew_earn_usd=np.full(3, 20.0), ew_hours=np.full(3, 10.0))
+    m = _turnover_ns(pool, [0.03, 0.045, 0.05])
+    reasons = turnover.draw_quits(m, a, np.ones(3, bool), np.zeros(3), np.full(3, 10.0))
+    assert pool.ew_earn_usd[:3].tolist() == pytest.approx([15.0] * 3)
+    assert pool.ew_hours[:3].tolist() == pytest.approx([17.5] * 3)
+    assert reasons.tolist() == [EXIT_LOW_PAY, EXIT_OTHER, EXIT_NONE]
+
+
+def test_vendor_staff_have_their_own_base_hazard():
+    """Paid their reservation wage, a crowd worker quits below 0.008, vendor staff below 0.004: u = 0.006."""
+    pool = WorkerPool(n_types=1, capacity=16)
+    a = pool.add(2, channel=np.array([CROWD, VENDOR]), reservation_wage=np.full(2, 4.0))
+    reasons = turnover.draw_quits(_turnover_ns(pool, [0.006, 0.006]), a, np.ones(2, bool),
+                                  np.full(2, 40.0), np.full(2, 10.0))  # 4 USD/h
+    assert reasons.tolist() == [EXIT_OTHER, EXIT_NONE]
+
+
+def test_without_hours_there_is_no_evidence_of_low_pay():
+    """A worker with no hours yet faces the base hazard 0.008 only (not 1 - 0.992 x 0.95 = 0.0576)."""
+    pool = WorkerPool(n_types=1, capacity=16)
+    a = pool.add(1, reservation_wage=np.array([4.0]))
+    reasons = turnover.draw_quits(_turnover_ns(pool, [0.009]), a, np.ones(1, bool), np.zeros(1), np.zeros(1))
+    assert reasons.tolist() == [EXIT_NONE]
+
+
+def test_a_worker_not_yet_present_cannot_quit():
+    """Whatever the draw, a worker who joins after the week's end does not leave in it."""
+    pool = WorkerPool(n_types=1, capacity=16)
+    a = pool.add(1, reservation_wage=np.array([4.0]))
+    reasons = turnover.draw_quits(_turnover_ns(pool, [0.0]), a, np.zeros(1, bool), np.zeros(1), np.ones(1))
+    assert reasons.tolist() == [EXIT_NONE]
+
+
+# --- rules/joining.py ----------------------------------------------------------------------------
+
+def test_vendors_hire_to_their_headcount_times_the_work_routed_to_them():
+    """Headcount 6 x factor 0.5 = 3 with 1 on staff: 2 hires at the week's start, at the region's
+    wage of 2.5 USD/h, on 8 h shifts, in the only team."""
+    cfg = config(regions={"KEN": region(vendor_workers=6, vendor_wage_usd_h=2.5)},
+                 types={"text": task(vendor_share=0.5)})
+    m = market(cfg)
+    add(m, channel=VENDOR, team=0)
+    m.state.vendor_headcount_factor = 0.5
+    joining.join(m, 168.0)
+    new = m.active[1:]
+    assert new.size == 2
+    p = m.pool
+    assert p.channel[new].tolist() == [VENDOR, VENDOR] and p.joined_h[new].tolist() == [168.0, 168.0]
+    assert p.wage_uusd_h[new].tolist() == [2_500_000, 2_500_000]
+    assert p.team[new].tolist() == [0, 0] and p.session_h[new].tolist() == [8.0, 8.0]
+
+
+def test_a_region_joins_only_from_its_entry_week():
+    """A region entering in week 2 (336 h) gets nobody at the tick of 168 h; at 336 h its vendors hire
+    2 and its crowd joiners arrive during the week [336, 504)."""
+    cfg = config(regions={"KEN": region(entry_week=2.0, potential_arrivals_per_week=50.0, vendor_workers=2,
+                                        vendor_wage_usd_h=1.0)},
+                 types={"text": task(vendor_share=0.5)})
+    m = market(cfg)
+    joining.join(m, 168.0)
+    assert m.active.size == 0
+    joining.join(m, 336.0)
+    p, a = m.pool, m.active
+    assert int((p.channel[a] == VENDOR).sum()) == 2
+    crowd = a[p.channel[a] == CROWD]
+    assert crowd.size > 0  # Poisson(50): everyone comes to a market that looks boundless
+    assert (p.joined_h[crowd] >= 336.0).all() and (p.joined_h[crowd] < 504.0).all()
+
+
+def test_nobody_joins_a_market_that_pays_less_than_anyones_reservation_wage():
+    """Expecting 0 USD/h, no potential worker's reservation wage is below it: no joiners."""
+    m = market(config(regions={"KEN": region(potential_arrivals_per_week=1000.0)}))
+    m.state.expected_wage[:] = 0.0
+    joining.join(m, 168.0)
+    assert m.active.size == 0
+
+
+@pytest.mark.parametrize("skill, main", [(0.5, 0), (0.7, 1)])
+def test_a_newcomers_main_type_is_what_pays_it_best_on_paper(skill, main):
+    """Type 0 pays 0.05 USD for 1-minute tasks, type 1 0.20 USD for 3-minute tasks and needs skill 0.6.
+    At skill 0.5 only type 0 is open; at 0.7: 0.05 x 60 / 1.15 = 2.61 < 0.20 x 20 / 1.15 = 3.48 USD/h."""
+    cfg = config(regions={"KEN": region(skill_mean=skill)},
+                 types={"a": task(), "b": task(duration_median_min=3.0, base_piece_rate_usd=0.2,
+                                               skill_required=0.6)})
+    cfg.workers.skill_sd = 0.0
+    cfg.workers.max_skill_gain = 0.2
+    m = market(cfg)
+    idx = joining.add_workers(m, 0, CROWD, np.array([0.0]), np.random.default_rng(0))
+    assert m.pool.main_type[idx].tolist() == [main]
+    assert m.pool.skill_cap[idx[0]].tolist() == pytest.approx([skill + 0.2] * 2)
+    assert m.active.tolist() == idx.tolist()
+
+
+def test_workers_present_at_the_start_have_a_record_at_their_skills_approval():
+    """Those present at t = 0 have reviewed 168 tasks a week of tenure (one an hour), approved at
+    1 - rejection = 1 - (0.2 - 0.2 x 0.5) = 0.9 of them."""
+    cfg = config(regions={"KEN": region(initial_crowd_workers=3, skill_mean=0.5)},
+                 types={"text": task(reject_rate_novice=0.2, reject_rate_expert=0.0)})
+    cfg.workers.skill_sd = 0.0
+    cfg.workers.initial_reviewed_tasks_per_week = 168.0
+    m = market(cfg)
+    joining.join(m, 0.0, initial=True)
+    p, a = m.pool, m.active
+    assert a.size == 3 and (p.joined_h[a] < 0).all()
+    done = np.rint(-p.joined_h[a]).astype(np.int64)
+    assert p.done_total[a].tolist() == done.tolist()
+    assert p.accepted_total[a].tolist() == np.rint(done * 0.9).astype(np.int64).tolist()
+
+
+# --- rules/pricing.py ----------------------------------------------------------------------------
+
+def _pricing_market(mult=1.0):
+    m = market(config(types={"text": task(qualified_share=0.3, qualified_rate_premium=1.3, vendor_share=0.5)}))
+    assert m.books.channel.tolist() == [CROWD, CROWD, VENDOR]
+    m.state.type_rate_mult[:] = mult
+    return m
+
+
+def test_slow_and_expiring_batches_push_crowd_rates_up_by_at_most_the_weekly_cap():
+    """Crowd books filled 2 batches in 96 h (mean 48 h, target 24: log 2) and 10 of 100 tasks expired
+    (x 10 = 1.0): 0.05 x 1.693 = 0.085, capped at 0.02: rates x e^0.02 = 1.0202. Vendor books keep 1."""
+    m = _pricing_market()
+    st = m.state
+    m.store.filled[:] = [1, 1, 5]  # the vendor book's fills do not count
+    m.store.fill_hours[:] = [40.0, 56.0, 1000.0]
+    st.week_posted_human[:] = [60, 40, 100]
+    st.week_expired[:] = [10, 0, 100]
+    pricing.reprice(m)
+    assert st.type_rate_mult.tolist() == pytest.approx([math.exp(0.02)])
+    assert st.book_rate_mult.tolist() == pytest.approx([math.exp(0.02), math.exp(0.02), 1.0])
+
+
+def test_batches_taken_at_once_pull_rates_down_but_not_below_the_lowest_multiplier():
+    """Filled in 0.1 h (counted as 0.25 h): log(0.25 / 24) < 0, capped at -0.02: 0.252 x e^-0.02 = 0.247,
+    held at the lowest multiplier 0.25."""
+    m = _pricing_market(mult=0.252)
+    m.store.filled[:] = [4, 0, 0]
+    m.store.fill_hours[:] = [0.4, 0.0, 0.0]
+    m.state.week_posted_human[:] = [100, 0, 0]
+    pricing.reprice(m)
+    assert m.state.type_rate_mult.tolist() == pytest.approx([0.25])
+
+
+def test_time_to_fill_counts_no_shorter_than_the_minimum():
+    """With a loose weekly cap, batches filled in 0.1 h count as 0.25 h: rates x exp(0.05 x log(0.25 / 24))
+    = (1/96)^0.05 = 0.795951 (not (0.1/24)^0.05 = 0.76031)."""
+    m = _pricing_market()
+    m.cfg.pricing.max_change_per_week = 0.5
+    m.store.filled[:] = [4, 0, 0]
+    m.store.fill_hours[:] = [0.4, 0.0, 0.0]
+    m.state.week_posted_human[:] = [100, 0, 0]
+    pricing.reprice(m)
+    assert m.state.type_rate_mult.tolist() == pytest.approx([0.795951], abs=1e-6)
+
+
+def test_a_type_with_nothing_posted_keeps_its_rates():
+    """No crowd task posted this week: the multiplier 1.3 stays, whatever filled."""
+    m = _pricing_market(mult=1.3)
+    m.store.filled[:] = [1, 0, 0]
+    m.store.fill_hours[:] = [100.0, 0.0, 0.0]
+    pricing.reprice(m)
+    assert m.state.type_rate_mult.tolist() == [1.3]
+
+
+# --- rules/routing.py ----------------------------------------------------------------------------
+
+def _routing_market(**type_kw):
+    cfg = config(types={"text": task(vendor_share=0.25, geofenced_share=0.2, **type_kw)},
+                 regions={"KEN": region(vendor_workers=1, vendor_wage_usd_h=1.0)})
+    cfg.crowd.geofence_regions = ["KEN"]
+    m = market(cfg)
+    assert [(s.channel, s.group_share) for s in m.books.specs] == [(CROWD, 0.8), (CROWD, 0.2), (VENDOR, 1.0)]
+    return m
+
+
+def test_each_books_arrivals_are_its_channel_and_group_share_of_the_types():
+    """1 batch an hour, 25 % to vendors; crowd 75 % split open 0.8, geofenced 0.2: 0.6, 0.15, 0.25 an hour."""
+    m = _routing_market()
+    assert m.state.book_rate_h.tolist() == pytest.approx([0.6, 0.15, 0.25])
+    assert m.state.vendor_headcount_factor == pytest.approx(1.0)
+
+
+def test_vendor_headcount_follows_the_work_routed_to_vendors():
+    """Vendor share 0.25 -> 0.5 doubles vendors' work, and their headcount factor: 0.5 / 0.25 = 2."""
+    m = _routing_market()
+    m.state.vendor_share[:] = 0.5
+    routing.route(m)
+    assert m.state.book_rate_h.tolist() == pytest.approx([0.4, 0.1, 0.5])
+    assert m.state.vendor_headcount_factor == pytest.approx(2.0)
+
+
+def test_vendor_teams_follow_the_hours_of_work_routed_to_each_type():
+    """Type a: 168 batches x 10 tasks x 1 min = 28 h a week, 25 % to vendors = 7 h; type b: 3-minute
+    tasks, 84 h, 50 % = 42 h. Teams: 7/49 and 42/49."""
+    m = market(config(types={"a": task(vendor_share=0.25), "b": task(vendor_share=0.5, duration_median_min=3.0)},
+                      regions={"KEN": region(vendor_workers=1, vendor_wage_usd_h=1.0)}))
+    assert m.state.team_share.tolist() == pytest.approx([1 / 7, 6 / 7])
+
+
+def test_the_vendor_quote_is_the_bill_over_accepted_tasks_averaged_by_headcount():
+    """Region A: 2 staff billed 2 x 2.5 = 5 USD/h, experts at 60 accepted tasks an hour: 0.08333 USD;
+    region B: 6 staff billed 2.5 USD/h, skill 0.5: 48 tasks an hour, 10 % rejected, 43.2 accepted: 0.05787.
+    Quote (2 x 0.08333 + 6 x 0.05787) / 8 = 0.0642361 USD = 64_236.1 µUSD."""
+    cfg = config(regions={"AAA": region(vendor_workers=2, vendor_wage_usd_h=2.0, skill_mean=1.0),
+                          "BBB": region(vendor_workers=6, vendor_wage_usd_h=1.0, skill_mean=0.5)},
+                 types={"text": task(vendor_share=0.5, reject_rate_novice=0.2, reject_rate_expert=0.0)})
+    cfg.vendor.margin = 1.5
+    m = market(cfg)
+    assert routing.vendor_quote(m).tolist() == pytest.approx([64_236.1], abs=0.1)
+    assert m.vendor_quote_uusd.tolist() == pytest.approx([64_236.1], abs=0.1)
+
+
+@pytest.mark.parametrize("spend, share, moved", [(2_000_000, 0.25, 0.26),  # crowd 100_000 > 50_000 a task
+                                                 (400_000, 0.025, 0.02)])  # crowd 20_000 < 50_000; floor 0.02
+def test_requesters_move_work_one_step_towards_the_cheaper_channel(spend, share, moved):
+    """Crowd cost is the week's crowd spend over its accepted tasks (20); vendor shares move 0.01 towards
+    the cheaper channel, within [0.02, 0.95]; a type with no crowd task done keeps its share."""
+    cfg = config(types={"a": task(vendor_share=0.25), "b": task(vendor_share=0.25)},
+                 regions={"KEN": region(vendor_workers=1, vendor_wage_usd_h=1.0)})
+    cfg.routing.enabled = True
+    m = market(cfg)
+    m.state.vendor_share[:] = [share, 0.25]
+    m.vendor_quote_uusd = np.array([50_000.0, 50_000.0])
+    m.accounts.post(np.array([cell_of(m, 0, 0, CROWD)]), {"requester_spend_uusd": np.array([spend]),
+                                                          "tasks_done_human": np.array([20])})
+    routing.reroute(m)
+    assert m.state.vendor_share.tolist() == pytest.approx([moved, 0.25])
+    vendor_book_a = int(np.flatnonzero((m.books.type == 0) & (m.books.channel == VENDOR))[0])
+    assert m.state.book_rate_h[vendor_book_a] == pytest.approx(moved)  # routed again: 1 batch/h x share
+
+
+# --- rules/automation.py -------------------------------------------------------------------------
+
+def test_models_learn_from_the_weeks_labels_per_unit_of_scale():
+    """500 labels at scale 0.5 count 1000: 1000 + 1000 = 2000 = half_labels, so the share is half the
+    ceiling 0.6 = 0.3; evaluation demand x (1 + 2 x 0.3) = 1.6; the week's count restarts at 0."""
+    cfg = config(types={"text": task(automatable=True, automation_ceiling=0.6, automation_half_labels=2000.0,
+                                     automation_steepness=1.5),
+                        "rlhf": task()})
+    cfg.automation.eval_task_types = ["rlhf"]
+    cfg.automation.eval_demand_boost = 2.0
+    cfg.scale = 0.5
+    m = market(cfg)
+    m.state.labels[:] = [1000.0, 0.0]
+    m.state.week_labels[:] = [500.0, 40.0]
+    automation.learn_from_week(m)
+    assert m.state.labels.tolist() == pytest.approx([2000.0, 80.0])
+    assert m.state.auto_share.tolist() == pytest.approx([0.3, 0.0])
+    assert m.state.eval_multiplier == pytest.approx(1.6)
+    assert m.state.week_labels.tolist() == [0.0, 0.0]
+
+
+# --- rules/word_of_mouth.py ----------------------------------------------------------------------
+
+def test_expected_wages_move_towards_what_the_regions_crowd_earned_per_hour():
+    """Region 0: crowd earned 6 + 4 USD in 2 + 2 h = 2.5 USD/h; over 8 weeks 2.0 x 7/8 + 2.5/8 = 2.0625
+    (its vendor worker does not count). Region 1's first week, 3 USD in 1 h, replaces its missing value.
+    Region 2's only worker had no hours: still unknown."""
+    pool = WorkerPool(n_types=1, capacity=16)
+    a = pool.add(5, region=np.array([0, 0, 0, 1, 2]), channel=np.array([CROWD, CROWD, VENDOR, CROWD, CROWD]))
+    state = SimpleNamespace(expected_wage=np.array([2.0, np.nan, np.nan]))
+    m = SimpleNamespace(pool=pool, regions=SimpleNamespace(n=3), state=state, cfg=LabsimConfig())
+    assert m.cfg.workers.word_of_mouth_weeks == 8.0
+    word_of_mouth.hear(m, a, np.array([6.0, 4.0, 100.0, 3.0, 5.0]), np.array([2.0, 2.0, 8.0, 1.0, 0.0]))
+    assert state.expected_wage[:2].tolist() == pytest.approx([2.0625, 3.0])
+    assert np.isnan(state.expected_wage[2])
+
+
+def test_a_region_without_evidence_goes_by_the_worlds_average():
+    """Unknown in region 1: the mean of the regions that know, (2 + 3) / 2 = 2.5; none known: boundless."""
+    assert word_of_mouth.expected_wage(np.array([2.0, np.nan, 3.0]), 1) == pytest.approx(2.5)
+    assert word_of_mouth.expected_wage(np.array([np.nan, np.nan]), 0) == np.inf
