@@ -391,8 +391,6 @@ def test_a_joiner_is_online_only_from_the_step_after_it_joins():
     assert schedule.online(m, 22.0).crowd_h.tolist() == [2.0]
 
 
-@pytest.mark.xfail(strict=True, reason="schedule.session_fraction gives 0 for the hour in which a session "
-                                       "starts half-way (UTC+5:30): a 3 h session counts 2.5 h")
 def test_a_session_at_a_half_hour_offset_is_online_for_all_its_hours():
     """A 3 h session from 19:00 local at UTC+5:30 (India) is online 3 hours over the day."""
     cfg = config(regions={"IND": region(utc_offset_h=5.5)})
@@ -404,8 +402,6 @@ def test_a_session_at_a_half_hour_offset_is_online_for_all_its_hours():
     assert hours == pytest.approx(3.0)  # 19:00-22:00 local = 13:30-16:30 UTC
 
 
-@pytest.mark.xfail(strict=True, reason="schedule.shift_fraction gives 0 for the hour in which a shift "
-                                       "starts half-way (UTC+5:30): an 8 h shift counts (and is paid) 7.5 h")
 def test_a_shift_at_a_half_hour_offset_lasts_its_hours():
     """An 8 h vendor shift from 09:00 local at UTC+5:30 (India) is online 8 hours on a Monday."""
     cfg = config(regions={"IND": region(utc_offset_h=5.5, vendor_workers=1, vendor_wage_usd_h=1.0)},

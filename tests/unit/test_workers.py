@@ -55,3 +55,22 @@ def test_experts_are_faster_and_rejected_less():
     assert np.all(np.diff(tph) > 0)
     rej = reject_probability(skill, np.full(3, 0.2), np.full(3, 0.04))
     assert rej.tolist() == pytest.approx([0.2, 0.12, 0.04])
+
+
+def test_a_half_hour_zone_splits_the_hour_between_yesterdays_and_todays_session():
+    """An hour that begins 23.5 h after a 4 h session's start holds no part of that session and
+    the first half hour of the next: 0.5 h online, and the session starts in that hour."""
+    frac, starts = session_fraction(0.0, np.array([23.5, 0.5, 3.5]), np.array([4.0, 4.0, 4.0]))
+    # elapsed 23.5: the next session starts 0.5 h into the hour -> 0.5 h online, starts
+    # elapsed 0.5: the session started half an hour ago -> a full hour online, no start
+    # elapsed 3.5: the last half hour of a 4 h session -> 0.5 h
+    assert frac.tolist() == [0.5, 1.0, 0.5]
+    assert starts.tolist() == [True, False, False]
+
+
+def test_a_half_hour_zone_shift_keeps_its_eight_hours_over_the_day():
+    """A shift starting at half past an hour (UTC+5:30, 09:00 local) adds up to 8 h over the
+    24 hours of a Monday, and to none on a Saturday."""
+    monday = sum(shift_fraction(h, np.array([5.5]), np.array([9.0]), 8.0, 5)[0] for h in range(24))
+    saturday = sum(shift_fraction(h, np.array([5.5]), np.array([9.0]), 8.0, 5)[0] for h in range(120, 144))
+    assert monday == pytest.approx(8.0) and saturday == 0.0

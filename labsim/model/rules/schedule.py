@@ -32,18 +32,30 @@ def session_fraction(now_h: float, phase_h: np.ndarray, session_h: np.ndarray,
     """Share of the hour [now, now+1) inside each worker's daily session window.
 
     Returns (fraction online in [0, 1], True where the session starts this hour).
+    The hour may hold the end of yesterday's session and the start of today's
+    (time zones at a half hour).
     """
-    elapsed = (now_h + phase_h) % 24.0
-    return np.clip(session_h - elapsed, 0.0, 1.0), elapsed < 1.0
+    elapsed = (now_h + phase_h) % 24.0  # hours since the latest session start
+    today = np.clip(session_h - elapsed, 0.0, 1.0)
+    next_start = 24.0 - elapsed  # hours from now to the next session start
+    tomorrow = np.clip(np.minimum(1.0 - next_start, session_h), 0.0, 1.0)
+    return today + tomorrow, (elapsed == 0.0) | (next_start < 1.0)
 
 
 def shift_fraction(now_h: float, utc_offset_h: np.ndarray, start_local_h: np.ndarray,
                    shift_h: float, days_per_week: int) -> np.ndarray:
-    """Share of the hour inside a vendor shift (Monday to Friday by default)."""
-    local = now_h + utc_offset_h - start_local_h
+    """Share of the hour [now, now+1) inside a vendor shift (Monday to Friday by default).
+
+    The hour may hold the end of one day's shift and the start of the next
+    (time zones at a half hour).
+    """
+    local = now_h + utc_offset_h - start_local_h  # hours since Monday's shift start
     day = np.floor(local / 24.0) % 7
     elapsed = local % 24.0
-    return np.where(day < days_per_week, np.clip(shift_h - elapsed, 0.0, 1.0), 0.0)
+    today = np.where(day < days_per_week, np.clip(shift_h - elapsed, 0.0, 1.0), 0.0)
+    tomorrow = np.where((day + 1) % 7 < days_per_week,
+                        np.clip(np.minimum(elapsed + 1.0 - 24.0, shift_h), 0.0, 1.0), 0.0)
+    return today + tomorrow
 
 
 def night_share(local_hour: np.ndarray, night_start: float = NIGHT_START_LOCAL_H,
