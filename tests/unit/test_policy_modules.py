@@ -280,9 +280,18 @@ def test_no_stretch_of_capped_work_runs_past_what_is_left():
     assert m.pool.wk_exposed_h[a[0]] == pytest.approx(24.0)
 
 
-@pytest.mark.xfail(strict=True, reason="ExposureCap.trim_hours cuts each stretch to the allowance left at the "
-                                       "step's start: two capped stretches in one step (a rationed worker's "
-                                       "next-best book) together overrun the weekly cap")
+def test_each_workers_capped_stretches_share_its_allowance_in_order():
+    """Two workers with 1.5 h and 0.5 h of allowance left, each with two 1 h toxic stretches
+    (interleaved): the first keeps 1 + 0.5 h, the second 0.5 + 0 h."""
+    m, cap = _cap_market()
+    a = add(m, 2, wk_exposed_h=[22.5, 23.5])  # 24 h a week: 1.5 and 0.5 h left
+    pairs = Pairs(who=a, n_crowd=2, w=np.array([0, 1, 0, 1]), b=np.array([1, 1, 1, 1]),
+                  hours=np.ones(4), expected=np.full(4, 60.0))
+    cap.trim_hours(m, pairs)
+    assert pairs.hours.tolist() == pytest.approx([1.0, 0.5, 0.5, 0.0])
+    assert pairs.expected.tolist() == pytest.approx([60.0, 30.0, 30.0, 0.0])
+
+
 def test_two_capped_stretches_in_one_step_stay_within_the_allowance():
     """19 of 20 h used (4 h x 5 days); the best toxic book holds 54 tasks (0.9 h), the next toxic book
     plenty: in a 2 h step the worker may do 1 more hour of toxic work, not 0.9 + 1.0 = 1.9 h."""

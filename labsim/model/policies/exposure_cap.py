@@ -57,13 +57,23 @@ class ExposureCap(Policy):
             value[np.ix_(at_cap, self.capped_book[m.books.crowd_cols])] = -np.inf
 
     def trim_hours(self, m: Context, pairs: Pairs) -> None:
-        """No stretch of capped work beyond what the cap leaves (vendor staff sit out, paid)."""
-        capped = self.capped_book[pairs.b]
-        if capped.any():
-            left = self.left(m, pairs.who[pairs.w[capped]])
-            f = np.minimum(1.0, left / np.maximum(pairs.hours[capped], 1e-12))
-            pairs.hours[capped] *= f
-            pairs.expected[capped] *= f
+        """No capped work beyond what the cap leaves (vendor staff sit out, paid): a worker's
+        capped stretches of the step use up its allowance one after another."""
+        capped = np.flatnonzero(self.capped_book[pairs.b])
+        if not capped.size:
+            return
+        w = pairs.w[capped]
+        order = np.argsort(w, kind="stable")
+        idx, w = capped[order], w[order]
+        hours = pairs.hours[idx]
+        # Hours of capped work the worker's earlier stretches of this step already took.
+        before = np.cumsum(hours) - hours
+        first = np.r_[True, w[1:] != w[:-1]]
+        before -= np.maximum.accumulate(np.where(first, before, 0.0))
+        left = np.maximum(0.0, self.left(m, pairs.who[w]) - before)
+        f = np.minimum(1.0, left / np.maximum(hours, 1e-12))
+        pairs.hours[idx] *= f
+        pairs.expected[idx] *= f
 
     def after_work(self, m: Context, pairs: Pairs) -> None:
         m.pool.wk_exposed_h[pairs.who] += np.bincount(
