@@ -508,13 +508,14 @@ def test_crowd_workers_enrol_at_the_start_of_the_first_week():
 
 
 def test_trainees_spend_their_online_time_in_training_first():
-    """3 h of course left: a 2 h step is all training; in the next, 1 h of training, 1 h left for work."""
+    """3 h of course left: a 2 h step is all training (the trainee is not looking for work in it);
+    in the next, 1 h of training, 1 h left for work."""
     m, tc = _training_market()
     a = add(m, enrolled=True, training_left_h=3.0)
     tc.anyone_training = True
     on = Online(a, np.array([2.0]), np.zeros(0, np.int64), np.zeros(0))
     tc.online_time(m, on)
-    assert on.crowd_h.tolist() == [0.0] and m.pool.training_left_h[a[0]] == 1.0
+    assert on.crowd.size == 0 and on.crowd_h.size == 0 and m.pool.training_left_h[a[0]] == 1.0
     on = Online(a, np.array([2.0]), np.zeros(0, np.int64), np.zeros(0))
     tc.online_time(m, on)
     assert on.crowd_h.tolist() == [1.0] and m.pool.training_left_h[a[0]] == 0.0
@@ -555,9 +556,6 @@ def test_the_public_purse_pays_the_course_and_the_stipends():
     assert wk["requester_spend_uusd"][c] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="a trainee whose whole step goes to training counts as having found no "
-                                       "work (rules/work.py) and logs off for the day: it trains 2 h a day, "
-                                       "not its session's 6 h")
 def test_a_trainee_trains_through_its_whole_session():
     """A 6 h session from 08:00 (UTC) with 40 h of course left: 6 h of training that day."""
     m, tc = _training_market(hours=40.0)

@@ -57,7 +57,10 @@ class TrainingCertification(Policy):
         pool.training_left_h[cw] -= train
         pool.training_h[cw] += train
         pool.wk_train_h[cw] += train
-        on.crowd_h = on.crowd_h - train
+        # Those whose whole step went to training are not looking for work in it.
+        left = on.crowd_h - train
+        working = left > 1e-12
+        on.crowd, on.crowd_h = cw[working], left[working]
 
     def update_workers(self, m: Context, a: np.ndarray, now: float) -> None:
         """Those who finished are certified; others may enrol."""
