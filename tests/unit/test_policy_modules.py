@@ -441,6 +441,25 @@ def test_on_the_fair_platform_rejected_work_is_paid_and_its_tasks_counted():
     assert p.wk_paid_h[i] == pytest.approx(1.8)  # 2 h less 0.1 h an hour of search
 
 
+def test_rejected_work_on_the_fair_platform_is_paid_at_the_rate_of_the_batches_taken():
+    """Two batches at 100_000 and 50_000 µUSD: rejections are paid at the mean rate of the tasks the
+    worker had accepted in the stretch (pay / accepted), not at the book's best rate."""
+    cfg = config("fair_platform", types={"text": task(reject_rate_novice=0.5, reject_rate_expert=0.5)},
+                 commission=0.1)
+    cfg.crowd.search_min_per_hour = 0.0
+    m = market(cfg)
+    a = add(m)
+    m.store.add(np.array([1, 1]), np.array([10, 1000]), np.array([100_000, 50_000]), np.zeros(2, np.int64),
+                0.0, np.array([100.0, 100.0]))
+    work(m, 0.0, Online(a, np.array([2.0]), np.zeros(0, np.int64), np.zeros(0)))
+    p, i = m.pool, a[0]
+    acc, rej = int(p.wk_tasks[i]), int(p.wk_rejected[i])
+    assert acc > 10 and rej > 0  # it took the dear batch whole and part of the cheap one
+    accepted_pay = 10 * 100_000 + (acc - 10) * 50_000
+    assert p.wk_earn_uusd[i] == accepted_pay + round(rej * accepted_pay / acc)
+    assert p.wk_earn_uusd[i] < accepted_pay + rej * 100_000
+
+
 # --- policies/due_diligence.py -------------------------------------------------------------------
 
 def _dd_market(fair: bool):

@@ -1,8 +1,8 @@
 """A fair platform: a low commission, rejected work paid, and a growing share of the market.
 
 From the start week a platform with a ``commission`` below the incumbent's
-(one rate for all batch sizes), which pays rejected work at the batch's rate
-when ``pays_rejections``, wins a share of the open crowd batches rising
+(one rate for all batch sizes), which pays rejected work at the rate of the
+batches the worker was taking when ``pays_rejections``, wins a share of the open crowd batches rising
 linearly to ``market_share`` over ``ramp_weeks``. Its books sit beside the
 incumbent's; workers prefer them where all their work is paid. It is a
 certified channel for due-diligence rules. Its tasks are counted in

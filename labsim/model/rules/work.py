@@ -10,7 +10,8 @@ and are paid every shift hour. The tasks finished in a stretch are a
 renewal count (less dispersed than Poisson); rejections are rare events
 (Poisson); a book never gives out more than it holds. Accepted crowd tasks
 are paid at their batch's rate, the platform's fee on top; rejected work is
-unpaid (unless the book pays rejections) and the task stays open. A crowd
+unpaid (unless the book pays rejections, at the rate of the batches taken) and
+the task stays open. A crowd
 worker who finds nothing searches a while and logs off for the day.
 
 Policies may limit the step (hours of training first, a cap on hours of
@@ -146,8 +147,11 @@ def work(m: Context, now: float, on: Online) -> None:
     pay, fee = pf[:, 0], pf[:, 1]
     pays_rej = books.pays_rejections[b] if books.pays_rejections.any() else None
     if pays_rej is not None and pays_rej.any():
-        # A platform that pays rejected work pays it at the book's going rate, its fee on top.
-        rej_pay = np.where(pays_rej, np.rint(r * top_rate[b]), 0).astype(np.int64)
+        # A platform that pays rejected work pays it at the rate of the batches the worker was
+        # taking (its accepted tasks' mean rate; the book's first batch when none was
+        # accepted), its fee on top.
+        rate = np.divide(pay, acc, out=top_rate[b].astype(float), where=acc > 0)
+        rej_pay = np.where(pays_rej, np.rint(r * rate), 0).astype(np.int64)
         rej_fee = np.rint(rej_pay * books.commission[0, b]).astype(np.int64)
         pay, fee = pay + rej_pay, fee + rej_fee
 
