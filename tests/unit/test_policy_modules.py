@@ -15,80 +15,26 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from labsim.config import LabsimConfig, RegionConfig, TaskTypeConfig
 from labsim.model.market import Market
 from labsim.model.policies import PolicySet, in_force
-from labsim.model.policies.fair_platform import FairPlatform
 from labsim.model.policies.social_protection_levy import FUND
-from labsim.model.rng import Streams
-from labsim.model.rules import routing, schedule, skills
+from labsim.model.rules import routing, schedule
 from labsim.model.rules.schedule import Online
 from labsim.model.rules.work import Pairs, work
 from labsim.model.state import EXIT_BURNOUT, EXIT_LOW_PAY, EXIT_NONE
 from labsim.model.units import CROWD, HOURS_PER_WEEK, VENDOR
+from tests.unit.small_world import add, cell_of, config, market, region, task
 
 WEEK = HOURS_PER_WEEK
 
 
 # --- small worlds --------------------------------------------------------------------------------
 
-def task(**kw) -> TaskTypeConfig:
-    """1-minute tasks (no spread), never rejected, 1 batch an hour, all crowd and open."""
-    base = dict(duration_median_min=1.0, duration_sigma=0.0, reject_rate_novice=0.0, reject_rate_expert=0.0,
-                batch_size_median=10.0, batch_size_sigma=0.0, piece_rate_sigma=0.0, base_piece_rate_usd=0.05,
-                batches_per_week=168.0)
-    base.update(kw)
-    return TaskTypeConfig(**base)
-
-
-def region(**kw) -> RegionConfig:
-    base = dict(name="test", utc_offset_h=0.0, min_wage_usd_h=1.5, initial_crowd_workers=0,
-                potential_arrivals_per_week=0.0, vendor_workers=0, vendor_wage_usd_h=0.0)
-    base.update(kw)
-    return RegionConfig(**base)
-
-
-def config(policy: str | None = None, regions: dict | None = None, types: dict | None = None,
-           **settings) -> LabsimConfig:
-    """A one-region, one-type world with ``policy`` enabled and its ``settings`` set."""
-    cfg = LabsimConfig()
-    cfg.regions = regions or {"KEN": region()}
-    cfg.task_types = types or {"text": task()}
-    cfg.automation.eval_task_types = []
-    cfg.crowd.geofence_regions = []
-    cfg.policy.training_certification.target_task_type = next(iter(cfg.task_types))
-    if policy:
-        p = getattr(cfg.policy, policy)
-        p.enabled = True
-        for k, v in settings.items():
-            setattr(p, k, v)
-    return cfg
-
-
-def market(cfg: LabsimConfig) -> Market:
-    return Market(cfg, Streams(0))
-
-
-def add(m: Market, k: int = 1, skill: float = 1.0, **columns) -> np.ndarray:
-    """Add k workers (crowd, region 0, joined long ago unless told) and make them active."""
-    cols = dict(region=np.zeros(k, int), channel=np.full(k, CROWD), joined_h=np.full(k, -1000.0))
-    cols.update({name: np.broadcast_to(np.asarray(v), (k,)) for name, v in columns.items()})
-    idx = m.pool.add(k, **cols)
-    m.pool.skill[idx] = skill
-    m.pool.skill_cap[idx] = 1.0
-    skills.refresh_book_cache(m, idx)
-    m.active = np.concatenate([m.active, idx])
-    return idx
-
 
 def only(m: Market):
     """The one policy the market built."""
     assert len(m.policies.all) == 1
     return m.policies.all[0]
-
-
-def cell_of(m: Market, r: int, t: int, c: int) -> int:
-    return int(m.accounts.cell(np.array([r]), np.array([t]), np.array([c]))[0])
 
 
 # --- policies/__init__.py ------------------------------------------------------------------------

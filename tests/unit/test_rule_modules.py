@@ -17,64 +17,22 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from labsim.config import LabsimConfig, RegionConfig, TaskTypeConfig
+from labsim.config import LabsimConfig
 from labsim.model.accounts import Accounts
 from labsim.model.engine import Engine
-from labsim.model.market import Market
-from labsim.model.rng import Streams
 from labsim.model.rules import (arrivals, automation, joining, pricing, routing, schedule, skills, turnover,
                                 wellbeing, word_of_mouth)
 from labsim.model.rules.matching import renewal_counts, trim_to_open
 from labsim.model.rules.schedule import Online
 from labsim.model.rules.work import work
-from labsim.model.state import (COLUMNS, EXIT_LOW_PAY, EXIT_NONE, EXIT_OTHER, Levers, WorkerPool)
-from labsim.model.units import CROWD, HOURS_PER_WEEK, UUSD, VENDOR
+from labsim.model.state import COLUMNS, EXIT_LOW_PAY, EXIT_NONE, EXIT_OTHER, Levers, WorkerPool
+from labsim.model.units import CROWD, HOURS_PER_WEEK, VENDOR
+from tests.unit.small_world import add, cell_of, config, market, region, task
 
 E = math.e
 
 
 # --- small worlds --------------------------------------------------------------------------------
-
-def task(**kw) -> TaskTypeConfig:
-    """A task type whose tasks all last 1 minute (no spread: CV 0), never rejected,
-    in batches of exactly 10 at exactly the base rate (no spread), all crowd, all open."""
-    base = dict(duration_median_min=1.0, duration_sigma=0.0, reject_rate_novice=0.0, reject_rate_expert=0.0,
-                batch_size_median=10.0, batch_size_sigma=0.0, piece_rate_sigma=0.0, base_piece_rate_usd=0.05,
-                batches_per_week=168.0, deadline_h=72.0)
-    base.update(kw)
-    return TaskTypeConfig(**base)
-
-
-def region(**kw) -> RegionConfig:
-    base = dict(name="test", utc_offset_h=0.0, min_wage_usd_h=1.5, initial_crowd_workers=0,
-                potential_arrivals_per_week=0.0, vendor_workers=0, vendor_wage_usd_h=0.0)
-    base.update(kw)
-    return RegionConfig(**base)
-
-
-def config(regions: dict | None = None, types: dict | None = None) -> LabsimConfig:
-    cfg = LabsimConfig()
-    cfg.regions = regions or {"KEN": region()}
-    cfg.task_types = types or {"text": task()}
-    cfg.automation.eval_task_types = []
-    cfg.crowd.geofence_regions = []
-    return cfg
-
-
-def market(cfg: LabsimConfig) -> Market:
-    return Market(cfg, Streams(0))
-
-
-def add(m: Market, k: int = 1, skill: float = 1.0, cap: float = 1.0, **columns) -> np.ndarray:
-    """Add k workers (crowd, region 0, joined long ago unless told) and make them active."""
-    cols = dict(region=np.zeros(k, int), channel=np.full(k, CROWD), joined_h=np.full(k, -1000.0))
-    cols.update({name: np.broadcast_to(np.asarray(v), (k,)) for name, v in columns.items()})
-    idx = m.pool.add(k, **cols)
-    m.pool.skill[idx] = skill
-    m.pool.skill_cap[idx] = cap
-    skills.refresh_book_cache(m, idx)
-    m.active = np.concatenate([m.active, idx])
-    return idx
 
 
 class Draws:
@@ -100,10 +58,6 @@ class Uniforms:
     def random(self, n):
         assert n == self.u.size
         return self.u.copy()
-
-
-def cell_of(m: Market, r: int, t: int, c: int) -> int:
-    return int(m.accounts.cell(np.array([r]), np.array([t]), np.array([c]))[0])
 
 
 # --- state.py: the worker pool ------------------------------------------------------------------
