@@ -1,10 +1,11 @@
 """The run's accounts: every flow of money, hours and tasks is posted once.
 
-A post adds flows to the week's record of their cells, (region, task type,
+A post adds flows to the week's record of their cells: (region, task type,
 channel) for the flows of workers, (task type, channel) for market flows
-that belong to no region (tasks posted, expired, automated, compute), and to
-the run's totals (the ledger) in the same call, so the two can never
-disagree. At each weekly tick the week's record is closed with the counts of
+that belong to no region (tasks posted, expired, automated, compute). The
+run's totals (the ledger) are sums of these records, so the two can never
+disagree; stocks that no flow records (a fund's balance) are kept beside
+them. At each weekly tick the week's record is closed with the counts of
 workers and the open backlog. Money is integer micro-dollars throughout and
 becomes US dollars once, when the records are stacked.
 """
@@ -37,15 +38,13 @@ def _is_count(name: str) -> bool:
 
 
 class Accounts:
-    """The week's records per cell and the run's totals, written by the same posts."""
+    """The week's records per cell; the run's totals are their sums."""
 
     def __init__(self, n_regions: int, n_types: int, n_channels: int) -> None:
         self.shape = (n_regions, n_types, n_channels)
         self.n_cells = n_regions * n_types * n_channels
         self.n_market = n_types * n_channels
-        # Whole-number flows over the run (and stocks a policy keeps, such as a fund).
-        self.totals: dict[str, int] = defaultdict(int, {k: 0 for k in (*CELL_FLOWS, *MARKET_FLOWS)
-                                                        if _is_count(k)})
+        self.balances: dict[str, int] = defaultdict(int)  # stocks a policy keeps, such as a fund
         self.week = self._zero_week()
         self.rows: list[dict[str, np.ndarray]] = []
         self.market_rows: list[dict[str, np.ndarray]] = []
@@ -62,28 +61,32 @@ class Accounts:
         return (region.astype(np.int64) * n_t + task_type) * n_c + channel
 
     def post(self, cells: np.ndarray, flows: dict[str, np.ndarray]) -> None:
-        """Add flows (name -> one value per entry of ``cells``) to the week and the totals."""
+        """Add flows (name -> one value per entry of ``cells``) to the week's record."""
         k, n = len(flows), self.n_cells
         sums = np.bincount((cells[None, :] + n * np.arange(k)[:, None]).ravel(),
                            weights=np.concatenate([np.asarray(v, float) for v in flows.values()]),
                            minlength=k * n).reshape(k, n)
         for name, total in zip(flows, sums):
             acc = self.week[name]
-            if acc.dtype == np.int64:
-                whole = np.rint(total).astype(np.int64)
-                acc += whole
-                self.totals[name] += int(whole.sum())
-            else:
-                acc += total
+            acc += np.rint(total).astype(np.int64) if acc.dtype == np.int64 else total
 
     def post_market(self, market_cells: np.ndarray, flows: dict[str, np.ndarray]) -> None:
         """Add market flows given per entry of ``market_cells`` ((task type, channel) cells)."""
         for name, values in flows.items():
             acc = self.week[name]
-            sums = np.bincount(market_cells, weights=values, minlength=self.n_market).astype(acc.dtype)
-            acc += sums
-            if acc.dtype == np.int64:
-                self.totals[name] += int(sums.sum())
+            acc += np.bincount(market_cells, weights=values, minlength=self.n_market).astype(acc.dtype)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        """Whole-number flows over the run so far (the recorded weeks and the current one),
+        and the stocks kept beside them."""
+        out = {}
+        for names, rows in ((CELL_FLOWS, self.rows), (MARKET_FLOWS, self.market_rows)):
+            for k in names:
+                if _is_count(k):
+                    out[k] = int(self.week[k].sum()) + sum(int(r[k].sum()) for r in rows)
+        out.update(self.balances)
+        return out
 
     def close_week(self, week: int, counts: dict[str, np.ndarray], backlog: np.ndarray) -> None:
         """Record the week: flows so far plus worker counts and the open backlog."""

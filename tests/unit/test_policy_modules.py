@@ -277,7 +277,7 @@ def test_the_levy_takes_a_share_of_all_pay_into_the_fund():
 def _exits(m, fund_uusd):
     levy = only(m)
     levy.fund_uusd = fund_uusd
-    m.accounts.totals[FUND] = fund_uusd
+    m.accounts.balances[FUND] = fund_uusd
     m.week_start_h = 168.0  # the week [168, 336) closes; the levy is in force from week 1
     # recent weekly pay: exponentially weighted earnings over 4 weeks of memory, / 4
     a = add(m, 3, ew_earn_usd=[40.0, 20.0, 30.0])

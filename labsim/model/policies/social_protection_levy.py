@@ -16,7 +16,7 @@ from labsim.model.policies.base import Policy, post_home
 from labsim.model.state import EXIT_BURNOUT, EXIT_NONE
 from labsim.model.units import HOURS_PER_WEEK, UUSD
 
-FUND = "fund_balance_uusd"  # the fund's balance, in the run's totals
+FUND = "fund_balance_uusd"  # the fund's balance, kept beside the run's totals
 
 
 def fund_shortfall(balance: int, due: int) -> int:
@@ -40,7 +40,7 @@ class SocialProtectionLevy(Policy):
 
     def _fund(self, m: Context, change: int) -> None:
         self.fund_uusd += change
-        m.accounts.totals[FUND] += change
+        m.accounts.balances[FUND] += change
 
     def exits(self, m: Context, a: np.ndarray, reasons: np.ndarray, week_end: float) -> np.ndarray:
         """Paid leave instead of a burnout exit; benefits for those on leave and those who quit."""
