@@ -2,6 +2,7 @@
 
     python benchmarks/versus.py --ref 6838b72                 # one simulated year, scale 1
     python benchmarks/versus.py --ref 6838b72 --cases s1,s10  # and scale 10 (slow)
+    python benchmarks/versus.py --ref 6838b72 --this 2afffa4  # two commits, neither checked out
 
 The earlier commit is exported (``git archive``) into a temporary folder; each
 case then runs alternately under this checkout and under it, each run in a
@@ -32,6 +33,7 @@ CASES = {
     "s1": ["horizon_weeks=52", "warmup_weeks=4", "scale=1", "output.progress=false"],
     "s10": ["horizon_weeks=52", "warmup_weeks=4", "scale=10", "output.progress=false"],
     "s01": ["horizon_weeks=52", "warmup_weeks=4", "scale=0.1", "output.progress=false"],
+    "s10q": ["horizon_weeks=13", "warmup_weeks=4", "scale=10", "output.progress=false"],
 }
 
 _CHILD = """
@@ -80,6 +82,7 @@ def _commit(ref: str = "HEAD") -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ref", required=True, help="the earlier commit")
+    ap.add_argument("--this", default=None, help="another commit to measure instead of this checkout")
     ap.add_argument("--cases", default="s1", help=f"comma-separated, of {', '.join(CASES)}")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", default=str(HERE / "versus.csv"))
@@ -94,8 +97,13 @@ def main() -> None:
         # the earlier commit's code must find its own conf/ and scenarios/ beside its package
         new = Path(tmp) / "new"
         new.mkdir()
-        for name in ("labsim", "conf", "scenarios"):
-            os.symlink(REPO / name, new / name)
+        if a.this:
+            archive = subprocess.run(["git", "archive", _commit(a.this)], capture_output=True, check=True,
+                                     cwd=REPO).stdout
+            subprocess.run(["tar", "-x", "-C", str(new)], input=archive, check=True)
+        else:
+            for name in ("labsim", "conf", "scenarios"):
+                os.symlink(REPO / name, new / name)
         for case in a.cases.split(","):
             code = _CHILD % (CASES[case],)
             times: dict[str, list[float]] = {"this": [], "ref": [], "naive_mmc": []}
@@ -108,7 +116,7 @@ def main() -> None:
             print(f"{case}: this {med['this']:.2f} s, {ref} {med['ref']:.2f} s, ratio {ratio:.3f} "
                   f"(naive SimPy M/M/c {med['naive_mmc']:.2f} s; runs {times})")
             rows.append({"when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                         "commit": _commit(), "ref": ref, "case": case, "repeats": a.repeats,
+                         "commit": _commit(a.this or "HEAD"), "ref": ref, "case": case, "repeats": a.repeats,
                          "this_s": round(med["this"], 3), "ref_s": round(med["ref"], 3),
                          "ratio": round(ratio, 3), "naive_mmc_s": round(med["naive_mmc"], 3)})
     out = Path(a.out)
