@@ -130,7 +130,13 @@ class TaskTypeConfig:
     duration_median_min: float = num(1.0, 0.0, 1440.0, "minutes", "median duration of a task (log-normal)",
                                      lo_open=True)
     duration_sigma: float = num(0.5, 0.0, 5.0, "log-sd", "spread of task durations")
-    base_piece_rate_usd: float = num(0.05, 0.0, 1000.0, "USD per task", "base piece rate", lo_open=True)
+    base_piece_rate_usd: float = num(0.05, 0.0, 1000.0, "USD per task",
+                                     "piece rate requesters start from: their first belief about take-up "
+                                     "makes it a median batch's best rate (and the queueing mode's rate)",
+                                     lo_open=True)
+    value_per_task_usd: float = num(5.0, 0.0, 1e6, "USD per accepted task",
+                                    "what an accepted task is worth to a median requester of the type",
+                                    lo_open=True)
     skill_required: float = share(0.0, "skill a crowd worker needs to take the type")
     toxicity: float = num(0.0, 0.0, 100.0, "stress weight per hour", "weight of an hour of the type in toxic exposure")
     automatable: bool = flag(False, "whether models can learn to do the type")
@@ -139,15 +145,13 @@ class TaskTypeConfig:
     batches_per_week: float = num(100.0, 0.0, 1e8, "batches per week at scale 1", "batch arrivals")
     batch_size_median: float = num(100.0, 1.0, 1e8, "tasks", "median batch size (log-normal)")
     batch_size_sigma: float = num(1.5, 0.0, 5.0, "log-sd", "spread of batch sizes")
-    piece_rate_sigma: float = num(0.25, 0.0, 5.0, "log-sd", "spread of piece rates around the type's rate")
     deadline_h: float = num(168.0, 0.0, 8766.0, "hours", "time a batch stays open", lo_open=True)
     vendor_share: float = share(0.0, "share of the type's batches sent to vendors")
     geofenced_share: float = share(0.0, "share of crowd batches open only to crowd.geofence_regions")
-    geofence_rate_premium: float = num(1.0, 0.0, 100.0, "x open rate", "piece rate of geofenced batches",
-                                       lo_open=True)
-    qualified_share: float = share(0.0, "share of crowd batches open only to qualified workers")
-    qualified_rate_premium: float = num(1.0, 0.0, 100.0, "x open rate", "piece rate of qualified batches",
-                                        lo_open=True)
+    geofence_value_premium: float = num(1.0, 0.0, 100.0, "x value", "value of work that needs the geofenced "
+                                        "regions' workers (their language, their culture)", lo_open=True)
+    qualified_value_premium: float = num(1.0, 0.0, 100.0, "x value", "value of work requesters reserve for "
+                                         "qualified workers", lo_open=True)
     piece_rate_floor_usd: float = num(0.0, 0.0, 1000.0, "USD per task", "no batch pays less")
     automation_ceiling: float = share(0.0, "share of new tasks a model can do at most")
     automation_half_labels: float = num(1e9, 0.0, 1e15, "labels per unit of scale",
@@ -157,6 +161,25 @@ class TaskTypeConfig:
     automation_qa_share: float = share(0.1, "share of a model's tasks that humans review")
     labels_before_start: float = num(0.0, 0.0, 1e15, "labels per unit of scale", "labels learnt before t = 0")
     compute_cost_usd: float = num(0.001, 0.0, 100.0, "USD per task", "compute price of an automated task")
+
+
+@dataclass
+class RequesterConfig:
+    """One class of requesters (conf/requesters/default.yaml, where each value's source is)."""
+
+    name: str = text("???", "the class's name, as pages show it")
+    type_shares: dict[str, float] = _field(dict, {
+        "kind": "shares_by_type", "unit": "share", "source": "",
+        "doc": "share of each task type's batches this class posts (each type's shares sum to 1)"})
+    value_multiplier: float = num(1.0, 0.0, 1000.0, "x type value", "value of its tasks against the type's",
+                                  lo_open=True)
+    value_sigma: float = num(0.5, 0.0, 5.0, "log-sd", "spread of values between its batches")
+    deadline_multiplier: float = num(1.0, 0.0, 100.0, "x type deadline", "how long its batches stay open",
+                                     lo_open=True)
+    batch_size_multiplier: float = num(1.0, 0.0, 1000.0, "x type size", "size of its batches", lo_open=True)
+    qualified_share: float = share(0.0, "share of its crowd batches only for qualified workers (quality needs)")
+    fixed_cost_usd: float = num(0.0, 0.0, 1e7, "USD per batch", "what setting up and reviewing a batch costs "
+                                "it: a batch worth less than that and its tasks' cost is not posted")
 
 
 def _load_table(name: str, row: type) -> dict[str, Any]:
@@ -173,7 +196,8 @@ def _load_table(name: str, row: type) -> dict[str, Any]:
         for k, v in (values or {}).items():
             kind = kinds.get(k)
             typed[k] = (float(v) if kind == "float" else int(v) if kind == "int"
-                        else bool(v) if kind == "bool" else v)
+                        else bool(v) if kind == "bool"
+                        else {str(a): float(b) for a, b in v.items()} if str(kind).startswith("dict") else v)
         out[str(key)] = row(**typed)
     return out
 
@@ -186,6 +210,10 @@ def default_task_types() -> dict[str, TaskTypeConfig]:
     return _load_table("task_types", TaskTypeConfig)
 
 
+def default_requesters() -> dict[str, RequesterConfig]:
+    return _load_table("requesters", RequesterConfig)
+
+
 # --- the market's rules -----------------------------------------------------------------------
 
 @dataclass
@@ -193,9 +221,9 @@ class DemandConfig:
     """Requesters: growth of AI demand and when they post (office hours)."""
 
     growth_per_year: float = num(
-        0.10, -1.0, 10.0, "per year", "growth of batch arrivals", lo_open=True,
-        source="labelling market $2.2 B (2022) to a projected $17 B (2030), ~29 %/yr (market research, "
-               "secondary); a third of it for micro-task volume at constant prices (assumption)")
+        0.0, -1.0, 10.0, "per year", "growth of batch arrivals (0: the baseline is stationary)", lo_open=True,
+        source="scenario ai_boom: 0.10, a third of the labelling market's projected ~29 %/yr ($2.2 B in 2022 "
+               "to $17 B in 2030, market research, secondary) for micro-task volume at constant prices")
     requester_utc_offset_h: float = num(
         -5.0, -12.0, 14.0, "hours", "requesters' time zone",
         "the US buys as much online labour as the rest of the world (Kassi and Lehdonvirta 2018): US Eastern")
@@ -211,7 +239,9 @@ class DemandConfig:
 class AutomationConfig:
     """Automation of automatable task types, and the evaluation work it creates."""
 
-    enabled: bool = flag(True, "models learn from human labels and take over part of the work")
+    enabled: bool = flag(True, "models do part of the automatable work")
+    learning: bool = flag(False, "models keep learning from human labels, so their share grows (a trend: "
+                                 "off in the stationary baseline, which holds the share at its start level)")
     eval_task_types: list[str] = name_of(lambda: ["rlhf_preference", "safety_evaluation"], "task_types",
                                          "task types whose demand automation raises", many=True)
     eval_demand_boost: float = num(2.0, 0.0, 100.0, "x mean automation share",
@@ -220,24 +250,19 @@ class AutomationConfig:
 
 @dataclass
 class PricingConfig:
-    """Weekly adjustment of crowd piece rates to how fast batches fill (labsim/model/rules/pricing.py)."""
+    """How requesters set piece rates (labsim/model/rules/pricing.py; docs/model.md derives the fixed point)."""
 
-    enabled: bool = flag(True, "requesters move crowd piece rates weekly")
-    target_fill_h: float = num(24.0, 0.0, 8766.0, "hours", "time to fill requesters aim at", "assumption",
-                               lo_open=True)
-    sensitivity: float = num(0.05, 0.0, 10.0, "log-rate per unit of pressure", "response to price pressure",
-                             "assumption")
-    max_change_per_week: float = share(
-        0.02, "largest weekly move of rates (share)",
-        "calibrated: at 5 %/week prices and joiners chased each other in a boom-bust cycle")
-    min_rate_multiplier: float = num(0.25, 0.0, 100.0, "x base rate", "lowest rate requesters post",
-                                     "assumption", lo_open=True)
-    max_rate_multiplier: float = num(2.0, 0.0, 100.0, "x base rate", "highest rate requesters pay",
-                                     "assumption", lo_open=True)
-    expiry_weight: float = num(10.0, 0.0, 1000.0, "pressure per expired share", "weight of expired tasks",
-                               "assumption")
-    min_fill_h: float = num(0.25, 0.0, 8766.0, "hours", "time to fill counted no shorter than this",
-                            "assumption", lo_open=True)
+    enabled: bool = flag(True, "requesters learn how fast their tasks are taken and re-price every week "
+                               "(off: their beliefs stay at the start's)")
+    supply_elasticity: float = num(
+        0.1, 0.01, 1.0, "", "elasticity of a batch's take-up rate to its piece rate",
+        "Dube, Jacobs, Naidu and Suri, Monopsony in Online Labor Markets, AER: Insights 2020: about 0.1 "
+        "on Mechanical Turk, with little heterogeneity")
+    impatience_per_week: float = num(1.0, 0.0, 100.0, "per week", "how fast a task's value to its requester "
+                                     "decays while it waits (value x e^-(rate x weeks))", "assumption",
+                                     lo_open=True)
+    belief_weeks: float = num(8.0, 1.0, 520.0, WEEKS, "weeks over which requesters average the take-up speed "
+                              "and rejections they see", "assumption")
 
 
 @dataclass
@@ -294,20 +319,20 @@ class WorkersConfig:
     hours_per_week_sigma: float = num(0.5, 0.0, 5.0, "log-sd", "spread of weekly hours", "assumption")
     days_per_week: float = num(5.0, 0.0, 7.0, "days", "days a crowd worker works", "assumption", lo_open=True)
     skill_sd: float = share(0.15, "spread of newcomers' skills", "assumption")
-    novice_slowdown: float = num(1.5, 1.0, 100.0, "x expert time", "how much slower novices are",
+    novice_slowdown: float = num(3.0, 1.0, 100.0, "x expert time", "how much slower novices are",
                                  "assumption; Kirillov et al. 2023 and Papadopoulos et al. 2017 show "
                                  "2-5x speed-ups from tooling")
     base_quit_hazard_per_week: float = share(
-        0.008, "weekly quit probability for reasons other than pay",
+        0.0105, "weekly quit probability for reasons other than pay",
         "Difallah et al. (WSDM 2018): half-life 12-18 months, a weekly hazard near 0.011 in all")
-    low_pay_quit_hazard_per_week: float = share(0.05, "weekly quit probability of a worker earning nothing",
+    low_pay_quit_hazard_per_week: float = share(0.03, "weekly quit probability of a worker earning nothing",
                                                 "assumption")
     wage_memory_weeks: float = num(4.0, 1.0, 520.0, WEEKS, "weeks over which workers judge their pay",
                                    "assumption")
     vendor_quit_hazard_per_week: float = share(0.004, "weekly quit probability of vendor staff", "assumption")
     learning_hours: float = num(600.0, 0.0, 1e6, "hours", "hours on a type that close 63 % of the skill gap",
                                 "assumption", lo_open=True)
-    max_skill_gain: float = share(1.0, "skill a worker can gain over its skill at joining", "assumption")
+    max_skill_gain: float = share(0.5, "skill a worker can gain over its skill at joining", "assumption")
     word_of_mouth_weeks: float = num(8.0, 1.0, 520.0, WEEKS, "weeks over which a region's expected wage is averaged",
                                      "assumption")
     max_session_h: float = num(16.0, 0.0, 24.0, "hours", "longest daily crowd session", "assumption",
@@ -466,6 +491,15 @@ class MMCConfig:
 
 
 @dataclass
+class WindowsConfig:
+    """The named windows of weeks over which kpis.json reports (labsim/model/windows.py)."""
+
+    settling_weeks: float = num(13.0, 0.0, MAX_WEEKS, WEEKS, "weeks after a policy or a region's entry "
+                                "starts before the 'after' window opens", "assumption: a quarter")
+    yearly: bool = flag(True, "one window per full year of the run (year1, year2, ...)")
+
+
+@dataclass
 class OutputConfig:
     """What a run writes and shows."""
 
@@ -488,6 +522,8 @@ class LabsimConfig:
     regions: dict[str, RegionConfig] = table(default_regions, "the regions table (conf/regions/default.yaml)")
     task_types: dict[str, TaskTypeConfig] = table(default_task_types,
                                                    "the task types (conf/task_types/default.yaml)")
+    requesters: dict[str, RequesterConfig] = table(default_requesters,
+                                                   "the classes of requesters (conf/requesters/default.yaml)")
     demand: DemandConfig = group(DemandConfig)
     automation: AutomationConfig = group(AutomationConfig)
     pricing: PricingConfig = group(PricingConfig)
@@ -498,6 +534,7 @@ class LabsimConfig:
     wellbeing: WellbeingConfig = group(WellbeingConfig)
     policy: PolicyConfig = group(PolicyConfig)
     mmc: MMCConfig = group(MMCConfig)
+    windows: WindowsConfig = group(WindowsConfig)
     output: OutputConfig = group(OutputConfig)
 
     def validate(self) -> "LabsimConfig":
@@ -583,6 +620,14 @@ def _check(cfg: LabsimConfig, key: str, value: Any, meta: dict[str, Any]) -> Non
         for v in (value if kind == "names" else [value]):
             if v not in allowed:
                 raise ConfigError(key, v, f"one of {', '.join(allowed)}")
+    elif kind == "shares_by_type":
+        if not isinstance(value, dict):
+            raise ConfigError(key, value, "a mapping of task type to share")
+        for t, x in value.items():
+            if t not in cfg.task_types:
+                raise ConfigError(f"{key}.{t}", x, f"a task type: one of {', '.join(cfg.task_types)}")
+            _check_number(f"{key}.{t}", x, {"kind": "share", "lo": 0.0, "hi": 1.0, "lo_open": False,
+                                            "hi_open": False})
     elif kind == "text":
         if not isinstance(value, str):
             raise ConfigError(key, value, "text")
@@ -607,17 +652,20 @@ def validate(cfg: LabsimConfig) -> None:
         if r.vendor_workers > 0 and r.vendor_wage_usd_h <= 0:
             raise ConfigError(f"regions.{code}.vendor_wage_usd_h", r.vendor_wage_usd_h,
                               "a wage > 0 where vendor_workers > 0")
+    if not cfg.requesters:
+        raise ConfigError("requesters", {}, "at least one class of requesters")
+    for name in cfg.task_types:
+        total = sum(r.type_shares.get(name, 0.0) for r in cfg.requesters.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ConfigError(f"requesters.*.type_shares.{name}", round(total, 6),
+                              "shares of the type's batches that sum to 1 over the classes")
     for name, t in cfg.task_types.items():
         if t.reject_rate_expert > t.reject_rate_novice:
             raise ConfigError(f"task_types.{name}.reject_rate_expert", t.reject_rate_expert,
                               f"at most reject_rate_novice ({t.reject_rate_novice:g})")
-        if t.geofenced_share + t.qualified_share > 1:
-            raise ConfigError(f"task_types.{name}.qualified_share", t.qualified_share,
-                              f"at most 1 - geofenced_share ({1 - t.geofenced_share:g})")
         if t.automation_ceiling > 0 and not t.automatable:
             raise ConfigError(f"task_types.{name}.automation_ceiling", t.automation_ceiling,
                               "0 for a task type that is not automatable")
-    _ordered(cfg, "pricing.min_rate_multiplier", "pricing.max_rate_multiplier")
     _ordered(cfg, "routing.min_vendor_share", "routing.max_vendor_share")
     _ordered(cfg, "wellbeing.high_stress_threshold", "wellbeing.burnout_threshold")
     _ordered(cfg, "demand.office_start_local_h", "demand.office_end_local_h", strict=True)

@@ -18,11 +18,12 @@ from typing import Any, Callable
 # A run folder
 TIMESERIES = "timeseries.parquet"
 WORKERS = "workers.parquet"
+WORKER_WINDOWS = "worker_windows.parquet"
 KPIS = "kpis.json"
 REPORT = "report.html"
 STATUS = "status.json"
 CONFIG = "config_resolved.yaml"
-RUN_FILES = (KPIS, TIMESERIES, WORKERS)
+RUN_FILES = (KPIS, TIMESERIES, WORKERS, WORKER_WINDOWS)
 # A sweep folder
 RUNS = "runs.parquet"
 COMPARISON = "comparison.html"

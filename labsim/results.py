@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from labsim.files import KPIS, REPORT, TIMESERIES, WORKERS, json_text, write_all
+from labsim.files import KPIS, REPORT, TIMESERIES, WORKER_WINDOWS, WORKERS, json_text, write_all
 from labsim.model import CHANNELS, Records
 from labsim.model.state import EXIT_REASONS
 from labsim.model.units import ALL_REGIONS, HOURS_PER_MONTH, HOURS_PER_WEEK, WEEKS_PER_YEAR
@@ -52,6 +52,21 @@ def kaplan_meier_median(duration: np.ndarray, event: np.ndarray) -> float:
     if duration.size == 0:
         return float("nan")
     times, surv = _km_curve(duration, event)
+    below = np.flatnonzero(surv <= 0.5)
+    return float(times[below[0]]) if below.size else float("nan")
+
+
+def survival_median(entry: np.ndarray, stop: np.ndarray, event: np.ndarray) -> float:
+    """Median of the survival curve (product-limit estimator with delayed entry): each subject
+    is at risk from ``entry`` to ``stop`` (times since its own start) and leaves at ``stop``
+    when ``event``. NaN if survival stays above 1/2 over the times observed."""
+    times = np.unique(stop[event])
+    if times.size == 0:
+        return float("nan")
+    entries, stops = np.sort(entry), np.sort(stop)
+    at_risk = np.searchsorted(entries, times, side="left") - np.searchsorted(stops, times, side="left")
+    deaths = np.bincount(np.searchsorted(times, stop[event]), minlength=times.size)
+    surv = np.cumprod(1.0 - deaths / np.maximum(at_risk, 1))
     below = np.flatnonzero(surv <= 0.5)
     return float(times[below[0]]) if below.size else float("nan")
 
@@ -106,6 +121,7 @@ class Results:
     workers: pl.DataFrame
     kpis: dict[str, Any]
     meta: dict[str, Any] = field(default_factory=dict)
+    worker_windows: pl.DataFrame | None = None  # each worker's flows over each named window
 
     # -- building --------------------------------------------------------------------
 
@@ -114,8 +130,9 @@ class Results:
                      meta: dict[str, Any] | None = None) -> "Results":
         ts = _timeseries(rec)
         workers = _workers(rec)
-        kpis = _kpis(rec, ts, workers, min_wage)
-        return cls(ts, workers, kpis, dict(meta or {}))
+        windows = _worker_windows(rec)
+        kpis = _kpis(rec, ts, workers, windows, min_wage)
+        return cls(ts, workers, kpis, dict(meta or {}), windows)
 
     # -- files -----------------------------------------------------------------------
 
@@ -124,6 +141,8 @@ class Results:
         payload = {**self.kpis, "meta": self.meta}
         writers = {TIMESERIES: self.timeseries.write_parquet, WORKERS: self.workers.write_parquet,
                    KPIS: lambda p: p.write_text(json_text(payload), encoding="utf-8")}
+        if self.worker_windows is not None:
+            writers[WORKER_WINDOWS] = self.worker_windows.write_parquet
         if report_html is not None:
             writers[REPORT] = lambda p: p.write_text(report_html, encoding="utf-8")
         write_all(run_dir, writers)
@@ -131,8 +150,10 @@ class Results:
     @classmethod
     def read(cls, run_dir: str | Path) -> "Results":
         run_dir = Path(run_dir)
+        windows = run_dir / WORKER_WINDOWS
         return cls(pl.read_parquet(run_dir / TIMESERIES), pl.read_parquet(run_dir / WORKERS),
-                   json.loads((run_dir / KPIS).read_text()))
+                   json.loads((run_dir / KPIS).read_text()), {},
+                   pl.read_parquet(windows) if windows.is_file() else None)
 
 
 # --- tables ---------------------------------------------------------------------------
@@ -175,14 +196,17 @@ def _timeseries(rec: Records) -> pl.DataFrame:
     m = rec.market
     with np.errstate(invalid="ignore", divide="ignore"):
         fill = np.where(m["batches_filled"] > 0, m["fill_hours"] / m["batches_filled"], np.nan)
-        posted_rate = np.where(m["tasks_posted_human"] > 0, m["posted_value_usd"] / m["tasks_posted_human"], np.nan)
+        crowd_market = m["channel"] == CHANNELS.index("crowd")  # vendors bill by the hour
+        posted_rate = np.where(crowd_market & (m["tasks_posted_human"] > 0),
+                               m["posted_value_usd"] / m["tasks_posted_human"], np.nan)
         wait = np.where(m["tasks_taken"] > 0, m["wait_hours"] / m["tasks_taken"], np.nan)
     market = pl.DataFrame({
         "week": m["week"],
         "region": pl.Series([ALL_REGIONS] * m["week"].size, dtype=pl.Utf8),
         "task_type": _codes(m["task_type"], rec.type_names),
         "channel": _codes(m["channel"], CHANNELS),
-        "tasks_posted": m["tasks_posted"], "tasks_expired": m["tasks_expired"],
+        "tasks_posted": m["tasks_posted"], "tasks_unposted": m["tasks_unposted"],
+        "tasks_expired": m["tasks_expired"],
         "backlog": m["backlog"], "batches_filled": m["batches_filled"],
         "mean_time_to_fill_h": pl.Series(fill, nan_to_null=True),
         "tasks_automated": m["tasks_automated"], "automation_share": m["automation_share"],
@@ -192,6 +216,17 @@ def _timeseries(rec: Records) -> pl.DataFrame:
     })
     return pl.concat([regional, market], how="diagonal_relaxed").sort(
         ["week", "region", "task_type", "channel"])
+
+
+def _worker_windows(rec: Records) -> pl.DataFrame:
+    """One row per worker and named window in which it had paid hours: its flows there."""
+    ww = rec.worker_windows
+    names = [w.name for w in rec.windows]
+    if not ww:
+        return pl.DataFrame(schema={"worker_id": pl.Int64, "window": pl.Utf8,
+                                    **{k: pl.Float64 for k in WINDOW_FLOWS}})
+    return pl.DataFrame({"worker_id": ww["worker_id"], "window": _codes(ww["window"], names),
+                         **{k: ww[k] for k in WINDOW_FLOWS}})
 
 
 def _workers(rec: Records) -> pl.DataFrame:
@@ -232,11 +267,12 @@ def worker_kpis(w: pl.DataFrame, start: float, end: float,
     weeks = (np.minimum(left, end) - np.maximum(counted["joined_h"].to_numpy(), start)) / HOURS_PER_WEEK
     floor = (np.array([min_wage[r] for r in counted["region"].to_list()]) if min_wage is not None
              else np.full(counted.height, np.nan))
-    # Half-life: Kaplan-Meier over workers who joined after warm-up, censored at the end.
-    cohort = w.filter(pl.col("joined_h") >= start)
-    c_left = cohort["left_h"].to_numpy()
-    exited = ~np.isnan(c_left)
-    duration = np.where(exited, c_left, end) - cohort["joined_h"].to_numpy()
+    # Half-life: survival by tenure of the workers present in the window, each at risk from its
+    # tenure at the window's start (or when it joined) to its exit or the window's end; the
+    # exits observed in the window trace a joining cohort's survival (assuming a steady market).
+    present = w.filter((pl.col("joined_h") < end) & (pl.col("left_h").is_null() | (pl.col("left_h") > start)))
+    joined = present["joined_h"].to_numpy()
+    left = present["left_h"].fill_null(np.inf).to_numpy()
     exits = w.filter(pl.col("left_h").is_not_null() & (pl.col("left_h") > start) & (pl.col("left_h") <= end))
     return {
         "workers_counted": int(counted.height),
@@ -248,7 +284,8 @@ def worker_kpis(w: pl.DataFrame, start: float, end: float,
         "share_below_local_min_wage": (_mean((eff < floor).astype(float)) if min_wage is not None
                                        else float("nan")),
         "effective_wage_gini": gini(eff),
-        "worker_half_life_months": kaplan_meier_median(duration, exited) / HOURS_PER_MONTH,
+        "worker_half_life_months": survival_median(np.maximum(start, joined) - joined,
+                                                   np.minimum(end, left) - joined, left <= end) / HOURS_PER_MONTH,
         "exits": int(exits.height),
         "exits_low_pay": int((exits["exit_reason"] == "low_pay").sum()),
         "exits_burnout": int((exits["exit_reason"] == "burnout").sum()),
@@ -296,22 +333,33 @@ def _flow_kpis(regional: pl.DataFrame, window_weeks: float) -> dict[str, float]:
     }
 
 
-def _kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame,
-          min_wage: dict[str, float]) -> dict[str, Any]:
-    first_week = int(rec.window_start_h // HOURS_PER_WEEK)
-    window_weeks = (rec.horizon_h - rec.window_start_h) / HOURS_PER_WEEK
-    win = ts.filter(pl.col("week") >= first_week)
+WINDOW_FLOWS = ("paid_hours", "unpaid_hours", "earnings_usd", "tasks_done", "tasks_rejected", "night_hours")
+
+
+def _scope_kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame, start_week: int, end_week: int,
+                min_wage: dict[str, float]) -> dict[str, Any]:
+    """overall, by_region and by_channel KPIs over weeks [start_week, end_week) (from 0), with
+    ``workers`` holding each worker's flows over those weeks."""
+    start_h = start_week * HOURS_PER_WEEK
+    end_h = min(end_week * HOURS_PER_WEEK, rec.horizon_h)
+    window_weeks = (end_h - start_h) / HOURS_PER_WEEK
+    win = ts.filter(pl.col("week").is_between(start_week, end_week - 1))
     regional = win.filter(pl.col("region") != ALL_REGIONS)
     market = win.filter(pl.col("region") == ALL_REGIONS)
     overall: dict[str, Any] = {
         "window_weeks": window_weeks,
-        **worker_kpis(workers, rec.window_start_h, rec.horizon_h, min_wage),
+        **worker_kpis(workers, start_h, end_h, min_wage),
         **_flow_kpis(regional, window_weeks),
         "tasks_posted": int(market["tasks_posted"].sum()),
+        "tasks_unposted": int(market["tasks_unposted"].sum()),
         "tasks_expired": int(market["tasks_expired"].sum()),
         "tasks_automated": int(market["tasks_automated"].sum()),
         "compute_cost_usd": float(market["compute_cost_usd"].sum()),
     }
+    crowd = market.filter(pl.col("channel") == "crowd")
+    human = int(crowd["tasks_posted"].sum() - crowd["tasks_automated"].sum())
+    overall["crowd_expired_share"] = (float(crowd["tasks_expired"].sum() / human) if human > 0
+                                      else float("nan"))
     # requester_spend_usd is spend on human work at every scope (regions and channels have no
     # compute); requesters also pay for automated tasks, so the total and the cost per task
     # resolved (by people or models) count compute too, overall only.
@@ -325,15 +373,31 @@ def _kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame,
         t: float(g["tasks_automated"].sum() / g["tasks_posted"].sum()) if g["tasks_posted"].sum() else float("nan")
         for (t,), g in market.group_by("task_type", maintain_order=True)}
     overall.update({k: float(v) for k, v in rec.extra.items()})
-    by_region = {}
-    for code in rec.region_codes:
-        k = {**worker_kpis(workers.filter(pl.col("region") == code), rec.window_start_h, rec.horizon_h,
-                           min_wage),
-             **_flow_kpis(regional.filter(pl.col("region") == code), window_weeks)}
-        by_region[code] = k
-    by_channel = {}
-    for chan in CHANNELS:
-        by_channel[chan] = {**worker_kpis(workers.filter(pl.col("channel") == chan),
-                                           rec.window_start_h, rec.horizon_h, min_wage),
-                            **_flow_kpis(regional.filter(pl.col("channel") == chan), window_weeks)}
+    by_region = {code: {**worker_kpis(workers.filter(pl.col("region") == code), start_h, end_h, min_wage),
+                        **_flow_kpis(regional.filter(pl.col("region") == code), window_weeks)}
+                 for code in rec.region_codes}
+    by_channel = {chan: {**worker_kpis(workers.filter(pl.col("channel") == chan), start_h, end_h, min_wage),
+                         **_flow_kpis(regional.filter(pl.col("channel") == chan), window_weeks)}
+                  for chan in CHANNELS}
     return {"overall": overall, "by_region": by_region, "by_channel": by_channel}
+
+
+def workers_over(workers: pl.DataFrame, worker_windows: pl.DataFrame, window: str) -> pl.DataFrame:
+    """The workers table with each worker's flows over ``window`` (zero where it had none)."""
+    flows = worker_windows.filter(pl.col("window") == window).drop("window")
+    return (workers.drop(WINDOW_FLOWS).join(flows, on="worker_id", how="left")
+            .with_columns(pl.col(WINDOW_FLOWS).fill_null(0)))
+
+
+def _kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame, worker_windows: pl.DataFrame,
+          min_wage: dict[str, float]) -> dict[str, Any]:
+    """The KPI window's KPIs at the top (overall, by_region, by_channel, as scripts read them),
+    and every named window's under ``windows``."""
+    kpi = rec.windows[0]
+    out = _scope_kpis(rec, ts, workers, kpi.start_week, kpi.end_week, min_wage)
+    out["windows"] = {}
+    for w in rec.windows:
+        scoped = workers if w.name == kpi.name else workers_over(workers, worker_windows, w.name)
+        out["windows"][w.name] = {"weeks": w.label(),
+                                  **_scope_kpis(rec, ts, scoped, w.start_week, w.end_week, min_wage)}
+    return out

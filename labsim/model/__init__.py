@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from labsim.model.engine import Progress
-from labsim.model.market import Market, Records
+from labsim.model.market import Market
 from labsim.model.queueing import QueueModel
+from labsim.model.records import Records
 from labsim.model.rng import Streams
 from labsim.model.units import CHANNELS
 

@@ -27,7 +27,7 @@ CELL_FLOWS = ("paid_hours", "unpaid_hours", "earnings_uusd", "tasks_done_human",
               "topup_uusd", "levy_uusd", "benefits_uusd", "support_cost_uusd", "training_cost_uusd",
               "public_spend_uusd", "tasks_done_fair")
 # Market flows per (task type, channel).
-MARKET_FLOWS = ("tasks_posted", "tasks_expired", "batches_filled", "fill_hours", "tasks_automated",
+MARKET_FLOWS = ("tasks_posted", "tasks_unposted", "tasks_expired", "batches_filled", "fill_hours", "tasks_automated",
                 "compute_cost_uusd", "tasks_posted_human", "posted_value_uusd", "tasks_taken",
                 "wait_hours")
 

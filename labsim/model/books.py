@@ -34,7 +34,7 @@ class BookSpec:
     channel: int
     allowed_regions: np.ndarray  # bool per region
     group_share: float  # share of its channel's batches of the type
-    rate_premium: float = 1.0  # its piece rates against the type's base rate
+    value_premium: float = 1.0  # value of its tasks against the type's
     needs_qualification: bool = False
     alt_platform: bool = False  # on a platform other than the incumbent crowd platform
     certified: bool = False  # a certified channel (due-diligence rules may bind demand to it)
@@ -50,19 +50,30 @@ class BookSpec:
 ExtraBooks = Callable[[int, "TaskTypeConfig"], list[BookSpec]]
 
 
+def qualified_shares(cfg: LabsimConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Per task type, the requester classes' shares of its batches (types x classes), and the
+    share of its non-geofenced crowd batches that ask for qualified workers."""
+    shares = np.array([[r.type_shares.get(t, 0.0) for r in cfg.requesters.values()] for t in cfg.task_types])
+    quality = np.array([r.qualified_share for r in cfg.requesters.values()])
+    return shares, shares @ quality
+
+
 def book_specs(cfg: LabsimConfig, regions: Regions, extra: ExtraBooks | None = None) -> list[BookSpec]:
     """Every book of the market, type by type: open, geofenced and qualified crowd
     books, the vendor book, then any book a policy adds for the type."""
     geo = np.isin(regions.codes, cfg.crowd.geofence_regions)
     everyone = np.ones(regions.n, bool)
     specs: list[BookSpec] = []
+    _, qualified = qualified_shares(cfg)
     for t, tt in enumerate(cfg.task_types.values()):
         crowd = 1 - tt.vendor_share
-        open_share = 1 - tt.geofenced_share - tt.qualified_share
+        g = tt.geofenced_share
+        q = (1 - g) * qualified[t]
+        open_share = (1 - g) * (1 - qualified[t])
         for chan, group, share, allowed, premium, qual in (
             (CROWD, open_share, crowd * open_share, everyone, 1.0, False),
-            (CROWD, tt.geofenced_share, crowd * tt.geofenced_share, geo, tt.geofence_rate_premium, False),
-            (CROWD, tt.qualified_share, crowd * tt.qualified_share, everyone, tt.qualified_rate_premium, True),
+            (CROWD, g, crowd * g, geo, tt.geofence_value_premium, False),
+            (CROWD, q, crowd * q, everyone, tt.qualified_value_premium, True),
             (VENDOR, 1.0, tt.vendor_share, everyone, 1.0, False),
         ):
             if share > 0 and allowed.any():
@@ -109,12 +120,27 @@ class Books:
         # The task type a vendor team member may take from each book (-2: none, a crowd book).
         self.vendor_team = np.where(self.is_crowd, -2, self.type)
         self.is_eval = types.is_eval[self.type]
-        # Batch draws: log size median, size sigma, mean rate (µUSD), rate sigma, 1 if fees apply.
-        self.params = np.array([
-            [np.log(t.batch_size_median) for t in tts], [t.batch_size_sigma for t in tts],
-            [t.base_piece_rate_usd * UUSD * s.rate_premium for t, s in zip(tts, specs)],
-            [t.piece_rate_sigma for t in tts], [float(s.channel == CROWD) for s in specs]])
+        # Batch draws: log of the median size, its sigma; the median value of a task (USD);
+        # the rate requesters start from (USD); the deadline.
+        self.log_size = np.log([t.batch_size_median for t in tts])
+        self.size_sigma = np.array([t.batch_size_sigma for t in tts])
+        self.value_usd = np.array([t.value_per_task_usd * s.value_premium for t, s in zip(tts, specs)])
+        self.start_rate_usd = np.array([t.base_piece_rate_usd * s.value_premium for t, s in zip(tts, specs)])
         self.deadline_h = np.array([t.deadline_h for t in tts])
+        # Which class of requesters posts each batch: cumulative probabilities per book.
+        shares, _ = qualified_shares(cfg)
+        quality = np.array([r.qualified_share for r in cfg.requesters.values()])
+        mix = shares[self.type]
+        mix = np.where(self.needs_qualification[:, None], mix * quality,
+                       np.where(self.is_open[:, None], mix * (1 - quality), mix))
+        total = mix.sum(axis=1, keepdims=True)
+        mix = np.divide(mix, total, out=np.full(mix.shape, 1.0 / mix.shape[1]), where=total > 0)
+        self.class_cum = np.cumsum(mix, axis=1)
+        self.class_cum[:, -1] = 1.0
+        # Classes' batch sizes against the type's, scaled so that the type's mean batch keeps the
+        # configured size (the classes share the work out; they do not add to it).
+        size = np.array([r.batch_size_multiplier for r in cfg.requesters.values()])
+        self.size_multiplier = size[None, :] / (mix @ size)[:, None]
         self.duration_cv2 = types.duration_cv2[self.type]
         self.floor_uusd = np.array([round(t.piece_rate_floor_usd * UUSD) for t in tts], float)
 
@@ -130,25 +156,65 @@ class Taken:
     wait_h: np.ndarray  # per book: sum over taken tasks of (now - batch posted)
 
 
-class BatchStore:
-    """All open batches of the market, in one table sorted by (book, service order).
+def proportional_take(book: np.ndarray, rem: np.ndarray, weight: np.ndarray, n: np.ndarray,
+                      n_books: int) -> np.ndarray:
+    """Split n[b] tasks of each book b across its batches in proportion to ``weight``,
+    never more than a batch holds, in whole tasks summing exactly to n[b] (n <= open tasks).
 
-    Every hour the market adds the new batches, drops expired ones and takes
-    the tasks workers finished, each as a handful of numpy calls over the
-    whole table, whatever the number of books. Integer columns (book,
-    remaining, size, rate, fee, sort key) and float columns (posted,
-    deadline) are two 2-D arrays so that reordering is one call per dtype.
+    Shares that would overfill a batch are capped and the rest shared again among the
+    others; the tasks left by rounding down go to the largest remainders.
+    """
+    n = n.astype(float)
+    target = np.zeros(rem.size)
+    left = n.copy()
+    free = (rem > 0) & (weight > 0)
+    for _ in range(6):  # water-filling: a few rounds settle every cap in practice
+        w = np.where(free, weight, 0.0)
+        total = np.bincount(book, weights=w, minlength=n_books)
+        add = np.divide(left[book] * w, total[book], out=np.zeros(rem.size), where=total[book] > 0)
+        target = np.minimum(target + add, rem)
+        left = n - np.bincount(book, weights=target, minlength=n_books)
+        free &= target < rem
+        if not (left > 1e-9).any() or not free.any():
+            break
+    counts = np.minimum(np.floor(target + 1e-9), rem).astype(_I64)
+    short = np.rint(n - np.bincount(book, weights=counts, minlength=n_books)).astype(_I64)
+    if short.any():
+        # The largest remainders (among batches with room) get one more task each.
+        frac = np.where(counts < rem, target - counts, -1.0)
+        order = np.lexsort((-frac, book))
+        first = np.searchsorted(book[order], np.arange(n_books))
+        rank = np.arange(order.size) - first[book[order]]
+        gets = (rank < short[book[order]]) & (frac[order] > -1.0)
+        counts[order[gets]] += 1
+    return counts
+
+
+class BatchStore:
+    """All open batches of the market, in one table grouped by book in posting order.
+
+    Vendor books are served oldest batch first (a managed queue). On crowd
+    books, workers find batches by search: the tasks taken from a book are
+    shared among its batches in proportion to their open tasks x (piece rate
+    in USD) ^ ``elasticity``, so a higher rate makes a batch a little more
+    likely to be picked, and its take-up rate has that elasticity (Dube et
+    al. 2020 measure about 0.1 on Mechanical Turk). Every step the market
+    adds the new batches, drops expired ones and takes the tasks workers
+    finished, each as a handful of numpy calls over the whole table.
+    Integer columns (book, remaining, size, rate, fee) and float columns
+    (posted, deadline, search weight per open task) are two 2-D arrays so
+    that reordering is one call per dtype.
     """
 
-    BOOK, REM, SIZE, RATE, FEE, KEY = range(6)
-    POSTED, DEADLINE = range(2)
-    _KEY_SPAN = 10 ** 12  # sort keys of one book lie in [book * span, (book + 1) * span)
+    BOOK, REM, SIZE, RATE, FEE = range(5)
+    POSTED, DEADLINE, PULL = range(3)
 
-    def __init__(self, fifo: np.ndarray) -> None:
+    def __init__(self, fifo: np.ndarray, elasticity: float = 0.1) -> None:
         self.fifo = np.asarray(fifo, bool)  # per book
         self.n_books = self.fifo.size
-        self.ints = np.zeros((6, 0), _I64)
-        self.times = np.zeros((2, 0))
+        self.elasticity = float(elasticity)
+        self.ints = np.zeros((5, 0), _I64)
+        self.times = np.zeros((3, 0))
         self.next_deadline_h = np.inf
         self.filled = np.zeros(self.n_books, _I64)  # batches emptied by workers since reset
         self.fill_hours = np.zeros(self.n_books)  # and their summed time to fill
@@ -157,27 +223,36 @@ class BatchStore:
         return np.rint(np.bincount(self.ints[self.BOOK], weights=self.ints[self.REM],
                                    minlength=self.n_books)).astype(_I64)
 
-    def top_rate_uusd(self) -> np.ndarray:
-        """Piece rate of the batch served first in each book (0 where a book is empty)."""
-        book = self.ints[self.BOOK]
+    def search_weight(self) -> np.ndarray:
+        """Per book: the open tasks weighted by their batches' pull (rate ^ elasticity)."""
+        return np.bincount(self.ints[self.BOOK], weights=self.ints[self.REM] * self.times[self.PULL],
+                           minlength=self.n_books)
+
+    def mean_rate_uusd(self) -> np.ndarray:
+        """Expected piece rate of the next task taken from each book (0 where a book is empty):
+        the oldest batch's on a vendor book, the pull-weighted mean on a crowd book."""
+        book, rate = self.ints[self.BOOK], self.ints[self.RATE]
+        w = self.ints[self.REM] * self.times[self.PULL]
+        total = np.bincount(book, weights=w, minlength=self.n_books)
+        mean = np.divide(np.bincount(book, weights=w * rate, minlength=self.n_books), total,
+                         out=np.zeros(self.n_books), where=total > 0)
         first = np.searchsorted(book, np.arange(self.n_books))
         has = first < book.size
         has[has] = book[first[has]] == np.flatnonzero(has)
-        out = np.zeros(self.n_books, _I64)
-        out[has] = self.ints[self.RATE, first[has]]
-        return out
+        oldest = np.zeros(self.n_books)
+        oldest[has] = rate[first[has]]
+        return np.where(self.fifo, oldest, mean)
 
     def add(self, book: np.ndarray, size: np.ndarray, rate_uusd: np.ndarray, fee_uusd: np.ndarray,
             posted_h: float, deadline_h: np.ndarray) -> None:
         """Add batches posted at ``posted_h``, no earlier than any batch already here."""
-        # Crowd books: higher rate first; vendor books: 0, so the stable sort
-        # keeps posting order. Either way older batches stay first among equals.
-        key = book * self._KEY_SPAN + np.where(self.fifo[book], 0, self._KEY_SPAN - 1 - rate_uusd)
-        new_i = np.stack([book, size, size, rate_uusd, fee_uusd, key])
-        new_t = np.stack([np.full(book.size, posted_h), deadline_h])
-        ints = np.concatenate([self.ints, new_i], axis=1)
-        order = np.argsort(ints[self.KEY], kind="stable")
+        if book.size == 0:
+            return
+        pull = np.where(self.fifo[book], 1.0, (np.maximum(rate_uusd, 1) / UUSD) ** self.elasticity)
+        ints = np.concatenate([self.ints, np.stack([book, size, size, rate_uusd, fee_uusd])], axis=1)
+        order = np.argsort(ints[self.BOOK], kind="stable")  # by book, in posting order
         self.ints = ints[:, order]
+        new_t = np.stack([np.full(book.size, posted_h), deadline_h, pull])
         self.times = np.concatenate([self.times, new_t], axis=1)[:, order]
         self.next_deadline_h = min(self.next_deadline_h, float(deadline_h.min()))
 
@@ -196,15 +271,24 @@ class BatchStore:
         self.next_deadline_h = float(self.times[self.DEADLINE].min()) if self.times.shape[1] else np.inf
 
     def take(self, n: np.ndarray, now_h: float) -> Taken:
-        """Remove n[b] tasks from each book b in its service order (n <= open tasks)."""
+        """Remove n[b] tasks from each book b (n <= open tasks): oldest batches first on a
+        vendor book, shared by pull on a crowd book."""
         book, rem = self.ints[self.BOOK], self.ints[self.REM]
-        before = np.cumsum(rem) - rem  # tasks ahead of each batch in the whole table
-        first = np.searchsorted(book, np.arange(self.n_books))
-        offset = np.zeros(self.n_books, _I64)
-        ok = first < book.size
-        offset[ok] = before[first[ok]]
-        ahead = before - offset[book]  # tasks ahead of the batch within its book
-        counts = np.clip(n[book] - ahead, 0, rem)
+        fifo = self.fifo[book]
+        counts = np.zeros(rem.size, _I64)
+        if fifo.any():
+            before = np.cumsum(np.where(fifo, rem, 0))
+            before -= np.where(fifo, rem, 0)  # tasks of earlier vendor batches in the table
+            first = np.searchsorted(book, np.arange(self.n_books))
+            offset = np.zeros(self.n_books, _I64)
+            ok = first < book.size
+            offset[ok] = before[first[ok]]
+            ahead = before - offset[book]  # tasks ahead of the batch within its book
+            counts = np.where(fifo, np.clip(n[book] - ahead, 0, rem), 0)
+        if (~fifo).any():
+            crowd = proportional_take(book, np.where(fifo, 0, rem), self.times[self.PULL],
+                                      np.where(self.fifo, 0, n), self.n_books)
+            counts = np.where(fifo, counts, crowd)
         hit = counts > 0
         posted = self.times[self.POSTED]
         taken = Taken(book[hit], counts[hit], self.ints[self.RATE, hit], self.ints[self.FEE, hit],
@@ -218,5 +302,3 @@ class BatchStore:
                                            minlength=self.n_books)
             self._keep(rem > 0)
         return taken
-
-

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from labsim.model.books import BatchStore, Books
     from labsim.model.rng import Streams
     from labsim.model.state import MarketState, WorkerPool
-    from labsim.model.tables import Regions, TaskTypes
+    from labsim.model.tables import Regions, Requesters, TaskTypes
 
 
 class Context:
@@ -28,6 +28,8 @@ class Context:
     rng: Streams  # named random streams
     regions: Regions
     types: TaskTypes
+    requesters: Requesters
+    solver: Any  # labsim.model.rules.pricing.RateSolver
     books: Books
     store: BatchStore  # open batches
     accounts: Accounts  # the week's records and the run's totals

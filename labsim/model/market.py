@@ -13,7 +13,6 @@ M/M/c queue, run event by event.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,31 +24,18 @@ from labsim.model.books import BatchStore, Books, book_specs
 from labsim.model.context import Context
 from labsim.model.engine import Engine, Progress
 from labsim.model.policies import PolicySet
+from labsim.model.records import Records, records
 from labsim.model.rules import (arrivals, automation, joining, pricing, routing, schedule, skills, turnover,
                                 wellbeing, word_of_mouth)
 from labsim.model.rules.work import work
 from labsim.model.state import EXIT_BURNOUT, MarketState, WorkerPool
-from labsim.model.tables import Regions, TaskTypes
-from labsim.model.units import CHANNELS, HOURS_PER_WEEK, UUSD
+from labsim.model.tables import Regions, Requesters, TaskTypes
+from labsim.model.units import CHANNELS, HOURS_PER_WEEK
+from labsim.model.windows import named_windows
 
 if TYPE_CHECKING:
     from labsim.config import LabsimConfig
     from labsim.model.rng import Streams
-
-
-@dataclass
-class Records:
-    """What a run returns: column arrays, ledgers and labels. No files, no frames."""
-
-    cells: dict[str, np.ndarray]
-    market: dict[str, np.ndarray]
-    workers: dict[str, np.ndarray]
-    ledger: dict[str, int]
-    region_codes: list[str]
-    type_names: list[str]
-    horizon_h: float
-    window_start_h: float
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 def run_window(cfg: LabsimConfig) -> tuple[float, float]:
@@ -72,23 +58,29 @@ class Market(Context):
     def __init__(self, cfg: LabsimConfig, streams: Streams, progress: Progress | None = None) -> None:
         self.cfg, self.rng, self.progress = cfg, streams, progress
         self.regions, self.types = Regions.from_config(cfg), TaskTypes.from_config(cfg)
+        self.requesters = Requesters.from_config(cfg)
+        self.solver = pricing.RateSolver(cfg.pricing.supply_elasticity)
         self.min_wage_usd_h = self.regions.min_wage_usd_h
         self.horizon_h, self.window_start_h = run_window(cfg)
+        self.windows = named_windows(cfg)
         self.step_h, self.sub_hours = float(cfg.step_h), int(cfg.step_h)
         self.policies = PolicySet(cfg)
         self.books = Books(cfg, self.types, book_specs(cfg, self.regions, self.policies.books))
-        self.store = BatchStore(self.books.fifo)
+        self.store = BatchStore(self.books.fifo, cfg.pricing.supply_elasticity)
         self.accounts = Accounts(self.regions.n, self.types.n, len(CHANNELS))
-        self.pool = WorkerPool(self.types.n, capacity_hint(cfg), skills.cache_columns(self.books))
+        self.pool = WorkerPool(self.types.n, capacity_hint(cfg), skills.cache_columns(self.books),
+                               n_windows=len(self.windows))
         d = cfg.demand
         self.profile = arrivals.office_hours_profile(d.requester_utc_offset_h, d.office_hours_boost,
                                                      d.office_start_local_h, d.office_end_local_h)
         t, n_books = self.types, self.books.n
         self.state = MarketState(
-            type_rate_mult=np.ones(t.n), book_rate_mult=np.ones(n_books), labels=t.labels_before_start.copy(),
-            auto_share=np.zeros(t.n), expected_wage=np.full(self.regions.n, np.nan),
-            vendor_share=t.vendor_share.copy(), week_labels=np.zeros(t.n),
-            week_expired=np.zeros(n_books, np.int64), week_posted_human=np.zeros(n_books, np.int64))
+            labels=t.labels_before_start.copy(), auto_share=np.zeros(t.n),
+            expected_wage=np.full(self.regions.n, np.nan), vendor_share=t.vendor_share.copy(),
+            week_labels=np.zeros(t.n), week_expired=np.zeros(n_books, np.int64),
+            week_posted_human=np.zeros(n_books, np.int64), kappa=np.zeros(n_books),
+            reject_share=np.zeros(n_books), seen_taken=np.zeros(n_books), seen_pull_h=np.zeros(n_books),
+            week_taken=np.zeros(n_books), week_rejected=np.zeros(n_books), week_pull_h=np.zeros(n_books))
         self.vendor_work_h0 = float(t.vendor_share @ t.work_h_per_week)  # vendor work as configured
         self.vendor_quote_uusd = routing.vendor_quote(self)
         self.vendor_shifts = schedule.VendorShifts(self)
@@ -105,8 +97,9 @@ class Market(Context):
     # --- the order of things ---------------------------------------------------------------
 
     def step_phases(self):
-        return (self.post_batches,       # rules.arrivals: batches arrive
+        return (self.post_batches,       # rules.arrivals, rules.pricing: batches priced and posted
                 self.expire_batches,     # rules.arrivals: unfinished tasks expire
+                self.observe,            # rules.pricing: the pull waiting in each book
                 self.find_online,        # rules.schedule: sessions and shifts in the step
                 self.policy_time,        # policies: time that goes to something else (training)
                 self.work)               # rules.work: match, draw, take, review, pay
@@ -117,7 +110,7 @@ class Market(Context):
                 self.weekly_money,       # policies: top-ups, levies, services
                 self.measure_week,       # earnings, hours, main types, head counts
                 self.update_workers,     # rules.skills, rules.wellbeing, policies
-                self.update_market,      # rules.automation, policies' levers, pricing, routing, word of mouth
+                self.update_market,      # rules.automation, policies' levers, pricing's beliefs, routing, word of mouth
                 self.draw_exits,         # rules.turnover, burnouts, policies' exits
                 self.record_week,        # the week's record
                 self.roll_over,          # window totals, weekly reset, leavers
@@ -137,6 +130,7 @@ class Market(Context):
 
     def start(self, env: simpy.Environment) -> None:
         joining.join(self, 0.0, initial=True)
+        pricing.init_beliefs(self)
         self.open_week(0.0)
 
     # --- step phases -----------------------------------------------------------------------
@@ -146,6 +140,9 @@ class Market(Context):
 
     def expire_batches(self, now: float) -> None:
         arrivals.expire_batches(self, now)
+
+    def observe(self, now: float) -> None:
+        pricing.observe(self)
 
     def find_online(self, now: float) -> None:
         self.online = schedule.online(self, now)
@@ -181,13 +178,15 @@ class Market(Context):
         skills.refresh_book_cache(self, a)
 
     def update_market(self, now: float) -> None:
-        automation.learn_from_week(self)
+        if self.cfg.automation.learning:
+            automation.learn_from_week(self)
         levers = (self.state.levers.alt_platform_share, self.state.levers.certified_binding)
         self.policies.set_levers(self, now)
         if levers != (self.state.levers.alt_platform_share, self.state.levers.certified_binding):
             routing.route(self)
         if self.cfg.pricing.enabled:
-            pricing.reprice(self)
+            pricing.learn(self)
+        pricing.reset_week(self)
         if self.cfg.routing.enabled:
             routing.reroute(self)
         self.state.week_expired[:] = 0
@@ -227,31 +226,3 @@ class Market(Context):
 
     def records(self) -> Records:
         return records(self, self.regions.codes, self.types.names)
-
-
-def records(m, region_codes: list[str], type_names: list[str], extra: dict | None = None) -> Records:
-    """The run's column arrays: the accounts' weekly records, the workers, the ledger."""
-    cells, market = m.accounts.tables()
-    p, n = m.pool, m.pool.n
-    workers = {
-        "worker_id": np.arange(n, dtype=np.int64),
-        "region": p.region[:n].copy(), "channel": p.channel[:n].copy(),
-        "main_task_type": p.main_type[:n].copy(),
-        "joined_h": p.joined_h[:n].copy(), "left_h": p.left_h[:n].copy(),
-        "exit_reason": p.exit_reason[:n].copy(),
-        "reservation_wage_usd_h": p.reservation_wage[:n].copy(),
-        "paid_hours": p.win_paid_h[:n].copy(), "unpaid_hours": p.win_unpaid_h[:n].copy(),
-        "earnings_usd": p.win_earn_uusd[:n] / UUSD,
-        "tasks_done": p.win_tasks[:n].copy(), "tasks_rejected": p.win_rejected[:n].copy(),
-        "night_hours": p.win_night_h[:n].copy(),
-        "stress": p.stress[:n].copy(), "peak_stress": p.peak_stress[:n].copy(),
-        "hours_toxic": p.toxic_hours[:n].copy(),
-        "reputation": skills.approval_rate(p.accepted_total[:n], p.done_total[:n]),
-        "approved_tasks": p.accepted_total[:n].copy(),
-        "certified": p.certified[:n].copy(), "training_hours": p.training_h[:n].copy(),
-        **{f"skill_{name}": p.skill[:n, t].copy() for t, name in enumerate(type_names)},
-    }
-    ledger = dict(m.accounts.totals)
-    ledger["tasks_open"] = int(m.backlog().sum())
-    return Records(cells, market, workers, ledger, region_codes, type_names, m.horizon_h,
-                   m.window_start_h, dict(extra or {}))

@@ -21,9 +21,11 @@ import simpy
 import labsim.model.week as wk
 from labsim.model.accounts import Accounts
 from labsim.model.engine import Engine, Progress
-from labsim.model.market import Records, records, run_window
+from labsim.model.market import run_window
+from labsim.model.records import Records, records
 from labsim.model.state import WorkerPool
 from labsim.model.units import CHANNELS, CROWD, UUSD
+from labsim.model.windows import named_windows
 
 if TYPE_CHECKING:
     from labsim.config import LabsimConfig
@@ -49,12 +51,13 @@ class QueueModel:
         self.region_codes, self.type_names = list(cfg.regions), list(cfg.task_types)
         self.min_wage_usd_h = np.array([r.min_wage_usd_h for r in cfg.regions.values()])
         self.horizon_h, self.window_start_h = run_window(cfg)
+        self.windows = named_windows(cfg)
         self.region = self.region_codes.index(m.region)
         self.task_type = self.type_names.index(m.task_type)
         self.rate_uusd = int(round(cfg.task_types[m.task_type].base_piece_rate_usd * UUSD))
         self.fee_uusd = int(round(self.rate_uusd * cfg.crowd.commission))
         self.accounts = Accounts(len(self.region_codes), len(self.type_names), len(CHANNELS))
-        self.pool = WorkerPool(len(self.type_names), capacity=1024)
+        self.pool = WorkerPool(len(self.type_names), capacity=1024, n_windows=len(self.windows))
         self.active = np.zeros(0, np.int64)
         self.week_hours: list = []
         self.week_start_h = 0.0

@@ -5,8 +5,9 @@ present (rows are never removed), so a weekly update touches every worker
 in one vectorised step. Each column declares what it is: identity and
 schedule, a flow of the current week (reset at each weekly tick, and added
 into its KPI-window total after warm-up), or a state that lasts the
-worker's whole stay. The weekly reset and the window totals are derived
-from these declarations, never listed by hand.
+worker's whole stay. The weekly reset and the totals over each named window
+of weeks (``labsim.model.windows``) are derived from these declarations,
+never listed by hand.
 
 ``MarketState`` holds the market-level quantities that the rules move week
 by week: piece-rate multipliers, automation, expected wages, channel shares,
@@ -30,7 +31,7 @@ class Column:
     dtype: type
     fill: object
     weekly: bool = False  # a flow of the current week, reset at each weekly tick
-    window: str | None = None  # the KPI-window total it is added into after warm-up
+    window: str | None = None  # the per-window totals it is added into (one column per window)
 
 
 COLUMNS: dict[str, Column] = {
@@ -53,10 +54,6 @@ COLUMNS: dict[str, Column] = {
     "wk_night_h": Column(np.float64, 0.0, True, "win_night_h"),
     "wk_exposed_h": Column(np.float64, 0.0, True),  # hours on capped (toxic) task types
     "wk_train_h": Column(np.float64, 0.0, True),  # hours in training
-    # the KPI window (after warm-up)
-    "win_paid_h": Column(np.float64, 0.0), "win_unpaid_h": Column(np.float64, 0.0),
-    "win_earn_uusd": Column(np.int64, 0), "win_tasks": Column(np.int64, 0),
-    "win_rejected": Column(np.int64, 0), "win_night_h": Column(np.float64, 0.0),
     # wellbeing, reputation and training, over the worker's whole stay
     "stress": Column(np.float64, 0.0), "peak_stress": Column(np.float64, 0.0),
     "sensitivity": Column(np.float64, 1.0), "toxic_hours": Column(np.float64, 0.0),
@@ -77,11 +74,13 @@ class WorkerPool:
     """
 
     def __init__(self, n_types: int, capacity: int = 1024,
-                 matrices: dict[str, tuple[int, type]] | None = None) -> None:
+                 matrices: dict[str, tuple[int, type]] | None = None, n_windows: int = 1) -> None:
         self.n = 0
         self._cap = max(16, capacity)
+        # totals over each named window: one matrix per weekly flow, one column per window
+        windows = {col.window: (n_windows, col.dtype) for col in COLUMNS.values() if col.window}
         self._matrices = {"skill": (n_types, np.float64), "skill_cap": (n_types, np.float64),
-                          "wk_hours_type": (n_types, np.float64), **(matrices or {})}
+                          "wk_hours_type": (n_types, np.float64), **windows, **(matrices or {})}
         for name, col in COLUMNS.items():
             setattr(self, name, np.full(self._cap, col.fill, col.dtype))
         for name, (width, dtype) in self._matrices.items():
@@ -111,13 +110,15 @@ class WorkerPool:
         self.n += k
         return idx
 
-    def close_week(self, rows: np.ndarray, in_window: bool) -> None:
-        """End the week of workers ``rows``: add its flows into their KPI-window
-        totals (when the week is in the window), then reset them."""
-        if in_window:
-            for name, col in COLUMNS.items():
-                if col.window:
-                    getattr(self, col.window)[rows] += getattr(self, name)[rows]
+    def close_week(self, rows: np.ndarray, windows: list[int]) -> None:
+        """End the week of workers ``rows``: add its flows into their totals over the
+        windows (indices) the week belongs to, then reset them."""
+        for name, col in COLUMNS.items():
+            if col.window:
+                flow = getattr(self, name)[rows]
+                totals = getattr(self, col.window)
+                for k in windows:
+                    totals[rows, k] += flow
         for name, col in COLUMNS.items():
             if col.weekly:
                 getattr(self, name)[rows] = col.fill
@@ -138,8 +139,6 @@ class Levers:
 class MarketState:
     """Market-level quantities that the weekly rules move."""
 
-    type_rate_mult: np.ndarray  # crowd piece-rate multiplier per task type (pricing)
-    book_rate_mult: np.ndarray  # the same per book (1 for vendor books)
     labels: np.ndarray  # cumulative human labels per type, per unit of scale (automation)
     auto_share: np.ndarray  # share of new tasks a model does, per type
     expected_wage: np.ndarray  # what potential joiners expect per hour, per region (word of mouth)
@@ -154,3 +153,11 @@ class MarketState:
     week_labels: np.ndarray = field(default_factory=lambda: np.zeros(0))  # accepted human tasks per type
     week_expired: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per book
     week_posted_human: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per book
+    # requesters' beliefs about each crowd book (pricing), and what they see this week
+    kappa: np.ndarray = field(default_factory=lambda: np.zeros(0))  # tasks taken per unit of pull-hour
+    reject_share: np.ndarray = field(default_factory=lambda: np.zeros(0))  # of reviewed tasks
+    seen_taken: np.ndarray = field(default_factory=lambda: np.zeros(0))  # averaged tasks taken a week
+    seen_pull_h: np.ndarray = field(default_factory=lambda: np.zeros(0))  # and pull-hours waiting
+    week_taken: np.ndarray = field(default_factory=lambda: np.zeros(0))  # tasks accepted
+    week_rejected: np.ndarray = field(default_factory=lambda: np.zeros(0))  # tasks rejected
+    week_pull_h: np.ndarray = field(default_factory=lambda: np.zeros(0))  # open tasks x rate^eps x hours

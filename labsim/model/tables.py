@@ -64,7 +64,8 @@ class TaskTypes:
     skill_required: np.ndarray
     toxicity: np.ndarray
     base_piece_rate_usd: np.ndarray
-    batches_per_h: np.ndarray  # batch arrivals per hour at this run's scale, before office hours and growth
+    batches_per_h: np.ndarray  # batch arrivals per hour (any scale: batches shrink with it), before office
+    # hours and growth
     work_h_per_week: np.ndarray  # hours of work a type's batches bring per week (scale 1, before growth)
     vendor_share: np.ndarray  # share of the type's batches sent to vendors
     routable: np.ndarray  # both channels serve the type
@@ -94,7 +95,7 @@ class TaskTypes:
             skill_required=np.array([t.skill_required for t in rows]),
             toxicity=np.array([t.toxicity for t in rows]),
             base_piece_rate_usd=np.array([t.base_piece_rate_usd for t in rows]),
-            batches_per_h=np.array([t.batches_per_week / HOURS_PER_WEEK * cfg.scale for t in rows]),
+            batches_per_h=np.array([t.batches_per_week / HOURS_PER_WEEK for t in rows]),
             work_h_per_week=np.array([t.batches_per_week * t.batch_size_median
                                       * np.exp(t.batch_size_sigma ** 2 / 2) * mean_min[i] / 60
                                       for i, t in enumerate(rows)]),
@@ -108,4 +109,32 @@ class TaskTypes:
             automation_qa_share=np.array([t.automation_qa_share for t in rows]),
             labels_before_start=np.array([t.labels_before_start for t in rows], float),
             is_eval=np.isin(list(cfg.task_types), cfg.automation.eval_task_types),
+        )
+
+
+@dataclass(frozen=True)
+class Requesters:
+    """Per class of requesters (in the order of ``names``)."""
+
+    names: list[str]
+    value_multiplier: np.ndarray
+    value_sigma: np.ndarray
+    deadline_multiplier: np.ndarray
+    size_multiplier: np.ndarray
+    fixed_cost_usd: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.names)
+
+    @classmethod
+    def from_config(cls, cfg: LabsimConfig) -> "Requesters":
+        rows = list(cfg.requesters.values())
+        return cls(
+            names=list(cfg.requesters),
+            value_multiplier=np.array([r.value_multiplier for r in rows]),
+            value_sigma=np.array([r.value_sigma for r in rows]),
+            deadline_multiplier=np.array([r.deadline_multiplier for r in rows]),
+            size_multiplier=np.array([r.batch_size_multiplier for r in rows]),
+            fixed_cost_usd=np.array([r.fixed_cost_usd for r in rows]),
         )

@@ -32,6 +32,7 @@ class Kernel(Protocol):
     active: np.ndarray
     week_start_h: float
     window_start_h: float
+    windows: list  # labsim.model.windows.Window, the KPI window first
     min_wage_usd_h: np.ndarray
     week_hours: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -108,7 +109,7 @@ def record(m: Kernel, week: Week) -> None:
 def roll_over(m: Kernel, week: Week) -> None:
     """Window totals and the weekly reset of the workers; leavers leave; a new week begins."""
     pool, a = m.pool, week.a
-    pool.close_week(a, in_window=week.start_h >= m.window_start_h)
+    pool.close_week(a, [k for k, w in enumerate(m.windows) if w.start_h <= week.start_h < w.end_h])
     if week.reasons is not None:
         left = week.reasons != EXIT_NONE
         if left.any():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labsim.config import LabsimConfig, RegionConfig, TaskTypeConfig
+from labsim.config import LabsimConfig, RegionConfig, RequesterConfig, TaskTypeConfig
 from labsim.model.market import Market
 from labsim.model.rng import Streams
 from labsim.model.rules import skills
@@ -20,8 +20,8 @@ def task(**kw) -> TaskTypeConfig:
     """A task type whose tasks all last 1 minute (no spread: CV 0), never rejected,
     in batches of exactly 10 at exactly the base rate (no spread), all crowd, all open."""
     base = dict(duration_median_min=1.0, duration_sigma=0.0, reject_rate_novice=0.0, reject_rate_expert=0.0,
-                batch_size_median=10.0, batch_size_sigma=0.0, piece_rate_sigma=0.0, base_piece_rate_usd=0.05,
-                batches_per_week=168.0, deadline_h=72.0)
+                batch_size_median=10.0, batch_size_sigma=0.0, base_piece_rate_usd=0.05,
+                value_per_task_usd=5.0, batches_per_week=168.0, deadline_h=72.0)
     base.update(kw)
     return TaskTypeConfig(**base)
 
@@ -39,6 +39,9 @@ def config(policy: str | None = None, regions: dict | None = None, types: dict |
     cfg = LabsimConfig()
     cfg.regions = regions or {"KEN": region()}
     cfg.task_types = types or {"text": task()}
+    # one class of requesters posting every type, values without spread, no fixed cost
+    cfg.requesters = {"all": RequesterConfig(name="all", type_shares={t: 1.0 for t in cfg.task_types},
+                                             value_sigma=0.0)}
     cfg.automation.eval_task_types = []
     cfg.crowd.geofence_regions = []
     cfg.policy.training_certification.target_task_type = next(iter(cfg.task_types))

@@ -35,7 +35,8 @@ def test_every_setting_declares_what_it_accepts():
     """Each leaf setting has a kind; each numeric one has finite bounds on both sides or a
     stated reason for an open side; each has a one-line meaning."""
     for key, _, meta in parameters():
-        assert meta.get("kind") in {"number", "int", "share", "bool", "choice", "name", "names", "text"}, key
+        assert meta.get("kind") in {"number", "int", "share", "bool", "choice", "name", "names", "text",
+                                    "shares_by_type"}, key
         assert meta.get("doc"), key
         if meta["kind"] in {"number", "int"}:
             for side in ("lo", "hi"):
@@ -79,7 +80,10 @@ def test_values_just_outside_a_range_are_refused_with_the_rule(key, meta):
 
 
 @pytest.mark.parametrize("key, value, rule", [
-    ("pricing.min_rate_multiplier", 3.0, "at most pricing.max_rate_multiplier"),
+    ("requesters.academic.type_shares", {"image_annotation": 0.5, "text_classification": 0.35,
+                                          "content_moderation": 0.05, "rlhf_preference": 0.05,
+                                          "safety_evaluation": 0.05}, "sum to 1 over the classes"),
+    ("requesters.academic.type_shares", {"poetry": 1.0}, "a task type: one of image_annotation"),
     ("routing.min_vendor_share", 0.99, "at most routing.max_vendor_share"),
     ("wellbeing.high_stress_threshold", 5.0, "at most wellbeing.burnout_threshold"),
     ("demand.office_start_local_h", 18.0, "less than demand.office_end_local_h"),

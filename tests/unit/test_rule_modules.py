@@ -36,7 +36,8 @@ E = math.e
 
 
 class Draws:
-    """A stand-in for a numpy Generator: one arrival per book, no spread (z = 0)."""
+    """A stand-in for a numpy Generator: one arrival per book, no spread (z = 0), uniforms 0
+    (the first class of requesters; sizes rounded down)."""
 
     def __init__(self) -> None:
         self.lam = None
@@ -47,6 +48,24 @@ class Draws:
 
     def standard_normal(self, n):
         return np.zeros(n)
+
+    def random(self, n):
+        return np.zeros(n)
+
+
+class FixedRate:
+    """A stand-in rate solver: every batch's best rate is ``rate_usd`` at speed ``u``."""
+
+    eps = 0.1
+
+    def __init__(self, rate_usd: float, u: float = 9.0) -> None:
+        self.rate_usd, self.u = rate_usd, u
+        self.seen = None
+
+    def solve(self, value_usd, k, a):
+        self.seen = (np.asarray(value_usd), np.asarray(k), np.asarray(a))
+        n = np.shape(value_usd)
+        return np.full(n, self.rate_usd), np.full(n, self.u)
 
 
 class Uniforms:
@@ -63,19 +82,20 @@ class Uniforms:
 # --- state.py: the worker pool ------------------------------------------------------------------
 
 def test_close_week_adds_the_weeks_flows_into_the_window_then_resets_them():
-    """Closing a week in the KPI window adds each weekly flow into its window total and resets it;
-    states of the stay and the workers not closed are untouched."""
-    pool = WorkerPool(n_types=2, capacity=16)
+    """Closing a week adds each weekly flow into the totals of the windows it belongs to (here
+    window 1 of 2) and resets it; states of the stay and the workers not closed are untouched."""
+    pool = WorkerPool(n_types=2, capacity=16, n_windows=2)
     pool.add(2)
     pool.wk_paid_h[:2] = [3.0, 7.0]
-    pool.win_paid_h[0] = 1.0
-    pool.wk_earn_uusd[0], pool.win_earn_uusd[0] = 5_000_000, 2_000_000
+    pool.win_paid_h[0] = [1.0, 1.0]
+    pool.wk_earn_uusd[0] = 5_000_000
+    pool.win_earn_uusd[0] = [2_000_000, 2_000_000]
     pool.wk_toxic_h[0] = 4.0  # a weekly flow with no window total
     pool.stress[0] = 0.3
     pool.wk_hours_type[0] = [1.5, 1.5]
-    pool.close_week(np.array([0]), in_window=True)
-    assert pool.win_paid_h[0] == pytest.approx(4.0)  # 1 + 3 h
-    assert pool.win_earn_uusd[0] == 7_000_000  # 2 + 5 USD
+    pool.close_week(np.array([0]), [1])
+    assert pool.win_paid_h[0].tolist() == pytest.approx([1.0, 4.0])  # window 1: 1 + 3 h
+    assert pool.win_earn_uusd[0].tolist() == [2_000_000, 7_000_000]  # 2 + 5 USD
     assert pool.wk_paid_h[0] == 0.0 and pool.wk_earn_uusd[0] == 0 and pool.wk_toxic_h[0] == 0.0
     assert pool.wk_hours_type[0].tolist() == [0.0, 0.0]
     assert pool.stress[0] == 0.3
@@ -83,8 +103,9 @@ def test_close_week_adds_the_weeks_flows_into_the_window_then_resets_them():
 
 
 def test_close_week_derives_every_reset_and_total_from_the_column_declarations():
-    """Every column declared weekly is reset to its fill, and every one with a window is added into it."""
-    pool = WorkerPool(n_types=1, capacity=16)
+    """Every column declared weekly is reset to its fill, and every one with a window total is
+    added into the totals of each window the week belongs to."""
+    pool = WorkerPool(n_types=1, capacity=16, n_windows=3)
     pool.add(1)
     weekly = [n for n, c in COLUMNS.items() if c.weekly]
     for name in weekly:
@@ -92,22 +113,22 @@ def test_close_week_derives_every_reset_and_total_from_the_column_declarations()
     for name, col in COLUMNS.items():
         if col.window:
             getattr(pool, col.window)[0] = 5
-    pool.close_week(np.array([0]), in_window=True)
+    pool.close_week(np.array([0]), [0, 2])
     for name, col in COLUMNS.items():
         if col.window:
-            assert getattr(pool, col.window)[0] == 7, col.window  # 5 + 2
+            assert getattr(pool, col.window)[0].tolist() == [7, 5, 7], col.window  # 5 + 2 where in
     for name in weekly:
         assert getattr(pool, name)[0] == COLUMNS[name].fill, name
     assert {"wk_paid_h", "wk_unpaid_h", "wk_earn_uusd", "wk_exposed_h", "wk_train_h"} <= set(weekly)
 
 
-def test_close_week_outside_the_window_resets_without_adding():
-    """A week before the KPI window is reset but adds nothing to the window totals."""
+def test_close_week_outside_every_window_resets_without_adding():
+    """A week in no window (the warm-up) is reset but adds nothing to the totals."""
     pool = WorkerPool(n_types=1, capacity=16)
     pool.add(1)
-    pool.wk_tasks[0], pool.win_tasks[0] = 12, 3
-    pool.close_week(np.array([0]), in_window=False)
-    assert pool.win_tasks[0] == 3 and pool.wk_tasks[0] == 0
+    pool.wk_tasks[0], pool.win_tasks[0, 0] = 12, 3
+    pool.close_week(np.array([0]), [])
+    assert pool.win_tasks[0, 0] == 3 and pool.wk_tasks[0] == 0
 
 
 # --- accounts.py ---------------------------------------------------------------------------------
@@ -213,6 +234,7 @@ def test_batches_arrive_at_the_books_rate_times_office_hours():
     cfg.demand.growth_per_year = 0.0
     m = market(cfg)
     m.rng = {"demand": (draws := Draws())}
+    m.solver = FixedRate(0.06)
     # 168 batches a week = 1 an hour. Requesters (UTC-5) post 3x in office hours, 9-18 Mon-Fri:
     # 45 office hours of 168, mean weight (45 x 3 + 123) / 168 = 258 / 168, so an office hour weighs
     # 3 x 168 / 258. Monday 14:00-16:00 UTC is 09:00-11:00 in New York: 2 office hours.
@@ -231,37 +253,71 @@ def test_demand_grows_and_evaluation_work_follows_automation():
     m = market(cfg)
     m.state.eval_multiplier = 1.5
     m.rng = {"demand": (draws := Draws())}
+    m.solver = FixedRate(0.06)
     arrivals.post_batches(m, 8766.0)  # a year in: x 1.1; 2 hours at 1 batch an hour
     assert draws.lam.tolist() == pytest.approx([2 * 1.1, 2 * 1.1 * 1.5])
 
 
+def _posting_market(rate_usd=0.06, **task_kw):
+    m = market(config(types={"text": task(**task_kw)}))
+    m.rng = {"demand": Draws()}
+    m.solver = FixedRate(rate_usd)
+    m.state.kappa[:] = 0.5
+    m.state.reject_share[:] = 0.2
+    return m
+
+
 @pytest.mark.parametrize("large_from, fee", [(10, 24_000), (11, 12_000)])
 def test_a_batch_carries_its_size_rate_and_the_platforms_fee(large_from, fee):
-    """A batch pays the base rate x the requesters' multiplier; the platform charges 20 % on top,
-    40 % on large batches."""
-    cfg = config()
-    cfg.crowd.large_batch_min_tasks = large_from
-    m = market(cfg)
-    m.state.book_rate_mult[:] = 1.2
-    m.rng = {"demand": Draws()}
+    """A batch is priced by its requester (here a stand-in: 0.06 USD); the platform charges 20 % on
+    top, 40 % on large batches, and the requester's cost factor counts the fee and rejections."""
+    m = _posting_market()
+    m.cfg.crowd.large_batch_min_tasks = large_from
     arrivals.post_batches(m, 0.0)
     s = m.store
-    # 0.05 USD x 1.2 = 60_000 µUSD a task; fee 40 % = 24_000 (batch of 10 >= 10) or 20 % = 12_000
+    # 0.06 USD = 60_000 µUSD a task; fee 40 % = 24_000 (batch of 10 >= 10) or 20 % = 12_000
     assert s.ints[s.REM].tolist() == [10] and s.ints[s.RATE].tolist() == [60_000]
     assert s.ints[s.FEE].tolist() == [fee]
     assert s.times[s.DEADLINE].tolist() == [72.0]
+    value, k, a = m.solver.seen
+    # value 5 USD (type value x class multiplier 1, no spread); k = (1 + c) / (1 - 0.2);
+    # a = kappa / delta = 0.5 / (1 / 168)
+    assert value.tolist() == [5.0]
+    assert k.tolist() == pytest.approx([(1 + fee / 60_000) / 0.8])
+    assert a.tolist() == pytest.approx([0.5 * 168])
     wk = m.accounts.week
     assert wk["tasks_posted"][0] == 10 and wk["posted_value_uusd"][0] == 600_000  # 10 x 60_000
     assert m.state.week_posted_human.tolist() == [10]
 
 
+def test_a_batch_worth_less_than_its_cost_is_not_posted():
+    """A requester posts a batch only if its expected surplus covers its fixed cost: 10 tasks x
+    (5 USD x u / (1 + u) - k x 0.06) with u = 9, k = 1.4 / 0.8 = 1.75: 10 x (4.5 - 0.105) = 43.95 USD,
+    short of a 50 USD fixed cost (its tasks count as unposted), enough against 40 USD."""
+    for fixed, posted in ((50.0, 0), (40.0, 10)):
+        m = _posting_market()
+        m.requesters.fixed_cost_usd[:] = fixed
+        arrivals.post_batches(m, 0.0)
+        wk = m.accounts.week
+        assert wk["tasks_posted"][0] == posted and wk["tasks_unposted"][0] == 10 - posted
+        assert m.store.open_tasks().tolist() == [posted]
+
+
+def test_a_scaled_down_world_keeps_the_batches_with_fewer_tasks():
+    """At scale 0.25 a batch of 10 tasks brings 2.5, rounded at random to 2 or 3 (here the
+    uniform draw 0: 2); the arrival rate of batches does not change with scale."""
+    m = _posting_market()
+    m.cfg.scale = 0.25
+    arrivals.post_batches(m, 14.0)
+    assert m.store.ints[m.store.REM].tolist() == [2]
+    assert m.rng["demand"].lam.tolist() == pytest.approx([2 * 3 * 168 / 258])
+
+
 def test_a_model_does_its_share_of_a_batch_at_the_compute_price():
     """A model takes share x (1 - QA share) of a batch at the compute price; the rest waits for people."""
-    cfg = config(types={"text": task(automatable=True, automation_ceiling=0.6, automation_qa_share=0.2,
-                                     compute_cost_usd=0.002)})
-    m = market(cfg)
+    m = _posting_market(automatable=True, automation_ceiling=0.6, automation_qa_share=0.2,
+                        compute_cost_usd=0.002)
     m.state.auto_share[:] = 0.5
-    m.rng = {"demand": Draws()}
     arrivals.post_batches(m, 0.0)
     # 10 x 0.5 x 0.8 = 4 automated at 2_000 µUSD; 6 left to people
     wk = m.accounts.week
@@ -272,8 +328,7 @@ def test_a_model_does_its_share_of_a_batch_at_the_compute_price():
 
 def test_no_batch_pays_less_than_the_types_floor():
     """A piece rate below the type's floor is raised to it."""
-    m = market(config(types={"text": task(piece_rate_floor_usd=0.08)}))
-    m.rng = {"demand": Draws()}
+    m = _posting_market(rate_usd=0.05, piece_rate_floor_usd=0.08)
     arrivals.post_batches(m, 0.0)
     assert m.store.ints[m.store.RATE].tolist() == [80_000]  # 0.05 USD < 0.08 USD floor
 
@@ -392,9 +447,11 @@ def test_trimming_gives_the_rounding_remainder_to_the_largest_remainder():
 # --- rules/skills.py -----------------------------------------------------------------------------
 
 def _skills_market():
-    cfg = config(types={"text": task(reject_rate_novice=0.15, reject_rate_expert=0.05, qualified_share=0.3,
-                                     qualified_rate_premium=1.3, vendor_share=0.5)},
+    cfg = config(types={"text": task(reject_rate_novice=0.15, reject_rate_expert=0.05,
+                                     qualified_value_premium=1.3, vendor_share=0.5)},
                  regions={"KEN": region(vendor_workers=1, vendor_wage_usd_h=1.0)})
+    cfg.requesters["all"].qualified_share = 0.3
+    cfg.workers.novice_slowdown = 1.5
     cfg.wellbeing.reject_penalty_at_burnout = 0.1
     cfg.wellbeing.burnout_threshold = 1.0
     m = market(cfg)
@@ -599,7 +656,11 @@ def test_those_present_at_the_start_stay_below_the_initial_cap():
 # --- rules/turnover.py ---------------------------------------------------------------------------
 
 def _turnover_ns(pool, u):
-    return SimpleNamespace(pool=pool, cfg=LabsimConfig(), rng={"quits": Uniforms(u)})
+    cfg = LabsimConfig()
+    w = cfg.workers
+    w.base_quit_hazard_per_week, w.low_pay_quit_hazard_per_week = 0.008, 0.05
+    w.vendor_quit_hazard_per_week, w.wage_memory_weeks = 0.004, 4.0
+    return SimpleNamespace(pool=pool, cfg=cfg, rng={"quits": Uniforms(u)})
 
 
 def test_quits_follow_the_recent_wage_against_the_reservation_wage():
@@ -706,6 +767,7 @@ def test_workers_present_at_the_start_have_a_record_at_their_skills_approval():
     cfg = config(regions={"KEN": region(initial_crowd_workers=3, skill_mean=0.5)},
                  types={"text": task(reject_rate_novice=0.2, reject_rate_expert=0.0)})
     cfg.workers.skill_sd = 0.0
+    cfg.workers.max_skill_gain = 0.0  # their tenure taught them nothing: skill stays 0.5
     cfg.workers.initial_reviewed_tasks_per_week = 168.0
     m = market(cfg)
     joining.join(m, 0.0, initial=True)
@@ -718,57 +780,90 @@ def test_workers_present_at_the_start_have_a_record_at_their_skills_approval():
 
 # --- rules/pricing.py ----------------------------------------------------------------------------
 
-def _pricing_market(mult=1.0):
-    m = market(config(types={"text": task(qualified_share=0.3, qualified_rate_premium=1.3, vendor_share=0.5)}))
-    assert m.books.channel.tolist() == [CROWD, CROWD, VENDOR]
-    m.state.type_rate_mult[:] = mult
+def test_the_best_rate_meets_the_first_order_condition():
+    """At u = 9 the condition reads v eps / k = p (1 + u)^2 / u = p x 100 / 9: with v = 9.333 USD,
+    eps = 0.1, k = 1.4, p = 0.6667 x 9 / 100 = 0.06 USD; and u = a p^eps gives a = 9 / 0.06^0.1."""
+    solver = pricing.RateSolver(0.1)
+    a = 9.0 / 0.06 ** 0.1
+    rate, u = solver.solve(np.array([0.6667 * 1.4 / 0.1]), np.array([1.4]), np.array([a]))
+    assert u.tolist() == pytest.approx([9.0], rel=1e-3)
+    assert rate.tolist() == pytest.approx([0.06], rel=2e-3)
+
+
+def test_in_a_slack_market_rates_fall_with_the_take_up_speed():
+    """When tasks are taken much faster than their value decays (u large), p^(1 + eps) = v eps / (k a):
+    ten times the take-up speed cuts rates by 10^(1/1.1) = 8.1 times."""
+    solver = pricing.RateSolver(0.1)
+    v, k = np.array([100.0]), np.array([1.5])
+    slow, _ = solver.solve(v, k, np.array([1e5]))
+    fast, u = solver.solve(v, k, np.array([1e6]))
+    assert u[0] > 100  # the slack limit
+    assert fast[0] == pytest.approx((100 * 0.1 / (1.5 * 1e6)) ** (1 / 1.1), rel=0.03)
+    assert slow[0] / fast[0] == pytest.approx(10 ** (1 / 1.1), rel=0.03)
+
+
+def test_a_requesters_surplus_is_the_decayed_value_less_the_cost_of_accepted_tasks():
+    """n (v u / (1 + u) - k p): 20 x (5 x 0.9 - 2 x 0.1) = 86 USD."""
+    assert pricing.surplus_usd(np.array([20]), np.array([5.0]), np.array([2.0]), np.array([0.1]),
+                               np.array([9.0])).tolist() == pytest.approx([86.0])
+
+
+def test_the_cost_factor_counts_the_fee_and_the_rejected_tasks_redone():
+    """k = (1 + c) / (1 - r): a 40 % fee and 20 % of tasks rejected: 1.4 / 0.8 = 1.75."""
+    assert pricing.cost_factor(np.array([0.4]), np.array([0.2])).tolist() == pytest.approx([1.75])
+
+
+def _pricing_market():
+    m = market(config(types={"text": task(vendor_share=0.5)}))
+    assert m.books.channel.tolist() == [CROWD, VENDOR]
     return m
 
 
-def test_slow_and_expiring_batches_push_crowd_rates_up_by_at_most_the_weekly_cap():
-    """Crowd books filled 2 batches in 96 h (mean 48 h, target 24: log 2) and 10 of 100 tasks expired
-    (x 10 = 1.0): 0.05 x 1.693 = 0.085, capped at 0.02: rates x e^0.02 = 1.0202. Vendor books keep 1."""
+def test_requesters_learn_the_take_up_speed_from_taken_tasks_per_pull_hour():
+    """Averaged over 8 weeks, as a ratio of averaged counts: seen 100 taken in 1,000 pull-hours, this
+    week 300 in 1,000: (7/8 x 100 + 1/8 x 300) / (7/8 x 1,000 + 1/8 x 1,000) = 0.125. The vendor
+    book is not priced by its requesters."""
     m = _pricing_market()
     st = m.state
-    m.store.filled[:] = [1, 1, 5]  # the vendor book's fills do not count
-    m.store.fill_hours[:] = [40.0, 56.0, 1000.0]
-    st.week_posted_human[:] = [60, 40, 100]
-    st.week_expired[:] = [10, 0, 100]
-    pricing.reprice(m)
-    assert st.type_rate_mult.tolist() == pytest.approx([math.exp(0.02)])
-    assert st.book_rate_mult.tolist() == pytest.approx([math.exp(0.02), math.exp(0.02), 1.0])
+    st.seen_taken[:] = 100.0
+    st.seen_pull_h[:] = 1000.0
+    st.kappa[:] = 0.1
+    st.week_taken[:] = [300.0, 50.0]
+    st.week_pull_h[:] = [1000.0, 100.0]
+    pricing.learn(m)
+    assert st.kappa.tolist() == pytest.approx([0.125, 0.1])
 
 
-def test_batches_taken_at_once_pull_rates_down_but_not_below_the_lowest_multiplier():
-    """Filled in 0.1 h (counted as 0.25 h): log(0.25 / 24) < 0, capped at -0.02: 0.252 x e^-0.02 = 0.247,
-    held at the lowest multiplier 0.25."""
-    m = _pricing_market(mult=0.252)
-    m.store.filled[:] = [4, 0, 0]
-    m.store.fill_hours[:] = [0.4, 0.0, 0.0]
-    m.state.week_posted_human[:] = [100, 0, 0]
-    pricing.reprice(m)
-    assert m.state.type_rate_mult.tolist() == pytest.approx([0.25])
-
-
-def test_time_to_fill_counts_no_shorter_than_the_minimum():
-    """With a loose weekly cap, batches filled in 0.1 h count as 0.25 h: rates x exp(0.05 x log(0.25 / 24))
-    = (1/96)^0.05 = 0.795951 (not (0.1/24)^0.05 = 0.76031)."""
+def test_requesters_learn_the_rejection_share_of_their_book():
+    """Averaged over 8 weeks: believed 10 %, this week 30 of 100 reviewed: 7/8 x 0.1 + 1/8 x 0.3 = 0.125."""
     m = _pricing_market()
-    m.cfg.pricing.max_change_per_week = 0.5
-    m.store.filled[:] = [4, 0, 0]
-    m.store.fill_hours[:] = [0.4, 0.0, 0.0]
-    m.state.week_posted_human[:] = [100, 0, 0]
-    pricing.reprice(m)
-    assert m.state.type_rate_mult.tolist() == pytest.approx([0.795951], abs=1e-6)
+    st = m.state
+    st.reject_share[:] = 0.1
+    st.week_taken[:] = [70.0, 0.0]
+    st.week_rejected[:] = [30.0, 0.0]
+    pricing.learn(m)
+    assert st.reject_share.tolist() == pytest.approx([0.125, 0.1])
 
 
-def test_a_type_with_nothing_posted_keeps_its_rates():
-    """No crowd task posted this week: the multiplier 1.3 stays, whatever filled."""
-    m = _pricing_market(mult=1.3)
-    m.store.filled[:] = [1, 0, 0]
-    m.store.fill_hours[:] = [100.0, 0.0, 0.0]
-    pricing.reprice(m)
-    assert m.state.type_rate_mult.tolist() == [1.3]
+def test_a_book_with_nothing_open_keeps_its_beliefs():
+    """No pull waited in the book this week: nothing to learn the speed from."""
+    m = _pricing_market()
+    m.state.kappa[:] = 0.3
+    pricing.learn(m)
+    assert m.state.kappa.tolist() == [0.3, 0.3]
+
+
+def test_first_beliefs_make_the_start_rate_a_median_batchs_best_rate():
+    """With the first beliefs, a median batch (large: 40 % fee) of the type's value is best priced at
+    the type's start rate."""
+    m = _pricing_market()
+    add(m, skill=1.0)
+    pricing.init_beliefs(m)
+    b = 0
+    k = pricing.cost_factor(np.array([0.4]), m.state.reject_share[[b]])
+    rate, _ = m.solver.solve(np.array([m.books.value_usd[b]]), k,
+                             m.state.kappa[[b]] / pricing.impatience_per_h(m))
+    assert rate.tolist() == pytest.approx([m.books.start_rate_usd[b]], rel=2e-3)
 
 
 # --- rules/routing.py ----------------------------------------------------------------------------
@@ -814,6 +909,7 @@ def test_the_vendor_quote_is_the_bill_over_accepted_tasks_averaged_by_headcount(
                           "BBB": region(vendor_workers=6, vendor_wage_usd_h=1.0, skill_mean=0.5)},
                  types={"text": task(vendor_share=0.5, reject_rate_novice=0.2, reject_rate_expert=0.0)})
     cfg.vendor.margin = 1.5
+    cfg.workers.novice_slowdown = 1.5
     m = market(cfg)
     assert routing.vendor_quote(m).tolist() == pytest.approx([64_236.1], abs=0.1)
     assert m.vendor_quote_uusd.tolist() == pytest.approx([64_236.1], abs=0.1)

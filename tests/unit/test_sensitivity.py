@@ -109,7 +109,7 @@ def test_morris_design_end_to_end_then_resume(tmp_path, capsys, monkeypatch):
     """Two parameters, Morris, N=2: (k + 1) N = 6 runs in parallel, the three outputs; the
     same command again runs nothing and rebuilds the same tables."""
     out = tmp_path / "sens"
-    args = ["--param", "pricing.sensitivity=0.01:0.1",
+    args = ["--param", "crowd.commission=0.01:0.1",
             "--param", "workers.base_quit_hazard_per_week=0.004:0.012",
             "--method", "morris", "-N", "2", "--jobs", "2", "--out", str(out), *QUICK]
     assert main(args) == 0, capsys.readouterr().err
@@ -119,10 +119,10 @@ def test_morris_design_end_to_end_then_resume(tmp_path, capsys, monkeypatch):
     assert design.height == (2 + 1) * 2
     assert design["status"].to_list() == ["ok"] * 6
     assert design["point"].to_list() == list(range(6)) and set(design["seed"]) == {0}
-    for col in ("pricing.sensitivity", "workers.base_quit_hazard_per_week", *sens.DEFAULT_KPIS):
+    for col in ("crowd.commission", "workers.base_quit_hazard_per_week", *sens.DEFAULT_KPIS):
         assert design[col].null_count() == 0, col
     # Morris moves on a grid of 4 levels per range.
-    assert set(design["pricing.sensitivity"]) <= {0.01, 0.04, 0.07, 0.1}
+    assert set(design["crowd.commission"]) <= {0.01, 0.04, 0.07, 0.1}
     for run_dir in design["run_dir"]:
         status = json.loads((out / run_dir / "status.json").read_text())
         assert status["status"] == "ok" and "seed=0" in status["overrides"]
@@ -135,7 +135,7 @@ def test_morris_design_end_to_end_then_resume(tmp_path, capsys, monkeypatch):
     assert table["mu_star"].is_finite().all() and (table["mu_star"] >= 0).all()
     page = (out / "sensitivity.html").read_text()
     assert "Parameters to the right matter most" in page and "<script" in page
-    assert "mu_star" in captured.out and "pricing.sensitivity" in captured.out  # the printed table
+    assert "mu_star" in captured.out and "crowd.commission" in captured.out  # the printed table
 
     before = _statuses(out)
     calls = []
@@ -178,7 +178,7 @@ def _fake_simulator(fail=lambda values: False):
         calls.append(values)
         if fail(values):
             raise RuntimeError("numerical trouble")
-        x = values.get("pricing.sensitivity", 0.0)
+        x = values.get("crowd.commission", 0.0)
         z = values.get("workers.base_quit_hazard_per_week", 0.0)
         wage = 10.0 * x + 0.01 * values.get("seed", 0.0)
         turnover = math.nan if x > 0.5 else 3.0 + z
@@ -219,7 +219,7 @@ def test_sobol_through_the_command_finds_the_only_parameter_that_matters(tmp_pat
     """wage = 10 x: S1 and ST of x are 1, of the other parameter 0; (k + 2) N rows."""
     in_process(_fake_simulator())
     out = tmp_path / "sobol"
-    rc = main(["--param", "pricing.sensitivity=0:0.5", "--param", "workers.base_quit_hazard_per_week=0:1",
+    rc = main(["--param", "crowd.commission=0:0.5", "--param", "workers.base_quit_hazard_per_week=0:1",
                "--method", "sobol", "-N", "32", "--kpi", "effective_wage_mean_usd_h", "--out", str(out),
                *QUICK])
     assert rc == 0, capsys.readouterr().err
@@ -228,8 +228,8 @@ def test_sobol_through_the_command_finds_the_only_parameter_that_matters(tmp_pat
     assert table.columns == ["kpi", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
     s1 = dict(zip(table["parameter"], table["S1"]))
     st = dict(zip(table["parameter"], table["ST"]))
-    assert s1["pricing.sensitivity"] == pytest.approx(1.0, abs=0.05)
-    assert st["pricing.sensitivity"] == pytest.approx(1.0, abs=0.05)
+    assert s1["crowd.commission"] == pytest.approx(1.0, abs=0.05)
+    assert st["crowd.commission"] == pytest.approx(1.0, abs=0.05)
     assert s1["workers.base_quit_hazard_per_week"] == pytest.approx(0.0, abs=1e-9)
     assert st["workers.base_quit_hazard_per_week"] == pytest.approx(0.0, abs=1e-9)
     assert "S1 is the share" in (out / "sensitivity.html").read_text()
@@ -238,9 +238,9 @@ def test_sobol_through_the_command_finds_the_only_parameter_that_matters(tmp_pat
 def test_failed_points_are_recorded_reported_and_retried(tmp_path, in_process, capsys):
     """A point that raises is a failed row; the design goes on; no indices, exit 1; the same
     command reruns only the failed runs."""
-    sim = in_process(_fake_simulator(fail=lambda v: v.get("seed") == 1 and v["pricing.sensitivity"] > 0.5))
+    sim = in_process(_fake_simulator(fail=lambda v: v.get("seed") == 1 and v["crowd.commission"] > 0.5))
     out = tmp_path / "fail"
-    args = ["--param", "pricing.sensitivity=0:1", "-N", "2", "--seeds", "2",
+    args = ["--param", "crowd.commission=0:1", "-N", "2", "--seeds", "2",
             "--kpi", "effective_wage_mean_usd_h", "--out", str(out), *QUICK]
     assert main(args) == 1
     err = capsys.readouterr().err
@@ -268,9 +268,9 @@ def test_failed_points_are_recorded_reported_and_retried(tmp_path, in_process, c
 
 
 def test_a_kpi_missing_at_some_points_gets_no_indices_but_the_others_do(tmp_path, in_process, capsys):
-    in_process(_fake_simulator())  # turnover is null where pricing.sensitivity > 0.5
+    in_process(_fake_simulator())  # turnover is null where crowd.commission > 0.5
     out = tmp_path / "nan"
-    rc = main(["--param", "pricing.sensitivity=0:1", "-N", "2", "--kpi", "effective_wage_mean_usd_h",
+    rc = main(["--param", "crowd.commission=0:1", "-N", "2", "--kpi", "effective_wage_mean_usd_h",
                "--kpi", "annual_turnover_rate", "--out", str(out), *QUICK])
     assert rc == 1
     err = capsys.readouterr().err
@@ -284,16 +284,16 @@ def test_a_kpi_missing_at_some_points_gets_no_indices_but_the_others_do(tmp_path
 
 @pytest.mark.parametrize("args, named", [
     pytest.param(["--param", "pricing.sensitivty=0.01:0.1"], "pricing.sensitivty=0.01", id="unknown-key"),
-    pytest.param(["--param", "pricing.sensitivity=0.1:0.01"], "pricing.sensitivity=0.1:0.01", id="low-above-high"),
-    pytest.param(["--param", "pricing.sensitivity=low:high"], "pricing.sensitivity=low:high", id="non-numeric"),
+    pytest.param(["--param", "crowd.commission=0.1:0.01"], "crowd.commission=0.1:0.01", id="low-above-high"),
+    pytest.param(["--param", "crowd.commission=low:high"], "crowd.commission=low:high", id="non-numeric"),
     pytest.param(["--param", "regions.KEN.min_wage_usd_h=-1:1"], "regions.KEN.min_wage_usd_h=-1",
                  id="outside-allowed"),
     pytest.param(["--param", "pricing.enabled=0:1"], "pricing.enabled=0:1", id="not-a-number-setting"),
-    pytest.param(["--param", "pricing.sensitivity=0.01:0.1", "--kpi", "effective_wage"],
+    pytest.param(["--param", "crowd.commission=0.01:0.1", "--kpi", "effective_wage"],
                  "--kpi=effective_wage", id="unknown-kpi"),
-    pytest.param(["--param", "pricing.sensitivity=0.01:0.1", "--method", "sobol", "-N", "6"], "-N=6",
+    pytest.param(["--param", "crowd.commission=0.01:0.1", "--method", "sobol", "-N", "6"], "-N=6",
                  id="sobol-n-not-power-of-2"),
-    pytest.param(["--param", "pricing.sensitivity=0.01:0.1", "horizon_weeks=-3"], "horizon_weeks=-3",
+    pytest.param(["--param", "crowd.commission=0.01:0.1", "horizon_weeks=-3"], "horizon_weeks=-3",
                  id="bad-override"),
 ])
 def test_bad_input_is_one_line_exit_2_and_no_folder(args, named, tmp_path, monkeypatch, capsys):

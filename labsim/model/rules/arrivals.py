@@ -3,13 +3,15 @@
 Batches of each book arrive as a Poisson stream whose rate is the book's
 share of its type's demand (routing sets it) x requesters' office-hours
 profile x demand growth; evaluation work is multiplied by the demand that
-automation creates. A batch's size is log-normal (heavy-tailed, at least one
-task), its piece rate the type's base rate x the book's premium x the
-requesters' current multiplier (pricing) x a log-normal spread, never below
-the type's floor. The crowd platform charges its fee on top of the reward
-(a higher one for large batches); vendors bill by the hour instead. A model
-does the automated share of each batch at a compute price; the rest waits in
-its book until taken or until its deadline.
+automation creates. Each batch comes from one class of requesters (the
+book's mix of classes), with a log-normal size (heavy-tailed, at least one
+task), a log-normal value per accepted task and a deadline, both set by the
+type and the class. Its requester prices it (``pricing``: never below the
+type's floor) and posts it only if it is worth its cost. The crowd platform
+charges its fee on top of the reward (a higher one for large batches);
+vendors bill by the hour instead. A model does the automated share of each
+batch at a compute price; the rest waits in its book until taken or until
+its deadline.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from labsim.model.context import Context
+from labsim.model.rules import pricing
 from labsim.model.rules.automation import split_tasks
 from labsim.model.units import HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR
 
@@ -44,13 +47,16 @@ def demand_growth(now_h: float, growth_per_year: float) -> float:
 
 
 def post_batches(m: Context, now: float) -> None:
-    """Draw the batches posted in [now, now + step) and put them in their books.
+    """Draw the batches requesters consider in [now, now + step) and post those worth posting.
 
-    Reads the books' arrival rates and rate multipliers, the automation
-    shares; writes the batch store, the market accounts and the week's
-    counts of human tasks posted.
+    Each batch's requester class (by the book's mix), size, value per task and
+    deadline are drawn; crowd batches are priced by their requester
+    (``pricing``) and posted only if their expected surplus covers the class's
+    fixed cost of a batch; vendor batches are billed by the hour and always
+    posted. Writes the batch store, the market accounts and the week's counts
+    of human tasks posted.
     """
-    cfg, rng, books, state = m.cfg, m.rng["demand"], m.books, m.state
+    cfg, rng, books, state, req = m.cfg, m.rng["demand"], m.books, m.state, m.requesters
     growth = demand_growth(now, cfg.demand.growth_per_year)
     hour = int(now) % HOURS_PER_WEEK
     lam = state.book_rate_h * (m.profile[hour: hour + m.sub_hours].sum() * growth)
@@ -60,29 +66,43 @@ def post_batches(m: Context, now: float) -> None:
     if total == 0:
         return
     which = np.repeat(np.arange(books.n), arrivals)
-    p = books.params[:, which]
-    size = np.maximum(1, np.rint(np.exp(p[0] + p[1] * rng.standard_normal(total)))).astype(np.int64)
-    rate = np.rint(p[2] * state.book_rate_mult[which] * np.exp(p[3] * rng.standard_normal(total)))
-    rate = np.maximum(np.maximum(rate, 1), books.floor_uusd[which]).astype(np.int64)
-    # The crowd platform's fee is charged to the requester on top of the
-    # reward (another platform's own fee on its books); vendors bill by the
-    # hour instead.
-    fee = np.rint(rate * np.where(size >= cfg.crowd.large_batch_min_tasks,
-                                  books.commission[1, which], books.commission[0, which])).astype(np.int64)
+    cls = (rng.random(total)[:, None] > books.class_cum[which]).sum(axis=1)
+    size = np.maximum(1, np.rint(np.exp(books.log_size[which] + np.log(books.size_multiplier[which, cls])
+                                        + books.size_sigma[which] * rng.standard_normal(total)))).astype(np.int64)
+    # A scaled-down world keeps the same batches with fewer tasks each (rounded at random to
+    # keep the mean), so a batch weighs as much against the workforce at every scale.
+    tasks = np.floor(size * cfg.scale + rng.random(total)).astype(np.int64)
+    value = books.value_usd[which] * req.value_multiplier[cls] * np.exp(req.value_sigma[cls]
+                                                                          * rng.standard_normal(total))
+    deadline = books.deadline_h[which] * req.deadline_multiplier[cls]
+    # The crowd platform's fee is charged to the requester on top of the reward
+    # (another platform's own fee on its books); vendors bill by the hour instead.
+    commission = np.where(size >= cfg.crowd.large_batch_min_tasks, books.commission[1, which],
+                          books.commission[0, which])
+    crowd = books.is_crowd[which]
+    rate = np.zeros(total)
+    posted = np.ones(total, bool)
+    if crowd.any():
+        rate[crowd], surplus = pricing.price_batches(m, which[crowd], size[crowd], value[crowd],
+                                                     commission[crowd])
+        posted[crowd] = surplus >= req.fixed_cost_usd[cls[crowd]]
+    rate = np.where(crowd, np.maximum(np.maximum(np.rint(rate), 1), books.floor_uusd[which]), 0).astype(np.int64)
+    fee = np.rint(rate * commission).astype(np.int64)
+
+    def per_book(x: np.ndarray, mask: np.ndarray = posted) -> np.ndarray:
+        return np.rint(np.bincount(which[mask], weights=x[mask], minlength=books.n)).astype(np.int64)
+
     # A model does part of each batch of an automatable type at a compute price.
     t = books.type[which]
-    human, automated = split_tasks(size, state.auto_share[t], m.types.automation_qa_share[t])
-    keep = human > 0
-    m.store.add(which[keep], human[keep], rate[keep], fee[keep], now, now + books.deadline_h[which[keep]])
-
-    def per_book(x: np.ndarray) -> np.ndarray:
-        return np.rint(np.bincount(which, weights=x, minlength=books.n)).astype(np.int64)
-
+    human, automated = split_tasks(tasks, state.auto_share[t], m.types.automation_qa_share[t])
+    keep = posted & (human > 0)
+    m.store.add(which[keep], human[keep], rate[keep], fee[keep], now, now + deadline[keep])
     posted_human = per_book(human)
     m.accounts.post_market(books.market_cell, {
-        "tasks_posted": per_book(size), "tasks_automated": per_book(automated),
+        "tasks_posted": per_book(tasks), "tasks_automated": per_book(automated),
         "compute_cost_uusd": per_book(automated * m.types.compute_uusd[t]),
-        "tasks_posted_human": posted_human, "posted_value_uusd": per_book(human * rate)})
+        "tasks_posted_human": posted_human, "posted_value_uusd": per_book(human * rate),
+        "tasks_unposted": per_book(tasks, ~posted)})
     state.week_posted_human += posted_human
 
 

@@ -11,9 +11,9 @@ near the region's usual hour. Vendors hire at the start of each week to keep
 their headcount (scaled by the work routed to them); their staff are paid
 the region's vendor wage and join a team for one task type.
 
-Workers present at t = 0 have a tenure behind them (exponential), the
-stress it left and a record of reviewed tasks at the approval their skill
-gives.
+Workers present at t = 0 have a tenure behind them (exponential), and what
+it left: skill on their main task type, stress, and a record of reviewed
+tasks at the approval their skill gives.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from statistics import NormalDist
 import numpy as np
 
 from labsim.model.context import Context
-from labsim.model.rules.skills import refresh_book_cache, tasks_per_hour
-from labsim.model.rules.wellbeing import warm_stress
+from labsim.model.rules.skills import refresh_book_cache, tasks_per_hour, warm_skills
+from labsim.model.rules.wellbeing import warm_stress, weekly_hours
 from labsim.model.rules.word_of_mouth import expected_wage
 from labsim.model.units import CROWD, HOURS_PER_MONTH, HOURS_PER_WEEK, UUSD, VENDOR
 
@@ -79,6 +79,7 @@ def join(m: Context, week_end: float, initial: bool = False) -> None:
         if k:
             idx = add_workers(m, r, CROWD, joined, rng, None if initial else res)
             if initial:
+                warm_skills(m, idx, -joined, weekly_hours(m, idx))
                 warm_stress(m, idx, -joined)
                 refresh_book_cache(m, idx)
                 # Their tenure has earned them a record of reviewed tasks at
@@ -99,6 +100,7 @@ def join(m: Context, week_end: float, initial: bool = False) -> None:
                 joined = (-rng.exponential(tenure_mean_h, hire) if initial else np.full(hire, start))
                 idx = add_workers(m, r, VENDOR, joined, rng)
                 if initial:
+                    warm_skills(m, idx, -joined, weekly_hours(m, idx))
                     warm_stress(m, idx, -joined)
                     refresh_book_cache(m, idx)
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from labsim.model.context import Context
 from labsim.model.rules.wellbeing import stress_reject_penalty
-from labsim.model.units import VENDOR
+from labsim.model.units import HOURS_PER_WEEK, VENDOR
 
 if TYPE_CHECKING:
     from labsim.model.books import Books
@@ -102,3 +102,13 @@ def update_reputation_and_skills(m: Context, a: np.ndarray) -> None:
     pool.done_total[a] += pool.wk_tasks[a] + pool.wk_rejected[a]
     pool.skill[a] = learn(pool.skill[a], pool.wk_hours_type[a], m.cfg.workers.learning_hours,
                           pool.skill_cap[a])
+
+
+def warm_skills(m: Context, idx: np.ndarray, tenure_h: np.ndarray, weekly_h: np.ndarray) -> None:
+    """Skills of workers present at t = 0: what their tenure on their main task type taught them
+    (``weekly_h`` hours a week on it)."""
+    pool = m.pool
+    main = pool.main_type[idx].astype(np.int64)
+    hours = weekly_h * tenure_h / HOURS_PER_WEEK
+    pool.skill[idx, main] = learn(pool.skill[idx, main], hours, m.cfg.workers.learning_hours,
+                                  pool.skill_cap[idx, main])

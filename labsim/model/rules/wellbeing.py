@@ -65,6 +65,13 @@ def update_stress(m: Context, a: np.ndarray, week_end: float) -> np.ndarray:
     return burned_out(stress, wb.burnout_threshold) & ~on_leave
 
 
+def weekly_hours(m: Context, idx: np.ndarray) -> np.ndarray:
+    """The hours workers ``idx`` are online in a usual week: shifts or sessions."""
+    cfg, pool = m.cfg, m.pool
+    return np.where(pool.channel[idx] == VENDOR, cfg.vendor.shift_hours * cfg.vendor.shift_days_per_week,
+                    pool.session_h[idx] * cfg.workers.days_per_week)
+
+
 def warm_stress(m: Context, idx: np.ndarray, tenure_h: np.ndarray) -> None:
     """Stress of workers present at t = 0: what their tenure at their usual exposure left.
 
@@ -73,10 +80,8 @@ def warm_stress(m: Context, idx: np.ndarray, tenure_h: np.ndarray) -> None:
     Those above burnout would have left already: survivors stay below
     ``initial_stress_cap`` x the burnout threshold.
     """
-    pool, wb, cfg = m.pool, m.cfg.wellbeing, m.cfg
-    vendor = pool.channel[idx] == VENDOR
-    weekly_h = np.where(vendor, cfg.vendor.shift_hours * cfg.vendor.shift_days_per_week,
-                        pool.session_h[idx] * cfg.workers.days_per_week)
+    pool, wb = m.pool, m.cfg.wellbeing
+    weekly_h = weekly_hours(m, idx)
     exposure = weekly_h * m.types.toxicity[pool.main_type[idx]]
     kept = np.exp(-wb.recovery_per_week * wb.support_recovery_factor)
     steady = (wb.stress_per_toxic_hour * wb.support_accumulation_factor * pool.sensitivity[idx]

@@ -2,7 +2,7 @@
 
 A crowd worker online for h hours first searches, unpaid, for
 ``search_min_per_hour`` minutes an hour; with the rest it takes the book that
-pays it best per hour (the book's best piece rate x its accepted, or paid,
+pays it best per hour (the piece rate a task taken from the book pays on average x its accepted, or paid,
 tasks per hour) among those it may take (skill, qualification, geofence),
 rationed when more is wanted than a book holds (``matching``). Vendor staff
 work their team's book, oldest batch first, rationed when it runs short,
@@ -54,11 +54,11 @@ class Pairs:
 
 
 def crowd_choices(m: Context, cw: np.ndarray, cfrac: np.ndarray, open_tasks: np.ndarray,
-                  top_rate: np.ndarray) -> tuple[np.ndarray, ...]:
+                  book_rate: np.ndarray) -> tuple[np.ndarray, ...]:
     """Crowd workers' stretches: the best-paying books they may take, after unpaid search."""
     pool, books, cfg = m.pool, m.books, m.cfg
     cols = books.crowd_cols
-    price = np.maximum(top_rate[cols], 1).astype(float)  # empty books: masked anyway
+    price = np.maximum(book_rate[cols], 1.0)  # empty books: masked anyway
     search = min(cfg.crowd.search_min_per_hour / 60.0, 1.0)
     value = pool.crowd_value[cw] * price
     for policy in m.policies.step_limits:
@@ -83,10 +83,10 @@ def vendor_stretches(m: Context, vw: np.ndarray, vfrac: np.ndarray, open_tasks: 
     return has, vbook, got / tph, got
 
 
-def stretches(m: Context, on: Online, open_tasks: np.ndarray, top_rate: np.ndarray) -> Pairs:
+def stretches(m: Context, on: Online, open_tasks: np.ndarray, book_rate: np.ndarray) -> Pairs:
     """Everyone's stretches of work this step, in random order within each book."""
     cw, vw = on.crowd, on.vendor
-    w, b, hours, expected = crowd_choices(m, cw, on.crowd_h, open_tasks, top_rate)
+    w, b, hours, expected = crowd_choices(m, cw, on.crowd_h, open_tasks, book_rate)
     if vw.size:
         has, vbook, vhours, vgot = vendor_stretches(m, vw, on.vendor_h, open_tasks)
         if has.size:
@@ -128,13 +128,15 @@ def work(m: Context, now: float, on: Online) -> None:
     """
     pool, books, accounts = m.pool, m.books, m.accounts
     open_tasks = m.store.open_tasks()
-    top_rate = m.store.top_rate_uusd()
-    pairs = stretches(m, on, open_tasks, top_rate)
+    book_rate = m.store.mean_rate_uusd()  # what the next task taken from each book pays
+    pairs = stretches(m, on, open_tasks, book_rate)
     acc, r = outcomes(m, pairs, open_tasks)
     w, b, hours, who, n_c = pairs.w, pairs.b, pairs.hours, pairs.who, pairs.n_crowd
     ids, m_all = pairs.ids, who.size
     n = acc + r
     per_book = np.rint(np.bincount(b, weights=acc, minlength=books.n)).astype(np.int64)
+    m.state.week_taken += per_book
+    m.state.week_rejected += np.bincount(b, weights=r, minlength=books.n)
     taken = m.store.take(per_book, now)
     accounts.post_market(books.market_cell, {"wait_hours": taken.wait_h, "tasks_taken": per_book})
     # Pairs and batches are both grouped by book in book order, so task k
@@ -148,9 +150,9 @@ def work(m: Context, now: float, on: Online) -> None:
     pays_rej = books.pays_rejections[b] if books.pays_rejections.any() else None
     if pays_rej is not None and pays_rej.any():
         # A platform that pays rejected work pays it at the rate of the batches the worker was
-        # taking (its accepted tasks' mean rate; the book's first batch when none was
+        # taking (its accepted tasks' mean rate; the book's going rate when none was
         # accepted), its fee on top.
-        rate = np.divide(pay, acc, out=top_rate[b].astype(float), where=acc > 0)
+        rate = np.divide(pay, acc, out=book_rate[b].astype(float), where=acc > 0)
         rej_pay = np.where(pays_rej, np.rint(r * rate), 0).astype(np.int64)
         rej_fee = np.rint(rej_pay * books.commission[0, b]).astype(np.int64)
         pay, fee = pay + rej_pay, fee + rej_fee

@@ -1,0 +1,69 @@
+"""Named windows of weeks over which KPIs are reported.
+
+``kpi`` runs from the end of the warm-up to the horizon; ``year1``,
+``year2``... are the run's full years of 52 weeks; when a policy or a
+region's entry starts inside the KPI window, ``before`` runs from the end of
+the warm-up to that week and ``after`` from that week plus
+``windows.settling_weeks`` (time for the market to settle) to the horizon.
+Weeks are counted from 0 here and ranges are half-open; pages and commands
+show them counted from 1, both ends included.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from labsim.model.units import HOURS_PER_WEEK
+
+if TYPE_CHECKING:
+    from labsim.config import LabsimConfig
+
+WEEKS_PER_YEAR = 52
+
+
+@dataclass(frozen=True)
+class Window:
+    name: str
+    start_week: int  # first week in the window (from 0)
+    end_week: int  # first week after it
+
+    @property
+    def start_h(self) -> float:
+        return float(self.start_week * HOURS_PER_WEEK)
+
+    @property
+    def end_h(self) -> float:
+        return float(self.end_week * HOURS_PER_WEEK)
+
+    def label(self) -> str:
+        """The weeks as users count them: from 1, both ends included."""
+        return f"{self.start_week + 1}:{self.end_week}"
+
+
+def event_week(cfg: LabsimConfig) -> float | None:
+    """The first week a policy or a region's entry changes the market, if any after week 0."""
+    starts = [p.start_week for p in (getattr(cfg.policy, name) for name in vars(cfg.policy))
+              if getattr(p, "enabled", False) and p.start_week > 0]
+    starts += [r.entry_week for r in cfg.regions.values() if r.entry_week > 0]
+    return min(starts) if starts else None
+
+
+def named_windows(cfg: LabsimConfig) -> list[Window]:
+    """The run's windows, ``kpi`` first."""
+    weeks = math.ceil(round(cfg.horizon_weeks * HOURS_PER_WEEK) / HOURS_PER_WEEK)
+    warm = math.ceil(cfg.warmup_weeks - 1e-9)
+    out = [Window("kpi", warm, weeks)]
+    if cfg.windows.yearly:
+        out += [Window(f"year{k + 1}", WEEKS_PER_YEAR * k, WEEKS_PER_YEAR * (k + 1))
+                for k in range(weeks // WEEKS_PER_YEAR)]
+    start = event_week(cfg)
+    if start is not None:
+        first = math.ceil(start - 1e-9)
+        if warm < first < weeks:
+            out.append(Window("before", warm, first))
+        settled = math.ceil(start + cfg.windows.settling_weeks - 1e-9)
+        if max(warm, first) <= settled < weeks:
+            out.append(Window("after", settled, weeks))
+    return out
