@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Callable
 
-from labsim import __version__
+from labsim import __version__, steady_state
 from labsim.config import LabsimConfig, validate
 from labsim.model import simulate
 from labsim.results import Results
@@ -52,7 +52,8 @@ def git_commit() -> str | None:
 def run(cfg: Any, progress: Callable[[float], None] | None = None) -> Results:
     """Run one replication and return its Results (nothing is written)."""
     config = to_config(cfg)
-    records = simulate(config, progress)
+    start = steady_state.load() if config.start == "steady" and config.mode == "market" else None
+    records = simulate(config, progress, start)
     min_wage = {code: r.min_wage_usd_h for code, r in config.regions.items()}
     meta = {"labsim_version": __version__, "seed": config.seed, "mode": config.mode,
             "horizon_h": records.horizon_h, "window_start_h": records.window_start_h}

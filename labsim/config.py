@@ -180,6 +180,12 @@ class RequesterConfig:
     qualified_share: float = share(0.0, "share of its crowd batches only for qualified workers (quality needs)")
     fixed_cost_usd: float = num(0.0, 0.0, 1e7, "USD per batch", "what setting up and reviewing a batch costs "
                                 "it: a batch worth less than that and its tasks' cost is not posted")
+    customary_rate: bool = flag(False, "it pays the task type's customary rate (base_piece_rate_usd) out of "
+                                "a fixed budget per batch instead of the rate that maximises its surplus: a higher "
+                                "platform fee buys fewer of its tasks")
+    budget_fee_share: float = share(0.40, "the platform fee its budgets were planned at: a customary-rate batch's "
+                                    "budget buys its drawn size at this fee, so its tasks scale by (1 + this) / "
+                                    "(1 + the fee charged)")
 
 
 def _load_table(name: str, row: type) -> dict[str, Any]:
@@ -314,9 +320,16 @@ class VendorConfig:
 class WorkersConfig:
     """Worker behaviour shared by all regions."""
 
-    hours_per_week_median: float = num(21.0, 0.0, 168.0, "hours per week", "median weekly hours of a crowd worker",
+    hours_per_week_median: float = num(14.0, 0.0, 168.0, "hours per week", "median weekly hours of a crowd worker",
                                        "ILO WESO 2021: microtask workers average 24 h/week", lo_open=True)
     hours_per_week_sigma: float = num(0.5, 0.0, 5.0, "log-sd", "spread of weekly hours", "assumption")
+    labour_supply_elasticity: float = num(
+        0.43, 0.0, 5.0, "", "elasticity of a crowd worker's hours to its effective wage over its reservation wage",
+        "Horton and Chilton, The Labor Economics of Paid Crowdsourcing, 2010: about 0.43")
+    hours_factor_min: float = num(0.25, 0.0, 1.0, "x usual hours", "fewest hours against the usual ones",
+                                  "assumption")
+    hours_factor_max: float = num(2.0, 1.0, 10.0, "x usual hours", "most hours against the usual ones",
+                                  "assumption")
     days_per_week: float = num(5.0, 0.0, 7.0, "days", "days a crowd worker works", "assumption", lo_open=True)
     skill_sd: float = share(0.15, "spread of newcomers' skills", "assumption")
     novice_slowdown: float = num(3.0, 1.0, 100.0, "x expert time", "how much slower novices are",
@@ -339,11 +352,14 @@ class WorkersConfig:
                                lo_open=True)
     session_start_sd_h: float = num(2.5, 0.0, 12.0, "hours", "spread of session starts around the region's hour",
                                     "assumption")
-    initial_tenure_mean_months: float = num(15.0, 0.0, 600.0, "months", "mean tenure of workers present at t = 0",
-                                            "Difallah et al. (WSDM 2018): half-life 12-18 months", lo_open=True)
-    initial_reviewed_tasks_per_week: float = num(1000.0, 0.0, 1e6, "tasks per week",
-                                                 "reviewed tasks a week of tenure earned those present at t = 0",
-                                                 "assumption")
+    initial_tenure_mean_months: float = num(
+        21.6, 0.0, 600.0, "months", "mean tenure of workers present at a stylised start (start=stylised)",
+        "a stock whose joining cohorts halve in 15 months (Difallah et al., WSDM 2018) has tenures with mean "
+        "15 / ln 2", lo_open=True)
+    initial_paid_share: float = share(0.75, "share of their online hours that those present at t = 0 were "
+                                      "paid for, which sets the record of reviewed tasks their tenure earned "
+                                      "(weekly hours x this share x their tasks per hour on their main type)",
+                                      "the target of 20 unpaid minutes per paid hour: 60 / (60 + 20)")
 
 
 @dataclass
@@ -519,6 +535,9 @@ class LabsimConfig:
     scale: float = num(1.0, 0.0, 100.0, "x", "multiplies populations and demand together (1: ~10,000 workers a year)",
                        lo_open=True)
     step_h: int = choice(2, STEPS_H, "hours advanced per cohort step (divides a day)")
+    start: str = choice("steady", ("steady", "stylised"), "the market at t = 0: drawn from the baseline's stored "
+                        "steady state (conf/steady_state/, labsim/model/steady.py), or from stylised draws "
+                        "(exponential tenures, skills warmed on a guess of their hours, beliefs at the start rates)")
     regions: dict[str, RegionConfig] = table(default_regions, "the regions table (conf/regions/default.yaml)")
     task_types: dict[str, TaskTypeConfig] = table(default_task_types,
                                                    "the task types (conf/task_types/default.yaml)")

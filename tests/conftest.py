@@ -6,8 +6,8 @@ import pytest
 
 import labsim
 
-# A small market: a twentieth of the population and demand, a few weeks.
-SMALL = ["scale=0.05", "horizon_weeks=8", "warmup_weeks=2", "output.progress=false"]
+# A small market: a tenth of the population and demand (the smallest scale the scale test allows), a few weeks.
+SMALL = ["scale=0.1", "horizon_weeks=8", "warmup_weeks=2", "output.progress=false"]
 
 
 def small_config(*overrides: str):

@@ -24,9 +24,10 @@ from labsim.model.books import BatchStore, Books, book_specs
 from labsim.model.context import Context
 from labsim.model.engine import Engine, Progress
 from labsim.model.policies import PolicySet
+from labsim.model import steady
 from labsim.model.records import Records, records
-from labsim.model.rules import (arrivals, automation, joining, pricing, routing, schedule, skills, turnover,
-                                wellbeing, word_of_mouth)
+from labsim.model.rules import (arrivals, automation, hours, joining, pricing, routing, schedule, skills,
+                                turnover, wellbeing, word_of_mouth)
 from labsim.model.rules.work import work
 from labsim.model.state import EXIT_BURNOUT, MarketState, WorkerPool
 from labsim.model.tables import Regions, Requesters, TaskTypes
@@ -55,8 +56,10 @@ def capacity_hint(cfg: LabsimConfig) -> int:
 class Market(Context):
     """The micro-task market with both channels, run as cohort steps and weekly ticks."""
 
-    def __init__(self, cfg: LabsimConfig, streams: Streams, progress: Progress | None = None) -> None:
+    def __init__(self, cfg: LabsimConfig, streams: Streams, progress: Progress | None = None,
+                 start: steady.StartState | None = None) -> None:
         self.cfg, self.rng, self.progress = cfg, streams, progress
+        self.start_state = start  # the stored steady state to start from (None: stylised draws)
         self.regions, self.types = Regions.from_config(cfg), TaskTypes.from_config(cfg)
         self.requesters = Requesters.from_config(cfg)
         self.solver = pricing.RateSolver(cfg.pricing.supply_elasticity)
@@ -80,6 +83,7 @@ class Market(Context):
             week_labels=np.zeros(t.n), week_expired=np.zeros(n_books, np.int64),
             week_posted_human=np.zeros(n_books, np.int64), kappa=np.zeros(n_books),
             reject_share=np.zeros(n_books), seen_taken=np.zeros(n_books), seen_pull_h=np.zeros(n_books),
+            seen_weeks=np.zeros(n_books),
             week_taken=np.zeros(n_books), week_rejected=np.zeros(n_books), week_pull_h=np.zeros(n_books))
         self.vendor_work_h0 = float(t.vendor_share @ t.work_h_per_week)  # vendor work as configured
         self.vendor_quote_uusd = routing.vendor_quote(self)
@@ -99,10 +103,11 @@ class Market(Context):
     def step_phases(self):
         return (self.post_batches,       # rules.arrivals, rules.pricing: batches priced and posted
                 self.expire_batches,     # rules.arrivals: unfinished tasks expire
-                self.observe,            # rules.pricing: the pull waiting in each book
+                self.observe,            # rules.pricing: the pull waiting in each book (and again after work)
                 self.find_online,        # rules.schedule: sessions and shifts in the step
                 self.policy_time,        # policies: time that goes to something else (training)
-                self.work)               # rules.work: match, draw, take, review, pay
+                self.work,               # rules.work: match, draw, take, review, pay
+                self.observe)            # rules.pricing: the pull left waiting
 
     def week_phases(self):
         return (self.open_tick,          # the week [start, now) closes
@@ -111,7 +116,7 @@ class Market(Context):
                 self.measure_week,       # earnings, hours, main types, head counts
                 self.update_workers,     # rules.skills, rules.wellbeing, policies
                 self.update_market,      # rules.automation, policies' levers, pricing's beliefs, routing, word of mouth
-                self.draw_exits,         # rules.turnover, burnouts, policies' exits
+                self.draw_exits,         # rules.turnover, burnouts, policies' exits; rules.hours: next week's sessions
                 self.record_week,        # the week's record
                 self.roll_over,          # window totals, weekly reset, leavers
                 self.join,               # rules.joining: next week's joiners and hires
@@ -129,9 +134,19 @@ class Market(Context):
         return self.records()
 
     def start(self, env: simpy.Environment) -> None:
-        joining.join(self, 0.0, initial=True)
+        """The market at t = 0: from the stored steady state it was given (``steady``), and from
+        stylised draws where it has none or it has nothing to say (``joining``,
+        ``pricing.init_beliefs``)."""
+        state = self.start_state
+        covered = steady.start_workers(self, state, self.rng["joins"]) if state is not None else set()
+        n = self.pool.n
+        joining.join(self, 0.0, initial=True, covered=covered)
         pricing.init_beliefs(self)
+        if state is not None:
+            steady.start_beliefs(self, state)
+        hours.warm_sessions(self, np.arange(n, self.pool.n))
         self.open_week(0.0)
+
 
     # --- step phases -----------------------------------------------------------------------
 
@@ -198,6 +213,7 @@ class Market(Context):
         reasons = turnover.draw_quits(self, week.a, week.present, week.earn_usd, week.hours)
         reasons[week.burnout] = EXIT_BURNOUT
         week.reasons = self.policies.exits(self, week.a, reasons, now)
+        hours.adjust_sessions(self, week.a)
 
     def record_week(self, now: float) -> None:
         st = self.store

@@ -40,7 +40,8 @@ COLUMNS: dict[str, Column] = {
     "joined_h": Column(np.float64, 0.0), "left_h": Column(np.float64, np.nan),
     "exit_reason": Column(np.int8, EXIT_NONE), "reservation_wage": Column(np.float64, 0.0),
     "utc_offset": Column(np.float64, 0.0), "start_local_h": Column(np.float64, 0.0),
-    "session_h": Column(np.float64, 0.0), "wage_uusd_h": Column(np.int64, 0),
+    "session_h": Column(np.float64, 0.0), "usual_session_h": Column(np.float64, 0.0),
+    "wage_uusd_h": Column(np.int64, 0),
     "workday": Column(np.bool_, False), "main_type": Column(np.int16, 0),
     # recent effective wage: exponentially weighted earnings and hours
     "ew_earn_usd": Column(np.float64, 0.0), "ew_hours": Column(np.float64, 0.0),
@@ -158,6 +159,7 @@ class MarketState:
     reject_share: np.ndarray = field(default_factory=lambda: np.zeros(0))  # of reviewed tasks
     seen_taken: np.ndarray = field(default_factory=lambda: np.zeros(0))  # averaged tasks taken a week
     seen_pull_h: np.ndarray = field(default_factory=lambda: np.zeros(0))  # and pull-hours waiting
+    seen_weeks: np.ndarray = field(default_factory=lambda: np.zeros(0))  # weeks seen (first belief: one)
     week_taken: np.ndarray = field(default_factory=lambda: np.zeros(0))  # tasks accepted
     week_rejected: np.ndarray = field(default_factory=lambda: np.zeros(0))  # tasks rejected
     week_pull_h: np.ndarray = field(default_factory=lambda: np.zeros(0))  # open tasks x rate^eps x hours

@@ -122,6 +122,8 @@ class Requesters:
     deadline_multiplier: np.ndarray
     size_multiplier: np.ndarray
     fixed_cost_usd: np.ndarray
+    customary_rate: np.ndarray  # bool: pays the type's customary rate out of a fixed budget
+    budget_fee_share: np.ndarray
 
     @property
     def n(self) -> int:
@@ -137,4 +139,6 @@ class Requesters:
             deadline_multiplier=np.array([r.deadline_multiplier for r in rows]),
             size_multiplier=np.array([r.batch_size_multiplier for r in rows]),
             fixed_cost_usd=np.array([r.fixed_cost_usd for r in rows]),
+            customary_rate=np.array([r.customary_rate for r in rows], bool),
+            budget_fee_share=np.array([r.budget_fee_share for r in rows]),
         )

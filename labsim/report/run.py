@@ -166,7 +166,7 @@ def time_to_fill(ts: pl.DataFrame) -> go.Figure:
     d = _market(ts).filter(pl.col("channel") == _CROWD).sort("task_type", "week")
     fig = go.Figure()
     _by_task_type(fig, d, "mean_time_to_fill_h")
-    fig.update_layout(title="Mean time to fill a crowd batch (requesters raise rates when it is long)",
+    fig.update_layout(title="Mean time to fill a crowd batch",
                       xaxis_title="week", yaxis_title="hours", **_LAYOUT)
     return fig
 

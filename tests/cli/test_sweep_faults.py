@@ -25,11 +25,11 @@ def _sweep(monkeypatch, sweep_dir, fail_seed=None):
     calls = []
     real = REAL_SIMULATE
 
-    def simulate(cfg, progress=None):
+    def simulate(cfg, progress=None, start=None):
         calls.append((cfg.seed, cfg.policy.psych_support.enabled))
         if cfg.seed == fail_seed:
             raise FloatingPointError("stress diverged in week 2")
-        return real(cfg, progress)
+        return real(cfg, progress, start)
 
     monkeypatch.setattr(labsim.api, "simulate", simulate)
     monkeypatch.setattr(sys, "argv", ["labsim", "-m", *QUICK, "output.report=false",
@@ -73,7 +73,7 @@ def test_a_failing_run_is_recorded_and_the_others_complete_then_a_rerun_resumes(
 def test_a_single_run_that_fails_prints_one_line_and_leaves_no_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
 
-    def boom(cfg, progress=None):
+    def boom(cfg, progress=None, start=None):
         raise FloatingPointError("stress diverged")
 
     monkeypatch.setattr(labsim.api, "simulate", boom)

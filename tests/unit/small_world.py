@@ -12,7 +12,7 @@ import numpy as np
 from labsim.config import LabsimConfig, RegionConfig, RequesterConfig, TaskTypeConfig
 from labsim.model.market import Market
 from labsim.model.rng import Streams
-from labsim.model.rules import skills
+from labsim.model.rules import pricing, skills
 from labsim.model.units import CROWD
 
 
@@ -54,7 +54,11 @@ def config(policy: str | None = None, regions: dict | None = None, types: dict |
 
 
 def market(cfg: LabsimConfig) -> Market:
-    return Market(cfg, Streams(0))
+    """A market with no one in it yet, its requesters' first beliefs set as at a run's start
+    (every crowd book is believed to be taken at some speed: kappa > 0)."""
+    m = Market(cfg, Streams(0))
+    pricing.init_beliefs(m)
+    return m
 
 
 def add(m: Market, k: int = 1, skill: float = 1.0, cap: float = 1.0, **columns) -> np.ndarray:

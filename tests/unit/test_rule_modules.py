@@ -762,18 +762,22 @@ def test_a_newcomers_main_type_is_what_pays_it_best_on_paper(skill, main):
 
 
 def test_workers_present_at_the_start_have_a_record_at_their_skills_approval():
-    """Those present at t = 0 have reviewed 168 tasks a week of tenure (one an hour), approved at
-    1 - rejection = 1 - (0.2 - 0.2 x 0.5) = 0.9 of them."""
+    """Those present at t = 0 have reviewed, per week of tenure, their weekly hours x the paid
+    share x their tasks per hour: skill 0.5 and novices 3x slower make a 2-minute task take
+    2 x (1 + 2 x 0.5) = 4 minutes, 15 an hour. Approved: 1 - (0.2 - 0.2 x 0.5) = 0.9 of them."""
     cfg = config(regions={"KEN": region(initial_crowd_workers=3, skill_mean=0.5)},
-                 types={"text": task(reject_rate_novice=0.2, reject_rate_expert=0.0)})
+                 types={"text": task(reject_rate_novice=0.2, reject_rate_expert=0.0, duration_median_min=2.0,
+                                     duration_sigma=0.0)})
     cfg.workers.skill_sd = 0.0
     cfg.workers.max_skill_gain = 0.0  # their tenure taught them nothing: skill stays 0.5
-    cfg.workers.initial_reviewed_tasks_per_week = 168.0
+    cfg.workers.novice_slowdown = 3.0
+    cfg.workers.initial_paid_share = 0.5
     m = market(cfg)
     joining.join(m, 0.0, initial=True)
     p, a = m.pool, m.active
     assert a.size == 3 and (p.joined_h[a] < 0).all()
-    done = np.rint(-p.joined_h[a]).astype(np.int64)
+    weekly = p.session_h[a] * cfg.workers.days_per_week
+    done = np.rint(-p.joined_h[a] / 168.0 * weekly * 0.5 * 15.0).astype(np.int64)
     assert p.done_total[a].tolist() == done.tolist()
     assert p.accepted_total[a].tolist() == np.rint(done * 0.9).astype(np.int64).tolist()
 
@@ -825,6 +829,7 @@ def test_requesters_learn_the_take_up_speed_from_taken_tasks_per_pull_hour():
     book is not priced by its requesters."""
     m = _pricing_market()
     st = m.state
+    st.seen_weeks[:] = 20.0
     st.seen_taken[:] = 100.0
     st.seen_pull_h[:] = 1000.0
     st.kappa[:] = 0.1
@@ -838,11 +843,31 @@ def test_requesters_learn_the_rejection_share_of_their_book():
     """Averaged over 8 weeks: believed 10 %, this week 30 of 100 reviewed: 7/8 x 0.1 + 1/8 x 0.3 = 0.125."""
     m = _pricing_market()
     st = m.state
+    st.seen_weeks[:] = 20.0
     st.reject_share[:] = 0.1
     st.week_taken[:] = [70.0, 0.0]
     st.week_rejected[:] = [30.0, 0.0]
     pricing.learn(m)
     assert st.reject_share.tolist() == pytest.approx([0.125, 0.1])
+
+
+def test_beliefs_are_running_means_until_the_averaging_window_is_full():
+    """The first guess counts as one week: after one week seen, belief and week weigh half each,
+    (100 + 300) / (1,000 + 1,000) = 0.2; a week later a third each for the new week."""
+    m = _pricing_market()
+    st = m.state
+    st.seen_weeks[:] = 1.0
+    st.seen_taken[:] = 100.0
+    st.seen_pull_h[:] = 1000.0
+    st.week_taken[:] = [300.0, 0.0]
+    st.week_pull_h[:] = [1000.0, 0.0]
+    pricing.learn(m)
+    assert st.kappa[0] == pytest.approx(0.2)
+    assert st.seen_weeks.tolist() == [2.0, 1.0]
+    st.week_taken[:] = [500.0, 0.0]
+    st.week_pull_h[:] = [1000.0, 0.0]
+    pricing.learn(m)
+    assert st.kappa[0] == pytest.approx((2 * 200 + 500) / 3000)
 
 
 def test_a_book_with_nothing_open_keeps_its_beliefs():

@@ -65,19 +65,6 @@ def test_piece_rates_never_fall_below_the_floor():
     assert paid["mean_piece_rate_usd"].min() >= 0.07 - 1e-9
 
 
-def test_rates_fall_when_work_is_taken_at_once():
-    """When batches fill far faster than the target, requesters cut piece rates week after week:
-    over the 16 weeks between the first and the last four, by at least half of what the
-    weekly cap allows (exp(-cap x 16) at most)."""
-    cfg = small_config("scale=0.05", "horizon_weeks=20", "pricing.target_fill_h=500")
-    res = labsim.run(cfg)
-    rates = (res.timeseries.filter((pl.col("region") == "ALL") & (pl.col("channel") == "crowd")
-                                   & (pl.col("task_type") == "text_classification")).sort("week")
-             ["mean_posted_rate_usd"].to_numpy())
-    cap = cfg.pricing.max_change_per_week
-    assert rates[-4:].mean() < np.exp(-0.5 * cap * 16) * rates[:4].mean()
-
-
 def _final_rates(run: tuple[int, tuple[str, ...]]) -> float:
     """Mean posted crowd piece rate of annotation and classification in the last year's final quarter."""
     seed, extra = run

@@ -1,6 +1,6 @@
 """Each policy scenario moves its target KPI the expected way against the baseline.
 
-Runs are short and small (a twentieth of the market, 14 weeks, the policy
+Runs are short and small (a tenth of the market, 14 weeks, the policy
 from week 3, KPIs from week 4), paired by seed: a scenario and the baseline
 with the same seed share their random streams, so the difference is the
 policy's. The direction must hold on the mean over five seeds (with three,
@@ -24,7 +24,7 @@ from tests.conftest import SMALL
 
 SEEDS = (0, 1, 2, 3, 4)
 START = 3
-SHORT = [*SMALL, "horizon_weeks=14", "warmup_weeks=4"]
+SHORT = [*SMALL, "scale=0.1", "horizon_weeks=14", "warmup_weeks=4"]
 POLICIES = {
     "min_wage_floor": ["min_wage_floor"],
     "paid_search_and_rejections": ["paid_search_and_rejections"],

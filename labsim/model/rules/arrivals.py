@@ -7,7 +7,9 @@ automation creates. Each batch comes from one class of requesters (the
 book's mix of classes), with a log-normal size (heavy-tailed, at least one
 task), a log-normal value per accepted task and a deadline, both set by the
 type and the class. Its requester prices it (``pricing``: never below the
-type's floor) and posts it only if it is worth its cost. The crowd platform
+type's floor; customary-rate requesters pay the type's customary rate and
+spend a fixed budget, so a higher fee buys fewer of their tasks) and posts it
+only if it is worth its cost. The crowd platform
 charges its fee on top of the reward (a higher one for large batches);
 vendors bill by the hour instead. A model does the automated share of each
 batch at a compute price; the rest waits in its book until taken or until
@@ -69,9 +71,6 @@ def post_batches(m: Context, now: float) -> None:
     cls = (rng.random(total)[:, None] > books.class_cum[which]).sum(axis=1)
     size = np.maximum(1, np.rint(np.exp(books.log_size[which] + np.log(books.size_multiplier[which, cls])
                                         + books.size_sigma[which] * rng.standard_normal(total)))).astype(np.int64)
-    # A scaled-down world keeps the same batches with fewer tasks each (rounded at random to
-    # keep the mean), so a batch weighs as much against the workforce at every scale.
-    tasks = np.floor(size * cfg.scale + rng.random(total)).astype(np.int64)
     value = books.value_usd[which] * req.value_multiplier[cls] * np.exp(req.value_sigma[cls]
                                                                           * rng.standard_normal(total))
     deadline = books.deadline_h[which] * req.deadline_multiplier[cls]
@@ -80,11 +79,17 @@ def post_batches(m: Context, now: float) -> None:
     commission = np.where(size >= cfg.crowd.large_batch_min_tasks, books.commission[1, which],
                           books.commission[0, which])
     crowd = books.is_crowd[which]
+    # A customary-rate requester's budget buys its drawn size at the fee it planned for.
+    budget = crowd & req.customary_rate[cls]
+    size_f = np.where(budget, size * (1.0 + req.budget_fee_share[cls]) / (1.0 + commission), size)
+    # A scaled-down world keeps the same batches with fewer tasks each (rounded at random to
+    # keep the mean), so a batch weighs as much against the workforce at every scale.
+    tasks = np.floor(size_f * cfg.scale + rng.random(total)).astype(np.int64)
     rate = np.zeros(total)
     posted = np.ones(total, bool)
     if crowd.any():
-        rate[crowd], surplus = pricing.price_batches(m, which[crowd], size[crowd], value[crowd],
-                                                     commission[crowd])
+        rate[crowd], surplus = pricing.price_batches(m, which[crowd], size_f[crowd], value[crowd],
+                                                     commission[crowd], budget[crowd])
         posted[crowd] = surplus >= req.fixed_cost_usd[cls[crowd]]
     rate = np.where(crowd, np.maximum(np.maximum(np.rint(rate), 1), books.floor_uusd[which]), 0).astype(np.int64)
     fee = np.rint(rate * commission).astype(np.int64)

@@ -50,16 +50,19 @@ def truncated_lognormal(rng: np.random.Generator, median: float, sigma: float, u
     return median * np.exp(sigma * z)
 
 
-def join(m: Context, week_end: float, initial: bool = False) -> None:
+def join(m: Context, week_end: float, initial: bool = False,
+         covered: set[tuple[int, int]] | frozenset = frozenset()) -> None:
     """Add next week's crowd joiners and the vendor hires that refill headcount
-    (at t = 0, ``initial``: the workers already in the market). Stream ``joins``."""
+    (at t = 0, ``initial``: the workers already in the market, except in the (region, channel)
+    pairs ``covered`` by a stored steady state). Stream ``joins``."""
     cfg, rng, w = m.cfg, m.rng["joins"], m.cfg.workers
     tenure_mean_h = w.initial_tenure_mean_months * HOURS_PER_MONTH
     horizon = HOURS_PER_WEEK
     entry_h = m.regions.entry_h
     for r, reg in enumerate(cfg.regions.values()):
         if initial:
-            k = int(round(reg.initial_crowd_workers * cfg.scale)) if reg.entry_week <= 0 else 0
+            k = (int(round(reg.initial_crowd_workers * cfg.scale))
+                 if reg.entry_week <= 0 and (r, CROWD) not in covered else 0)
             # Workers already in the market at t=0 have some tenure behind them.
             joined = -rng.exponential(tenure_mean_h, k)
         else:
@@ -77,14 +80,18 @@ def join(m: Context, week_end: float, initial: bool = False) -> None:
             joined, res = joined[keep], res[keep]
             k = joined.size
         if k:
-            idx = add_workers(m, r, CROWD, joined, rng, None if initial else res)
+            idx = add_workers(m, r, CROWD, joined, rng, None if initial else res, initial)
             if initial:
-                warm_skills(m, idx, -joined, weekly_hours(m, idx))
+                spread = crowd_work_share(m, m.pool.skill[idx])
+                warm_skills(m, idx, -joined, weekly_hours(m, idx), spread)
                 warm_stress(m, idx, -joined)
                 refresh_book_cache(m, idx)
-                # Their tenure has earned them a record of reviewed tasks at
-                # the approval their skill gives.
-                reviewed = np.rint(-joined / HOURS_PER_WEEK * w.initial_reviewed_tasks_per_week).astype(np.int64)
+                # Their tenure has earned them a record of reviewed tasks (their paid hours at
+                # their speed on each type: slow types earn fewer) at the approval their skill
+                # gives, so as many qualify as would have in a steady market.
+                paid_h = -joined / HOURS_PER_WEEK * weekly_hours(m, idx) * w.initial_paid_share
+                tph = tasks_per_hour(m.types.duration_mean_min, m.pool.skill[idx], cfg.workers.novice_slowdown)
+                reviewed = np.rint(paid_h * (spread * tph).sum(axis=1)).astype(np.int64)
                 approval = 1.0 - m.pool.book_rej[idx].mean(axis=1)
                 m.pool.done_total[idx] = reviewed
                 m.pool.accepted_total[idx] = np.rint(reviewed * approval).astype(np.int64)
@@ -105,9 +112,20 @@ def join(m: Context, week_end: float, initial: bool = False) -> None:
                     refresh_book_cache(m, idx)
 
 
+def crowd_work_share(m: Context, skill: np.ndarray) -> np.ndarray:
+    """Per worker (rows of ``skill``), the share of its hours on each task type in a steady
+    market, as the crowd's work spreads over the types it can do: the types' hours of crowd
+    work per week (their batches' tasks x duration, less the vendors' share)."""
+    types = m.types
+    work = np.where(skill >= types.skill_required, types.work_h_per_week * (1.0 - types.vendor_share), 0.0)
+    work[~work.any(axis=1)] = 1.0
+    return work / work.sum(axis=1, keepdims=True)
+
+
 def add_workers(m: Context, r: int, channel: int, joined: np.ndarray, rng: np.random.Generator,
-                res: np.ndarray | None = None) -> np.ndarray:
-    """Draw ``joined.size`` new workers of region ``r`` on ``channel`` and make them active."""
+                res: np.ndarray | None = None, initial: bool = False) -> np.ndarray:
+    """Draw ``joined.size`` new workers of region ``r`` on ``channel`` and make them active
+    (``initial``: workers already in the market at t = 0)."""
     cfg, w = m.cfg, m.cfg.workers
     reg = cfg.regions[m.regions.codes[r]]
     types = m.types
@@ -122,10 +140,17 @@ def add_workers(m: Context, r: int, channel: int, joined: np.ndarray, rng: np.ra
         start = (reg.crowd_session_start_local_h + np.rint(rng.normal(0, w.session_start_sd_h, k))) % 24
         team = np.full(k, -1)
         wage = np.zeros(k, np.int64)
-        # Until it has worked, a newcomer's main task type is what pays it best on paper.
-        paper = np.where(skill >= types.skill_required, types.base_piece_rate_usd * tasks_per_hour(
-            types.duration_mean_min, skill, w.novice_slowdown), -1.0)
-        main = np.argmax(paper, axis=1)
+        able = skill >= types.skill_required
+        if initial:
+            # Those present at t = 0 have worked the types they can do as the crowd's work
+            # spreads (``crowd_work_share``); their main type is drawn from that spread.
+            cum = np.cumsum(crowd_work_share(m, skill), axis=1)
+            main = np.minimum((rng.random(k)[:, None] > cum).sum(axis=1), types.n - 1)
+        else:
+            # Until it has worked, a newcomer's main task type is what pays it best on paper.
+            paper = np.where(able, types.base_piece_rate_usd * tasks_per_hour(
+                types.duration_mean_min, skill, w.novice_slowdown), -1.0)
+            main = np.argmax(paper, axis=1)
     else:
         session = np.full(k, cfg.vendor.shift_hours)
         start = np.full(k, float(reg.vendor_shift_start_local_h))
@@ -135,7 +160,7 @@ def add_workers(m: Context, r: int, channel: int, joined: np.ndarray, rng: np.ra
     idx = m.pool.add(
         k, region=np.full(k, r), channel=np.full(k, channel), team=team, joined_h=joined,
         reservation_wage=res, utc_offset=np.full(k, reg.utc_offset_h), start_local_h=start,
-        session_h=session, wage_uusd_h=wage, main_type=main, sensitivity=sensitivity,
+        session_h=session, usual_session_h=session, wage_uusd_h=wage, main_type=main, sensitivity=sensitivity,
     )
     m.pool.skill[idx] = skill
     m.pool.skill_cap[idx] = np.minimum(1.0, skill + w.max_skill_gain)

@@ -21,7 +21,8 @@ a markdown of the rate below the value that deepens with slack: when
 only if ``n (v u / (1 + u) - k p)`` covers its fixed cost of a batch:
 demand responds to price. Requesters learn each book's ``kappa`` (tasks
 taken per unit of pull-hour) and rejection share from what they see, averaged
-over ``belief_weeks``; the market's rates are at their fixed point when the
+over ``belief_weeks``. Some requesters (academic ones, by default) pay a customary rate out
+of a fixed budget instead: they bear a fee rise in fewer tasks. The market's rates are at their fixed point when the
 ``kappa`` requesters believe is the one the market realises (docs/model.md
 derives it and its comparative statics: more workers searching, a higher
 ``kappa``, lower rates; more demand, the opposite).
@@ -78,7 +79,9 @@ def impatience_per_h(m: Context) -> float:
 
 def init_beliefs(m: Context) -> None:
     """Requesters' first beliefs: each crowd book's rejection share among the workers who may
-    take it, and a take-up speed at which a median batch's best rate is the book's start rate."""
+    take it, and the take-up speed at which its batches' mean posted rate is the book's start
+    rate (the type's ``base_piece_rate_usd``, calibrated to the baseline's steady state), so the
+    market starts at its fixed point rather than drifting to it."""
     books, pool, state, eps = m.books, m.pool, m.state, m.solver.eps
     cols = books.crowd_cols
     crowd = m.active[pool.channel[m.active] == 0]
@@ -89,33 +92,90 @@ def init_beliefs(m: Context) -> None:
         rej[cols] = np.divide((pool.book_rej[crowd][:, cols] * can).sum(axis=0), n_can,
                               out=np.full(cols.size, 0.1), where=n_can > 0)
     state.reject_share = rej
-    # v eps / (k p0) = (1 + u0)^2 / u0 -> u0 (the root above 1); kappa = u0 delta / p0^eps
-    k = cost_factor(books.commission[1], rej)  # a median batch is large
-    b = np.maximum(books.value_usd * eps / (k * books.start_rate_usd), 4.0)
-    u0 = (b - 2.0 + np.sqrt(b * (b - 4.0))) / 2.0
-    state.kappa = u0 * impatience_per_h(m) / books.start_rate_usd ** eps
-    # What requesters have seen so far: a week at that speed, so the first weeks weigh as one.
+    state.kappa = start_kappa(m, rej)
+    # What requesters have seen so far: a week at that speed. Beliefs are running means until
+    # ``belief_weeks`` weeks are seen, so this first guess weighs as one week and the market's
+    # own take-up replaces it within the first weeks.
     state.seen_pull_h = np.full(books.n, float(HOURS_PER_WEEK))
     state.seen_taken = state.kappa * state.seen_pull_h
+    state.seen_weeks = np.ones(books.n)
+
+
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(9)  # E[f(Z)], Z standard normal
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+
+
+def mean_posted_rate_usd(m: Context, kappa: np.ndarray, reject_share: np.ndarray) -> np.ndarray:
+    """Per book, the mean piece rate of the tasks its requesters post if they believed ``kappa``:
+    the expectation, over the book's classes of requesters, their values and their batch sizes
+    (Gauss-Hermite nodes for both log-normals), of the rate each batch gets (``price_batches``:
+    the best rate, or the customary one), weighted by the batch's tasks and counting only the
+    batches worth posting (surplus at least the class's fixed cost), each at the fee of its
+    size."""
+    books, req, cfg = m.books, m.requesters, m.cfg
+    mix = np.diff(books.class_cum, axis=1, prepend=0.0)[:, :, None, None]  # (books, classes, 1, 1)
+    value = (books.value_usd[:, None, None, None] * req.value_multiplier[None, :, None, None]
+             * np.exp(req.value_sigma[None, :, None, None] * _NODES[None, None, :, None]))
+    size = np.maximum(1.0, np.exp(books.log_size[:, None, None, None]
+                                  + np.log(books.size_multiplier)[:, :, None, None]
+                                  + books.size_sigma[:, None, None, None] * _NODES[None, None, None, :]))
+    commission = np.where(size >= cfg.crowd.large_batch_min_tasks, books.commission[1][:, None, None, None],
+                          books.commission[0][:, None, None, None])
+    customary = req.customary_rate[None, :, None, None]
+    size = np.where(customary, size * (1.0 + req.budget_fee_share[None, :, None, None]) / (1.0 + commission), size)
+    shape = np.broadcast_shapes(value.shape, size.shape)
+    k = np.broadcast_to(cost_factor(commission, reject_share[:, None, None, None]), shape)
+    a = np.broadcast_to((kappa / impatience_per_h(m))[:, None, None, None], shape)
+    rate, u = m.solver.solve(np.broadcast_to(value, shape), k, a)
+    start = np.broadcast_to(books.start_rate_usd[:, None, None, None], shape)
+    rate = np.where(customary, start, rate)
+    u = np.where(customary, a * start ** m.solver.eps, u)
+    posted = surplus_usd(size, value, k, rate, u) >= req.fixed_cost_usd[None, :, None, None]
+    w = mix * _WEIGHTS[None, None, :, None] * _WEIGHTS[None, None, None, :] * size * posted
+    total = w.sum(axis=(1, 2, 3))
+    return np.divide((w * rate).sum(axis=(1, 2, 3)), total, out=books.start_rate_usd.copy(), where=total > 0)
+
+
+def start_kappa(m: Context, reject_share: np.ndarray) -> np.ndarray:
+    """The belief at which each book's mean posted rate is its start rate.
+
+    Starts where a median batch's best rate is the start rate (``v eps / (k p0) = (1 + u0)^2 /
+    u0``, the root ``u0`` above 1) and corrects with ``p ~ kappa^(-1 / (1 + eps))``, the
+    rate's response when ``u`` is large, until the mean matches (a few iterations)."""
+    books, eps = m.books, m.solver.eps
+    k = cost_factor(books.commission[1], reject_share)
+    b = np.maximum(books.value_usd * eps / (k * books.start_rate_usd), 4.0)
+    u0 = (b - 2.0 + np.sqrt(b * (b - 4.0))) / 2.0
+    kappa = u0 * impatience_per_h(m) / books.start_rate_usd ** eps
+    for _ in range(30):
+        ratio = mean_posted_rate_usd(m, kappa, reject_share) / books.start_rate_usd
+        kappa = kappa * ratio ** (1.0 + eps)
+    return kappa
 
 
 def observe(m: Context) -> None:
-    """Each step: how much pull waited in each book (open tasks x rate^eps, hours)."""
-    m.state.week_pull_h += m.store.search_weight() * m.sub_hours
+    """Before and after each step's work: how much pull waited in each book (open tasks x
+    rate^eps, hours), the step's integral by the trapezoid rule (half the step at each end), so
+    that work taken within a step does not count as waiting for the whole step (a 6-hour step
+    measured at its start alone overstates the pull-hours and makes requesters pay more)."""
+    m.state.week_pull_h += m.store.search_weight() * (0.5 * m.sub_hours)
 
 
 def learn(m: Context) -> None:
     """After the week: requesters update, book by book, the take-up speed (tasks taken per unit
     of pull-hour: the ratio of the averaged counts) and the rejection share, averaged over
-    ``belief_weeks``. A book with nothing open or reviewed this week keeps its beliefs."""
+    ``belief_weeks`` (running means until that many weeks are seen, the first guess counting as
+    one week). A book with nothing open or reviewed this week keeps its beliefs."""
     state, books = m.state, m.books
-    alpha = 1.0 / m.cfg.pricing.belief_weeks
     seen = books.is_crowd & (state.week_pull_h > 0)
+    state.seen_weeks = state.seen_weeks + seen
+    alpha = 1.0 / np.clip(state.seen_weeks, 1, m.cfg.pricing.belief_weeks)
     state.seen_pull_h = np.where(seen, (1 - alpha) * state.seen_pull_h + alpha * state.week_pull_h,
                                  state.seen_pull_h)
     state.seen_taken = np.where(seen, (1 - alpha) * state.seen_taken + alpha * state.week_taken,
                                 state.seen_taken)
-    state.kappa = np.where(seen & (state.seen_taken > 0), state.seen_taken / state.seen_pull_h, state.kappa)
+    learnt = seen & (state.seen_taken > 0) & (state.seen_pull_h > 0)
+    state.kappa = np.divide(state.seen_taken, state.seen_pull_h, out=state.kappa.copy(), where=learnt)
     reviewed = state.week_taken + state.week_rejected
     rejected = np.divide(state.week_rejected, reviewed, out=np.zeros(books.n), where=reviewed > 0)
     state.reject_share = np.where(books.is_crowd & (reviewed > 0),
@@ -128,10 +188,15 @@ def reset_week(m: Context) -> None:
 
 
 def price_batches(m: Context, book: np.ndarray, n: np.ndarray, value_usd: np.ndarray,
-                  commission: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """New crowd batches' best piece rates (µUSD) and their requesters' expected surplus (USD),
-    from the requesters' beliefs about their books."""
+                  commission: np.ndarray, customary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """New crowd batches' piece rates (µUSD) and their requesters' expected surplus (USD), from
+    the requesters' beliefs about their books: the best rate, or the book's customary rate for
+    requesters who pay it (``customary``)."""
     state = m.state
     k = cost_factor(commission, state.reject_share[book])
-    rate, u = m.solver.solve(value_usd, k, state.kappa[book] / impatience_per_h(m))
+    a = state.kappa[book] / impatience_per_h(m)
+    rate, u = m.solver.solve(value_usd, k, a)
+    if customary.any():
+        rate = np.where(customary, m.books.start_rate_usd[book], rate)
+        u = np.where(customary, a * rate ** m.solver.eps, u)
     return rate * UUSD, surplus_usd(n, value_usd, k, rate, u)

@@ -104,11 +104,14 @@ def update_reputation_and_skills(m: Context, a: np.ndarray) -> None:
                           pool.skill_cap[a])
 
 
-def warm_skills(m: Context, idx: np.ndarray, tenure_h: np.ndarray, weekly_h: np.ndarray) -> None:
-    """Skills of workers present at t = 0: what their tenure on their main task type taught them
-    (``weekly_h`` hours a week on it)."""
+def warm_skills(m: Context, idx: np.ndarray, tenure_h: np.ndarray, weekly_h: np.ndarray,
+                share: np.ndarray | None = None) -> None:
+    """Skills of workers present at t = 0: what their tenure taught them, ``weekly_h`` hours a
+    week spread over the task types by ``share`` (workers x types; default: all on their main
+    type)."""
     pool = m.pool
-    main = pool.main_type[idx].astype(np.int64)
-    hours = weekly_h * tenure_h / HOURS_PER_WEEK
-    pool.skill[idx, main] = learn(pool.skill[idx, main], hours, m.cfg.workers.learning_hours,
-                                  pool.skill_cap[idx, main])
+    if share is None:
+        share = np.zeros((idx.size, m.types.n))
+        share[np.arange(idx.size), pool.main_type[idx].astype(np.int64)] = 1.0
+    hours = (weekly_h * tenure_h / HOURS_PER_WEEK)[:, None] * share
+    pool.skill[idx] = learn(pool.skill[idx], hours, m.cfg.workers.learning_hours, pool.skill_cap[idx])
