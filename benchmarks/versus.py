@@ -2,6 +2,7 @@
 
     python benchmarks/versus.py --ref 6838b72                 # one simulated year, scale 1
     python benchmarks/versus.py --ref 6838b72 --cases s1,s10  # and scale 10 (slow)
+    python benchmarks/versus.py --ref 6838b72 --cases baseline  # the default run: 156 weeks at scale 1
     python benchmarks/versus.py --ref 6838b72 --this 2afffa4  # two commits, neither checked out
 
 The earlier commit is exported (``git archive``) into a temporary folder; each
@@ -30,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
 CASES = {
+    "baseline": ["output.progress=false"],
     "s1": ["horizon_weeks=52", "warmup_weeks=4", "scale=1", "output.progress=false"],
     "s10": ["horizon_weeks=52", "warmup_weeks=4", "scale=10", "output.progress=false"],
     "s01": ["horizon_weeks=52", "warmup_weeks=4", "scale=0.1", "output.progress=false"],
@@ -41,8 +43,14 @@ import json, sys, time
 import labsim
 from labsim.model import simulate
 cfg = labsim.compose(%r)
+try:  # a checkout with a stored steady state starts from it, as labsim.run does
+    from labsim import steady_state
+    start = steady_state.load() if getattr(cfg, "start", "stylised") == "steady" else None
+    go = lambda: simulate(cfg, None, start)
+except ImportError:
+    go = lambda: simulate(cfg)
 t = time.perf_counter()
-simulate(cfg)
+go()
 print(json.dumps({"seconds": time.perf_counter() - t, "labsim": labsim.__file__}))
 """
 

@@ -15,7 +15,7 @@ def _calibration(*args):
 
 def test_every_target_is_checked_and_reported(tmp_path):
     """Each published target gets a line with its value, band and pass/FAIL; the exit code agrees."""
-    res = labsim.run(labsim.compose(["scale=0.05", "horizon_weeks=30", "warmup_weeks=4"]))
+    res = labsim.run(labsim.compose(["scale=0.1", "horizon_weeks=30", "warmup_weeks=4"]))
     res.write(tmp_path)
     checks = check(tmp_path)
     assert len(checks) == len(load_targets()) == 10
@@ -34,13 +34,14 @@ def test_a_folder_without_results_is_refused(tmp_path):
     assert code == 2 and len(err.strip().splitlines()) == 1 and "not a labsim run folder" in err
 
 
-# The reduced run: the default baseline (all 156 weeks) at a quarter of the
-# market. Its regional pools are small (40-400 crowd workers) and its market
-# thinner, which moved wages by up to ~8 % against full scale over seeds 0-5;
-# so each band is widened by TOLERANCE of its bounds (README, Calibration).
-# The full-scale check, without tolerance, is `labsim-calibration` on the
-# baseline (its results are in the README).
-REDUCED = ["scale=0.25", "seed=0", "output.progress=false"]
+# The reduced run: one year of the default baseline (weeks 5-56, from the stored steady
+# state) at scale 0.1, the smallest scale the scale test allows. Its regional pools are
+# small (50-170 crowd workers), so a region's wage moves with the seed: over seeds 0-5 all
+# ten bands held unwidened on five seeds, and seed 4's US wage was 7.91 USD/h against a band
+# up to 7.68. Each band is therefore widened by TOLERANCE of its bounds (README,
+# Calibration). The full-scale check, year by year and without tolerance, is
+# `labsim-calibration --weeks` on the baseline (its results are in the README).
+REDUCED = ["scale=0.1", "seed=0", "horizon_weeks=56", "warmup_weeks=4", "output.progress=false"]
 TOLERANCE = 0.10
 
 
