@@ -323,6 +323,9 @@ class WorkersConfig:
     hours_per_week_median: float = num(14.0, 0.0, 168.0, "hours per week", "median weekly hours of a crowd worker",
                                        "ILO WESO 2021: microtask workers average 24 h/week", lo_open=True)
     hours_per_week_sigma: float = num(0.5, 0.0, 5.0, "log-sd", "spread of weekly hours", "assumption")
+    reservation_wage_scale: float = num(
+        1.0, 0.01, 100.0, "x", "multiplies every region's reservation wages (its median; the spread is kept): one "
+        "knob for the crowd's outside options", "1 is the calibrated baseline; a knob for sensitivity and calibration")
     labour_supply_elasticity: float = num(
         0.43, 0.0, 5.0, "", "elasticity of a crowd worker's hours to its effective wage over its reservation wage",
         "Horton and Chilton, The Labor Economics of Paid Crowdsourcing, 2010: about 0.43")

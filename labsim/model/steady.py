@@ -139,8 +139,8 @@ def draws(m: Context, a: np.ndarray) -> dict[str, np.ndarray]:
     shift = (pool.start_local_h[a] - start + 12.0) % 24.0 - 12.0
     weekly = pool.usual_session_h[a] * w.days_per_week
     return {
-        "reservation_z": _z(pool.reservation_wage[a], _region_values(m, "reservation_wage_median_usd_h")[r],
-                            _region_values(m, "reservation_wage_sigma")[r]),
+        "reservation_z": _z(pool.reservation_wage[a], m.regions.reservation_median_usd_h[r],
+                            m.regions.reservation_sigma[r]),
         "hours_z": np.where(crowd, _z(np.maximum(weekly, 1e-9), w.hours_per_week_median, w.hours_per_week_sigma), 0.0),
         "sensitivity_z": _z(pool.sensitivity[a], 1.0, cfg.wellbeing.sensitivity_sigma),
         "start_shift_h": np.where(crowd, shift, 0.0),
@@ -151,8 +151,8 @@ def set_draws(m: Context, idx: np.ndarray, r: int, channel: int, rows: dict[str,
     """Map stored draws onto this run's distributions for the new workers ``idx`` of region ``r``."""
     pool, cfg, w = m.pool, m.cfg, m.cfg.workers
     reg = cfg.regions[m.regions.codes[r]]
-    pool.reservation_wage[idx] = np.exp(np.log(reg.reservation_wage_median_usd_h)
-                                        + reg.reservation_wage_sigma * rows["reservation_z"])
+    pool.reservation_wage[idx] = np.exp(np.log(m.regions.reservation_median_usd_h[r])
+                                        + m.regions.reservation_sigma[r] * rows["reservation_z"])
     pool.sensitivity[idx] = np.exp(cfg.wellbeing.sensitivity_sigma * rows["sensitivity_z"])
     if channel == CROWD:
         weekly = np.exp(np.log(w.hours_per_week_median) + w.hours_per_week_sigma * rows["hours_z"])

@@ -95,3 +95,13 @@ def test_a_generated_state_round_trips(tmp_path):
     assert state.workers["tenure_h"].size > 0 and (state.workers["tenure_h"] >= 0).all()
     assert len(set(state.beliefs["book"].tolist())) == state.beliefs["book"].size
     assert (state.beliefs["kappa"] > 0).all()
+
+
+def test_one_knob_scales_every_regions_reservation_wages():
+    """workers.reservation_wage_scale=1.1: every region's median reservation wage, and so every
+    stored worker's reservation wage at the start, is 10 % higher; the spread is kept."""
+    base, higher = _started(), _started("workers.reservation_wage_scale=1.1")
+    assert higher.regions.reservation_median_usd_h == pytest.approx(1.1 * base.regions.reservation_median_usd_h)
+    assert np.array_equal(higher.regions.reservation_sigma, base.regions.reservation_sigma)
+    a = base.active
+    assert higher.pool.reservation_wage[a] == pytest.approx(1.1 * base.pool.reservation_wage[a], rel=1e-9)

@@ -70,12 +70,11 @@ def join(m: Context, week_end: float, initial: bool = False,
                 continue
             # Potential joiners come if the market beats their outside option:
             # the share whose reservation wage is below the expected wage.
-            share = lognormal_cdf(expected_wage(m.state.expected_wage, r), reg.reservation_wage_median_usd_h,
-                                  reg.reservation_wage_sigma)
+            median, sigma = m.regions.reservation_median_usd_h[r], m.regions.reservation_sigma[r]
+            share = lognormal_cdf(expected_wage(m.state.expected_wage, r), median, sigma)
             k = int(rng.poisson(reg.potential_arrivals_per_week * cfg.scale * share))
             joined = week_end + rng.uniform(0, horizon, k)
-            res = truncated_lognormal(rng, reg.reservation_wage_median_usd_h,
-                                      reg.reservation_wage_sigma, share, k)
+            res = truncated_lognormal(rng, median, sigma, share, k)
             keep = joined >= entry_h[r]
             joined, res = joined[keep], res[keep]
             k = joined.size
@@ -132,7 +131,7 @@ def add_workers(m: Context, r: int, channel: int, joined: np.ndarray, rng: np.ra
     k = joined.size
     skill = np.clip(rng.normal(reg.skill_mean, w.skill_sd, (k, types.n)), 0.0, 1.0)
     if res is None:
-        res = rng.lognormal(np.log(reg.reservation_wage_median_usd_h), reg.reservation_wage_sigma, k)
+        res = rng.lognormal(np.log(m.regions.reservation_median_usd_h[r]), m.regions.reservation_sigma[r], k)
     sensitivity = rng.lognormal(0.0, cfg.wellbeing.sensitivity_sigma, k)
     if channel == CROWD:
         weekly = rng.lognormal(np.log(w.hours_per_week_median), w.hours_per_week_sigma, k)
