@@ -56,8 +56,9 @@ POLICY_LABELS = {"min_wage_floor": "wage floor", "paid_search_and_rejections": "
                  "psych_support": "psychological support", "exposure_cap": "exposure cap",
                  "social_protection_levy": "social-protection levy", "fair_platform": "fair platform",
                  "due_diligence": "due diligence", "training_certification": "training programme"}
-# Automation speed: 0 switches automation off; otherwise the automatable task
-# types need 1/speed times as many human labels to reach half their ceiling.
+# Automation speed: 0 switches automation off; 1 keeps the scenario's automation
+# as configured; any other speed lets models keep learning, each new human label
+# counting speed times as much (build_overrides).
 AUTOMATION_SPEEDS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
 HORIZON_MIN, HORIZON_MAX, HORIZON_STEP = 26, 156, 13
 WARMUP_WEEKS = 13
@@ -215,12 +216,20 @@ def build_overrides(c: Controls, scale: float = CLASSROOM_SCALE, step_h: int = C
     if isinstance(speed, (int, float)) and not isinstance(speed, bool) and speed <= 0:
         ov.append("automation.enabled=false")
     else:
+        # x1 is the scenario's automation as configured (in the stationary baseline, models
+        # trained already that stop learning). Any other speed lets the models keep learning
+        # from every new label, that many times faster per label, from the same start: the
+        # labels behind the start and the half-way point both shrink by the speed, so the
+        # share done by models at t = 0 is the configured one.
         ov.append("automation.enabled=true")
+        numeric = isinstance(speed, (int, float))
+        if not numeric or speed != 1:
+            ov.append("automation.learning=true")
         for name, t in base.task_types.items():
-            if t.automatable and isinstance(speed, (int, float)):
-                half = t.automation_half_labels / float(speed)
-                ov.append(f"task_types.{name}.automation_half_labels={half:.6g}")
-            elif t.automatable:
+            if t.automatable and numeric and speed != 1:
+                ov.append(f"task_types.{name}.automation_half_labels={t.automation_half_labels / float(speed):.6g}")
+                ov.append(f"task_types.{name}.labels_before_start={t.labels_before_start / float(speed):.6g}")
+            elif t.automatable and not numeric:
                 ov.append(f"task_types.{name}.automation_half_labels={_num(speed)}")
     has_region = NEW_REGION in base.regions
     if c.new_region and not has_region:

@@ -28,7 +28,7 @@ CONTROL_LABELS = {
     "psych_support": "psychological support",
     "exposure_cap": "exposure cap on toxic work",
     "exposure_cap_hours": "exposure cap (hours a day)",
-    "automation_speed": "automation speed (0 = off, 1 = as configured)",
+    "automation_speed": "automation speed (0 = off, 1 = as configured, otherwise models keep learning that fast)",
     "new_region": "Bangladesh enters",
 }
 

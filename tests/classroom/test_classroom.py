@@ -82,6 +82,7 @@ def test_overrides_carry_every_lever():
     for name, t in base.task_types.items():
         if t.automatable:
             assert cfg.task_types[name].automation_half_labels == pytest.approx(t.automation_half_labels / 4)
+            assert cfg.task_types[name].labels_before_start == pytest.approx(t.labels_before_start / 4)
         else:
             assert cfg.task_types[name] == t
     assert cfg.seed == 4 and cfg.horizon_weeks == 78
@@ -96,6 +97,21 @@ def test_a_commission_control_sets_its_own_key_and_nothing_else(control, value):
     after = compose(build_overrides(Controls(**{control: value})))
     assert getattr(after.crowd, control) == value
     assert replace(after, crowd=replace(after.crowd, **{control: getattr(before.crowd, control)})) == before
+
+
+def test_automation_speed_one_is_the_scenario_and_others_keep_learning_from_the_same_start():
+    """x1 leaves the stationary baseline's trained models as they are; x4 lets them keep
+    learning four times faster per label, from the share they start at."""
+    base = scenario_config("baseline")
+    one = compose(build_overrides(Controls(automation_speed=1.0)))
+    four = compose(build_overrides(Controls(automation_speed=4.0)))
+    assert one.automation == base.automation and one.task_types == base.task_types
+    assert four.automation.learning is True and base.automation.learning is False
+    for name, t in base.task_types.items():
+        if t.automatable:
+            f = four.task_types[name]
+            assert f.labels_before_start / f.automation_half_labels == pytest.approx(
+                t.labels_before_start / t.automation_half_labels)
 
 
 def test_automation_speed_zero_switches_automation_off():
