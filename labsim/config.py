@@ -309,9 +309,10 @@ class CrowdPlatformConfig:
 class VendorConfig:
     """The managed (BPO) channel: hourly wages per region, a vendor margin."""
 
-    margin: float = num(1.5, 0.0, 100.0, "x wage", "vendor's margin over the wage it pays",
-                        "TIME (2023): $12.50/h billed for Nairobi labellers taking home $1.32-2/h; "
-                        "part of the gap is overhead")
+    margin: float = num(5.25, 0.0, 100.0, "x wage", "what a vendor bills over the wage it pays (overhead and "
+                        "profit), as a multiple of the wage",
+                        "TIME (Perrigo, 2023): clients paid about $12.50/h for Nairobi labellers taking home "
+                        "$1.32-2/h, a mark-up of 5.25-8.5x the wage; the low end (take-home $2/h)")
     shift_hours: float = num(8.0, 0.0, 24.0, "hours", "length of a shift", "assumption", lo_open=True)
     shift_days_per_week: int = count(5, 1, 7, "days", "shifts per week", "assumption")
 

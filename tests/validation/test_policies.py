@@ -170,6 +170,8 @@ def test_due_diligence_moves_work_to_certified_vendors():
 
     assert paired("due_diligence", vendor_share).mean() > 0.1
     assert paired("due_diligence", lambda r: r.kpis["by_channel"]["vendor"]["active_workers_mean"]).mean() > 0
+    # Certified vendors bill 6.25 times the wage (TIME 2023): the work moved to them costs more.
+    assert (paired("due_diligence", overall("requester_cost_per_task_usd")) > 0).all()
 
 
 def test_fair_work_package_raises_pay_and_lowers_stress_at_a_higher_cost_per_task():
