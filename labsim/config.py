@@ -107,20 +107,41 @@ class RegionConfig:
     """One row of the regions table (conf/regions/default.yaml, where each value's source is)."""
 
     name: str = text("???", "the region's name, as pages show it")
-    utc_offset_h: float = num(0.0, -12.0, 14.0, "hours", "offset of local time from UTC")
-    min_wage_usd_h: float = num(1.0, 0.0, 1000.0, USD_H, "local minimum wage", lo_open=True)
+    utc_offset_h: float = num(0.0, -12.0, 14.0, "hours", "offset of local time from UTC",
+                              source="standard time of each region's capital (no daylight saving)")
+    min_wage_usd_h: float = num(1.0, 0.0, 1000.0, USD_H, "local minimum wage", lo_open=True,
+                                source=("national minimum wages, 2024, at 2024 exchange rates "
+                                        "(conf/regions/default.yaml lists each)"))
     reservation_wage_median_usd_h: float = num(1.0, 0.0, 1000.0, USD_H,
-                                               "median reservation wage of the region's workers", lo_open=True)
-    reservation_wage_sigma: float = num(0.6, 0.0, 5.0, "log-sd", "spread of reservation wages (log-normal)")
-    initial_crowd_workers: int = count(0, 0, 10_000_000, "workers at scale 1", "crowd workers present at t = 0")
+                                               "median reservation wage of the region's workers", lo_open=True,
+                                               source=("Horton and Chilton 2010: median $1.38/h on Mechanical "
+                                                       "Turk, spread by local wage levels (assumption)"))
+    reservation_wage_sigma: float = num(0.6, 0.0, 5.0, "log-sd", "spread of reservation wages (log-normal)",
+                                        source=("Horton and Chilton 2010: log-normal reservation wages; the spread"
+                                                " is an assumption"))
+    initial_crowd_workers: int = count(0, 0, 10_000_000, "workers at scale 1", "crowd workers present at t = 0",
+                                       source=("the stock the region's arrivals sustain in the baseline (the "
+                                               "stored steady state)"))
     potential_arrivals_per_week: float = num(0.0, 0.0, 1e7, "people per week at scale 1",
-                                             "people who consider joining each week")
-    vendor_workers: int = count(0, 0, 10_000_000, "workers at scale 1", "vendor headcount the region's vendors keep")
-    vendor_wage_usd_h: float = num(0.0, 0.0, 1000.0, USD_H, "vendor staff's hourly wage")
-    vendor_shift_start_local_h: int = count(9, 0, 23, "local hour", "start of vendor shifts")
-    crowd_session_start_local_h: int = count(19, 0, 23, "local hour", "typical start of crowd sessions")
-    skill_mean: float = share(0.5, "mean skill of the region's newcomers (0 novice, 1 expert)")
-    entry_week: float = num(0.0, 0.0, MAX_WEEKS, WEEKS, "first week the region's workers may join")
+                                             "people who consider joining each week",
+                                             source=("calibrated: regions' shares of the crowd (Online Labour "
+                                                     "Index) and the half-life band (Difallah et al. 2018)"))
+    vendor_workers: int = count(0, 0, 10_000_000, "workers at scale 1", "vendor headcount the region's vendors keep",
+                                source=("assumption: vendor centres in India, the Philippines, Kenya and "
+                                        "Madagascar (press coverage 2022-2024)"))
+    vendor_wage_usd_h: float = num(0.0, 0.0, 1000.0, USD_H, "vendor staff's hourly wage",
+                                   source=("TIME 2022-2023: Nairobi moderators and labellers $1.32-2/h; other "
+                                           "regions by local wage levels (assumption)"))
+    vendor_shift_start_local_h: int = count(9, 0, 23, "local hour", "start of vendor shifts",
+                                            source=("assumption: Philippine BPOs serve US office hours at night; "
+                                                    "others work local days"))
+    crowd_session_start_local_h: int = count(19, 0, 23, "local hour", "typical start of crowd sessions",
+                                             source=("assumption: crowd work after the day's other work, in the "
+                                                     "local evening"))
+    skill_mean: float = share(0.5, "mean skill of the region's newcomers (0 novice, 1 expert)",
+                              source="assumption; KEN and MDG calibrated to Berg et al. 2018's African wage band")
+    entry_week: float = num(0.0, 0.0, MAX_WEEKS, WEEKS, "first week the region's workers may join",
+                            source="assumption: Madagascar's crowd grows later (its platforms' expansion)")
 
 
 @dataclass
@@ -128,39 +149,80 @@ class TaskTypeConfig:
     """One task type (conf/task_types/default.yaml, where each value's source is)."""
 
     duration_median_min: float = num(1.0, 0.0, 1440.0, "minutes", "median duration of a task (log-normal)",
-                                     lo_open=True)
-    duration_sigma: float = num(0.5, 0.0, 5.0, "log-sd", "spread of task durations")
+                                     lo_open=True,
+                                     source=("Papadopoulos et al. 2017 (boxes ~35 s), Kirillov et al. 2023 (masks "
+                                             "14-34 s), moderation ~1 item a minute (Kenyan moderators' 2024 "
+                                             "case); evaluation: assumption"))
+    duration_sigma: float = num(0.5, 0.0, 5.0, "log-sd", "spread of task durations",
+                                source="assumption")
     base_piece_rate_usd: float = num(0.05, 0.0, 1000.0, "USD per task",
                                      "piece rate requesters start from: their first belief about take-up "
                                      "makes it a median batch's best rate (and the queueing mode's rate)",
-                                     lo_open=True)
+                                     lo_open=True,
+                                     source=("calibrated: the stylised start's mean rate, and academic requesters'"
+                                             " customary rate"))
     value_per_task_usd: float = num(5.0, 0.0, 1e6, "USD per accepted task",
                                     "what an accepted task is worth to a median requester of the type",
-                                    lo_open=True)
-    skill_required: float = share(0.0, "skill a crowd worker needs to take the type")
-    toxicity: float = num(0.0, 0.0, 100.0, "stress weight per hour", "weight of an hour of the type in toxic exposure")
-    automatable: bool = flag(False, "whether models can learn to do the type")
-    reject_rate_novice: float = share(0.15, "share of a novice's tasks rejected")
-    reject_rate_expert: float = share(0.02, "share of an expert's tasks rejected")
-    batches_per_week: float = num(100.0, 0.0, 1e8, "batches per week at scale 1", "batch arrivals")
-    batch_size_median: float = num(100.0, 1.0, 1e8, "tasks", "median batch size (log-normal)")
-    batch_size_sigma: float = num(1.5, 0.0, 5.0, "log-sd", "spread of batch sizes")
-    deadline_h: float = num(168.0, 0.0, 8766.0, "hours", "time a batch stays open", lo_open=True)
-    vendor_share: float = share(0.0, "share of the type's batches sent to vendors")
-    geofenced_share: float = share(0.0, "share of crowd batches open only to crowd.geofence_regions")
+                                    lo_open=True,
+                                    source=("calibrated to Berg et al. 2018's wages by region, year by year (no "
+                                            "public figure measures a label's worth to its buyer)"))
+    skill_required: float = share(0.0, "skill a crowd worker needs to take the type",
+                                  source=("assumption: RLHF and safety evaluation need more skill (press coverage "
+                                          "2023-2024)"))
+    toxicity: float = num(0.0, 0.0, 100.0, "stress weight per hour", "weight of an hour of the type in toxic exposure",
+                          source=("assumption: moderation 1, safety evaluation 0.5, RLHF 0.1 (moderators' 2024 "
+                                  "case: graphic content)"))
+    automatable: bool = flag(False, "whether models can learn to do the type",
+                             source=("assumption: annotation and classification are what models learn first "
+                                     "(Kirillov et al. 2023; Gilardi et al. 2023)"))
+    reject_rate_novice: float = share(0.15, "share of a novice's tasks rejected",
+                                      source=("assumption, checked against the unpaid-time band (ILO WESO 2021: "
+                                              "~20 unpaid minutes per paid hour)"))
+    reject_rate_expert: float = share(0.02, "share of an expert's tasks rejected",
+                                      source="assumption, checked against the unpaid-time band (ILO WESO 2021)")
+    batches_per_week: float = num(100.0, 0.0, 1e8, "batches per week at scale 1", "batch arrivals",
+                                  source=("calibrated: hours per worker (ILO WESO 2021: 24 h/week) at the regions'"
+                                          " stocks"))
+    batch_size_median: float = num(100.0, 1.0, 1e8, "tasks", "median batch size (log-normal)",
+                                   source=("assumption (Difallah et al. 2015 describe heavy-tailed Mechanical Turk"
+                                           " batch sizes)"))
+    batch_size_sigma: float = num(1.5, 0.0, 5.0, "log-sd", "spread of batch sizes",
+                                  source=("assumption: 0.8 for every type (heavy-tailed, and large enough at scale"
+                                          " 0.1)"))
+    deadline_h: float = num(168.0, 0.0, 8766.0, "hours", "time a batch stays open", lo_open=True,
+                            source="assumption: evaluation and moderation are needed sooner")
+    vendor_share: float = share(0.0, "share of the type's batches sent to vendors",
+                                source=("assumption: moderation is mostly outsourced to BPO vendors (TIME 2023; "
+                                        "Kenyan moderators' case)"))
+    geofenced_share: float = share(0.0, "share of crowd batches open only to crowd.geofence_regions",
+                                   source=("assumption: English-language and US-centric work restricted to "
+                                           "US/France workers"))
     geofence_value_premium: float = num(1.0, 0.0, 100.0, "x value", "value of work that needs the geofenced "
-                                        "regions' workers (their language, their culture)", lo_open=True)
+                                        "regions' workers (their language, their culture)", lo_open=True,
+                                        source="calibrated: 1.15, the US wage band (Berg et al. 2018)")
     qualified_value_premium: float = num(1.0, 0.0, 100.0, "x value", "value of work requesters reserve for "
-                                         "qualified workers", lo_open=True)
-    piece_rate_floor_usd: float = num(0.0, 0.0, 1000.0, "USD per task", "no batch pays less")
-    automation_ceiling: float = share(0.0, "share of new tasks a model can do at most")
+                                         "qualified workers", lo_open=True,
+                                         source="assumption: qualified batches pay 20-30 % more")
+    piece_rate_floor_usd: float = num(0.0, 0.0, 1000.0, "USD per task", "no batch pays less",
+                                      source="policy lever: 0 in the baseline")
+    automation_ceiling: float = share(0.0, "share of new tasks a model can do at most",
+                                      source=("assumption: model-assisted masks and boxes cut human time 60-80 % "
+                                              "(Kirillov et al. 2023; Papadopoulos et al. 2017)"))
     automation_half_labels: float = num(1e9, 0.0, 1e15, "labels per unit of scale",
-                                        "human labels at which a model does half its ceiling", lo_open=True)
+                                        "human labels at which a model does half its ceiling", lo_open=True,
+                                        source=("assumption: a quarter to a third automated after three years of "
+                                                "learning (scenario automation_shock)"))
     automation_steepness: float = num(1.5, 0.0, 20.0, "", "steepness of the learning curve in log-labels",
-                                      lo_open=True)
-    automation_qa_share: float = share(0.1, "share of a model's tasks that humans review")
-    labels_before_start: float = num(0.0, 0.0, 1e15, "labels per unit of scale", "labels learnt before t = 0")
-    compute_cost_usd: float = num(0.001, 0.0, 100.0, "USD per task", "compute price of an automated task")
+                                      lo_open=True,
+                                      source="assumption")
+    automation_qa_share: float = share(0.1, "share of a model's tasks that humans review",
+                                       source="assumption: a tenth of model output reviewed by people")
+    labels_before_start: float = num(0.0, 0.0, 1e15, "labels per unit of scale", "labels learnt before t = 0",
+                                     source=("assumption: the models' training before t = 0 (the baseline's "
+                                             "automation share, about 5 % of automatable work)"))
+    compute_cost_usd: float = num(0.001, 0.0, 100.0, "USD per task", "compute price of an automated task",
+                                  source=("assumption: a fraction of a cent per inference (Gilardi et al. 2023: "
+                                          "LLM labels about $0.003 per annotation)"))
 
 
 @dataclass
@@ -169,23 +231,35 @@ class RequesterConfig:
 
     name: str = text("???", "the class's name, as pages show it")
     type_shares: dict[str, float] = _field(dict, {
-        "kind": "shares_by_type", "unit": "share", "source": "",
+        "kind": "shares_by_type", "unit": "share",
+        "source": ("assumption: frontier labs buy RLHF and evaluation, enterprises annotation and moderation, "
+                   "academics surveys and classification (Difallah et al. 2018)"),
         "doc": "share of each task type's batches this class posts (each type's shares sum to 1)"})
     value_multiplier: float = num(1.0, 0.0, 1000.0, "x type value", "value of its tasks against the type's",
-                                  lo_open=True)
-    value_sigma: float = num(0.5, 0.0, 5.0, "log-sd", "spread of values between its batches")
+                                  lo_open=True,
+                                  source="assumption")
+    value_sigma: float = num(0.5, 0.0, 5.0, "log-sd", "spread of values between its batches",
+                             source="assumption")
     deadline_multiplier: float = num(1.0, 0.0, 100.0, "x type deadline", "how long its batches stay open",
-                                     lo_open=True)
-    batch_size_multiplier: float = num(1.0, 0.0, 1000.0, "x type size", "size of its batches", lo_open=True)
-    qualified_share: float = share(0.0, "share of its crowd batches only for qualified workers (quality needs)")
+                                     lo_open=True,
+                                     source="assumption")
+    batch_size_multiplier: float = num(1.0, 0.0, 1000.0, "x type size", "size of its batches", lo_open=True,
+                                       source="assumption")
+    qualified_share: float = share(0.0, "share of its crowd batches only for qualified workers (quality needs)",
+                                   source="assumption (quality needs)")
     fixed_cost_usd: float = num(0.0, 0.0, 1e7, "USD per batch", "what setting up and reviewing a batch costs "
-                                "it: a batch worth less than that and its tasks' cost is not posted")
+                                "it: a batch worth less than that and its tasks' cost is not posted",
+                                source="assumption: instructions, gold questions and review of a batch")
     customary_rate: bool = flag(False, "it pays the task type's customary rate (base_piece_rate_usd) out of "
                                 "a fixed budget per batch instead of the rate that maximises its surplus: a higher "
-                                "platform fee buys fewer of its tasks")
+                                "platform fee buys fewer of its tasks",
+                                source=("assumption: academic pay norms (Dynamo guidelines 2014) and round-number "
+                                        "rewards (Dube et al. 2020)"))
     budget_fee_share: float = share(0.40, "the platform fee its budgets were planned at: a customary-rate batch's "
                                     "budget buys its drawn size at this fee, so its tasks scale by (1 + this) / "
-                                    "(1 + the fee charged)")
+                                    "(1 + the fee charged)",
+                                    source=("Mechanical Turk's 40 % fee on batches of 10 or more since July 2015 "
+                                            "(Amazon fee notice)"))
 
 
 def _load_table(name: str, row: type) -> dict[str, Any]:
