@@ -1,6 +1,6 @@
 """scale=k multiplies population and demand together: per-worker and per-task figures do not change.
 
-The smallest scale at which they agree with scale 1 is 0.1 (README, "Scale"): the classroom and
+The smallest scale at which they agree with scale 1 is 0.1 (docs/model.md, 7.13): the classroom and
 the policy tests run at or above it.
 """
 
