@@ -284,6 +284,10 @@ def worker_kpis(w: pl.DataFrame, start: float, end: float,
         "share_below_local_min_wage": (_mean((eff < floor).astype(float)) if min_wage is not None
                                        else float("nan")),
         "effective_wage_gini": gini(eff),
+        # What the work is worth to the workers beyond their outside option: earnings less
+        # every hour online (paid and unpaid) valued at the worker's reservation wage.
+        "worker_surplus_usd": (float((earn - counted["reservation_wage_usd_h"].to_numpy() * (paid + unpaid)).sum())
+                               if "reservation_wage_usd_h" in counted.columns else float("nan")),
         "worker_half_life_months": survival_median(np.maximum(start, joined) - joined,
                                                    np.minimum(end, left) - joined, left <= end) / HOURS_PER_MONTH,
         "exits": int(exits.height),
@@ -360,6 +364,7 @@ def _scope_kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame, start_wee
     human = int(crowd["tasks_posted"].sum() - crowd["tasks_automated"].sum())
     overall["crowd_expired_share"] = (float(crowd["tasks_expired"].sum() / human) if human > 0
                                       else float("nan"))
+    overall["unmet_tasks"] = overall["tasks_expired"] + overall["tasks_unposted"]  # demand no one met
     # requester_spend_usd is spend on human work at every scope (regions and channels have no
     # compute); requesters also pay for automated tasks, so the total and the cost per task
     # resolved (by people or models) count compute too, overall only.

@@ -109,3 +109,16 @@ def test_streams_do_not_depend_on_creation_order():
     y = b["work"].random(5)
     assert np.array_equal(x, y)
     assert not np.array_equal(Streams(8)["work"].random(5), y)
+
+
+def test_worker_surplus_and_unmet_work_are_what_they_say():
+    """worker_surplus_usd: earnings less every hour online at the worker's reservation wage, over
+    the counted workers; the channels' add up to the overall figure. unmet_tasks: expired plus
+    never posted."""
+    res = labsim.run(small_config("horizon_weeks=10"))
+    w = res.workers.filter(pl.col("paid_hours") > 0)
+    by_hand = (w["earnings_usd"] - w["reservation_wage_usd_h"] * (w["paid_hours"] + w["unpaid_hours"])).sum()
+    k = res.kpis
+    assert k["overall"]["worker_surplus_usd"] == pytest.approx(by_hand, rel=1e-12)
+    assert sum(k["by_channel"][c]["worker_surplus_usd"] for c in k["by_channel"]) == pytest.approx(by_hand, rel=1e-9)
+    assert k["overall"]["unmet_tasks"] == k["overall"]["tasks_expired"] + k["overall"]["tasks_unposted"] > 0
