@@ -213,6 +213,8 @@ def _timeseries(rec: Records) -> pl.DataFrame:
         "compute_cost_usd": m["compute_cost_usd"],
         "mean_posted_rate_usd": pl.Series(posted_rate, nan_to_null=True),
         "mean_task_wait_h": pl.Series(wait, nan_to_null=True),
+        "requester_value_usd": m["value_human_usd"] + m["value_automated_usd"],
+        "value_expired_usd": m["value_expired_usd"], "value_unposted_usd": m["value_unposted_usd"],
     })
     return pl.concat([regional, market], how="diagonal_relaxed").sort(
         ["week", "region", "task_type", "channel"])
@@ -365,6 +367,8 @@ def _scope_kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame, start_wee
     overall["crowd_expired_share"] = (float(crowd["tasks_expired"].sum() / human) if human > 0
                                       else float("nan"))
     overall["unmet_tasks"] = overall["tasks_expired"] + overall["tasks_unposted"]  # demand no one met
+    overall["unmet_value_usd"] = float(market["value_expired_usd"].sum() + market["value_unposted_usd"].sum())
+    overall["requester_value_usd"] = float(market["requester_value_usd"].sum())
     # requester_spend_usd is spend on human work at every scope (regions and channels have no
     # compute); requesters also pay for automated tasks, so the total and the cost per task
     # resolved (by people or models) count compute too, overall only.
@@ -372,6 +376,13 @@ def _scope_kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame, start_wee
     overall["requester_total_spend_usd"] = spend
     resolved = overall["tasks_done"] + overall["tasks_automated"]
     overall["requester_cost_per_task_usd"] = spend / resolved if resolved else float("nan")
+    # Welfare: who gains what over the window (docs/model.md). Requesters: the value of the work
+    # done (by people, decayed by its wait; by models) less all they spent; workers: earnings over
+    # their reservation wages; platforms and vendors: fees and margins; less public money.
+    overall["requester_surplus_usd"] = overall["requester_value_usd"] - spend
+    overall["total_surplus_usd"] = (overall["requester_surplus_usd"] + overall["worker_surplus_usd"]
+                                    + overall["platform_fees_usd"] + overall["vendor_margin_usd"]
+                                    - overall["public_spend_usd"])
     overall["automation_share"] = (overall["tasks_automated"] / overall["tasks_posted"]
                                    if overall["tasks_posted"] else float("nan"))
     overall["automation_share_by_type"] = {

@@ -29,7 +29,10 @@ CELL_FLOWS = ("paid_hours", "unpaid_hours", "earnings_uusd", "tasks_done_human",
 # Market flows per (task type, channel).
 MARKET_FLOWS = ("tasks_posted", "tasks_unposted", "tasks_expired", "batches_filled", "fill_hours", "tasks_automated",
                 "compute_cost_uusd", "tasks_posted_human", "posted_value_uusd", "tasks_taken",
-                "wait_hours")
+                "wait_hours",
+                # what the work is worth to requesters: tasks done by people (decayed by their
+                # wait) and by models; lost when tasks expire or batches are not posted
+                "value_human_uusd", "value_automated_uusd", "value_expired_uusd", "value_unposted_uusd")
 
 
 def _is_count(name: str) -> bool:

@@ -154,6 +154,7 @@ class Taken:
     rate_uusd: np.ndarray  # worker's piece rate per task of each batch
     fee_uusd: np.ndarray  # platform fee per task of each batch
     wait_h: np.ndarray  # per book: sum over taken tasks of (now - batch posted)
+    worth_usd: np.ndarray  # per book: what the taken tasks were still worth to their requesters
 
 
 def proportional_take(book: np.ndarray, rem: np.ndarray, weight: np.ndarray, n: np.ndarray,
@@ -202,19 +203,25 @@ class BatchStore:
     adds the new batches, drops expired ones and takes the tasks workers
     finished, each as a handful of numpy calls over the whole table.
     Integer columns (book, remaining, size, rate, fee) and float columns
-    (posted, deadline, search weight per open task) are two 2-D arrays so
-    that reordering is one call per dtype.
+    (posted, deadline, search weight per open task, value per task to its
+    requester) are two 2-D arrays so that reordering is one call per dtype.
+    A task taken ``t`` hours after its batch was posted is worth its value x
+    exp(-``decay_per_h`` t) to its requester (docs/model.md, 7.2); a task
+    that expires loses its whole value (``expired_value_usd``, per book, of
+    the last ``expire``).
     """
 
     BOOK, REM, SIZE, RATE, FEE = range(5)
-    POSTED, DEADLINE, PULL = range(3)
+    POSTED, DEADLINE, PULL, VALUE = range(4)
 
-    def __init__(self, fifo: np.ndarray, elasticity: float = 0.1) -> None:
+    def __init__(self, fifo: np.ndarray, elasticity: float = 0.1, decay_per_h: float = 0.0) -> None:
         self.fifo = np.asarray(fifo, bool)  # per book
         self.n_books = self.fifo.size
         self.elasticity = float(elasticity)
+        self.decay_per_h = float(decay_per_h)
         self.ints = np.zeros((5, 0), _I64)
-        self.times = np.zeros((3, 0))
+        self.times = np.zeros((4, 0))
+        self.expired_value_usd = np.zeros(self.n_books)
         self.next_deadline_h = np.inf
         self.filled = np.zeros(self.n_books, _I64)  # batches emptied by workers since reset
         self.fill_hours = np.zeros(self.n_books)  # and their summed time to fill
@@ -244,15 +251,17 @@ class BatchStore:
         return np.where(self.fifo, oldest, mean)
 
     def add(self, book: np.ndarray, size: np.ndarray, rate_uusd: np.ndarray, fee_uusd: np.ndarray,
-            posted_h: float, deadline_h: np.ndarray) -> None:
-        """Add batches posted at ``posted_h``, no earlier than any batch already here."""
+            posted_h: float, deadline_h: np.ndarray, value_usd: np.ndarray | None = None) -> None:
+        """Add batches posted at ``posted_h``, no earlier than any batch already here, each task
+        worth ``value_usd`` to its requester (0 if not given)."""
         if book.size == 0:
             return
+        value = np.zeros(book.size) if value_usd is None else np.asarray(value_usd, float)
         pull = np.where(self.fifo[book], 1.0, (np.maximum(rate_uusd, 1) / UUSD) ** self.elasticity)
         ints = np.concatenate([self.ints, np.stack([book, size, size, rate_uusd, fee_uusd])], axis=1)
         order = np.argsort(ints[self.BOOK], kind="stable")  # by book, in posting order
         self.ints = ints[:, order]
-        new_t = np.stack([np.full(book.size, posted_h), deadline_h, pull])
+        new_t = np.stack([np.full(book.size, posted_h), deadline_h, pull, value])
         self.times = np.concatenate([self.times, new_t], axis=1)[:, order]
         self.next_deadline_h = min(self.next_deadline_h, float(deadline_h.min()))
 
@@ -263,6 +272,9 @@ class BatchStore:
         dead = self.times[self.DEADLINE] <= now_h
         expired = np.rint(np.bincount(self.ints[self.BOOK, dead], weights=self.ints[self.REM, dead],
                                       minlength=self.n_books)).astype(_I64)
+        self.expired_value_usd = np.bincount(self.ints[self.BOOK, dead],
+                                             weights=self.ints[self.REM, dead] * self.times[self.VALUE, dead],
+                                             minlength=self.n_books)
         self._keep(~dead)
         return expired
 
@@ -291,9 +303,11 @@ class BatchStore:
             counts = np.where(fifo, counts, crowd)
         hit = counts > 0
         posted = self.times[self.POSTED]
+        waited = now_h - posted[hit]
+        worth = counts[hit] * self.times[self.VALUE, hit] * np.exp(-self.decay_per_h * waited)
         taken = Taken(book[hit], counts[hit], self.ints[self.RATE, hit], self.ints[self.FEE, hit],
-                      np.bincount(book[hit], weights=counts[hit] * (now_h - posted[hit]),
-                                  minlength=self.n_books))
+                      np.bincount(book[hit], weights=counts[hit] * waited, minlength=self.n_books),
+                      np.bincount(book[hit], weights=worth, minlength=self.n_books))
         rem -= counts
         emptied = hit & (rem == 0)
         if emptied.any():

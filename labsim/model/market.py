@@ -69,7 +69,8 @@ class Market(Context):
         self.step_h, self.sub_hours = float(cfg.step_h), int(cfg.step_h)
         self.policies = PolicySet(cfg)
         self.books = Books(cfg, self.types, book_specs(cfg, self.regions, self.policies.books))
-        self.store = BatchStore(self.books.fifo, cfg.pricing.supply_elasticity)
+        self.store = BatchStore(self.books.fifo, cfg.pricing.supply_elasticity,
+                                cfg.pricing.impatience_per_week / HOURS_PER_WEEK)
         self.accounts = Accounts(self.regions.n, self.types.n, len(CHANNELS))
         self.pool = WorkerPool(self.types.n, capacity_hint(cfg), skills.cache_columns(self.books),
                                n_windows=len(self.windows))

@@ -55,3 +55,15 @@ def test_office_hours_profile_has_mean_one_and_peaks_on_weekdays():
     monday_noon_new_york = 12 + 5
     sunday_noon_new_york = 6 * 24 + 12 + 5
     assert p[monday_noon_new_york] == pytest.approx(3 * p[sunday_noon_new_york])
+
+
+def test_a_taken_task_is_worth_its_value_decayed_by_its_wait_and_an_expired_one_loses_it():
+    """Value 2 USD a task, decay 0.01 an hour: 3 tasks taken 10 h after posting are worth
+    3 x 2 x exp(-0.1) to their requester; the 2 left when the batch expires lose 2 x 2 USD."""
+    s = BatchStore(np.array([False]), decay_per_h=0.01)
+    s.add(np.array([0]), np.array([5]), np.array([100_000]), np.zeros(1, np.int64), 0.0, np.array([24.0]),
+          np.array([2.0]))
+    taken = s.take(np.array([3]), 10.0)
+    assert taken.worth_usd.tolist() == pytest.approx([3 * 2.0 * np.exp(-0.1)])
+    assert s.expire(24.0).tolist() == [2]
+    assert s.expired_value_usd.tolist() == pytest.approx([4.0])

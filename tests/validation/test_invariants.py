@@ -122,3 +122,16 @@ def test_worker_surplus_and_unmet_work_are_what_they_say():
     assert k["overall"]["worker_surplus_usd"] == pytest.approx(by_hand, rel=1e-12)
     assert sum(k["by_channel"][c]["worker_surplus_usd"] for c in k["by_channel"]) == pytest.approx(by_hand, rel=1e-9)
     assert k["overall"]["unmet_tasks"] == k["overall"]["tasks_expired"] + k["overall"]["tasks_unposted"] > 0
+
+
+def test_requesters_value_is_accounted_for():
+    """The value of the work posted goes to work done (by people, at most its undecayed value; by
+    models), to expired tasks, or stays open; unposted batches' value is lost. Requester surplus
+    is that value less all requesters spent."""
+    res = labsim.run(small_config("horizon_weeks=10", "warmup_weeks=0"))
+    o = res.kpis["overall"]
+    assert 0 < o["requester_value_usd"]
+    assert o["requester_surplus_usd"] == pytest.approx(o["requester_value_usd"] - o["requester_total_spend_usd"])
+    assert o["unmet_value_usd"] > 0
+    ts = res.timeseries.filter(pl.col("region") == "ALL")
+    assert (ts["value_expired_usd"] >= 0).all() and (ts["requester_value_usd"] >= 0).all()

@@ -23,7 +23,7 @@ import numpy as np
 from labsim.model.context import Context
 from labsim.model.rules import pricing
 from labsim.model.rules.automation import split_tasks
-from labsim.model.units import HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR
+from labsim.model.units import HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR, UUSD
 
 
 def office_hours_profile(requester_utc_offset_h: float, boost: float, start_local_h: float = 9.0,
@@ -101,7 +101,10 @@ def post_batches(m: Context, now: float) -> None:
     t = books.type[which]
     human, automated = split_tasks(tasks, state.auto_share[t], m.types.automation_qa_share[t])
     keep = posted & (human > 0)
-    m.store.add(which[keep], human[keep], rate[keep], fee[keep], now, now + deadline[keep])
+    m.store.add(which[keep], human[keep], rate[keep], fee[keep], now, now + deadline[keep], value[keep])
+    m.accounts.post_market(books.market_cell, {
+        "value_automated_uusd": per_book(automated * value * UUSD),
+        "value_unposted_uusd": per_book(tasks * value * UUSD, ~posted)})
     posted_human = per_book(human)
     m.accounts.post_market(books.market_cell, {
         "tasks_posted": per_book(tasks), "tasks_automated": per_book(automated),
@@ -116,4 +119,6 @@ def expire_batches(m: Context, now: float) -> None:
     expired = m.store.expire(now)
     if expired.any():
         m.state.week_expired += expired
-        m.accounts.post_market(m.books.market_cell, {"tasks_expired": expired})
+        m.accounts.post_market(m.books.market_cell, {
+            "tasks_expired": expired,
+            "value_expired_uusd": np.rint(m.store.expired_value_usd * UUSD).astype(np.int64)})

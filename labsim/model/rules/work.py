@@ -27,6 +27,7 @@ import numpy as np
 
 from labsim.model.context import Context
 from labsim.model.rules.matching import allocate, piecewise_pay, renewal_counts, trim_to_open
+from labsim.model.units import UUSD
 
 if TYPE_CHECKING:
     from labsim.model.rules.schedule import Online
@@ -138,7 +139,8 @@ def work(m: Context, now: float, on: Online) -> None:
     m.state.week_taken += per_book
     m.state.week_rejected += np.bincount(b, weights=r, minlength=books.n)
     taken = m.store.take(per_book, now)
-    accounts.post_market(books.market_cell, {"wait_hours": taken.wait_h, "tasks_taken": per_book})
+    accounts.post_market(books.market_cell, {"wait_hours": taken.wait_h, "tasks_taken": per_book,
+                                              "value_human_uusd": np.rint(taken.worth_usd * UUSD).astype(np.int64)})
     # Pairs and batches are both grouped by book in book order, so task k
     # of the pairs is task k of the batches. Vendor batches carry no
     # per-task price to the worker: vendors pay by the hour.
