@@ -91,6 +91,11 @@ def group(cls: type, doc: str = "") -> Any:
                         "source": ""})
 
 
+def policy_regions() -> Any:
+    return name_of(lambda: [], "regions", "regions whose workers the policy covers (empty: every region)",
+                   many=True)
+
+
 def start_week(default: float = 52.0) -> Any:
     return num(default, 0.0, MAX_WEEKS, "weeks", "first week the policy applies to (weeks start at 0)",
                "assumption: year 2 by default, so a run shows the market before and after")
@@ -476,6 +481,7 @@ class MinWageFloorPolicy:
     usd_h: float = num(0.0, 0.0, 1000.0, USD_H, "global floor")
     local_multiple: float = num(1.0, 0.0, 100.0, "x local minimum wage", "local floor")
     channels: list[str] = name_of(lambda: ["crowd", "vendor"], "channels", "channels the floor covers", many=True)
+    regions: list[str] = policy_regions()
 
 
 @dataclass
@@ -485,6 +491,7 @@ class PaidSearchPolicy:
     enabled: bool = flag(False, "the policy is on")
     start_week: float = start_week()
     share: float = share(1.0, "share of unpaid time paid")
+    regions: list[str] = policy_regions()
 
 
 @dataclass
@@ -520,6 +527,7 @@ class SocialProtectionLevyPolicy:
     leave_weeks: float = num(8.0, 0.0, 520.0, WEEKS, "paid leave after a burnout")
     replacement_rate: float = share(0.6, "benefit as a share of recent weekly pay")
     between_jobs_weeks: float = num(4.0, 0.0, 520.0, WEEKS, "weeks of benefit after quitting")
+    regions: list[str] = policy_regions()
 
 
 @dataclass

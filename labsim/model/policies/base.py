@@ -35,6 +35,15 @@ class Policy:
     def active(self, week_start_h: float) -> bool:
         return in_force(self.p, week_start_h)
 
+    def covered(self, m: Context, rows: np.ndarray) -> np.ndarray:
+        """``rows`` of workers in the regions the policy covers (its ``regions``; empty or
+        absent: every region), so that one region can regulate while the others do not."""
+        names = getattr(self.p, "regions", None)
+        if not names:
+            return rows
+        codes = [m.regions.codes.index(c) for c in names]
+        return rows[np.isin(m.pool.region[rows], codes)]
+
     # --- set-up and weekly switches ------------------------------------------------------
     def books(self, t: int, tt: TaskTypeConfig) -> list[BookSpec]:
         return []

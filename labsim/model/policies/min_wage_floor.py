@@ -1,8 +1,9 @@
 """An effective minimum wage for platform work.
 
-Every worker's pay for the hours they put in, search and rejected work
-included, is lifted to at least a floor: the higher of a global ``usd_h``
-and ``local_multiple`` x the region's minimum wage. Crowd platforms top each
+Every covered worker's pay for the hours they put in, search and rejected
+work included, is lifted to at least a floor: the higher of a global
+``usd_h`` and ``local_multiple`` x the region's minimum wage. It covers the
+workers of ``regions`` (empty: every region), on ``channels``. Crowd platforms top each
 week's pay up to it and bill requesters; vendors raise hourly wages to it
 from the start week (their margin on top). Paid by requesters.
 """
@@ -37,7 +38,7 @@ class MinWageFloor(Policy):
         if "vendor" not in self.p.channels or not in_force(self.p, now):
             return
         pool, a = m.pool, m.active
-        v = a[pool.channel[a] == VENDOR]
+        v = self.covered(m, a[pool.channel[a] == VENDOR])
         floor = self._floor(m)
         pool.wage_uusd_h[v] = np.maximum(pool.wage_uusd_h[v],
                                          np.rint(floor[pool.region[v]] * UUSD).astype(np.int64))
@@ -47,7 +48,7 @@ class MinWageFloor(Policy):
         if "crowd" not in self.p.channels or not self.active(week_start_h):
             return
         pool = m.pool
-        c = a[pool.channel[a] == CROWD]
+        c = self.covered(m, a[pool.channel[a] == CROWD])
         hours = pool.wk_paid_h[c] + pool.wk_unpaid_h[c]
         # Rounded up to the micro-dollar: a topped-up week never pays below the floor.
         up = np.ceil(floor_topup(pool.wk_earn_uusd[c].astype(float), hours,

@@ -2,8 +2,9 @@
 
 A share ``share`` of each crowd worker's unpaid hours (searching for tasks,
 work that was rejected) becomes paid time, at the worker's paid hourly rate
-of the week (its recent effective wage if it had no paid hour). Paid by
-requesters through the platform.
+of the week (its recent effective wage if it had no paid hour), for the
+crowd workers of ``regions`` (empty: every region). Paid by requesters
+through the platform.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class PaidSearch(Policy):
         if not self.active(week_start_h):
             return
         pool, share = m.pool, self.p.share
-        c = a[pool.channel[a] == CROWD]
+        c = self.covered(m, a[pool.channel[a] == CROWD])
         unpaid = pool.wk_unpaid_h[c]
         recent = np.divide(pool.ew_earn_usd[c], pool.ew_hours[c], out=np.zeros(c.size),
                            where=pool.ew_hours[c] > 0) * UUSD

@@ -4,7 +4,9 @@ A levy of ``share_of_pay`` on all pay, charged to requesters, goes into a
 fund. A worker who burns out gets ``leave_weeks`` of paid leave and comes
 back instead of leaving; those on leave and those who quit (for
 ``between_jobs_weeks``) receive ``replacement_rate`` of their recent weekly
-earnings. The public purse covers any deficit of the fund.
+earnings. The public purse covers any deficit of the fund. It covers the
+workers of ``regions`` (empty: every region): only their pay is levied and
+only they are insured.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class SocialProtectionLevy(Policy):
     def weekly_money(self, m: Context, a: np.ndarray, week_start_h: float) -> None:
         if not self.active(week_start_h):
             return
+        a = self.covered(m, a)
         levy = np.rint(self.p.share_of_pay * m.pool.wk_earn_uusd[a]).astype(np.int64)
         self._fund(m, int(levy.sum()))
         post_home(m, a, {"levy_uusd": levy, "requester_spend_uusd": levy})
@@ -46,6 +49,11 @@ class SocialProtectionLevy(Policy):
         """Paid leave instead of a burnout exit; benefits for those on leave and those who quit."""
         if not self.active(m.week_start_h):
             return reasons
+        mine = np.isin(a, self.covered(m, a))
+        if not mine.all():
+            out = reasons.copy()
+            out[mine] = self.exits(m, a[mine], reasons[mine], week_end) if mine.any() else reasons[mine]
+            return out
         lv, pool = self.p, m.pool
         weekly = pool.ew_earn_usd[a] / self.cfg.workers.wage_memory_weeks * UUSD  # recent weekly pay
         burnt = reasons == EXIT_BURNOUT
