@@ -42,11 +42,11 @@ class Watched(Market):
                                                                           for _ in range(5))
         add = self.store.add
 
-        def watched_add(book, tasks, rate, fee, posted_h, deadline_h):
+        def watched_add(book, tasks, rate, fee, posted_h, deadline_h, *rest):
             if posted_h >= self.since_h:
                 np.add.at(self.posted, book, tasks)
                 np.add.at(self.value, book, tasks * rate / 1e6)
-            return add(book, tasks, rate, fee, posted_h, deadline_h)
+            return add(book, tasks, rate, fee, posted_h, deadline_h, *rest)
 
         self.store.add = watched_add
 
