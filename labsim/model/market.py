@@ -196,9 +196,11 @@ class Market(Context):
     def update_market(self, now: float) -> None:
         if self.cfg.automation.learning:
             automation.learn_from_week(self)
-        levers = (self.state.levers.alt_platform_share, self.state.levers.certified_binding)
+        lv = self.state.levers
+        before = (lv.alt_platform_share, lv.certified_binding, lv.vendor_staffing.copy())
         self.policies.set_levers(self, now)
-        if levers != (self.state.levers.alt_platform_share, self.state.levers.certified_binding):
+        if (before[:2] != (lv.alt_platform_share, lv.certified_binding)
+                or not np.array_equal(before[2], lv.vendor_staffing)):
             routing.route(self)
         if self.cfg.pricing.enabled:
             pricing.learn(self)

@@ -134,6 +134,8 @@ class Levers:
     certified_binding: float = 0.0  # of crowd demand bound to certified channels
     stress_accumulation: float = 1.0  # multipliers of stress build-up and recovery
     stress_recovery: float = 1.0
+    # vendor staff hired per hour of each type's work against the usual (empty: 1 for every type)
+    vendor_staffing: np.ndarray = field(default_factory=lambda: np.ones(0))
 
 
 @dataclass

@@ -130,6 +130,18 @@ def test_exposure_cap_lowers_stress_and_raises_cost_per_task():
     assert toxic.mean() < 0
 
 
+def test_exposure_cap_makes_vendors_hire_moderators_and_requesters_pay_for_them():
+    """Vendor moderators may spend only half a shift on moderation, so vendors staff the
+    moderation team twice over: more vendor moderators after the start, a higher cost per task."""
+    def moderators(r):
+        ts = r.timeseries.filter((pl.col("region") != "ALL") & (pl.col("channel") == "vendor")
+                                 & (pl.col("task_type") == "content_moderation") & (pl.col("week") >= START + 4))
+        return ts.group_by("week").agg(pl.col("active_workers").sum())["active_workers"].mean()
+
+    assert (paired("exposure_cap", moderators) > 0).all()
+    assert (paired("exposure_cap", overall("requester_cost_per_task_usd")) > 0).all()
+
+
 def test_social_protection_levy_turns_burnout_exits_into_paid_leave():
     r = run("social_protection_levy", 0)
     o = r.kpis["overall"]

@@ -4,7 +4,10 @@ Task types of toxicity at least ``min_toxicity`` are capped. The cap is
 enforced over the week (hours per day x working days): a worker who used up
 the week's allowance may not take capped work, and no stretch of capped work
 runs past what is left. Vendor staff past the cap sit out the rest of their
-shift, paid, so requesters pay for fewer moderated items per hour.
+shift, paid; vendors hire to cover the work: each capped type's team is
+staffed ``shift_hours / max_hours_per_day`` times over (hires follow within
+a week, as leavers are replaced and headcount is topped up), so the work
+still gets done and requesters pay for the extra heads.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ class ExposureCap(Policy):
 
     def set_levers(self, m: Context, now: float) -> None:
         self.capped_book = self.capped_type[m.books.type]
+        extra = max(1.0, self.cfg.vendor.shift_hours / self.p.max_hours_per_day)
+        m.state.levers.vendor_staffing = (np.where(self.capped_type, extra, 1.0) if self.active(now)
+                                          else np.ones(self.capped_type.size))
 
     def left(self, m: Context, rows: np.ndarray) -> np.ndarray:
         """Hours of capped work workers ``rows`` may still do this week."""

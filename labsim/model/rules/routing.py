@@ -49,7 +49,10 @@ def route(m: Context) -> None:
         group = np.where(books.alt_platform, np.where(books.certified, bound + won, won), others)
     channel_share = np.where(books.is_crowd, 1.0 - vendor_share[t], vendor_share[t])
     state.book_rate_h = types.batches_per_h[t] * group * channel_share
-    vendor_h = vendor_share * types.work_h_per_week
+    # Vendors staff each type's work; a policy may make them hire more heads per hour of work
+    # (an exposure cap: each moderator may spend only part of a shift on it).
+    staffing = lv.vendor_staffing if lv.vendor_staffing.size else 1.0
+    vendor_h = vendor_share * types.work_h_per_week * staffing
     state.team_share = (vendor_h / vendor_h.sum() if vendor_h.sum() > 0
                         else np.full(types.n, 1.0 / types.n))
     # Vendors staff up or down (by not rehiring) with the work routed to them.
