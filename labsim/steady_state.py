@@ -9,7 +9,7 @@ configuration it was made). ``labsim.run`` starts every market run with
 
 Regenerate it after recalibrating or changing the model:
 
-    python -m labsim.steady_state            # 260 weeks at scale 1, seed 0 (about a minute a year)
+    python -m labsim.steady_state            # 260 weeks at scale 1, seed 0 (about a minute)
 
 A test compares the stored configuration digest with the baseline's, so a
 stale state cannot go unnoticed.

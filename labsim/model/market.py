@@ -148,7 +148,6 @@ class Market(Context):
         hours.warm_sessions(self, np.arange(n, self.pool.n))
         self.open_week(0.0)
 
-
     # --- step phases -----------------------------------------------------------------------
 
     def post_batches(self, now: float) -> None:
