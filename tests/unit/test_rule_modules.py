@@ -1000,3 +1000,18 @@ def test_a_region_without_evidence_goes_by_the_worlds_average():
     """Unknown in region 1: the mean of the regions that know, (2 + 3) / 2 = 2.5; none known: boundless."""
     assert word_of_mouth.expected_wage(np.array([2.0, np.nan, 3.0]), 1) == pytest.approx(2.5)
     assert word_of_mouth.expected_wage(np.array([np.nan, np.nan]), 0) == np.inf
+
+
+def test_requesters_see_a_policys_charges_per_accepted_task():
+    """3 USD of top-ups and 1 USD of levy on 40 accepted crowd tasks of the type this week:
+    0.1 USD a task; averaged with a belief of 0 after 20 weeks seen (1/8 weight): 0.0125."""
+    m = _pricing_market()
+    st, acc = m.state, m.accounts
+    cell = acc.cell(np.array([0]), np.array([0]), np.array([CROWD]))
+    acc.post(cell, {"topup_uusd": np.array([3_000_000]), "levy_uusd": np.array([1_000_000]),
+                    "tasks_done_human": np.array([40])})
+    assert pricing.week_surcharge_usd(m)[m.books.is_crowd].tolist() == pytest.approx([0.1])
+    st.seen_weeks[:] = 20.0
+    st.surcharge_usd[:] = 0.0
+    pricing.learn(m)
+    assert st.surcharge_usd.tolist() == pytest.approx([0.0125, 0.0])

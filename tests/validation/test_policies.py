@@ -99,6 +99,13 @@ def test_min_wage_floor_raises_covered_pay_and_requesters_pay_for_it():
     assert ts["topup_usd"].sum() == 0
 
 
+def test_min_wage_floor_is_paid_for_partly_in_work_not_posted():
+    """Requesters see the floor's top-ups per task: budget-bound (academic) requesters buy fewer
+    tasks and marginal batches are no longer worth posting, so fewer human tasks are done."""
+    assert (paired("min_wage_floor", overall("tasks_posted")) < 0).all()
+    assert paired("min_wage_floor", overall("tasks_done")).mean() < 0
+
+
 def test_min_wage_floor_lifts_every_covered_crowd_worker_to_the_floor():
     """After the start, no crowd worker's week pays less than its local minimum an hour."""
     r = run("min_wage_floor", 1)

@@ -20,8 +20,10 @@ a markdown of the rate below the value that deepens with slack: when
 ``u`` is large, ``p^(1 + eps) = v eps delta / (k kappa)``. It posts the batch
 only if ``n (v u / (1 + u) - k p)`` covers its fixed cost of a batch:
 demand responds to price. Requesters learn each book's ``kappa`` (tasks
-taken per unit of pull-hour) and rejection share from what they see, averaged
-over ``belief_weeks``. Some requesters (academic ones, by default) pay a customary rate out
+taken per unit of pull-hour), rejection share and the charges policies add
+per accepted task (a wage floor's top-ups, a levy: they leave the best rate
+as it is and make marginal batches not worth posting) from what they see,
+averaged over ``belief_weeks``. Some requesters (academic ones, by default) pay a customary rate out
 of a fixed budget instead: they bear a fee rise in fewer tasks. The market's rates are at their fixed point when the
 ``kappa`` requesters believe is the one the market realises (docs/model.md
 derives it and its comparative statics: more workers searching, a higher
@@ -33,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from labsim.model.context import Context
-from labsim.model.units import HOURS_PER_WEEK, UUSD
+from labsim.model.units import CROWD, HOURS_PER_WEEK, UUSD
 
 _LOG_U = np.linspace(np.log(1e-6), np.log(1e6), 4001)  # the grid that inverts the rate equation
 
@@ -122,7 +124,9 @@ def mean_posted_rate_usd(m: Context, kappa: np.ndarray, reject_share: np.ndarray
     commission = np.where(size >= cfg.crowd.large_batch_min_tasks, books.commission[1][:, None, None, None],
                           books.commission[0][:, None, None, None])
     customary = req.customary_rate[None, :, None, None]
-    size = np.where(customary, size * (1.0 + req.budget_fee_share[None, :, None, None]) / (1.0 + commission), size)
+    charge = (m.state.surcharge_usd / books.start_rate_usd)[:, None, None, None] if m.state.surcharge_usd.size else 0.0
+    size = np.where(customary, size * (1.0 + req.budget_fee_share[None, :, None, None])
+                    / (1.0 + commission + charge), size)
     shape = np.broadcast_shapes(value.shape, size.shape)
     k = np.broadcast_to(cost_factor(commission, reject_share[:, None, None, None]), shape)
     a = np.broadcast_to((kappa / impatience_per_h(m))[:, None, None, None], shape)
@@ -130,7 +134,8 @@ def mean_posted_rate_usd(m: Context, kappa: np.ndarray, reject_share: np.ndarray
     start = np.broadcast_to(books.start_rate_usd[:, None, None, None], shape)
     rate = np.where(customary, start, rate)
     u = np.where(customary, a * start ** m.solver.eps, u)
-    posted = surplus_usd(size, value, k, rate, u) >= req.fixed_cost_usd[None, :, None, None]
+    surcharge = m.state.surcharge_usd[:, None, None, None] if m.state.surcharge_usd.size else 0.0
+    posted = surplus_usd(size, value, k, rate, u) - size * surcharge >= req.fixed_cost_usd[None, :, None, None]
     w = mix * _WEIGHTS[None, None, :, None] * _WEIGHTS[None, None, None, :] * size * posted
     total = w.sum(axis=(1, 2, 3))
     return np.divide((w * rate).sum(axis=(1, 2, 3)), total, out=books.start_rate_usd.copy(), where=total > 0)
@@ -163,7 +168,8 @@ def observe(m: Context) -> None:
 
 def learn(m: Context) -> None:
     """After the week: requesters update, book by book, the take-up speed (tasks taken per unit
-    of pull-hour: the ratio of the averaged counts) and the rejection share, averaged over
+    of pull-hour: the ratio of the averaged counts), the rejection share and what policies
+    charge per accepted task (``week_surcharge_usd``), averaged over
     ``belief_weeks`` (running means until that many weeks are seen, the first guess counting as
     one week). A book with nothing open or reviewed this week keeps its beliefs."""
     state, books = m.state, m.books
@@ -180,6 +186,28 @@ def learn(m: Context) -> None:
     rejected = np.divide(state.week_rejected, reviewed, out=np.zeros(books.n), where=reviewed > 0)
     state.reject_share = np.where(books.is_crowd & (reviewed > 0),
                                   (1 - alpha) * state.reject_share + alpha * rejected, state.reject_share)
+    charged = week_surcharge_usd(m)
+    state.surcharge_usd = np.where(books.is_crowd & np.isfinite(charged),
+                                   (1 - alpha) * state.surcharge_usd + alpha * np.nan_to_num(charged),
+                                   state.surcharge_usd)
+
+
+SURCHARGES = ("topup_uusd", "levy_uusd", "support_cost_uusd")  # policies' charges to requesters
+
+
+def week_surcharge_usd(m: Context) -> np.ndarray:
+    """Per book, this week's policy charges to requesters per accepted crowd task of its type
+    (NaN where the type had no accepted crowd task): what a wage floor, paid search, a levy or
+    support add to each task's cost. Charges follow workers' hours, so they are spread over a
+    type's crowd books alike."""
+    acc, wk = m.accounts, m.accounts.week
+    n_r, n_t, n_c = acc.shape
+    def per_type(name: str) -> np.ndarray:
+        return wk[name].reshape(n_r, n_t, n_c)[:, :, CROWD].sum(axis=0).astype(float)
+    charged = sum(per_type(k) for k in SURCHARGES) / UUSD
+    done = per_type("tasks_done_human")
+    per_task = np.divide(charged, done, out=np.full(n_t, np.nan), where=done > 0)
+    return per_task[m.books.type]
 
 
 def reset_week(m: Context) -> None:
@@ -199,4 +227,6 @@ def price_batches(m: Context, book: np.ndarray, n: np.ndarray, value_usd: np.nda
     if customary.any():
         rate = np.where(customary, m.books.start_rate_usd[book], rate)
         u = np.where(customary, a * rate ** m.solver.eps, u)
-    return rate * UUSD, surplus_usd(n, value_usd, k, rate, u)
+    # A charge per accepted task that does not depend on the rate (a floor's top-ups, a levy)
+    # leaves the best rate as it is and lowers what a batch is worth to post.
+    return rate * UUSD, surplus_usd(n, value_usd, k, rate, u) - n * state.surcharge_usd[book]
