@@ -3,8 +3,8 @@
 ``Results.from_records`` turns the kernel's column arrays into
 ``timeseries`` (one row per week x region x task type x channel, plus rows
 with region ``ALL`` for market flows that have no region) and ``workers``
-(one row per worker ever present), and computes the KPIs of DESIGN.md
-section 3 over the post-warm-up window. ``write`` puts them in a run
+(one row per worker ever present), and computes the KPIs (README, "KPIs")
+over the post-warm-up window and each named window. ``write`` puts them in a run
 directory atomically: every file is written under a temporary name first and
 renamed only when all of them are complete.
 """

@@ -50,12 +50,12 @@ class BookSpec:
 ExtraBooks = Callable[[int, "TaskTypeConfig"], list[BookSpec]]
 
 
-def qualified_shares(cfg: LabsimConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Per task type, the requester classes' shares of its batches (types x classes), and the
-    share of its non-geofenced crowd batches that ask for qualified workers."""
+def class_shares(cfg: LabsimConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Per task type, the requester classes' shares of its batches (types x classes), and each
+    class's share of crowd batches that ask for qualified workers."""
     shares = np.array([[r.type_shares.get(t, 0.0) for r in cfg.requesters.values()] for t in cfg.task_types])
     quality = np.array([r.qualified_share for r in cfg.requesters.values()])
-    return shares, shares @ quality
+    return shares, quality
 
 
 def book_specs(cfg: LabsimConfig, regions: Regions, extra: ExtraBooks | None = None) -> list[BookSpec]:
@@ -64,7 +64,8 @@ def book_specs(cfg: LabsimConfig, regions: Regions, extra: ExtraBooks | None = N
     geo = np.isin(regions.codes, cfg.crowd.geofence_regions)
     everyone = np.ones(regions.n, bool)
     specs: list[BookSpec] = []
-    _, qualified = qualified_shares(cfg)
+    shares, quality = class_shares(cfg)
+    qualified = shares @ quality  # per type: share of its non-geofenced crowd batches
     for t, tt in enumerate(cfg.task_types.values()):
         crowd = 1 - tt.vendor_share
         g = tt.geofenced_share
@@ -128,8 +129,7 @@ class Books:
         self.start_rate_usd = np.array([t.base_piece_rate_usd * s.value_premium for t, s in zip(tts, specs)])
         self.deadline_h = np.array([t.deadline_h for t in tts])
         # Which class of requesters posts each batch: cumulative probabilities per book.
-        shares, _ = qualified_shares(cfg)
-        quality = np.array([r.qualified_share for r in cfg.requesters.values()])
+        shares, quality = class_shares(cfg)
         mix = shares[self.type]
         mix = np.where(self.needs_qualification[:, None], mix * quality,
                        np.where(self.is_open[:, None], mix * (1 - quality), mix))
@@ -266,8 +266,10 @@ class BatchStore:
         self.next_deadline_h = min(self.next_deadline_h, float(deadline_h.min()))
 
     def expire(self, now_h: float) -> np.ndarray:
-        """Drop batches whose deadline has passed; return expired tasks per book."""
+        """Drop batches whose deadline has passed; return expired tasks per book (their value
+        to requesters is left in ``expired_value_usd``)."""
         if now_h < self.next_deadline_h:
+            self.expired_value_usd[:] = 0.0
             return np.zeros(self.n_books, _I64)
         dead = self.times[self.DEADLINE] <= now_h
         expired = np.rint(np.bincount(self.ints[self.BOOK, dead], weights=self.ints[self.REM, dead],

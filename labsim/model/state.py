@@ -10,8 +10,8 @@ of weeks (``labsim.model.windows``) are derived from these declarations,
 never listed by hand.
 
 ``MarketState`` holds the market-level quantities that the rules move week
-by week: piece-rate multipliers, automation, expected wages, channel shares,
-and the levers the policies set.
+by week: requesters' beliefs about each book, automation, expected wages,
+channel shares, and the levers the policies set.
 """
 
 from __future__ import annotations

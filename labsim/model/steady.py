@@ -102,7 +102,7 @@ def snapshot(m: Context, now_h: float) -> StartState:
     for name in SCALAR_COLUMNS:
         workers[name] = getattr(pool, name)[a].copy()
     workers.update(draws(m, a))
-    mean = region_skill_mean(m)[pool.region[a]]
+    mean = m.regions.skill_mean[pool.region[a]]
     for t, tname in enumerate(m.types.names):
         workers[f"skill_dev:{tname}"] = pool.skill[a, t] - mean
         workers[f"skill_cap_dev:{tname}"] = pool.skill_cap[a, t] - mean
@@ -116,14 +116,6 @@ def snapshot(m: Context, now_h: float) -> StartState:
     return StartState(workers, beliefs, wages)
 
 
-def region_skill_mean(m: Context) -> np.ndarray:
-    return np.array([reg.skill_mean for reg in m.cfg.regions.values()])
-
-
-def _region_values(m: Context, field_name: str) -> np.ndarray:
-    return np.array([getattr(reg, field_name) for reg in m.cfg.regions.values()], dtype=np.float64)
-
-
 def _z(values: np.ndarray, median: np.ndarray | float, sigma: np.ndarray | float) -> np.ndarray:
     sigma = np.broadcast_to(np.asarray(sigma, np.float64), np.shape(values))
     return np.divide(np.log(values) - np.log(median), sigma, out=np.zeros(np.shape(values)), where=sigma > 0)
@@ -135,7 +127,7 @@ def draws(m: Context, a: np.ndarray) -> dict[str, np.ndarray]:
     pool, cfg, w = m.pool, m.cfg, m.cfg.workers
     r = pool.region[a]
     crowd = pool.channel[a] == CROWD
-    start = _region_values(m, "crowd_session_start_local_h")[r]
+    start = m.regions.crowd_session_start_local_h[r]
     shift = (pool.start_local_h[a] - start + 12.0) % 24.0 - 12.0
     weekly = pool.usual_session_h[a] * w.days_per_week
     return {
@@ -149,21 +141,20 @@ def draws(m: Context, a: np.ndarray) -> dict[str, np.ndarray]:
 
 def set_draws(m: Context, idx: np.ndarray, r: int, channel: int, rows: dict[str, np.ndarray]) -> None:
     """Map stored draws onto this run's distributions for the new workers ``idx`` of region ``r``."""
-    pool, cfg, w = m.pool, m.cfg, m.cfg.workers
-    reg = cfg.regions[m.regions.codes[r]]
-    pool.reservation_wage[idx] = np.exp(np.log(m.regions.reservation_median_usd_h[r])
-                                        + m.regions.reservation_sigma[r] * rows["reservation_z"])
+    pool, cfg, w, regions = m.pool, m.cfg, m.cfg.workers, m.regions
+    pool.reservation_wage[idx] = np.exp(np.log(regions.reservation_median_usd_h[r])
+                                        + regions.reservation_sigma[r] * rows["reservation_z"])
     pool.sensitivity[idx] = np.exp(cfg.wellbeing.sensitivity_sigma * rows["sensitivity_z"])
     if channel == CROWD:
         weekly = np.exp(np.log(w.hours_per_week_median) + w.hours_per_week_sigma * rows["hours_z"])
         pool.usual_session_h[idx] = np.minimum(weekly / w.days_per_week, w.max_session_h)
         pool.session_h[idx] = pool.usual_session_h[idx]
-        pool.start_local_h[idx] = (reg.crowd_session_start_local_h + np.rint(rows["start_shift_h"])) % 24.0
+        pool.start_local_h[idx] = (regions.crowd_session_start_local_h[r] + np.rint(rows["start_shift_h"])) % 24.0
     for t, tname in enumerate(m.types.names):
         if f"skill_dev:{tname}" in rows:
-            skill = np.clip(reg.skill_mean + rows[f"skill_dev:{tname}"], 0.0, 1.0)
+            skill = np.clip(float(regions.skill_mean[r]) + rows[f"skill_dev:{tname}"], 0.0, 1.0)
             pool.skill[idx, t] = skill
-            pool.skill_cap[idx, t] = np.maximum(skill, np.clip(reg.skill_mean + rows[f"skill_cap_dev:{tname}"],
+            pool.skill_cap[idx, t] = np.maximum(skill, np.clip(float(regions.skill_mean[r]) + rows[f"skill_cap_dev:{tname}"],
                                                                0.0, 1.0))
 
 

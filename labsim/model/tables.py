@@ -32,6 +32,7 @@ class Regions:
     vendor_workers: np.ndarray  # at scale 1
     vendor_wage_usd_h: np.ndarray
     skill_mean: np.ndarray
+    crowd_session_start_local_h: np.ndarray
     reservation_median_usd_h: np.ndarray  # the region's median x workers.reservation_wage_scale
     reservation_sigma: np.ndarray
 
@@ -51,6 +52,7 @@ class Regions:
             vendor_workers=np.array([r.vendor_workers for r in rows], float),
             vendor_wage_usd_h=np.array([r.vendor_wage_usd_h for r in rows]),
             skill_mean=np.array([r.skill_mean for r in rows]),
+            crowd_session_start_local_h=np.array([r.crowd_session_start_local_h for r in rows], float),
             reservation_median_usd_h=np.array([r.reservation_wage_median_usd_h for r in rows])
             * cfg.workers.reservation_wage_scale,
             reservation_sigma=np.array([r.reservation_wage_sigma for r in rows]),

@@ -82,8 +82,8 @@ def post_batches(m: Context, now: float) -> None:
     # A customary-rate requester's budget buys its drawn size at the fee it planned for; a
     # higher fee, or a policy's charge per task, buys fewer tasks.
     budget = crowd & req.customary_rate[cls]
-    charge = state.surcharge_usd[which] / books.start_rate_usd[which] if state.surcharge_usd.size else 0.0
-    size_f = np.where(budget, size * (1.0 + req.budget_fee_share[cls]) / (1.0 + commission + charge), size)
+    charge = state.surcharge_usd[which] / books.start_rate_usd[which]
+    size_f = np.where(budget, pricing.budget_tasks(size, req.budget_fee_share[cls], commission, charge), size)
     # A scaled-down world keeps the same batches with fewer tasks each (rounded at random to
     # keep the mean), so a batch weighs as much against the workforce at every scale.
     tasks = np.floor(size_f * cfg.scale + rng.random(total)).astype(np.int64)

@@ -23,9 +23,10 @@ demand responds to price. Requesters learn each book's ``kappa`` (tasks
 taken per unit of pull-hour), rejection share and the charges policies add
 per accepted task (a wage floor's top-ups, a levy: they leave the best rate
 as it is and make marginal batches not worth posting) from what they see,
-averaged over ``belief_weeks``. Some requesters (academic ones, by default) pay a customary rate out
-of a fixed budget instead: they bear a fee rise in fewer tasks. The market's rates are at their fixed point when the
-``kappa`` requesters believe is the one the market realises (docs/model.md
+averaged over ``belief_weeks``. Some requesters (academic ones, by default)
+pay a customary rate out of a fixed budget instead: they bear a fee rise in
+fewer tasks. The market's rates are at their fixed point when the ``kappa``
+requesters believe is the one the market realises (docs/model.md
 derives it and its comparative statics: more workers searching, a higher
 ``kappa``, lower rates; more demand, the opposite).
 """
@@ -75,6 +76,14 @@ def cost_factor(commission: np.ndarray, reject_share: np.ndarray) -> np.ndarray:
     return (1.0 + commission) / (1.0 - np.minimum(reject_share, 0.95))
 
 
+def budget_tasks(size: np.ndarray, budget_fee: np.ndarray, commission: np.ndarray,
+                 charge: np.ndarray) -> np.ndarray:
+    """Tasks a customary-rate requester's budget buys: its drawn size at the fee it planned for
+    (``budget_fee``), fewer at a higher fee or with a policy's charge per task (as a share of
+    the customary rate)."""
+    return size * (1.0 + budget_fee) / (1.0 + commission + charge)
+
+
 def impatience_per_h(m: Context) -> float:
     return m.cfg.pricing.impatience_per_week / HOURS_PER_WEEK
 
@@ -86,7 +95,7 @@ def init_beliefs(m: Context) -> None:
     market starts at its fixed point rather than drifting to it."""
     books, pool, state, eps = m.books, m.pool, m.state, m.solver.eps
     cols = books.crowd_cols
-    crowd = m.active[pool.channel[m.active] == 0]
+    crowd = m.active[pool.channel[m.active] == CROWD]
     rej = np.full(books.n, 0.1)
     if crowd.size:
         can = np.isfinite(pool.crowd_value[crowd])  # (workers, crowd books)
@@ -124,9 +133,9 @@ def mean_posted_rate_usd(m: Context, kappa: np.ndarray, reject_share: np.ndarray
     commission = np.where(size >= cfg.crowd.large_batch_min_tasks, books.commission[1][:, None, None, None],
                           books.commission[0][:, None, None, None])
     customary = req.customary_rate[None, :, None, None]
-    charge = (m.state.surcharge_usd / books.start_rate_usd)[:, None, None, None] if m.state.surcharge_usd.size else 0.0
-    size = np.where(customary, size * (1.0 + req.budget_fee_share[None, :, None, None])
-                    / (1.0 + commission + charge), size)
+    surcharge = m.state.surcharge_usd[:, None, None, None]
+    size = np.where(customary, budget_tasks(size, req.budget_fee_share[None, :, None, None], commission,
+                                            surcharge / books.start_rate_usd[:, None, None, None]), size)
     shape = np.broadcast_shapes(value.shape, size.shape)
     k = np.broadcast_to(cost_factor(commission, reject_share[:, None, None, None]), shape)
     a = np.broadcast_to((kappa / impatience_per_h(m))[:, None, None, None], shape)
@@ -134,7 +143,6 @@ def mean_posted_rate_usd(m: Context, kappa: np.ndarray, reject_share: np.ndarray
     start = np.broadcast_to(books.start_rate_usd[:, None, None, None], shape)
     rate = np.where(customary, start, rate)
     u = np.where(customary, a * start ** m.solver.eps, u)
-    surcharge = m.state.surcharge_usd[:, None, None, None] if m.state.surcharge_usd.size else 0.0
     posted = surplus_usd(size, value, k, rate, u) - size * surcharge >= req.fixed_cost_usd[None, :, None, None]
     w = mix * _WEIGHTS[None, None, :, None] * _WEIGHTS[None, None, None, :] * size * posted
     total = w.sum(axis=(1, 2, 3))
@@ -202,6 +210,7 @@ def week_surcharge_usd(m: Context) -> np.ndarray:
     type's crowd books alike."""
     acc, wk = m.accounts, m.accounts.week
     n_r, n_t, n_c = acc.shape
+
     def per_type(name: str) -> np.ndarray:
         return wk[name].reshape(n_r, n_t, n_c)[:, :, CROWD].sum(axis=0).astype(float)
     charged = sum(per_type(k) for k in SURCHARGES) / UUSD
