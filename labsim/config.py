@@ -514,6 +514,9 @@ class ExposureCapPolicy:
     start_week: float = start_week()
     max_hours_per_day: float = num(4.0, 0.0, 24.0, "hours per day", "cap on toxic work", lo_open=True)
     min_toxicity: float = num(0.5, 0.0, 100.0, "toxicity", "task types capped: toxicity at least this")
+    notice_weeks: float = num(8.0, 0.0, 520.0, WEEKS, "weeks before the start that vendors know of the cap and "
+                              "staff up (and bill the extra heads)",
+                              "assumption: rules are announced ahead; two months to recruit and train a team")
 
 
 @dataclass

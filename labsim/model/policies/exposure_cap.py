@@ -3,11 +3,15 @@
 Task types of toxicity at least ``min_toxicity`` are capped. The cap is
 enforced over the week (hours per day x working days): a worker who used up
 the week's allowance may not take capped work, and no stretch of capped work
-runs past what is left. Vendor staff past the cap sit out the rest of their
-shift, paid; vendors hire to cover the work: each capped type's team is
-staffed ``shift_hours / max_hours_per_day`` times over (hires follow within
-a week, as leavers are replaced and headcount is topped up), so the work
-still gets done and requesters pay for the extra heads.
+runs past what is left. Vendors rotate their staff: each spends at most
+the capped share of every step of its shift on capped work and the rest on
+other duties, paid, so a team's capacity lasts the whole shift instead of
+running out half-way. Vendors hire to cover the work: each capped type's
+team is staffed ``shift_hours / max_hours_per_day`` times over (hires follow
+within a week, as leavers are replaced and headcount is topped up). The cap
+is announced ``notice_weeks`` ahead: vendors staff up then, so the new heads
+have learnt the work when it binds, and requesters pay for the extra heads
+from then.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import numpy as np
 
 from labsim.model.context import Context
 from labsim.model.policies.base import Policy
-from labsim.model.units import VENDOR
+from labsim.model.units import HOURS_PER_WEEK, VENDOR
 
 if TYPE_CHECKING:
     from labsim.model.rules.work import Pairs
@@ -46,7 +50,11 @@ class ExposureCap(Policy):
     def set_levers(self, m: Context, now: float) -> None:
         self.capped_book = self.capped_type[m.books.type]
         extra = max(1.0, self.cfg.vendor.shift_hours / self.p.max_hours_per_day)
-        m.state.levers.vendor_staffing = (np.where(self.capped_type, extra, 1.0) if self.active(now)
+        # The cap is announced: vendors staff up ``notice_weeks`` ahead, so the new heads have
+        # learnt the work when it binds (from the first week: the market at t = 0 is the
+        # baseline's, its staff drawn from the stored steady state).
+        ahead = self.p.notice_weeks * HOURS_PER_WEEK if now > 0 else 0.0
+        m.state.levers.vendor_staffing = (np.where(self.capped_type, extra, 1.0) if self.active(now + ahead)
                                           else np.ones(self.capped_type.size))
 
     def left(self, m: Context, rows: np.ndarray) -> np.ndarray:
@@ -63,7 +71,7 @@ class ExposureCap(Policy):
             value[np.ix_(at_cap, self.capped_book[m.books.crowd_cols])] = -np.inf
 
     def trim_hours(self, m: Context, pairs: Pairs) -> None:
-        """No capped work beyond what the cap leaves (vendor staff sit out, paid): a worker's
+        """No capped work beyond what the cap leaves (vendor staff rotate to other duties, paid): a worker's
         capped stretches of the step use up its allowance one after another."""
         capped = np.flatnonzero(self.capped_book[pairs.b])
         if not capped.size:
@@ -76,7 +84,13 @@ class ExposureCap(Policy):
         before = np.cumsum(hours) - hours
         first = np.r_[True, w[1:] != w[:-1]]
         before -= np.maximum.accumulate(np.where(first, before, 0.0))
-        left = np.maximum(0.0, self.left(m, pairs.who[w]) - before)
+        rows = pairs.who[w]
+        allowed = self.left(m, rows)
+        # Vendors rotate their staff: each spends the capped share of every step of its shift on
+        # capped work (and the rest on other duties), so the team's capacity lasts the whole shift.
+        share = min(1.0, self.p.max_hours_per_day / self.cfg.vendor.shift_hours)
+        allowed = np.where(m.pool.channel[rows] == VENDOR, np.minimum(allowed, share * m.sub_hours), allowed)
+        left = np.maximum(0.0, allowed - before)
         f = np.minimum(1.0, left / np.maximum(hours, 1e-12))
         pairs.hours[idx] *= f
         pairs.expected[idx] *= f
