@@ -226,6 +226,19 @@ def test_no_stretch_of_capped_work_runs_past_what_is_left():
     assert m.pool.wk_exposed_h[a[0]] == pytest.approx(24.0)
 
 
+def test_vendor_staff_rotate_so_capped_work_takes_its_share_of_each_step():
+    """4 h of an 8 h shift: a vendor moderator with 20 h of allowance left does at most half of a
+    step on capped work (the rest on other duties); a crowd worker with as much left is not held."""
+    m, cap = _cap_market()
+    a = add(m, 2, channel=[CROWD, VENDOR], team=[-1, 1], wk_exposed_h=0.0)
+    step = float(m.sub_hours)
+    pairs = Pairs(who=a, n_crowd=1, w=np.array([0, 1]), b=np.array([1, 1]), hours=np.full(2, step),
+                  expected=np.full(2, 60.0 * step))
+    cap.trim_hours(m, pairs)
+    assert pairs.hours.tolist() == pytest.approx([step, 0.5 * step])
+    assert pairs.expected.tolist() == pytest.approx([60.0 * step, 30.0 * step])
+
+
 def test_each_workers_capped_stretches_share_its_allowance_in_order():
     """Two workers with 1.5 h and 0.5 h of allowance left, each with two 1 h toxic stretches
     (interleaved): the first keeps 1 + 0.5 h, the second 0.5 + 0 h."""

@@ -43,13 +43,16 @@ class ExposureCap(Policy):
         toxicity = np.array([t.toxicity for t in cfg.task_types.values()])
         self.capped_type = toxicity >= self.p.min_toxicity
         self.capped_book = np.zeros(0, bool)
+        # The share of a shift vendor staff may spend on capped work; vendors staff each capped
+        # team its inverse times over.
+        self.shift_share = min(1.0, self.p.max_hours_per_day / cfg.vendor.shift_hours)
 
     def limits_step(self, now: float) -> bool:
         return bool(self.capped_type.any()) and self.active(now)
 
     def set_levers(self, m: Context, now: float) -> None:
         self.capped_book = self.capped_type[m.books.type]
-        extra = max(1.0, self.cfg.vendor.shift_hours / self.p.max_hours_per_day)
+        extra = 1.0 / self.shift_share
         # The cap is announced: vendors staff up ``notice_weeks`` ahead, so the new heads have
         # learnt the work when it binds (from the first week: the market at t = 0 is the
         # baseline's, its staff drawn from the stored steady state).
@@ -71,8 +74,8 @@ class ExposureCap(Policy):
             value[np.ix_(at_cap, self.capped_book[m.books.crowd_cols])] = -np.inf
 
     def trim_hours(self, m: Context, pairs: Pairs) -> None:
-        """No capped work beyond what the cap leaves (vendor staff rotate to other duties, paid): a worker's
-        capped stretches of the step use up its allowance one after another."""
+        """No capped work beyond what the cap leaves (vendor staff rotate to other duties, paid): a
+        worker's capped stretches of the step use up its allowance one after another."""
         capped = np.flatnonzero(self.capped_book[pairs.b])
         if not capped.size:
             return
@@ -88,8 +91,8 @@ class ExposureCap(Policy):
         allowed = self.left(m, rows)
         # Vendors rotate their staff: each spends the capped share of every step of its shift on
         # capped work (and the rest on other duties), so the team's capacity lasts the whole shift.
-        share = min(1.0, self.p.max_hours_per_day / self.cfg.vendor.shift_hours)
-        allowed = np.where(m.pool.channel[rows] == VENDOR, np.minimum(allowed, share * m.sub_hours), allowed)
+        allowed = np.where(m.pool.channel[rows] == VENDOR, np.minimum(allowed, self.shift_share * m.sub_hours),
+                           allowed)
         left = np.maximum(0.0, allowed - before)
         f = np.minimum(1.0, left / np.maximum(hours, 1e-12))
         pairs.hours[idx] *= f
