@@ -134,9 +134,6 @@ class RegionConfig:
     vendor_workers: int = count(0, 0, 10_000_000, "workers at scale 1", "vendor headcount the region's vendors keep",
                                 source=("assumption: vendor centres in India, the Philippines, Kenya and "
                                         "Madagascar (press coverage 2022-2024)"))
-    vendor_wage_usd_h: float = num(0.0, 0.0, 1000.0, USD_H, "vendor staff's hourly wage",
-                                   source=("TIME 2022-2023: Nairobi moderators and labellers $1.32-2/h; other "
-                                           "regions by local wage levels (assumption)"))
     vendor_shift_start_local_h: int = count(9, 0, 23, "local hour", "start of vendor shifts",
                                             source=("assumption: Philippine BPOs serve US office hours at night; "
                                                     "others work local days"))
@@ -196,7 +193,7 @@ class TaskTypeConfig:
                                           " 0.1)"))
     deadline_h: float = num(168.0, 0.0, 8766.0, "hours", "time a batch stays open", lo_open=True,
                             source="assumption: evaluation and moderation are needed sooner")
-    vendor_share: float = share(0.0, "share of the type's batches sent to vendors",
+    vendor_share: float = share(0.0, "share of the type's batches sent to vendors at the start (then by cost)",
                                 source=("assumption: moderation is mostly outsourced to BPO vendors (TIME 2023; "
                                         "Kenyan moderators' case)"))
     geofenced_share: float = share(0.0, "share of crowd batches open only to crowd.geofence_regions",
@@ -225,6 +222,10 @@ class TaskTypeConfig:
     labels_before_start: float = num(0.0, 0.0, 1e15, "labels per unit of scale", "labels learnt before t = 0",
                                      source=("assumption: the models' training before t = 0 (the baseline's "
                                              "automation share, about 5 % of automatable work)"))
+    llm_share: float = share(0.0, "share of the type's tasks labelled by an LLM at the start (automatable types)",
+                             source=("assumption: a tenth of text classification (Gilardi et al. 2023: LLM labels "
+                                     "beat crowd workers' on text classification at a thirtieth of the cost; "
+                                     "adoption partial in 2024)"))
     compute_cost_usd: float = num(0.001, 0.0, 100.0, "USD per task", "compute price of an automated task",
                                   source=("assumption: a fraction of a cent per inference (Gilardi et al. 2023: "
                                           "LLM labels about $0.003 per annotation)"))
@@ -354,10 +355,21 @@ class PricingConfig:
 class RoutingConfig:
     """Requesters' choice of channel by cost per accepted task (labsim/model/rules/routing.py)."""
 
-    enabled: bool = flag(False, "requesters move work towards the cheaper channel (off until recalibrated)")
-    step_per_week: float = share(0.01, "share of a type's batches moved per week", "assumption")
-    min_vendor_share: float = share(0.02, "lowest vendor share of a type", "assumption")
-    max_vendor_share: float = share(0.95, "highest vendor share of a type", "assumption")
+    enabled: bool = flag(True, "requesters share each type's work between the crowd, vendors, their own model and "
+                               "LLM labels by each channel's cost per accepted task (off: the table's shares)")
+    substitution_elasticity: float = num(
+        2.0, 0.0, 20.0, "", "elasticity of substitution between channels (CES): a channel 1 % dearer than at the "
+        "start loses about this many % of its share",
+        "assumption: within the 1.5-4 of Armington elasticities between sources of the same good (Feenstra et al., "
+        "REStat 2018, 'In search of the Armington elasticity'); weakly identified by the targets")
+    llm_cost_usd: float = num(0.003, 0.0, 100.0, "USD per task", "price of an LLM label",
+                              "Gilardi, Alizadeh and Kubli, PNAS 2023: under $0.003 per annotation")
+    switch_weeks: float = num(4.0, 0.0, 520.0, WEEKS, "mean lag with which requesters move work between channels "
+                              "(a 1/lag share of the gap a week)", "assumption: contracts and pipelines change over "
+                              "weeks, like requesters' beliefs (pricing.belief_weeks)")
+    hiring_lag_weeks: float = num(4.0, 0.0, 52.0, WEEKS, "mean lag with which vendors' headcount follows the work "
+                                  "contracted to them (partial adjustment: a 1/lag share of the gap a week)",
+                                  "assumption: BPO recruitment and onboarding take about a month")
 
 
 @dataclass
@@ -392,6 +404,10 @@ class VendorConfig:
                         "profit), as a multiple of the wage",
                         "TIME (Perrigo, 2023): clients paid about $12.50/h for Nairobi labellers taking home "
                         "$1.32-2/h, a mark-up of 5.25-8.5x the wage; the low end (take-home $2/h)")
+    wage_premium: float = num(0.5, 0.0, 100.0, "x local wage", "what vendors pay over the local wage (the region's "
+                              "median reservation wage, at least its minimum wage), as a share of it",
+                              "TIME (2022-2023): Nairobi moderators and labellers took home $1.32-2/h, 1.5-2.2x Kenya's "
+                              "median reservation wage ($0.90/h); the low end, as in the margin")
     shift_hours: float = num(8.0, 0.0, 24.0, "hours", "length of a shift", "assumption", lo_open=True)
     shift_days_per_week: int = count(5, 1, 7, "days", "shifts per week", "assumption")
 
@@ -757,9 +773,6 @@ def validate(cfg: LabsimConfig) -> None:
     for code, r in cfg.regions.items():
         if len(code) != 3 or not code.isalpha() or not code.isupper():
             raise ConfigError(f"regions.{code}", code, "an ISO-3 country code such as KEN")
-        if r.vendor_workers > 0 and r.vendor_wage_usd_h <= 0:
-            raise ConfigError(f"regions.{code}.vendor_wage_usd_h", r.vendor_wage_usd_h,
-                              "a wage > 0 where vendor_workers > 0")
     if not cfg.requesters:
         raise ConfigError("requesters", {}, "at least one class of requesters")
     for name in cfg.task_types:
@@ -774,7 +787,9 @@ def validate(cfg: LabsimConfig) -> None:
         if t.automation_ceiling > 0 and not t.automatable:
             raise ConfigError(f"task_types.{name}.automation_ceiling", t.automation_ceiling,
                               "0 for a task type that is not automatable")
-    _ordered(cfg, "routing.min_vendor_share", "routing.max_vendor_share")
+        if t.llm_share > t.automation_ceiling:
+            raise ConfigError(f"task_types.{name}.llm_share", t.llm_share,
+                              f"at most automation_ceiling ({t.automation_ceiling:g}; 0 where not automatable)")
     _ordered(cfg, "wellbeing.high_stress_threshold", "wellbeing.burnout_threshold")
     _ordered(cfg, "demand.office_start_local_h", "demand.office_end_local_h", strict=True)
 

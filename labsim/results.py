@@ -209,8 +209,8 @@ def _timeseries(rec: Records) -> pl.DataFrame:
         "tasks_expired": m["tasks_expired"],
         "backlog": m["backlog"], "batches_filled": m["batches_filled"],
         "mean_time_to_fill_h": pl.Series(fill, nan_to_null=True),
-        "tasks_automated": m["tasks_automated"], "automation_share": m["automation_share"],
-        "compute_cost_usd": m["compute_cost_usd"],
+        "tasks_automated": m["tasks_automated"], "tasks_llm": m["tasks_llm"],
+        "automation_share": m["automation_share"], "compute_cost_usd": m["compute_cost_usd"],
         "mean_posted_rate_usd": pl.Series(posted_rate, nan_to_null=True),
         "mean_task_wait_h": pl.Series(wait, nan_to_null=True),
         "requester_value_usd": m["value_human_usd"] + m["value_automated_usd"],
@@ -342,6 +342,21 @@ def _flow_kpis(regional: pl.DataFrame, window_weeks: float) -> dict[str, float]:
 WINDOW_FLOWS = ("paid_hours", "unpaid_hours", "earnings_usd", "tasks_done", "tasks_rejected", "night_hours")
 
 
+def channel_shares_by_type(market: pl.DataFrame) -> dict[str, dict[str, float]]:
+    """Per channel (crowd, vendor, model, llm), ``{channel}_share_by_type``: its share of each task
+    type's posted tasks (human review of automated work counts as human work)."""
+    out: dict[str, dict[str, float]] = {f"{c}_share_by_type": {} for c in ("crowd", "vendor", "model", "llm")}
+    for (t,), g in market.group_by("task_type", maintain_order=True):
+        posted = g["tasks_posted"].sum()
+        human = g["tasks_posted"] - g["tasks_automated"]
+        counts = {"crowd": human.filter(g["channel"] == "crowd").sum(),
+                  "vendor": human.filter(g["channel"] == "vendor").sum(),
+                  "model": g["tasks_automated"].sum() - g["tasks_llm"].sum(), "llm": g["tasks_llm"].sum()}
+        for c, n in counts.items():
+            out[f"{c}_share_by_type"][t] = float(n / posted) if posted else float("nan")
+    return out
+
+
 def _scope_kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame, start_week: int, end_week: int,
                 min_wage: dict[str, float]) -> dict[str, Any]:
     """overall, by_region and by_channel KPIs over weeks [start_week, end_week) (from 0), with
@@ -388,6 +403,7 @@ def _scope_kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame, start_wee
     overall["automation_share_by_type"] = {
         t: float(g["tasks_automated"].sum() / g["tasks_posted"].sum()) if g["tasks_posted"].sum() else float("nan")
         for (t,), g in market.group_by("task_type", maintain_order=True)}
+    overall.update(channel_shares_by_type(market))
     overall.update({k: float(v) for k, v in rec.extra.items()})
     by_region = {code: {**worker_kpis(workers.filter(pl.col("region") == code), start_h, end_h, min_wage),
                         **_flow_kpis(regional.filter(pl.col("region") == code), window_weeks)}

@@ -51,7 +51,8 @@ def _load(folder: Path) -> StartState | None:
         return {c: (df[c].to_numpy().astype(str) if df[c].dtype == pl.String else df[c].to_numpy())
                 for c in df.columns}
 
-    return StartState(arrays(workers), arrays(beliefs), meta(folder).get("expected_wage", {}))
+    about = meta(folder)
+    return StartState(arrays(workers), arrays(beliefs), about.get("expected_wage", {}), about.get("channel_cost", {}))
 
 
 def load(folder: Path | None = None) -> StartState | None:
@@ -67,7 +68,8 @@ def save(folder: Path, state: StartState, about: dict) -> None:
     write_all(folder, {
         "workers.parquet": lambda p: workers.write_parquet(p, compression="zstd", compression_level=19),
         "beliefs.parquet": lambda p: beliefs.write_parquet(p),
-        "meta.json": lambda p: p.write_text(json_text({**about, "expected_wage": state.expected_wage}),
+        "meta.json": lambda p: p.write_text(json_text({**about, "expected_wage": state.expected_wage,
+                                                           "channel_cost": state.channel_cost}),
                                             encoding="utf-8")})
 
 
@@ -78,9 +80,13 @@ def generate(weeks: float = WEEKS, seed: int = 0, folder: Path | None = None) ->
     from labsim.model.market import Market
     from labsim.model.rng import Streams
 
-    cfg = compose([f"seed={seed}", f"horizon_weeks={weeks}", "warmup_weeks=0", "start=stylised", "scale=1",
-                   "output.progress=false"])
-    m = Market(cfg, Streams(cfg.seed))
+    base = [f"seed={seed}", f"horizon_weeks={weeks}", "warmup_weeks=0", "start=stylised", "scale=1",
+            "output.progress=false"]
+    cfg = compose(base)
+    # The channels' shares are held at the table's while the market settles, so the costs stored
+    # with the state are those of that mix: a run from it starts at the channel choice's fixed
+    # point (its costs are the reference costs, so its shares stay the table's).
+    m = Market(compose([*base, "routing.enabled=false"]), Streams(cfg.seed))
     Engine(m).run()
     folder = folder or state_dir()
     save(folder, snapshot(m, m.horizon_h), {

@@ -28,6 +28,7 @@ CELL_FLOWS = ("paid_hours", "unpaid_hours", "earnings_uusd", "tasks_done_human",
               "public_spend_uusd", "tasks_done_fair")
 # Market flows per (task type, channel).
 MARKET_FLOWS = ("tasks_posted", "tasks_unposted", "tasks_expired", "batches_filled", "fill_hours", "tasks_automated",
+                "tasks_llm",  # of the automated tasks, those LLMs labelled
                 "compute_cost_uusd", "tasks_posted_human", "posted_value_uusd", "tasks_taken",
                 "wait_hours",
                 # what the work is worth to requesters: tasks done by people (decayed by their

@@ -43,7 +43,6 @@ class Context:
     week_start_h: float  # start of the current week
     week_hours: list  # (worker, task type, hours) of the week's steps
     vendor_work_h0: float  # vendor work per week as configured (routing's reference)
-    vendor_quote_uusd: np.ndarray  # vendors' price per accepted task, per type
     policies: Any  # labsim.model.policies.PolicySet
     rosters: Any  # labsim.model.rules.schedule.Rosters of the current week
     vendor_shifts: Any  # labsim.model.rules.schedule.VendorShifts

@@ -87,8 +87,7 @@ class Market(Context):
             seen_pull_h=np.zeros(n_books),
             seen_weeks=np.zeros(n_books),
             week_taken=np.zeros(n_books), week_rejected=np.zeros(n_books), week_pull_h=np.zeros(n_books))
-        self.vendor_work_h0 = float(t.vendor_share @ t.work_h_per_week)  # vendor work as configured
-        self.vendor_quote_uusd = routing.vendor_quote(self)
+        self.vendor_work_h0 = routing.vendor_work_h(self)  # vendor work as configured
         self.vendor_shifts = schedule.VendorShifts(self)
         self.active = np.zeros(0, np.int64)  # workers present (rows of the pool)
         self.week_hours: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (worker, type, hours)
@@ -96,9 +95,9 @@ class Market(Context):
         self.week: wk.Week | None = None
         self.rosters: schedule.Rosters | None = None
         self.online: schedule.Online | None = None
-        automation.update_automation(self)
         self.policies.set_levers(self, 0.0)
-        routing.route(self)
+        routing.choose_channels(self)  # the start shares (no costs seen yet)
+        self.state.vendor_headcount_factor = self.state.vendor_headcount_target
 
     # --- the order of things ---------------------------------------------------------------
 
@@ -146,6 +145,9 @@ class Market(Context):
         pricing.init_beliefs(self)
         if state is not None:
             steady.start_beliefs(self, state)
+        self.state.cost0 = routing.channel_costs(self)  # what each channel costs at the start
+        if state is not None:
+            steady.start_costs(self, state)  # or, where the stored state knows, in the baseline
         hours.warm_sessions(self, np.arange(n, self.pool.n))
         self.open_week(0.0)
 
@@ -196,17 +198,12 @@ class Market(Context):
     def update_market(self, now: float) -> None:
         if self.cfg.automation.learning:
             automation.learn_from_week(self)
-        lv = self.state.levers
-        before = (lv.alt_platform_share, lv.certified_binding, lv.vendor_staffing.copy())
         self.policies.set_levers(self, now)
-        if (before[:2] != (lv.alt_platform_share, lv.certified_binding)
-                or not np.array_equal(before[2], lv.vendor_staffing)):
-            routing.route(self)
         if self.cfg.pricing.enabled:
             pricing.learn(self)
         pricing.reset_week(self)
-        if self.cfg.routing.enabled:
-            routing.reroute(self)
+        routing.choose_channels(self)
+        routing.hire_toward_target(self)
         self.state.week_expired[:] = 0
         self.state.week_posted_human[:] = 0
         word_of_mouth.hear(self, self.week.a, self.week.earn_usd, self.week.hours)

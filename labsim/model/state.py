@@ -143,7 +143,7 @@ class MarketState:
     """Market-level quantities that the weekly rules move."""
 
     labels: np.ndarray  # cumulative human labels per type, per unit of scale (automation)
-    auto_share: np.ndarray  # share of new tasks a model does, per type
+    auto_share: np.ndarray  # share of new tasks a model or an LLM does, per type
     expected_wage: np.ndarray  # what potential joiners expect per hour, per region (word of mouth)
     vendor_share: np.ndarray  # share of each type's batches sent to vendors (routing)
     eval_multiplier: float = 1.0  # demand multiplier of evaluation work (automation)
@@ -152,6 +152,11 @@ class MarketState:
     book_rate_h: np.ndarray = field(default_factory=lambda: np.zeros(0))  # batch arrivals per hour per book
     team_share: np.ndarray = field(default_factory=lambda: np.zeros(0))  # vendor staff per type
     vendor_headcount_factor: float = 1.0  # vendor headcount against the configured one
+    vendor_headcount_target: float = 1.0  # the one their contracted work needs (hires close the gap)
+    # channel choice (routing): per type, shares of crowd, vendor, model, LLM, and the start's costs
+    channel_share: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    cost0: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # costs at the start (USD)
+    llm_part: np.ndarray = field(default_factory=lambda: np.zeros(0))  # LLMs' part of the automated tasks
     # this week's counters
     week_labels: np.ndarray = field(default_factory=lambda: np.zeros(0))  # accepted human tasks per type
     week_expired: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per book

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from labsim.model.rules import hours, joining, skills
+from labsim.model.rules import hours, joining, routing, skills
 from labsim.model.units import CROWD, VENDOR
 
 if TYPE_CHECKING:
@@ -68,6 +68,9 @@ class StartState:
     workers: dict[str, np.ndarray]
     beliefs: dict[str, np.ndarray]
     expected_wage: dict[str, float] = field(default_factory=dict)
+    # per task type, what each channel (crowd, vendor, model, LLM) cost per accepted task at the
+    # end of the baseline's long run: the reference of the channel choice (``routing``)
+    channel_cost: dict[str, list[float | None]] = field(default_factory=dict)
 
     def rows(self, mask: np.ndarray) -> dict[str, np.ndarray]:
         return {k: v[mask] for k, v in self.workers.items()}
@@ -113,7 +116,10 @@ def snapshot(m: Context, now_h: float) -> StartState:
     for name in PER_SCALE_BELIEFS:
         beliefs[name] = getattr(m.state, name)[crowd] / m.cfg.scale
     wages = {c: float(v) for c, v in zip(m.regions.codes, m.state.expected_wage) if np.isfinite(v)}
-    return StartState(workers, beliefs, wages)
+    costs = routing.channel_costs(m)
+    channel_cost = {name: [float(c) if np.isfinite(c) else None for c in costs[t]]
+                    for t, name in enumerate(m.types.names)}
+    return StartState(workers, beliefs, wages, channel_cost)
 
 
 def _z(values: np.ndarray, median: np.ndarray | float, sigma: np.ndarray | float) -> np.ndarray:
@@ -232,3 +238,13 @@ def start_beliefs(m: Context, state: StartState) -> None:
         wage = state.expected_wage.get(code)
         if wage is not None and np.isfinite(wage):
             s.expected_wage[r] = wage
+
+
+def start_costs(m: Context, state: StartState) -> None:
+    """The channel choice's reference costs: the baseline's, for the task types the stored state
+    knows, so that a run whose world differs from t = 0 (dearer vendors, higher reservation
+    wages) chooses its channels against the baseline's costs, not its own."""
+    for t, name in enumerate(m.types.names):
+        costs = state.channel_cost.get(name)
+        if costs is not None:
+            m.state.cost0[t] = [np.nan if c is None else c for c in costs]

@@ -30,7 +30,7 @@ class Regions:
     entry_h: np.ndarray  # when the region's workers may first join
     vendor_shift_start_local_h: np.ndarray
     vendor_workers: np.ndarray  # at scale 1
-    vendor_wage_usd_h: np.ndarray
+    vendor_wage_usd_h: np.ndarray  # the local wage (median reservation wage, at least the minimum) + a premium
     skill_mean: np.ndarray
     crowd_session_start_local_h: np.ndarray
     reservation_median_usd_h: np.ndarray  # the region's median x workers.reservation_wage_scale
@@ -43,6 +43,8 @@ class Regions:
     @classmethod
     def from_config(cls, cfg: LabsimConfig) -> "Regions":
         rows = [cfg.regions[c] for c in cfg.regions]
+        reservation = np.array([r.reservation_wage_median_usd_h for r in rows]) * cfg.workers.reservation_wage_scale
+        minimum = np.array([r.min_wage_usd_h for r in rows])
         return cls(
             codes=list(cfg.regions),
             utc_offset_h=np.array([r.utc_offset_h for r in rows]),
@@ -50,11 +52,10 @@ class Regions:
             entry_h=np.array([r.entry_week * HOURS_PER_WEEK for r in rows]),
             vendor_shift_start_local_h=np.array([r.vendor_shift_start_local_h for r in rows], float),
             vendor_workers=np.array([r.vendor_workers for r in rows], float),
-            vendor_wage_usd_h=np.array([r.vendor_wage_usd_h for r in rows]),
+            vendor_wage_usd_h=np.maximum(reservation, minimum) * (1.0 + cfg.vendor.wage_premium),
             skill_mean=np.array([r.skill_mean for r in rows]),
             crowd_session_start_local_h=np.array([r.crowd_session_start_local_h for r in rows], float),
-            reservation_median_usd_h=np.array([r.reservation_wage_median_usd_h for r in rows])
-            * cfg.workers.reservation_wage_scale,
+            reservation_median_usd_h=reservation,
             reservation_sigma=np.array([r.reservation_wage_sigma for r in rows]),
         )
 
@@ -76,6 +77,7 @@ class TaskTypes:
     work_h_per_week: np.ndarray  # hours of work a type's batches bring per week (scale 1, before growth)
     vendor_share: np.ndarray  # share of the type's batches sent to vendors
     routable: np.ndarray  # both channels serve the type
+    llm_share: np.ndarray  # share of the type's tasks LLMs label at the start (0: none)
     compute_uusd: np.ndarray  # compute price of an automated task
     automation_ceiling: np.ndarray  # 0 where the type is not automated in this run
     automation_half_labels: np.ndarray
@@ -108,6 +110,7 @@ class TaskTypes:
                                       for i, t in enumerate(rows)]),
             vendor_share=np.array([t.vendor_share for t in rows]),
             routable=np.array([0 < t.vendor_share < 1 for t in rows]),
+            llm_share=np.array([t.llm_share if (auto_on and t.automatable) else 0.0 for t in rows]),
             compute_uusd=np.array([round(t.compute_cost_usd * UUSD) for t in rows], np.int64),
             automation_ceiling=np.array([t.automation_ceiling if (auto_on and t.automatable) else 0.0
                                          for t in rows]),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labsim.config import LabsimConfig, RegionConfig, RequesterConfig, TaskTypeConfig
+from labsim.config import LabsimConfig, RegionConfig, RequesterConfig, TaskTypeConfig, VendorConfig
 from labsim.model.market import Market
 from labsim.model.rng import Streams
 from labsim.model.rules import pricing, skills
@@ -26,9 +26,14 @@ def task(**kw) -> TaskTypeConfig:
     return TaskTypeConfig(**base)
 
 
-def region(**kw) -> RegionConfig:
+def region(vendor_wage_usd_h: float | None = None, **kw) -> RegionConfig:
+    """A region with no one in it; ``vendor_wage_usd_h`` sets its local wage (median reservation
+    wage and minimum wage alike) so that vendors, paying the default premium over it, pay that."""
     base = dict(name="test", utc_offset_h=0.0, min_wage_usd_h=1.5, initial_crowd_workers=0,
-                potential_arrivals_per_week=0.0, vendor_workers=0, vendor_wage_usd_h=0.0)
+                potential_arrivals_per_week=0.0, vendor_workers=0)
+    if vendor_wage_usd_h is not None:
+        local = vendor_wage_usd_h / (1.0 + VendorConfig().wage_premium)
+        base.update(min_wage_usd_h=local, reservation_wage_median_usd_h=local)
     base.update(kw)
     return RegionConfig(**base)
 

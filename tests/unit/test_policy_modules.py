@@ -342,7 +342,7 @@ def test_the_fair_platform_adds_its_own_book_to_each_crowd_type():
     """A type with crowd work gets a certified book on the other platform, fee 10 % whatever the batch,
     paying rejections and counted as fair; a vendor-only type gets none."""
     cfg = config("fair_platform", types={"text": task(), "bpo": task(vendor_share=1.0)}, commission=0.1)
-    cfg.regions["KEN"].vendor_workers, cfg.regions["KEN"].vendor_wage_usd_h = 1, 1.0
+    cfg.regions["KEN"] = region(vendor_workers=1, vendor_wage_usd_h=1.0)
     m = market(cfg)
     specs = m.books.specs
     assert [(s.task_type, s.channel, s.alt_platform) for s in specs] == [(0, CROWD, False), (0, CROWD, True),
@@ -444,7 +444,7 @@ def test_without_a_certified_platform_bound_demand_goes_to_vendors():
     m.policies.set_levers(m, 168.0)
     routing.route(m)
     assert m.state.book_rate_h.tolist() == pytest.approx([0.36, 0.09, 0.55])
-    assert m.state.vendor_headcount_factor == pytest.approx(2.2)
+    assert m.state.vendor_headcount_target == pytest.approx(2.2)
 
 
 def test_with_a_certified_platform_bound_demand_leaves_the_crowd_books_not_the_vendors():
@@ -458,7 +458,7 @@ def test_with_a_certified_platform_bound_demand_leaves_the_crowd_books_not_the_v
     assert [(s.channel, s.alt_platform) for s in m.books.specs] == [(CROWD, False), (CROWD, False),
                                                                    (VENDOR, False), (CROWD, True)]
     assert m.state.book_rate_h.tolist() == pytest.approx([0.252, 0.09, 0.25, 0.408])
-    assert m.state.vendor_headcount_factor == pytest.approx(1.0)
+    assert m.state.vendor_headcount_target == pytest.approx(1.0)
 
 
 # --- policies/training_certification.py ----------------------------------------------------------

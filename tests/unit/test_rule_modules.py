@@ -909,12 +909,23 @@ def test_each_books_arrivals_are_its_channel_and_group_share_of_the_types():
     assert m.state.vendor_headcount_factor == pytest.approx(1.0)
 
 
-def test_vendor_headcount_follows_the_work_routed_to_vendors():
-    """Vendor share 0.25 -> 0.5 doubles vendors' work, and their headcount factor: 0.5 / 0.25 = 2."""
+def test_vendor_headcount_follows_the_work_routed_to_vendors_with_a_hiring_lag():
+    """Vendor share 0.25 -> 0.5 doubles vendors' work, and the headcount it needs: 0.5 / 0.25 = 2. With a
+    4-week lag, vendors close a quarter of the gap a week: 1 + 0.25 = 1.25, then 1.25 + 0.75 x 0.25 = 1.4375;
+    with none, all of it."""
     m = _routing_market()
     m.state.vendor_share[:] = 0.5
     routing.route(m)
     assert m.state.book_rate_h.tolist() == pytest.approx([0.4, 0.1, 0.5])
+    assert m.state.vendor_headcount_target == pytest.approx(2.0)
+    assert m.state.vendor_headcount_factor == pytest.approx(1.0)
+    m.cfg.routing.hiring_lag_weeks = 4.0
+    routing.hire_toward_target(m)
+    assert m.state.vendor_headcount_factor == pytest.approx(1.25)
+    routing.hire_toward_target(m)
+    assert m.state.vendor_headcount_factor == pytest.approx(1.4375)
+    m.cfg.routing.hiring_lag_weeks = 0.0
+    routing.hire_toward_target(m)
     assert m.state.vendor_headcount_factor == pytest.approx(2.0)
 
 
@@ -937,43 +948,113 @@ def test_the_vendor_quote_is_the_bill_over_accepted_tasks_averaged_by_headcount(
     cfg.workers.novice_slowdown = 1.5
     m = market(cfg)
     assert routing.vendor_quote(m).tolist() == pytest.approx([64_236.1], abs=0.1)
-    assert m.vendor_quote_uusd.tolist() == pytest.approx([64_236.1], abs=0.1)
 
 
-@pytest.mark.parametrize("spend, share, moved", [(2_000_000, 0.25, 0.26),  # crowd 100_000 > 50_000 a task
-                                                 (400_000, 0.025, 0.02)])  # crowd 20_000 < 50_000; floor 0.02
-def test_requesters_move_work_one_step_towards_the_cheaper_channel(spend, share, moved):
-    """Crowd cost is the week's crowd spend over its accepted tasks (20); vendor shares move 0.01 towards
-    the cheaper channel, within [0.02, 0.95]; a type with no crowd task done keeps its share."""
-    cfg = config(types={"a": task(vendor_share=0.25), "b": task(vendor_share=0.25)},
+def test_ces_shares_move_work_away_from_the_channel_that_got_dearer():
+    """Benchmark 0.5 / 0.3 / 0.2 / 0, the crowd 10 % dearer, sigma 2: weights 0.5 / 1.21 = 0.41322, 0.3,
+    0.2, 0 (an unused channel stays unused whatever its cost); shares over 0.91322. At the benchmark's
+    costs, the benchmark; with sigma 0, too (no substitution)."""
+    bench = np.array([[0.5, 0.3, 0.2, 0.0]])
+    rel = np.array([[1.1, 1.0, 1.0, 0.5]])
+    x = np.array([0.5 / 1.21, 0.3, 0.2, 0.0])
+    assert routing.ces_shares(bench, rel, 2.0)[0].tolist() == pytest.approx((x / x.sum()).tolist())
+    assert routing.ces_shares(bench, np.ones((1, 4)), 2.0)[0].tolist() == pytest.approx(bench[0].tolist())
+    assert routing.ces_shares(bench, rel, 0.0)[0].tolist() == pytest.approx(bench[0].tolist())
+
+
+def test_the_automated_share_is_capped_and_the_excess_goes_to_people_in_proportion():
+    """Model 0.5 + LLM 0.3 = 0.8 over a ceiling of 0.6: both scaled by 0.75 (0.375, 0.225); people's 0.2
+    becomes 0.4, still split 3:1 (0.3, 0.1). A row under its ceiling is untouched."""
+    s = np.array([[0.15, 0.05, 0.5, 0.3], [0.5, 0.3, 0.2, 0.0]])
+    out = routing.cap_automated(s, np.array([0.6, 0.6]))
+    assert out[0].tolist() == pytest.approx([0.3, 0.1, 0.375, 0.225])
+    assert out[1].tolist() == pytest.approx(s[1].tolist())
+
+
+def _channel_market(sigma: float = 2.0, switch_weeks: float = 0.0):
+    cfg = config(types={"text": task(vendor_share=0.25, automatable=True, automation_ceiling=0.6,
+                                     automation_half_labels=2000.0, automation_steepness=1.5,
+                                     automation_qa_share=0.1, llm_share=0.1, compute_cost_usd=0.001)},
                  regions={"KEN": region(vendor_workers=1, vendor_wage_usd_h=1.0)})
-    cfg.routing.enabled = True
+    cfg.routing.substitution_elasticity = sigma
+    cfg.routing.switch_weeks = switch_weeks
     m = market(cfg)
-    m.state.vendor_share[:] = [share, 0.25]
-    m.vendor_quote_uusd = np.array([50_000.0, 50_000.0])
-    m.accounts.post(np.array([cell_of(m, 0, 0, CROWD)]), {"requester_spend_uusd": np.array([spend]),
-                                                          "tasks_done_human": np.array([20])})
-    routing.reroute(m)
-    assert m.state.vendor_share.tolist() == pytest.approx([moved, 0.25])
-    vendor_book_a = int(np.flatnonzero((m.books.type == 0) & (m.books.channel == VENDOR))[0])
-    assert m.state.book_rate_h[vendor_book_a] == pytest.approx(moved)  # routed again: 1 batch/h x share
+    m.state.cost0 = routing.channel_costs(m)
+    return m
+
+
+def test_at_the_start_costs_each_channel_takes_its_benchmark_share():
+    """No labels yet: the model has no share; LLMs 0.1; people 0.9, a quarter of it to vendors."""
+    m = _channel_market()
+    routing.choose_channels(m)
+    assert m.state.channel_share[0].tolist() == pytest.approx([0.675, 0.225, 0.0, 0.1])
+    assert m.state.auto_share.tolist() == pytest.approx([0.1])
+    assert m.state.llm_part.tolist() == pytest.approx([1.0])
+    assert m.state.vendor_share.tolist() == pytest.approx([0.25])
+
+
+def test_a_better_model_takes_its_learning_curves_share_at_the_start_costs():
+    """2000 labels = half_labels: quality 0.5, the model's share 0.6 x 0.5 = 0.3, LLMs 0.1; people 0.6."""
+    m = _channel_market()
+    m.state.labels[:] = 2000.0
+    routing.choose_channels(m)
+    assert m.state.channel_share[0].tolist() == pytest.approx([0.45, 0.15, 0.3, 0.1])
+    assert m.state.auto_share.tolist() == pytest.approx([0.4])
+    assert m.state.llm_part.tolist() == pytest.approx([0.25])
+
+
+def test_a_dearer_crowd_loses_work_to_the_other_channels_by_the_elasticity():
+    """A policy charges requesters a fifth of the crowd's cost on every accepted crowd task: the crowd is
+    20 % dearer; a model and LLM labels cost compute or price + review of a tenth of their output at the
+    crowd's cost, so they rise too, by less. Shares follow b x (c/c0)^-2 exactly."""
+    m = _channel_market()
+    before = routing.channel_costs(m)[0]
+    m.state.surcharge_usd = np.where(m.books.is_crowd, 0.2 * before[0], 0.0)
+    after = routing.channel_costs(m)[0]
+    assert after[0] == pytest.approx(1.2 * before[0])
+    assert after[1] == pytest.approx(before[1])  # vendors' quote is their own
+    assert after[2] - before[2] == pytest.approx(0.1 * 0.2 * before[0])  # review of a tenth, at the crowd's cost
+    routing.choose_channels(m)
+    x = np.array([0.675, 0.225, 0.0, 0.1]) * (after / before) ** -2.0
+    assert m.state.channel_share[0].tolist() == pytest.approx((x / x.sum()).tolist())
+    assert m.state.channel_share[0, 0] < 0.675
+
+
+def test_requesters_move_a_switch_weeks_share_of_the_way_each_week():
+    """switch_weeks 4: from the benchmark towards the shares a 5-cent charge on crowd tasks brings, a
+    quarter of the gap a week."""
+    m = _channel_market(switch_weeks=4.0)
+    routing.choose_channels(m)  # the first choice is the target itself (nothing chosen before)
+    start = m.state.channel_share.copy()
+    m.state.surcharge_usd = np.where(m.books.is_crowd, 0.05, 0.0)
+    m.cfg.routing.switch_weeks = 0.0
+    target = (routing.choose_channels(m), m.state.channel_share.copy())[1]
+    m.state.channel_share = start
+    m.cfg.routing.switch_weeks = 4.0
+    routing.choose_channels(m)
+    assert target[0, 0] < start[0, 0] - 0.05  # the charge moves work away from the crowd
+    assert m.state.channel_share[0].tolist() == pytest.approx((start + 0.25 * (target - start))[0].tolist())
+    assert m.state.channel_share.sum() == pytest.approx(1.0)
 
 
 # --- rules/automation.py -------------------------------------------------------------------------
 
 def test_models_learn_from_the_weeks_labels_per_unit_of_scale():
-    """500 labels at scale 0.5 count 1000: 1000 + 1000 = 2000 = half_labels, so the share is half the
-    ceiling 0.6 = 0.3; evaluation demand x (1 + 2 x 0.3) = 1.6; the week's count restarts at 0."""
+    """500 labels at scale 0.5 count 1000: 1000 + 1000 = 2000 = half_labels, so at the start's costs the
+    model's share is half the ceiling 0.6 = 0.3; evaluation demand x (1 + 2 x 0.3) = 1.6; the week's
+    count restarts at 0."""
     cfg = config(types={"text": task(automatable=True, automation_ceiling=0.6, automation_half_labels=2000.0,
                                      automation_steepness=1.5),
                         "rlhf": task()})
     cfg.automation.eval_task_types = ["rlhf"]
     cfg.automation.eval_demand_boost = 2.0
+    cfg.routing.switch_weeks = 0.0
     cfg.scale = 0.5
     m = market(cfg)
     m.state.labels[:] = [1000.0, 0.0]
     m.state.week_labels[:] = [500.0, 40.0]
     automation.learn_from_week(m)
+    routing.choose_channels(m)
     assert m.state.labels.tolist() == pytest.approx([2000.0, 80.0])
     assert m.state.auto_share.tolist() == pytest.approx([0.3, 0.0])
     assert m.state.eval_multiplier == pytest.approx(1.6)

@@ -35,15 +35,18 @@ def baseline():
     return _runs()
 
 
-def test_higher_reservation_wages_raise_low_pay_exits(baseline):
-    """Workers who expect more quit more often for low pay."""
+def test_higher_reservation_wages_raise_low_pay_exits():
+    """Workers who expect more quit more often for low pay. The channel mix is held (routing off): vendors
+    pay over the local wage, so tripled reservation wages triple their quote and, with routing on, send
+    vendors' work to the crowd, whose wages then rise with the demand: a different effect."""
     def raise_reservation_wages(cfg):
         for code, region in cfg.regions.items():
             cfg.regions[code] = dataclasses.replace(
                 region, reservation_wage_median_usd_h=3 * region.reservation_wage_median_usd_h)
 
-    richer = _runs(raise_reservation_wages)
-    assert _total(richer, "exits_low_pay") > 1.5 * _total(baseline, "exits_low_pay")
+    held = "routing.enabled=false"
+    richer = _runs(raise_reservation_wages, held)
+    assert _total(richer, "exits_low_pay") > 1.5 * _total(_runs(None, held), "exits_low_pay")
 
 
 def test_more_toxic_exposure_raises_burnout_exits(baseline):

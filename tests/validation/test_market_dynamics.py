@@ -88,18 +88,30 @@ def test_a_new_low_wage_region_pulls_piece_rates_down():
 
 
 def test_requesters_route_work_away_from_the_dearer_channel():
-    """With routing on, making the crowd dear for text classification (a high piece-rate floor)
-    moves its batches towards vendors; making it cheap (a low rate cap) moves them back."""
-    from labsim.model.market import Market
+    """Channel choice against the baseline's costs (the stored steady state's): making the crowd dear for
+    text classification (a piece-rate floor of 50 cents, about 8 times its rate) moves its work to vendors,
+    the model and LLM labels; making vendors dear (their margin doubled from 5.25 to 10.5, a bill 1.8 times
+    the baseline's) moves work from them to the others. Shares of the type's tasks over weeks 9-20."""
+    def shares(*extra):
+        o = labsim.run(small_config("horizon_weeks=20", "warmup_weeks=8", *extra)).kpis["overall"]
+        return {c: o[f"{c}_share_by_type"]["text_classification"] for c in ("crowd", "vendor", "model", "llm")}
 
-    def vendor_share(*extra):
-        m = Market(small_config("scale=0.05", "horizon_weeks=20", "routing.enabled=true", *extra), Streams(0))
-        m.run()
-        return m.state.vendor_share[m.types.names.index("text_classification")]
+    base = shares()
+    dear = shares("task_types.text_classification.piece_rate_floor_usd=0.5")
+    dear_vendors = shares("vendor.margin=10.5")
+    assert dear["crowd"] < base["crowd"] - 0.2
+    assert all(dear[c] > base[c] for c in ("vendor", "model", "llm")), (base, dear)
+    assert dear_vendors["vendor"] < 0.5 * base["vendor"]
+    assert all(dear_vendors[c] > base[c] for c in ("crowd", "model", "llm")), (base, dear_vendors)
 
-    start = small_config().task_types["text_classification"].vendor_share
-    dear = vendor_share("task_types.text_classification.piece_rate_floor_usd=0.5")
-    cheap = vendor_share("task_types.text_classification.base_piece_rate_usd=0.005",
-                         "pricing.enabled=false")
-    assert dear > start + 0.1
-    assert cheap < start
+
+def test_every_channel_does_a_real_share_of_some_task_type(small_results):
+    """In the baseline the crowd, vendors, in-house models and LLM labels each take at least 5 % of some
+    task type's tasks (vendors most moderation, models and LLMs a tenth of text classification each), and
+    every type's shares add up to 1."""
+    o = small_results.kpis["overall"]
+    shares = {c: o[f"{c}_share_by_type"] for c in ("crowd", "vendor", "model", "llm")}
+    for channel, by_type in shares.items():
+        assert max(by_type.values()) >= 0.05, (channel, by_type)
+    for t in shares["crowd"]:
+        assert sum(shares[c][t] for c in shares) == pytest.approx(1.0, abs=1e-9)

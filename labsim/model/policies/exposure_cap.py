@@ -7,8 +7,8 @@ runs past what is left. Vendors rotate their staff: each spends at most
 the capped share of every step of its shift on capped work and the rest on
 other duties, paid, so a team's capacity lasts the whole shift instead of
 running out half-way. Vendors hire to cover the work: each capped type's
-team is staffed ``shift_hours / max_hours_per_day`` times over (hires follow
-within a week, as leavers are replaced and headcount is topped up). The cap
+team is staffed ``shift_hours / max_hours_per_day`` times over (headcount follows
+with the hiring lag, ``routing.hiring_lag_weeks``). The cap
 is announced ``notice_weeks`` ahead: vendors staff up then, so the new heads
 have learnt the work when it binds, and requesters pay for the extra heads
 from then.

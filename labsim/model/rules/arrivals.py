@@ -11,9 +11,9 @@ type's floor; customary-rate requesters pay the type's customary rate and
 spend a fixed budget, so a higher fee buys fewer of their tasks) and posts it
 only if it is worth its cost. The crowd platform
 charges its fee on top of the reward (a higher one for large batches);
-vendors bill by the hour instead. A model does the automated share of each
-batch at a compute price; the rest waits in its book until taken or until
-its deadline.
+vendors bill by the hour instead. A model, or LLM labels, do the automated
+share of each batch at a compute price (an LLM label at its price); the
+rest waits in its book until taken or until its deadline.
 """
 
 from __future__ import annotations
@@ -99,9 +99,13 @@ def post_batches(m: Context, now: float) -> None:
     def per_book(x: np.ndarray, mask: np.ndarray = posted) -> np.ndarray:
         return np.rint(np.bincount(which[mask], weights=x[mask], minlength=books.n)).astype(np.int64)
 
-    # A model does part of each batch of an automatable type at a compute price.
+    # A model or LLM labels do part of each batch of an automatable type, at a compute price or
+    # the LLM's price per task (``routing`` sets the shares).
     t = books.type[which]
     human, automated = split_tasks(tasks, state.auto_share[t], m.types.automation_qa_share[t])
+    by_llm = np.floor(automated * state.llm_part[t] + 0.5).astype(np.int64)
+    machine_uusd = ((automated - by_llm) * m.types.compute_uusd[t]
+                    + by_llm * int(round(cfg.routing.llm_cost_usd * UUSD)))
     keep = posted & (human > 0)
     m.store.add(which[keep], human[keep], rate[keep], fee[keep], now, now + deadline[keep], value[keep])
     m.accounts.post_market(books.market_cell, {
@@ -109,8 +113,8 @@ def post_batches(m: Context, now: float) -> None:
         "value_unposted_uusd": per_book(tasks * value * UUSD, ~posted)})
     posted_human = per_book(human)
     m.accounts.post_market(books.market_cell, {
-        "tasks_posted": per_book(tasks), "tasks_automated": per_book(automated),
-        "compute_cost_uusd": per_book(automated * m.types.compute_uusd[t]),
+        "tasks_posted": per_book(tasks), "tasks_automated": per_book(automated), "tasks_llm": per_book(by_llm),
+        "compute_cost_uusd": per_book(machine_uusd),
         "tasks_posted_human": posted_human, "posted_value_uusd": per_book(human * rate),
         "tasks_unposted": per_book(tasks, ~posted)})
     state.week_posted_human += posted_human

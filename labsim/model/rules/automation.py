@@ -1,14 +1,17 @@
 """Automation: the workers' own labels train the models that replace them.
 
-For each automatable task type, the share of new tasks a model does follows
-a learning curve in the cumulative number of human labels of that type
-(per unit of ``scale``, so that a scaled-down world automates at the same
-pace): a logistic curve in log-labels, rising from 0 towards ``ceiling``,
-half-way at ``half_labels``. A share ``qa_share`` of the model's tasks still
-goes to humans as quality-assurance review; the rest costs the requester a
-small compute price per task. Automation also creates work: evaluation types
-(RLHF preference, safety evaluation) see their demand grow with the average
-automation share.
+For each automatable task type, a model's quality follows a learning curve
+in the cumulative number of human labels of that type (per unit of
+``scale``, so that a scaled-down world automates at the same pace): a
+logistic curve in log-labels, half-way at ``half_labels`` (labels are
+accepted tasks: rejected work teaches nothing). At the baseline's costs the
+model's share of new tasks is that curve times the type's ``ceiling``; the
+channel choice (``routing``) moves it with the model's cost against
+people's, never above the ceiling. A share
+``qa_share`` of the automated tasks still goes to humans as quality-assurance
+review; the rest costs the requester a compute (or LLM) price per task.
+Automation also creates work: evaluation types (RLHF preference, safety
+evaluation) see their demand grow with the average automation share.
 
 Pure functions; the market applies them to every new batch.
 """
@@ -46,23 +49,9 @@ def evaluation_demand(mean_share: float, boost: float) -> float:
     return 1.0 + boost * mean_share
 
 
-def update_automation(m: Context) -> None:
-    """Automation shares from cumulative labels, and the evaluation work they create.
-
-    Reads the labels learnt so far; writes each type's automation share and
-    the demand multiplier of evaluation work.
-    """
-    types, state = m.types, m.state
-    state.auto_share = automation_share(state.labels, types.automation_ceiling,
-                                        types.automation_half_labels, types.automation_steepness)
-    auto = types.automation_ceiling > 0
-    state.eval_multiplier = evaluation_demand(
-        float(state.auto_share[auto].mean()) if auto.any() else 0.0, m.cfg.automation.eval_demand_boost)
-
-
 def learn_from_week(m: Context) -> None:
-    """Models learn from the week's accepted human labels (counted per unit of scale)."""
+    """Models learn from the week's accepted human labels (counted per unit of scale); the
+    channel choice (``routing.choose_channels``) turns their quality into shares."""
     state = m.state
     state.labels += state.week_labels / m.cfg.scale
     state.week_labels[:] = 0.0
-    update_automation(m)

@@ -154,7 +154,7 @@ def add_workers(m: Context, r: int, channel: int, joined: np.ndarray, rng: np.ra
         session = np.full(k, cfg.vendor.shift_hours)
         start = np.full(k, float(reg.vendor_shift_start_local_h))
         team = rng.choice(types.n, size=k, p=m.state.team_share)
-        wage = np.full(k, int(round(reg.vendor_wage_usd_h * UUSD)), np.int64)
+        wage = np.full(k, int(round(m.regions.vendor_wage_usd_h[r] * UUSD)), np.int64)
         main = team
     idx = m.pool.add(
         k, region=np.full(k, r), channel=np.full(k, channel), team=team, joined_h=joined,

@@ -116,13 +116,12 @@ _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(9)  # E[f(Z)], Z standard 
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
 
 
-def mean_posted_rate_usd(m: Context, kappa: np.ndarray, reject_share: np.ndarray) -> np.ndarray:
-    """Per book, the mean piece rate of the tasks its requesters post if they believed ``kappa``:
-    the expectation, over the book's classes of requesters, their values and their batch sizes
-    (Gauss-Hermite nodes for both log-normals), of the rate each batch gets (``price_batches``:
-    the best rate, or the customary one), weighted by the batch's tasks and counting only the
-    batches worth posting (surplus at least the class's fixed cost), each at the fee of its
-    size."""
+def _posting(m: Context, kappa: np.ndarray, reject_share: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per book, over its classes of requesters, their values and their batch sizes (Gauss-Hermite
+    nodes for both log-normals): the weight of each node's tasks, whether it is posted (batches
+    worth posting: surplus at least the class's fixed cost), the rate it gets (``price_batches``:
+    the best rate, or the customary one) and its cost factor (the fee of its size), had
+    requesters believed ``kappa``."""
     books, req, cfg = m.books, m.requesters, m.cfg
     mix = np.diff(books.class_cum, axis=1, prepend=0.0)[:, :, None, None]  # (books, classes, 1, 1)
     value = (books.value_usd[:, None, None, None] * req.value_multiplier[None, :, None, None]
@@ -141,12 +140,43 @@ def mean_posted_rate_usd(m: Context, kappa: np.ndarray, reject_share: np.ndarray
     a = np.broadcast_to((kappa / impatience_per_h(m))[:, None, None, None], shape)
     rate, u = m.solver.solve(np.broadcast_to(value, shape), k, a)
     start = np.broadcast_to(books.start_rate_usd[:, None, None, None], shape)
-    rate = np.where(customary, start, rate)
-    u = np.where(customary, a * start ** m.solver.eps, u)
+    rate, u = _at_least_floor(m, np.arange(books.n)[:, None, None, None], np.where(customary, start, rate),
+                              np.where(customary, np.nan, u), a)
     posted = surplus_usd(size, value, k, rate, u) - size * surcharge >= req.fixed_cost_usd[None, :, None, None]
-    w = mix * _WEIGHTS[None, None, :, None] * _WEIGHTS[None, None, None, :] * size * posted
+    w = mix * _WEIGHTS[None, None, :, None] * _WEIGHTS[None, None, None, :] * size
+    return w, posted, rate, k
+
+
+def _at_least_floor(m: Context, book: np.ndarray, rate: np.ndarray, u: np.ndarray,
+                    a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rates (USD) raised to their book's piece-rate floor, and the take-up speed ``u`` at the
+    rate paid (recomputed, ``a x rate^eps``, where the floor binds or ``u`` is NaN): requesters
+    decide whether a batch is worth posting at the rate they will pay."""
+    floor = m.books.floor_uusd[book] / UUSD
+    paid = np.maximum(rate, floor)
+    return paid, np.where((paid > rate) | np.isnan(u), a * paid ** m.solver.eps, u)
+
+
+def _weighted_mean(w: np.ndarray, x: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     total = w.sum(axis=(1, 2, 3))
-    return np.divide((w * rate).sum(axis=(1, 2, 3)), total, out=books.start_rate_usd.copy(), where=total > 0)
+    return np.divide((w * x).sum(axis=(1, 2, 3)), total, out=fallback.copy(), where=total > 0)
+
+
+def mean_posted_rate_usd(m: Context, kappa: np.ndarray, reject_share: np.ndarray) -> np.ndarray:
+    """Per book, the mean piece rate of the tasks its requesters post if they believed ``kappa``
+    (``_posting``), weighted by the batches' tasks."""
+    w, posted, rate, _ = _posting(m, kappa, reject_share)
+    return _weighted_mean(w * posted, rate, m.books.start_rate_usd)
+
+
+def mean_cost_per_accepted_usd(m: Context, kappa: np.ndarray, reject_share: np.ndarray) -> np.ndarray:
+    """Per book, what requesters expect an accepted task to cost them (rate x cost factor: the
+    fee on top, rejected tasks redone), believing ``kappa``, over all the tasks they bring, posted
+    or not: a price that makes batches not worth posting makes the crowd dear, not cheap (over
+    the posted ones only, the few high-value batches left would look like the channel's cost)."""
+    w, _, rate, k = _posting(m, kappa, reject_share)
+    return _weighted_mean(w, rate * k, m.books.start_rate_usd * cost_factor(m.books.commission[1],
+                                                                            reject_share))
 
 
 def start_kappa(m: Context, reject_share: np.ndarray) -> np.ndarray:
@@ -233,9 +263,8 @@ def price_batches(m: Context, book: np.ndarray, n: np.ndarray, value_usd: np.nda
     k = cost_factor(commission, state.reject_share[book])
     a = state.kappa[book] / impatience_per_h(m)
     rate, u = m.solver.solve(value_usd, k, a)
-    if customary.any():
-        rate = np.where(customary, m.books.start_rate_usd[book], rate)
-        u = np.where(customary, a * rate ** m.solver.eps, u)
+    rate, u = _at_least_floor(m, book, np.where(customary, m.books.start_rate_usd[book], rate),
+                              np.where(customary, np.nan, u), a)
     # A charge per accepted task that does not depend on the rate (a floor's top-ups, a levy)
     # leaves the best rate as it is and lowers what a batch is worth to post.
     return rate * UUSD, surplus_usd(n, value_usd, k, rate, u) - n * state.surcharge_usd[book]

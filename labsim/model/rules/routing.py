@@ -1,19 +1,45 @@
-"""Routing: how each task type's demand is split between channels and books.
+"""Routing: which channel does each task type's work, and how demand reaches the books.
 
-Each task type's batches go to vendors for a share ``vendor_share`` and to
-the crowd otherwise; within the crowd, to its books by their group shares
-(open, geofenced, qualified). An alternative platform, when there is one,
-wins a share of the open books' batches; a share of crowd demand may be
-bound to certified channels (the alternative platform's books when it is
-certified, else vendors). These two levers are set by policies. Vendor teams
-and headcount follow the work routed to vendors.
+Channel choice. For each task type requesters share the work between four
+channels: the crowd platform, vendors, their own model and LLM labels (the
+last two only for automatable types; LLM labels only where the type's table
+gives them a share). The shares follow a CES demand in the calibrated-share
+form used in applied general equilibrium (Rutherford 1995):
 
-With ``routing.enabled``, requesters also move each type's vendor share by
-``step_per_week`` towards the channel with the lower cost per accepted task:
-the crowd's is the week's crowd spend over its accepted tasks; the vendors'
-is their quote, the hourly bill (wage + margin) over the accepted tasks an
-hour their staff of the regions' average skill deliver, averaged over
-vendor regions by headcount.
+    s_k = b_k (c_k / c0_k)^(-sigma) / sum_j b_j (c_j / c0_j)^(-sigma)
+
+where ``c_k`` is channel k's expected cost per accepted task at the required
+quality, ``c0_k`` its value in the baseline's steady state, ``sigma`` the
+elasticity of substitution and ``b_k`` the benchmark shares, those chosen at
+the baseline's costs: the model takes its learning curve's share (the type's
+ceiling x its quality, a logistic curve in human labels, so a better model
+takes more work at the same costs, as quality shifts demand in trade,
+Khandelwal 2010), LLMs the table's share, vendors and the crowd the rest by
+the table's vendor share. What the costs do not say (waiting, trust,
+confidentiality, switching) sits in the benchmark shares, so the baseline
+keeps its observed mix and a policy moves it by what it does to relative
+costs. A channel with no benchmark share stays unused. The automated share
+(model + LLM) never exceeds the type's ceiling. Contracts and pipelines
+change slowly: each week requesters move ``1 / switch_weeks`` of the way to
+these shares.
+
+Costs per accepted task (USD): the crowd's is what requesters expect to pay
+on the type's crowd books given their beliefs (the mean posted rate with the
+fee, over the share of tasks accepted, plus what policies charge per task);
+under a due-diligence rule the bound part of the crowd's work is bought
+from vendors at their quote. Vendors quote their hourly bill (wage x (1 +
+margin), times the extra heads a policy makes them staff) over the accepted
+tasks an hour their staff deliver. A model costs its compute plus the human
+review of ``qa_share`` of its output (on the cheaper human channel); an LLM
+label costs its price plus the same review.
+
+Books and vendors. Within the crowd, batches go to the type's books by their
+group shares (open, geofenced, qualified); an alternative platform, when
+there is one, wins a share of the open books' batches; a share of crowd
+demand may be bound to certified channels (the alternative platform's books
+when certified, else vendors). Vendor teams follow the work routed to
+vendors, and their headcount follows it with a hiring lag (partial
+adjustment).
 """
 
 from __future__ import annotations
@@ -21,16 +47,119 @@ from __future__ import annotations
 import numpy as np
 
 from labsim.model.context import Context
+from labsim.model.rules import pricing
+from labsim.model.rules.automation import automation_share, evaluation_demand
 from labsim.model.rules.skills import reject_probability, tasks_per_hour
-from labsim.model.units import CROWD, UUSD
+from labsim.model.units import UUSD
+
+CHANNEL_NAMES = ("crowd", "vendor", "model", "llm")
+C_CROWD, C_VENDOR, C_MODEL, C_LLM = range(4)
+
+
+def benchmark_shares(m: Context, labels: np.ndarray) -> np.ndarray:
+    """(types, 4) shares of each type's tasks at the start's costs, for models trained on
+    ``labels`` (per unit of scale): the model takes its learning curve's share (``ceiling`` x
+    quality, less the LLMs' share so that the two stay within the ceiling), LLMs their table
+    share, and vendors and the crowd the rest by the type's vendor share."""
+    t = m.types
+    model = np.minimum(automation_share(labels, t.automation_ceiling, t.automation_half_labels,
+                                        t.automation_steepness), t.automation_ceiling - t.llm_share)
+    human = 1.0 - model - t.llm_share
+    return np.column_stack([human * (1 - t.vendor_share), human * t.vendor_share, model, t.llm_share])
+
+
+def ces_shares(bench: np.ndarray, rel_cost: np.ndarray, sigma: float) -> np.ndarray:
+    """Calibrated-share CES: ``bench x rel_cost^-sigma``, normalised per row (a row with no
+    benchmark share anywhere keeps its benchmark)."""
+    x = bench * np.power(np.where(bench > 0, rel_cost, 1.0), -sigma)
+    total = x.sum(axis=1, keepdims=True)
+    return np.divide(x, total, out=bench.copy(), where=total > 0)
+
+
+def cap_automated(s: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
+    """Shares with the automated part (model + LLM) at most ``ceiling``, the excess given to
+    the human channels in proportion to their shares."""
+    auto = s[:, C_MODEL] + s[:, C_LLM]
+    over = auto > ceiling
+    if not over.any():
+        return s
+    out = s.copy()
+    f = np.divide(ceiling, auto, out=np.ones_like(auto), where=over)
+    out[:, C_MODEL:] *= f[:, None]
+    human = s[:, C_CROWD] + s[:, C_VENDOR]
+    g = np.divide(1.0 - out[:, C_MODEL:].sum(axis=1), human, out=np.ones_like(human), where=human > 0)
+    out[:, :C_MODEL] *= g[:, None]
+    return out
+
+
+def vendor_quote(m: Context) -> np.ndarray:
+    """Vendors' price per accepted task of each type (µUSD), at their regions' average skill,
+    with the extra heads a policy makes them staff."""
+    regions, types, cfg = m.regions, m.types, m.cfg
+    staff = regions.vendor_workers
+    if staff.sum() == 0:
+        return np.full(types.n, np.nan)
+    bill = regions.vendor_wage_usd_h * (1 + cfg.vendor.margin) * UUSD
+    skill = regions.skill_mean[:, None]
+    tph = tasks_per_hour(types.duration_mean_min[None, :], skill, cfg.workers.novice_slowdown)
+    accepted = tph * (1.0 - reject_probability(skill, types.reject_novice, types.reject_expert))
+    staffing = m.state.levers.vendor_staffing if m.state.levers.vendor_staffing.size else 1.0
+    return (staff @ (bill[:, None] / accepted)) / staff.sum() * staffing
+
+
+def channel_costs(m: Context) -> np.ndarray:
+    """(types, 4) expected cost per accepted task of each channel (USD; NaN where none)."""
+    books, types, state = m.books, m.types, m.state
+    crowd_books = books.is_crowd
+    per_task = pricing.mean_cost_per_accepted_usd(m, state.kappa, state.reject_share) + state.surcharge_usd
+    w = np.where(crowd_books, books.group_share, 0.0)
+    total = np.bincount(books.type, weights=w, minlength=types.n)
+    crowd = np.divide(np.bincount(books.type, weights=w * np.nan_to_num(per_task), minlength=types.n), total,
+                      out=np.full(types.n, np.nan), where=total > 0)
+    vendor = vendor_quote(m) / UUSD
+    bound = state.levers.certified_binding
+    if bound > 0 and not books.certified.any():
+        # Due diligence: the bound part of the crowd's work is bought from vendors.
+        crowd = np.where(np.isfinite(vendor), (1 - bound) * crowd + bound * vendor, crowd)
+    # Automated output is reviewed by people, on the cheaper of the two human channels.
+    human = np.fmin(crowd, vendor)
+    review = types.automation_qa_share * human
+    model = types.compute_uusd / UUSD + review
+    llm = m.cfg.routing.llm_cost_usd + review
+    return np.column_stack([crowd, vendor, model, llm])
+
+
+def choose_channels(m: Context) -> None:
+    """Each type's channel shares: the benchmark shares of its model's quality
+    (``benchmark_shares``) moved by its channels' costs against the start's (when
+    ``routing.enabled``); then the automation shares, the vendor shares, the evaluation work
+    automation creates, and the books' rates."""
+    types, state = m.types, m.state
+    rel = np.ones((types.n, 4))
+    if m.cfg.routing.enabled and state.cost0.size:
+        cost = channel_costs(m)
+        rel = np.where(np.isfinite(cost) & (state.cost0 > 0),
+                       np.divide(cost, state.cost0, out=np.ones_like(cost), where=state.cost0 > 0), 1.0)
+    target = cap_automated(ces_shares(benchmark_shares(m, state.labels), rel, m.cfg.routing.substitution_elasticity),
+                           types.automation_ceiling)
+    # Contracts and pipelines change slowly: requesters move ``1 / switch_weeks`` of the way a week.
+    step = 1.0 if m.cfg.routing.switch_weeks <= 1.0 or not state.channel_share.size else 1.0 / m.cfg.routing.switch_weeks
+    s = target if step == 1.0 else state.channel_share + step * (target - state.channel_share)
+    state.channel_share = s
+    state.auto_share = s[:, C_MODEL] + s[:, C_LLM]
+    state.llm_part = np.divide(s[:, C_LLM], state.auto_share, out=np.zeros(types.n), where=state.auto_share > 0)
+    human = s[:, C_CROWD] + s[:, C_VENDOR]
+    state.vendor_share = np.divide(s[:, C_VENDOR], human, out=types.vendor_share.copy(), where=human > 0)
+    # Models in production create evaluation work (RLHF, red-teaming); LLM labels are bought, not built.
+    auto = types.automation_ceiling > 0
+    state.eval_multiplier = evaluation_demand(
+        float(s[auto, C_MODEL].mean()) if auto.any() else 0.0, m.cfg.automation.eval_demand_boost)
+    route(m)
 
 
 def route(m: Context) -> None:
-    """Book arrival rates, vendor teams and vendor headcount from the channel shares.
-
-    Reads the vendor shares and the levers; writes each book's arrival rate,
-    the vendor teams' shares and the vendor headcount factor.
-    """
+    """Book arrival rates, vendor teams and the vendor headcount vendors aim for, from the
+    channel shares and the levers."""
     books, types, state, lv = m.books, m.types, m.state, m.state.levers
     t = books.type
     bound, alt = lv.certified_binding, lv.alt_platform_share
@@ -49,49 +178,28 @@ def route(m: Context) -> None:
         group = np.where(books.alt_platform, np.where(books.certified, bound + won, won), others)
     channel_share = np.where(books.is_crowd, 1.0 - vendor_share[t], vendor_share[t])
     state.book_rate_h = types.batches_per_h[t] * group * channel_share
-    # Vendors staff each type's work; a policy may make them hire more heads per hour of work
-    # (an exposure cap: each moderator may spend only part of a shift on it).
+    # Vendors staff each type's human work; a policy may make them hire more heads per hour of
+    # work (an exposure cap: each moderator may spend only part of a shift on it).
     staffing = lv.vendor_staffing if lv.vendor_staffing.size else 1.0
-    vendor_h = vendor_share * types.work_h_per_week * staffing
+    human = 1.0 - state.auto_share * (1.0 - types.automation_qa_share)
+    vendor_h = vendor_share * human * types.work_h_per_week * staffing
     state.team_share = (vendor_h / vendor_h.sum() if vendor_h.sum() > 0
                         else np.full(types.n, 1.0 / types.n))
-    # Vendors staff up or down (by not rehiring) with the work routed to them.
     base_h = m.vendor_work_h0
-    state.vendor_headcount_factor = float(vendor_h.sum()) / base_h if base_h > 0 else 1.0
+    state.vendor_headcount_target = float(vendor_h.sum()) / base_h if base_h > 0 else 1.0
 
 
-def vendor_quote(m: Context) -> np.ndarray:
-    """Vendors' price per accepted task of each type (µUSD), at their regions' average skill."""
-    regions, types, cfg = m.regions, m.types, m.cfg
-    staff = regions.vendor_workers
-    if staff.sum() == 0:
-        return np.full(types.n, np.nan)
-    bill = regions.vendor_wage_usd_h * (1 + cfg.vendor.margin) * UUSD
-    skill = regions.skill_mean[:, None]
-    tph = tasks_per_hour(types.duration_mean_min[None, :], skill, cfg.workers.novice_slowdown)
-    accepted = tph * (1.0 - reject_probability(skill, types.reject_novice, types.reject_expert))
-    return (staff @ (bill[:, None] / accepted)) / staff.sum()
+def vendor_work_h(m: Context) -> float:
+    """Vendors' hours of work a week at the start's shares (the headcount's reference)."""
+    t = m.types
+    s0 = benchmark_shares(m, m.types.labels_before_start)
+    human = 1.0 - (s0[:, C_MODEL] + s0[:, C_LLM]) * (1.0 - t.automation_qa_share)
+    return float((t.vendor_share * human) @ t.work_h_per_week)
 
 
-def toward_cheaper(vendor_share: np.ndarray, crowd_cost: np.ndarray, vendor_cost: np.ndarray,
-                   step: float, lowest: float, highest: float) -> np.ndarray:
-    """Vendor shares moved one step towards the cheaper channel, within bounds."""
-    return np.clip(vendor_share + step * np.sign(crowd_cost - vendor_cost), lowest, highest)
-
-
-def reroute(m: Context) -> None:
-    """Move vendor shares towards the cheaper channel (reads the week's crowd spend
-    and accepted tasks per type, before the week is recorded), then route."""
-    rc, acc, state = m.cfg.routing, m.accounts, m.state
-    n_r, n_t, n_c = acc.shape
-    spend = acc.week["requester_spend_uusd"].reshape(n_r, n_t, n_c).sum(axis=0)[:, CROWD]
-    done = acc.week["tasks_done_human"].reshape(n_r, n_t, n_c).sum(axis=0)[:, CROWD]
-    quote = m.vendor_quote_uusd
-    seen = (done > 0) & m.types.routable & np.isfinite(quote)
-    if not seen.any():
-        return
-    crowd_cost = np.divide(spend, done, out=np.full(n_t, np.nan), where=done > 0)
-    moved = toward_cheaper(state.vendor_share, crowd_cost, quote, rc.step_per_week,
-                           rc.min_vendor_share, rc.max_vendor_share)
-    state.vendor_share = np.where(seen, moved, state.vendor_share)
-    route(m)
+def hire_toward_target(m: Context) -> None:
+    """Vendors close ``1 / hiring_lag_weeks`` of the gap between their headcount and the one
+    their contracted work needs each week (partial adjustment; all of it with no lag)."""
+    state, lag = m.state, m.cfg.routing.hiring_lag_weeks
+    step = 1.0 if lag <= 1.0 else 1.0 / lag
+    state.vendor_headcount_factor += step * (state.vendor_headcount_target - state.vendor_headcount_factor)
