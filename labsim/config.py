@@ -574,13 +574,17 @@ class DueDiligencePolicy:
 @dataclass
 class TrainingCertificationPolicy:
     """A training and certification programme paid by the public purse: enrolled crowd workers
-    spend ``hours`` of online time training and gain ``skill_gain`` in the target type."""
+    spend ``hours`` of online time training and gain ``skill_gain`` in the target type; the
+    certificate is a credential for the type's batches reserved for qualified workers."""
 
     enabled: bool = flag(False, "the policy is on")
     start_week: float = start_week(0.0)
     enrol_prob_per_week: float = share(0.02, "weekly enrolment probability of a crowd worker")
     hours: float = num(40.0, 0.0, 10000.0, "hours", "length of the course", lo_open=True)
     skill_gain: float = share(0.3, "skill gained in the target type")
+    credential: bool = flag(True, "certified workers may take the target type's batches reserved for qualified "
+                                  "workers (the certificate stands in for the track record they ask for; off: a "
+                                  "course with no standing with requesters)")
     target_task_type: str = name_of("safety_evaluation", "task_types", "task type the training is for")
     cost_usd_per_hour: float = num(0.0, 0.0, 1000.0, "USD per hour", "course cost, public")
     stipend_usd_per_hour: float = num(0.0, 0.0, 1000.0, "USD per hour", "stipend to trainees, public")

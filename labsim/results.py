@@ -411,6 +411,11 @@ def _scope_kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame, start_wee
     by_channel = {chan: {**worker_kpis(workers.filter(pl.col("channel") == chan), start_h, end_h, min_wage),
                          **_flow_kpis(regional.filter(pl.col("channel") == chan), window_weeks)}
                   for chan in CHANNELS}
+    # Where people's work is done: each region's (and channel's) share of the human tasks done.
+    done = sum(k["tasks_done"] for k in by_region.values())
+    for scope in (*by_region.values(), *by_channel.values()):
+        scope["human_work_share"] = scope["tasks_done"] / done if done else float("nan")
+    overall["human_work_share"] = 1.0 if done else float("nan")
     return {"overall": overall, "by_region": by_region, "by_channel": by_channel}
 
 

@@ -27,9 +27,10 @@ from labsim.model.units import ALL_REGIONS, WEEKS_PER_QUARTER
 PARAM = "param."  # prefix of the runs table's swept settings
 
 # The headline KPIs: pay, pay below the local floor, churn, burnout,
-# automation, who gets the money, and what the work costs requesters.
+# automation, where the work is done, who gets the money, and what the work
+# costs requesters.
 HEADLINE = ("effective_wage_mean_usd_h", "share_below_local_min_wage", "annual_turnover_rate",
-            "burnout_exits_per_1000_moderator_years", "exits_burnout", "automation_share",
+            "burnout_exits_per_1000_moderator_years", "exits_burnout", "automation_share", "human_work_share",
             "worker_share_of_spend", "requester_cost_per_task_usd")
 
 DIFF_SCHEMA = {"scenario": pl.Utf8, "scope": pl.Utf8, "kpi": pl.Utf8, "n_pairs": pl.Int64,

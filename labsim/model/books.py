@@ -93,12 +93,21 @@ class Books:
         rows = list(cfg.task_types.values())
         tts = [rows[s.task_type] for s in specs]
         self.type = np.array([s.task_type for s in specs], np.int64)
+        # Each type's books (rows: types; padded with the type's last book), for drawing a batch's book.
+        mine = [np.flatnonzero(self.type == t) for t in range(types.n)]
+        self.n_of_type = np.array([b.size for b in mine], np.int64)
+        width = max(1, int(self.n_of_type.max(initial=0)))
+        self.by_type = np.array([np.pad(b, (0, width - b.size), mode="edge") if b.size else np.zeros(width, np.int64)
+                                 for b in mine], np.int64)
         self.channel = np.array([s.channel for s in specs], np.int64)
         self.is_crowd = self.channel == CROWD
         self.crowd_cols = np.flatnonzero(self.is_crowd)
         self.fifo = np.array([s.fifo for s in specs], bool)
         self.allowed = np.array([s.allowed_regions for s in specs])  # (books, regions)
         self.needs_qualification = np.array([s.needs_qualification for s in specs], bool)
+        # Qualified books a certificate opens whatever the worker's track record (a policy's
+        # lever: none unless one says so).
+        self.opens_to_certified = np.zeros(self.n, bool)
         self.alt_platform = np.array([s.alt_platform for s in specs], bool)
         self.certified = np.array([s.certified for s in specs], bool)
         self.pays_rejections = np.array([s.pays_rejections for s in specs], bool)

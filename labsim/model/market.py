@@ -97,7 +97,7 @@ class Market(Context):
         self.online: schedule.Online | None = None
         self.policies.set_levers(self, 0.0)
         routing.choose_channels(self)  # the start shares (no costs seen yet)
-        self.state.vendor_headcount_factor = self.state.vendor_headcount_target
+        self.state.vendor_headcount_factor = routing.headcount_target(self)
 
     # --- the order of things ---------------------------------------------------------------
 
@@ -212,7 +212,8 @@ class Market(Context):
         week = self.week
         reasons = turnover.draw_quits(self, week.a, week.present, week.earn_usd, week.hours)
         reasons[week.burnout] = EXIT_BURNOUT
-        week.reasons = self.policies.exits(self, week.a, reasons, now)
+        reasons = self.policies.exits(self, week.a, reasons, now)
+        week.reasons = joining.lay_off(self, week.a, week.present, reasons)
         hours.adjust_sessions(self, week.a)
 
     def record_week(self, now: float) -> None:

@@ -136,6 +136,8 @@ class Levers:
     stress_recovery: float = 1.0
     # vendor staff hired per hour of each type's work against the usual (empty: 1 for every type)
     vendor_staffing: np.ndarray = field(default_factory=lambda: np.ones(0))
+    # the hourly wage vendors must pay at least, per region (empty: no floor)
+    vendor_wage_floor_usd_h: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -151,8 +153,11 @@ class MarketState:
     # set by routing from the shares above
     book_rate_h: np.ndarray = field(default_factory=lambda: np.zeros(0))  # batch arrivals per hour per book
     team_share: np.ndarray = field(default_factory=lambda: np.zeros(0))  # vendor staff per type
-    vendor_headcount_factor: float = 1.0  # vendor headcount against the configured one
-    vendor_headcount_target: float = 1.0  # the one their contracted work needs (hires close the gap)
+    vendor_headcount_target: float = 1.0  # vendors' headcount their contracted work needs, against the configured
+    # per region: the share of that work its vendors win against the configured share (regions compete on cost)
+    vendor_region_factor: np.ndarray = field(default_factory=lambda: np.ones(0))
+    # per region: vendor headcount against the configured one (follows target x region factor with a lag)
+    vendor_headcount_factor: np.ndarray = field(default_factory=lambda: np.ones(0))
     # channel choice (routing): per type, shares of crowd, vendor, model, LLM, and the start's costs
     channel_share: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
     cost0: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # costs at the start (USD)

@@ -254,6 +254,11 @@ KPIS: dict[str, Kpi] = {
     "automation_share": Kpi(
         "Share of tasks automated", "share",
         "Right of zero: models take over more of the work (the axis is in percentage points)."),
+    "human_work_share": Kpi(
+        "Share of people's tasks done", "share",
+        "Right of zero: a region's (or channel's) workers do a larger share of the tasks people do. "
+        "Where one region regulates and the others do not, this shows where the work goes "
+        "(all regions together: always 100 %).", "share of tasks done"),
     "effective_wage_gini": Kpi("Gini of effective wages", "number"),
     "requester_cost_per_task_usd": Kpi(
         "Requester cost per task (USD)", "usd",

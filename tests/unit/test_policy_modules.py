@@ -118,6 +118,23 @@ def test_no_top_up_before_the_start_week():
     assert m.accounts.totals["topup_uusd"] == 0
 
 
+def test_a_floor_in_one_region_sets_the_wage_floor_of_its_vendors_quotes_only():
+    """A Kenya-only floor of max(2, 1 x local minimum) binds Kenyan vendors' quotes from its start week;
+    India's stays free (0); off vendors (crowd only), no region's quote is held."""
+    cfg = config("min_wage_floor", regions={"KEN": region(min_wage_usd_h=1.5), "IND": region(min_wage_usd_h=0.3)},
+                 usd_h=2.0, local_multiple=1.0, start_week=1.0)
+    cfg.policy.min_wage_floor.regions = ["KEN"]
+    m = market(cfg)
+    m.policies.set_levers(m, 0.0)
+    assert m.state.levers.vendor_wage_floor_usd_h.tolist() == [0.0, 0.0]
+    m.policies.set_levers(m, 168.0)
+    assert m.state.levers.vendor_wage_floor_usd_h.tolist() == [2.0, 0.0]
+    cfg.policy.min_wage_floor.channels = ["crowd"]
+    m = market(cfg)
+    m.policies.set_levers(m, 168.0)
+    assert m.state.levers.vendor_wage_floor_usd_h.tolist() == [0.0, 0.0]
+
+
 def test_vendors_raise_hourly_wages_to_the_floor_from_the_start_week():
     """From week 1 a vendor wage of 1 USD/h rises to the 3 USD/h floor; 4 USD/h stays."""
     m = _floor_market()
@@ -511,6 +528,28 @@ def test_graduates_are_certified_and_gain_skill_in_the_target_type():
     assert p.certified[a].tolist() == [True, False] and p.enrolled[a].tolist() == [False, True]
     assert p.skill[a[0], 0] == pytest.approx(0.8) and p.skill_cap[a[0], 0] == pytest.approx(0.8)
     assert p.training_left_h[a[1]] == 10.0
+
+
+@pytest.mark.parametrize("credential", [True, False])
+def test_a_certificate_opens_the_target_types_qualified_batches_as_a_track_record_would(credential):
+    """Types a (the target) and b, each with an open and a qualified book: a newcomer with no track record
+    is certified on graduating; with ``credential`` the target's qualified book opens to it, the other
+    type's stays closed; without, both stay closed."""
+    cfg = config("training_certification", types={"a": task(qualified_value_premium=1.3),
+                                                  "b": task(qualified_value_premium=1.3)},
+                 start_week=0.0, enrol_prob_per_week=0.0, skill_gain=0.0, credential=credential)
+    cfg.policy.training_certification.target_task_type = "a"
+    cfg.requesters["all"].qualified_share = 0.3
+    m = market(cfg)
+    qualified = [b for b, s in enumerate(m.books.specs) if s.needs_qualification]
+    assert [m.books.specs[b].task_type for b in qualified] == [0, 1]
+    a = add(m, enrolled=True, skill=0.5)
+    col = {b: int(np.flatnonzero(m.books.crowd_cols == b)[0]) for b in qualified}
+    assert np.isneginf(m.pool.crowd_value[a[0], list(col.values())]).all()
+    m.policies.update_workers(m, a, 168.0)
+    assert m.pool.certified[a[0]]
+    assert np.isfinite(m.pool.crowd_value[a[0], col[qualified[0]]]) == credential
+    assert np.isneginf(m.pool.crowd_value[a[0], col[qualified[1]]])
 
 
 def test_nobody_enrols_before_the_start_week():

@@ -36,21 +36,22 @@ E = math.e
 
 
 class Draws:
-    """A stand-in for a numpy Generator: one arrival per book, no spread (z = 0), uniforms 0
-    (the first class of requesters; sizes rounded down)."""
+    """A stand-in for the demand streams (every one of them): one batch per task type with an
+    arrival rate, no spread (z = 0), uniforms 0 (the type's first book, the first class of
+    requesters; sizes rounded down). ``lam`` holds the rates the last post asked for, by type."""
 
     def __init__(self) -> None:
-        self.lam = None
+        self.lam = np.zeros(0)
+
+    def __getitem__(self, name: str) -> "Draws":
+        return self
 
     def poisson(self, lam):
-        self.lam = np.array(lam, float)
-        return np.ones(np.shape(lam), np.int64)
+        self.lam = np.append(self.lam, lam)
+        return 1
 
-    def standard_normal(self, n):
-        return np.zeros(n)
-
-    def random(self, n):
-        return np.zeros(n)
+    def random(self, shape):
+        return np.zeros(shape)
 
 
 class FixedRate:
@@ -233,13 +234,14 @@ def test_batches_arrive_at_the_books_rate_times_office_hours():
     cfg = config()
     cfg.demand.growth_per_year = 0.0
     m = market(cfg)
-    m.rng = {"demand": (draws := Draws())}
+    m.rng = draws = Draws()
     m.solver = FixedRate(0.06)
     # 168 batches a week = 1 an hour. Requesters (UTC-5) post 3x in office hours, 9-18 Mon-Fri:
     # 45 office hours of 168, mean weight (45 x 3 + 123) / 168 = 258 / 168, so an office hour weighs
     # 3 x 168 / 258. Monday 14:00-16:00 UTC is 09:00-11:00 in New York: 2 office hours.
     arrivals.post_batches(m, 14.0)
     assert draws.lam.tolist() == pytest.approx([2 * 3 * 168 / 258])  # 1.9535
+    draws.lam = np.zeros(0)
     arrivals.post_batches(m, 2.0)  # Sunday night in New York: 2 hours at 168 / 258
     assert draws.lam.tolist() == pytest.approx([2 * 168 / 258])
 
@@ -252,15 +254,35 @@ def test_demand_grows_and_evaluation_work_follows_automation():
     cfg.demand.growth_per_year = 0.1
     m = market(cfg)
     m.state.eval_multiplier = 1.5
-    m.rng = {"demand": (draws := Draws())}
+    m.rng = draws = Draws()
     m.solver = FixedRate(0.06)
     arrivals.post_batches(m, 8766.0)  # a year in: x 1.1; 2 hours at 1 batch an hour
     assert draws.lam.tolist() == pytest.approx([2 * 1.1, 2 * 1.1 * 1.5])
 
 
+def test_a_batch_keeps_its_draws_whichever_book_it_goes_to():
+    """Common random numbers survive routing: with the same seed, a type whose batches go 80/20 or 20/80
+    to its open and geofenced books gets the same batches in a step (sizes drawn per batch of the type,
+    log-normal), only their books differ."""
+    def batches(open_share):
+        cfg = config(types={"text": task(geofenced_share=0.2, batch_size_sigma=0.8, batches_per_week=1680.0)})
+        cfg.crowd.geofence_regions = ["KEN"]
+        cfg.demand.office_hours_boost = 1.0
+        m = market(cfg)
+        m.solver = FixedRate(0.06)
+        m.state.book_rate_h = np.array([open_share, 1 - open_share]) * 10.0
+        arrivals.post_batches(m, 0.0)
+        s = m.store
+        return np.sort(s.ints[s.SIZE]), np.bincount(s.ints[s.BOOK], minlength=2)
+
+    (a, books_a), (b, books_b) = batches(0.8), batches(0.2)
+    assert a.size > 10 and np.array_equal(a, b)
+    assert books_a[0] > books_a[1] and books_b[0] < books_b[1]
+
+
 def _posting_market(rate_usd=0.06, **task_kw):
     m = market(config(types={"text": task(**task_kw)}))
-    m.rng = {"demand": Draws()}
+    m.rng = Draws()
     m.solver = FixedRate(rate_usd)
     m.state.kappa[:] = 0.5
     m.state.reject_share[:] = 0.2
@@ -310,7 +332,7 @@ def test_a_scaled_down_world_keeps_the_batches_with_fewer_tasks():
     m.cfg.scale = 0.25
     arrivals.post_batches(m, 14.0)
     assert m.store.ints[m.store.REM].tolist() == [2]
-    assert m.rng["demand"].lam.tolist() == pytest.approx([2 * 3 * 168 / 258])
+    assert m.rng.lam.tolist() == pytest.approx([2 * 3 * 168 / 258])
 
 
 def test_a_model_does_its_share_of_a_batch_at_the_compute_price():
@@ -710,7 +732,7 @@ def test_vendors_hire_to_their_headcount_times_the_work_routed_to_them():
                  types={"text": task(vendor_share=0.5)})
     m = market(cfg)
     add(m, channel=VENDOR, team=0)
-    m.state.vendor_headcount_factor = 0.5
+    m.state.vendor_headcount_factor = np.array([0.5])
     joining.join(m, 168.0)
     new = m.active[1:]
     assert new.size == 2
@@ -948,6 +970,52 @@ def test_the_vendor_quote_is_the_bill_over_accepted_tasks_averaged_by_headcount(
     cfg.workers.novice_slowdown = 1.5
     m = market(cfg)
     assert routing.vendor_quote(m).tolist() == pytest.approx([64_236.1], abs=0.1)
+
+
+def _two_vendor_regions():
+    cfg = config(regions={"KEN": region(vendor_workers=2, vendor_wage_usd_h=1.0),
+                          "IND": region(vendor_workers=6, vendor_wage_usd_h=1.0)},
+                 types={"text": task(vendor_share=0.5)})
+    cfg.routing.substitution_elasticity = 2.0
+    return market(cfg)
+
+
+def test_a_region_whose_vendors_must_pay_more_wins_less_of_vendors_work():
+    """Kenyan vendors held to 1.5 USD/h against their 1.0: weight 1.5^-2 = 0.4444 against India's 1.
+    Headcount 2 and 6 share 8: Kenya's factor 0.4444 x 8 / (2 x 0.4444 + 6) = 0.5161, India's 1.1613;
+    the total stays 8. With no floor, both 1; the quote averages regions by the heads they win."""
+    m = _two_vendor_regions()
+    assert routing.vendor_region_factor(m).tolist() == pytest.approx([1.0, 1.0])
+    free = routing.vendor_quote(m)[0]
+    m.state.levers.vendor_wage_floor_usd_h = np.array([1.5, 0.0])
+    f = routing.vendor_region_factor(m)
+    assert f.tolist() == pytest.approx([0.4444444 * 8 / 6.8888889, 8 / 6.8888889])
+    assert float(m.regions.vendor_workers @ f) == pytest.approx(8.0)
+    assert routing.vendor_wage_paid(m).tolist() == pytest.approx([1.5, 1.0])
+    # Kenya's 2 x 0.5161 heads bill 1.5x, India's 6 x 1.1613 as before: the quote rises by their mix.
+    share_ken = 2 * f[0] / 8
+    assert routing.vendor_quote(m)[0] == pytest.approx(free * (share_ken * 1.5 + (1 - share_ken)))
+    routing.route(m)
+    m.cfg.routing.hiring_lag_weeks = 0.0
+    routing.hire_toward_target(m)
+    assert m.state.vendor_headcount_factor.tolist() == pytest.approx(f.tolist())
+
+
+def test_vendors_over_their_headcount_lay_off_the_last_hired():
+    """Kenya's target 6 x 0.5 = 3 with 5 staff staying (one more already quitting): the two hired last
+    leave (reason other); a crowd worker and India's vendor are untouched."""
+    m = _two_vendor_regions()
+    joined = [-50.0, -40.0, -30.0, -20.0, -10.0, -5.0]
+    v = add(m, 6, channel=VENDOR, team=0, region=0, joined_h=joined)
+    c = add(m, 1, region=0)
+    iv = add(m, 1, channel=VENDOR, team=0, region=1)
+    a = np.concatenate([v, c, iv])
+    reasons = np.array([EXIT_NONE] * 5 + [EXIT_LOW_PAY] + [EXIT_NONE, EXIT_NONE], np.int8)
+    m.state.vendor_headcount_factor = np.array([0.5, 1.0])
+    m.cfg.regions["KEN"].vendor_workers = 6
+    out = joining.lay_off(m, a, np.ones(a.size, bool), reasons)
+    assert out.tolist() == [EXIT_NONE, EXIT_NONE, EXIT_NONE, EXIT_OTHER, EXIT_OTHER, EXIT_LOW_PAY, EXIT_NONE,
+                            EXIT_NONE]
 
 
 def test_ces_shares_move_work_away_from_the_channel_that_got_dearer():

@@ -5,7 +5,8 @@ Each policy starts in week 15 and is judged over its ``after`` window (weeks
 against the baseline over the same weeks, on three paired seeds (common
 random numbers: a scenario and the baseline with the same seed share their
 random streams). The warm-up ends where ``after`` begins, so the baseline's
-KPI window is the same weeks. A tenth of the market: the signs, not the
+KPI window is the same weeks. Higher reservation wages, a change of the
+world rather than a policy, are judged over weeks 28-80. A tenth of the market: the signs, not the
 sizes, are what these tests pin down; each says why the sign is expected.
 """
 
@@ -23,13 +24,23 @@ import labsim
 
 SEEDS = (0, 1, 2)
 START, SETTLING, HORIZON = 14, 13, 40
-BASE = ["scale=0.1", f"horizon_weeks={HORIZON}", f"warmup_weeks={START + SETTLING}", "output.progress=false"]
+LONG = 80  # a change with small effects on noisy counts is judged over a year (weeks 28-80)
+BASE = ["scale=0.1", f"warmup_weeks={START + SETTLING}", "output.progress=false"]
 ARMS = {
     "baseline": [],
     "due_diligence": ["scenario=due_diligence", f"policy.due_diligence.start_week={START}"],
     "exposure_cap": ["scenario=exposure_cap", f"policy.exposure_cap.start_week={START}"],
     "min_wage_floor": ["scenario=min_wage_floor", f"policy.min_wage_floor.start_week={START}"],
+    # geofencing off, so that no batch is bound to a region: the baseline of the Kenya-only floor
+    "open_baseline": ["crowd.geofence_regions=[]"],
+    "kenya_floor": ["crowd.geofence_regions=[]", "policy.min_wage_floor.enabled=true",
+                    f"policy.min_wage_floor.start_week={START}", "policy.min_wage_floor.regions=[KEN]",
+                    "policy.min_wage_floor.usd_h=2"],
+    # from t = 0 (the world adjusts from the stored baseline over the 27 weeks before the window)
+    "long_baseline": [],
+    "reservation_wages": ["workers.reservation_wage_scale=1.1"],
 }
+LONG_ARMS = ("long_baseline", "reservation_wages")
 _RUNS: dict[tuple[str, int], dict] = {}
 
 
@@ -38,10 +49,13 @@ def _measure(key: tuple[str, int]) -> tuple[tuple[str, int], dict]:
     series the moderation expiry (expired over human tasks posted), vendor moderators and the
     share of tasks done by machines (model or LLM)."""
     arm, seed = key
-    r = labsim.run(labsim.compose([*BASE, *ARMS[arm], f"seed={seed}"]))
+    horizon = LONG if arm in LONG_ARMS else HORIZON
+    r = labsim.run(labsim.compose([*BASE, f"horizon_weeks={horizon}", *ARMS[arm], f"seed={seed}"]))
     windows = r.kpis["windows"]
     out = dict(windows["kpi"]["overall"], weeks=windows["kpi"]["weeks"],
-               after=windows.get("after", {}).get("weeks"))
+               after=windows.get("after", {}).get("weeks"),
+               kenya_work_share=windows["kpi"]["by_region"]["KEN"]["human_work_share"],
+               kenya_vendor_work_share=_vendor_share_of(r, "KEN"))
     ts = r.timeseries.filter(pl.col("week") >= START + SETTLING)
     market, cells = ts.filter(pl.col("region") == "ALL"), ts.filter(pl.col("region") != "ALL")  # flows of each
     mod = market.filter(pl.col("task_type") == "content_moderation")
@@ -54,6 +68,13 @@ def _measure(key: tuple[str, int]) -> tuple[tuple[str, int], dict]:
     return key, out
 
 
+def _vendor_share_of(r: labsim.Results, region: str) -> float:
+    """``region``'s share of the tasks vendors did after the settling weeks."""
+    v = r.timeseries.filter((pl.col("week") >= START + SETTLING) & (pl.col("channel") == "vendor")
+                            & (pl.col("region") != "ALL"))
+    return v.filter(pl.col("region") == region)["tasks_done_human"].sum() / v["tasks_done_human"].sum()
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _all_runs():
     keys = [(arm, s) for arm in ARMS for s in SEEDS]
@@ -64,12 +85,13 @@ def _all_runs():
     _RUNS.clear()
 
 
-def paired(arm: str, kpi: str) -> np.ndarray:
+def paired(arm: str, kpi: str, baseline: str = "baseline") -> np.ndarray:
     """Per seed, ``kpi`` of ``arm`` minus the baseline's, over the same weeks."""
     for s in SEEDS:
-        assert _RUNS[(arm, s)]["weeks"] == _RUNS[("baseline", s)]["weeks"]
-        assert _RUNS[(arm, s)]["after"] == _RUNS[(arm, s)]["weeks"] == "28:40"  # the policy's after window
-    return np.array([_RUNS[(arm, s)][kpi] - _RUNS[("baseline", s)][kpi] for s in SEEDS])
+        assert _RUNS[(arm, s)]["weeks"] == _RUNS[(baseline, s)]["weeks"]
+        if arm not in LONG_ARMS:
+            assert _RUNS[(arm, s)]["after"] == _RUNS[(arm, s)]["weeks"] == "28:40"  # the policy's after window
+    return np.array([_RUNS[(arm, s)][kpi] - _RUNS[(baseline, s)][kpi] for s in SEEDS])
 
 
 def test_due_diligence_raises_the_cost_per_accepted_task():
@@ -91,3 +113,18 @@ def test_min_wage_floor_raises_cost_and_moves_work_away_from_people():
     assert (paired("min_wage_floor", "requester_cost_per_task_usd") > 0).all()
     assert (paired("min_wage_floor", "human_tasks_done").mean() < 0
             or paired("min_wage_floor", "automated_share").mean() > 0)
+
+
+def test_a_floor_in_one_region_moves_work_to_the_regions_without_one():
+    """A $2/h floor in Kenya only (geofencing off): Kenyan vendors must pay more than the others, so
+    vendor regions compete the work away from Kenya, and Kenya's share of the tasks people do falls."""
+    assert (paired("kenya_floor", "kenya_vendor_work_share", "open_baseline") < -0.02).all()
+    assert (paired("kenya_floor", "kenya_work_share", "open_baseline") < 0).all()
+
+
+def test_higher_reservation_wages_cost_human_work():
+    """Workers who want 10 % more join less and leave sooner, and vendors pay over a higher local wage:
+    people's work is dearer, so fewer human tasks are done and models and LLMs take a larger share."""
+    assert (paired("reservation_wages", "requester_cost_per_task_usd", "long_baseline") > 0).all()
+    assert paired("reservation_wages", "human_tasks_done", "long_baseline").mean() < 0
+    assert (paired("reservation_wages", "automated_share", "long_baseline") > 0).all()

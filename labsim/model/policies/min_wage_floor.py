@@ -5,7 +5,9 @@ work included, is lifted to at least a floor: the higher of a global
 ``usd_h`` and ``local_multiple`` x the region's minimum wage. It covers the
 workers of ``regions`` (empty: every region), on ``channels``. Crowd platforms top each
 week's pay up to it and bill requesters; vendors raise hourly wages to it
-from the start week (their margin on top). Paid by requesters.
+from the start week (their margin on top), so their quote rises and, where
+one region regulates and others do not, its vendors lose work to the
+others' (``routing``). Paid by requesters.
 """
 
 from __future__ import annotations
@@ -32,6 +34,16 @@ class MinWageFloor(Policy):
 
     def _floor(self, m: Context) -> np.ndarray:
         return hourly_floor(m.regions.min_wage_usd_h, self.p.usd_h, self.p.local_multiple)
+
+    def set_levers(self, m: Context, now: float) -> None:
+        """The wage floor vendors' quotes must pay in each covered region (0 elsewhere)."""
+        n = m.regions.n
+        if "vendor" not in self.p.channels or not self.active(now):
+            m.state.levers.vendor_wage_floor_usd_h = np.zeros(n)
+            return
+        names = self.p.regions or m.regions.codes
+        covered = np.isin(np.arange(n), [m.regions.codes.index(c) for c in names])
+        m.state.levers.vendor_wage_floor_usd_h = np.where(covered, self._floor(m), 0.0)
 
     def start_week(self, m: Context, now: float) -> None:
         """Vendors pay at least the floor by the hour, from the start week."""

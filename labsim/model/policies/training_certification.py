@@ -4,7 +4,9 @@ From the start week, each week a share ``enrol_prob_per_week`` of crowd
 workers not yet certified enrols and spends ``hours`` of its online time in
 training before any work (unpaid by platforms; a public stipend per hour).
 On completion a worker is certified and gains ``skill_gain`` in the target
-task type, which may open that type to it. The public purse pays the course
+task type, which may open that type to it; with ``credential``, the
+certificate also opens the type's batches reserved for qualified workers
+(which requesters value more), as a track record would. The public purse pays the course
 (``cost_usd_per_hour``) and the stipends.
 """
 
@@ -16,6 +18,7 @@ import numpy as np
 
 from labsim.model.context import Context
 from labsim.model.policies.base import Policy, post_home
+from labsim.model.rules.skills import refresh_book_cache
 from labsim.model.units import CROWD, HOURS_PER_WEEK, UUSD
 
 if TYPE_CHECKING:
@@ -42,6 +45,11 @@ class TrainingCertification(Policy):
             enrol = a[free & (m.rng["training"].random(a.size) < self.p.enrol_prob_per_week)]
             pool.enrolled[enrol] = True
             pool.training_left_h[enrol] = self.p.hours
+
+    def set_levers(self, m: Context, now: float) -> None:
+        """With ``credential``, the certificate opens the target type's qualified books."""
+        if self.p.credential:
+            m.books.opens_to_certified = m.books.needs_qualification & (m.books.type == self.target)
 
     def start_week(self, m: Context, now: float) -> None:
         if now <= 0.0:  # the first week has no weekly tick before it to enrol at
@@ -72,6 +80,7 @@ class TrainingCertification(Policy):
             pool.certified[grad] = True
             pool.skill[grad, t] = np.minimum(1.0, pool.skill[grad, t] + self.p.skill_gain)
             pool.skill_cap[grad, t] = np.maximum(pool.skill_cap[grad, t], pool.skill[grad, t])
+            refresh_book_cache(m, grad)
         self.enrol(m, a, now)
 
     def weekly_money(self, m: Context, a: np.ndarray, week_start_h: float) -> None:

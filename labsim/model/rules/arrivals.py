@@ -18,6 +18,8 @@ rest waits in its book until taken or until its deadline.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from labsim.model.context import Context
@@ -48,6 +50,12 @@ def demand_growth(now_h: float, growth_per_year: float) -> float:
     return (1.0 + growth_per_year) ** (now_h / HOURS_PER_YEAR)
 
 
+def block_size(lam: float) -> int:
+    """Rows of random numbers drawn for a step's batches of one type: enough for all but a
+    vanishing share of Poisson(``lam``) counts (mean + 12 standard deviations + 20)."""
+    return int(lam + 12.0 * math.sqrt(lam) + 20.0)
+
+
 def post_batches(m: Context, now: float) -> None:
     """Draw the batches requesters consider in [now, now + step) and post those worth posting.
 
@@ -58,21 +66,44 @@ def post_batches(m: Context, now: float) -> None:
     posted. Writes the batch store, the market accounts and the week's counts
     of human tasks posted.
     """
-    cfg, rng, books, state, req = m.cfg, m.rng["demand"], m.books, m.state, m.requesters
+    cfg, books, state, req = m.cfg, m.books, m.state, m.requesters
     growth = demand_growth(now, cfg.demand.growth_per_year)
     hour = int(now) % HOURS_PER_WEEK
-    lam = state.book_rate_h * (m.profile[hour: hour + m.sub_hours].sum() * growth)
-    lam = np.where(books.is_eval, lam * state.eval_multiplier, lam)
-    arrivals = rng.poisson(lam)
-    total = int(arrivals.sum())
+    # Batches arrive per task type and then go to a book by the books' shares (a multinomial
+    # split of Poisson arrivals: the same law as a Poisson stream per book). Each type draws
+    # from its own streams, its count from one and its batches' random numbers from another, a
+    # block whose size depends only on the arrival rate: two runs that share a seed but route
+    # differently (a policy moving work between channels) face the same batches.
+    n_types = m.types.n
+    type_rate = np.bincount(books.type, weights=state.book_rate_h, minlength=n_types)
+    is_eval = np.bincount(books.type, weights=books.is_eval, minlength=n_types) > 0
+    lam = type_rate * (m.profile[hour: hour + m.sub_hours].sum() * growth)
+    lam = np.where(is_eval, lam * state.eval_multiplier, lam)
+    counts, blocks = np.zeros(n_types, np.int64), []
+    for k in np.flatnonzero(lam > 0):
+        name = m.types.names[k]
+        block = m.rng[f"demand.{name}"].random((block_size(float(lam[k])), 5))
+        counts[k] = min(int(m.rng[f"demand.{name}.count"].poisson(lam[k])), block.shape[0])
+        blocks.append(block[:counts[k]])
+    total = int(counts.sum())
     if total == 0:
         return
-    which = np.repeat(np.arange(books.n), arrivals)
-    cls = (rng.random(total)[:, None] > books.class_cum[which]).sum(axis=1)
+    t = np.repeat(np.arange(n_types), counts)
+    u_book, u_class, u_round, u1, u2 = np.concatenate(blocks).T
+    # Two standard normals from two uniforms (Box-Muller), for sizes and values.
+    radius = np.sqrt(-2.0 * np.log1p(-u1))
+    z_size, z_value = radius * np.cos(2 * np.pi * u2), radius * np.sin(2 * np.pi * u2)
+    # Each type's books, by their share of its batches (cumulative, within the type).
+    share = np.divide(state.book_rate_h, type_rate[books.type], out=np.zeros(books.n), where=type_rate[books.type] > 0)
+    cum = np.cumsum(share[books.by_type], axis=1)  # (types, books of the type), padded
+    pick = np.minimum((u_book[:, None] > cum[t]).sum(axis=1), books.n_of_type[t] - 1)
+    which = books.by_type[t, pick]
+    order = np.argsort(which, kind="stable")  # batches in book order, as the store keeps them
+    which, u_class, u_round, z_size, z_value = (x[order] for x in (which, u_class, u_round, z_size, z_value))
+    cls = (u_class[:, None] > books.class_cum[which]).sum(axis=1)
     size = np.maximum(1, np.rint(np.exp(books.log_size[which] + np.log(books.size_multiplier[which, cls])
-                                        + books.size_sigma[which] * rng.standard_normal(total)))).astype(np.int64)
-    value = books.value_usd[which] * req.value_multiplier[cls] * np.exp(req.value_sigma[cls]
-                                                                          * rng.standard_normal(total))
+                                        + books.size_sigma[which] * z_size))).astype(np.int64)
+    value = books.value_usd[which] * req.value_multiplier[cls] * np.exp(req.value_sigma[cls] * z_value)
     deadline = books.deadline_h[which] * req.deadline_multiplier[cls]
     # The crowd platform's fee is charged to the requester on top of the reward
     # (another platform's own fee on its books); vendors bill by the hour instead.
@@ -86,7 +117,7 @@ def post_batches(m: Context, now: float) -> None:
     size_f = np.where(budget, pricing.budget_tasks(size, req.budget_fee_share[cls], commission, charge), size)
     # A scaled-down world keeps the same batches with fewer tasks each (rounded at random to
     # keep the mean), so a batch weighs as much against the workforce at every scale.
-    tasks = np.floor(size_f * cfg.scale + rng.random(total)).astype(np.int64)
+    tasks = np.floor(size_f * cfg.scale + u_round).astype(np.int64)
     rate = np.zeros(total)
     posted = np.ones(total, bool)
     if crowd.any():

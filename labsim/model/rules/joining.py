@@ -27,6 +27,7 @@ from labsim.model.context import Context
 from labsim.model.rules.skills import refresh_book_cache, tasks_per_hour, warm_skills
 from labsim.model.rules.wellbeing import warm_stress, weekly_hours
 from labsim.model.rules.word_of_mouth import expected_wage
+from labsim.model.state import EXIT_NONE, EXIT_OTHER
 from labsim.model.units import CROWD, HOURS_PER_MONTH, HOURS_PER_WEEK, UUSD, VENDOR
 
 _STD_NORMAL = NormalDist()
@@ -97,7 +98,7 @@ def join(m: Context, week_end: float, initial: bool = False,
                 refresh_book_cache(m, idx)
         # Vendors hire to keep their headcount, once the region has entered.
         if entry_h[r] <= week_end + (0 if initial else horizon):
-            target = int(round(reg.vendor_workers * cfg.scale * m.state.vendor_headcount_factor))
+            target = vendor_target(m, r)
             have = int(np.count_nonzero((m.pool.region[m.active] == r)
                                         & (m.pool.channel[m.active] == VENDOR)))
             hire = target - have
@@ -109,6 +110,29 @@ def join(m: Context, week_end: float, initial: bool = False,
                     warm_skills(m, idx, -joined, weekly_hours(m, idx))
                     warm_stress(m, idx, -joined)
                     refresh_book_cache(m, idx)
+
+
+def vendor_target(m: Context, r: int) -> int:
+    """Region r's vendor headcount this week: the configured one x its headcount factor."""
+    return int(round(m.cfg.regions[m.regions.codes[r]].vendor_workers * m.cfg.scale
+                     * m.state.vendor_headcount_factor[r]))
+
+
+def lay_off(m: Context, a: np.ndarray, present: np.ndarray, reasons: np.ndarray) -> np.ndarray:
+    """Vendors over their headcount after the week's exits (``reasons``, of workers ``a``) let
+    the excess go, last hired first (exit reason ``other``)."""
+    pool = m.pool
+    staying = present & (reasons == EXIT_NONE) & (pool.channel[a] == VENDOR)
+    if not staying.any():
+        return reasons
+    for r in np.unique(pool.region[a[staying]]):
+        mine = np.flatnonzero(staying & (pool.region[a] == r))
+        excess = mine.size - vendor_target(m, int(r))
+        if excess > 0:
+            last = mine[np.argsort(-pool.joined_h[a[mine]], kind="stable")[:excess]]
+            reasons = reasons.copy()
+            reasons[last] = EXIT_OTHER
+    return reasons
 
 
 def crowd_work_share(m: Context, skill: np.ndarray) -> np.ndarray:

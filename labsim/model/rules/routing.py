@@ -39,7 +39,9 @@ there is one, wins a share of the open books' batches; a share of crowd
 demand may be bound to certified channels (the alternative platform's books
 when certified, else vendors). Vendor teams follow the work routed to
 vendors, and their headcount follows it with a hiring lag (partial
-adjustment).
+adjustment, hiring or laying off). Vendor regions compete for that work
+by their wage bill: a region whose vendors must pay more (a local wage
+floor) wins less of it, by the same CES (``vendor_region_factor``).
 """
 
 from __future__ import annotations
@@ -92,14 +94,34 @@ def cap_automated(s: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
     return out
 
 
+def vendor_wage_paid(m: Context) -> np.ndarray:
+    """Per region, the hourly wage vendors pay: theirs, or a policy's floor where it is higher."""
+    floor = m.state.levers.vendor_wage_floor_usd_h
+    wage = m.regions.vendor_wage_usd_h
+    return np.maximum(wage, floor) if floor.size else wage
+
+
+def vendor_region_factor(m: Context) -> np.ndarray:
+    """Per region, the share of vendors' work its vendors win against their configured share
+    (headcount): a CES over vendor regions (Armington: the same service from different
+    sources) in their wage bill against the configured one, with the same elasticity as
+    between channels. 1 everywhere while no region's vendors pay more than their wage."""
+    wage, staff = m.regions.vendor_wage_usd_h, m.regions.vendor_workers
+    rel = np.divide(vendor_wage_paid(m), wage, out=np.ones_like(wage), where=wage > 0)
+    weight = rel ** -m.cfg.routing.substitution_elasticity
+    total = staff @ weight
+    return weight * staff.sum() / total if total > 0 else np.ones_like(wage)
+
+
 def vendor_quote(m: Context) -> np.ndarray:
     """Vendors' price per accepted task of each type (µUSD), at their regions' average skill,
-    with the extra heads a policy makes them staff."""
+    averaged over regions by the headcount each wins, with the extra heads a policy makes
+    them staff."""
     regions, types, cfg = m.regions, m.types, m.cfg
-    staff = regions.vendor_workers
+    staff = regions.vendor_workers * vendor_region_factor(m)
     if staff.sum() == 0:
         return np.full(types.n, np.nan)
-    bill = regions.vendor_wage_usd_h * (1 + cfg.vendor.margin) * UUSD
+    bill = vendor_wage_paid(m) * (1 + cfg.vendor.margin) * UUSD
     skill = regions.skill_mean[:, None]
     tph = tasks_per_hour(types.duration_mean_min[None, :], skill, cfg.workers.novice_slowdown)
     accepted = tph * (1.0 - reject_probability(skill, types.reject_novice, types.reject_expert))
@@ -187,6 +209,7 @@ def route(m: Context) -> None:
                         else np.full(types.n, 1.0 / types.n))
     base_h = m.vendor_work_h0
     state.vendor_headcount_target = float(vendor_h.sum()) / base_h if base_h > 0 else 1.0
+    state.vendor_region_factor = vendor_region_factor(m)
 
 
 def vendor_work_h(m: Context) -> float:
@@ -197,9 +220,16 @@ def vendor_work_h(m: Context) -> float:
     return float((t.vendor_share * human) @ t.work_h_per_week)
 
 
+def headcount_target(m: Context) -> np.ndarray:
+    """Per region, the vendor headcount (against the configured one) the work it wins needs."""
+    return m.state.vendor_headcount_target * m.state.vendor_region_factor
+
+
 def hire_toward_target(m: Context) -> None:
-    """Vendors close ``1 / hiring_lag_weeks`` of the gap between their headcount and the one
-    their contracted work needs each week (partial adjustment; all of it with no lag)."""
+    """Each region's vendors close ``1 / hiring_lag_weeks`` of the gap between their headcount
+    and the one the work they win needs each week (partial adjustment, hiring or laying off;
+    all of it with no lag)."""
     state, lag = m.state, m.cfg.routing.hiring_lag_weeks
     step = 1.0 if lag <= 1.0 else 1.0 / lag
-    state.vendor_headcount_factor += step * (state.vendor_headcount_target - state.vendor_headcount_factor)
+    state.vendor_headcount_factor = state.vendor_headcount_factor + step * (
+        headcount_target(m) - state.vendor_headcount_factor)

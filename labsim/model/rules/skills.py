@@ -84,7 +84,8 @@ def refresh_book_cache(m: Context, idx: np.ndarray) -> None:
                          crowd_cfg.qualification_min_approved, crowd_cfg.qualification_min_approval)
     crowd_ok = (~is_vendor[:, None] & books.is_crowd[None, :]
                 & books.allowed[:, pool.region[idx]].T & (skill >= types.skill_required[bt])
-                & (~books.needs_qualification[None, :] | has_qual[:, None]))
+                & (~books.needs_qualification[None, :] | has_qual[:, None]
+                   | (pool.certified[idx][:, None] & books.opens_to_certified[None, :])))
     vendor_ok = is_vendor[:, None] & (pool.team[idx][:, None] == books.vendor_team[None, :])
     pool.book_tph[idx] = tph
     pool.book_rej[idx] = rej
