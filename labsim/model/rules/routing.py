@@ -162,10 +162,10 @@ def choose_channels(m: Context) -> None:
         cost = channel_costs(m)
         rel = np.where(np.isfinite(cost) & (state.cost0 > 0),
                        np.divide(cost, state.cost0, out=np.ones_like(cost), where=state.cost0 > 0), 1.0)
-    target = cap_automated(ces_shares(benchmark_shares(m, state.labels), rel, m.cfg.routing.substitution_elasticity),
-                           types.automation_ceiling)
+    sigma, lag = m.cfg.routing.substitution_elasticity, m.cfg.routing.switch_weeks
+    target = cap_automated(ces_shares(benchmark_shares(m, state.labels), rel, sigma), types.automation_ceiling)
     # Contracts and pipelines change slowly: requesters move ``1 / switch_weeks`` of the way a week.
-    step = 1.0 if m.cfg.routing.switch_weeks <= 1.0 or not state.channel_share.size else 1.0 / m.cfg.routing.switch_weeks
+    step = 1.0 if lag <= 1.0 or not state.channel_share.size else 1.0 / lag
     s = target if step == 1.0 else state.channel_share + step * (target - state.channel_share)
     state.channel_share = s
     state.auto_share = s[:, C_MODEL] + s[:, C_LLM]
