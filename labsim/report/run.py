@@ -233,7 +233,8 @@ _CARDS = ("effective_wage_mean_usd_h", "effective_wage_median_usd_h", "paid_wage
           "worker_share_of_spend", "automation_share", "effective_wage_gini")
 _REGION_COLS = ("workers_counted", "effective_wage_mean_usd_h", "effective_wage_median_usd_h",
                 "paid_wage_mean_usd_h", "share_below_local_min_wage", "hours_per_week_mean",
-                "annual_turnover_rate", "worker_half_life_months", "night_hours_share", "worker_pay_usd")
+                "annual_turnover_rate", "worker_half_life_months", "night_hours_share", "worker_pay_usd",
+                "human_work_share")
 
 
 def run_report(results: Results, title: str = "labsim run") -> str:

@@ -74,3 +74,15 @@ def test_report_is_self_contained(tmp_path, small_results):
     assert not re.search(r"<script[^>]+src=", html)
     assert not re.search(r"<link[^>]+href=[\"']?https?:", html)
     assert "Plotly.newPlot" in html and len(html) > 1_000_000
+
+
+def test_the_run_report_says_where_the_work_is_done(small_results):
+    """The table by region and channel gives each one's share of the tasks people did (they add up to
+    100 % over the regions, and over the channels)."""
+    from labsim.report import run_report
+
+    html = run_report(small_results)
+    assert "share of tasks done" in html
+    by_region = [v["human_work_share"] for v in small_results.kpis["by_region"].values()]
+    by_channel = [v["human_work_share"] for v in small_results.kpis["by_channel"].values()]
+    assert sum(by_region) == pytest.approx(1.0) and sum(by_channel) == pytest.approx(1.0)
