@@ -579,7 +579,9 @@ class TrainingCertificationPolicy:
 
     enabled: bool = flag(False, "the policy is on")
     start_week: float = start_week(0.0)
-    enrol_prob_per_week: float = share(0.02, "weekly enrolment probability of a crowd worker")
+    enrol_prob_per_week: float = share(0.0025, "weekly enrolment probability of a crowd worker",
+                                       source=("assumption: a programme sized to the work it certifies for "
+                                               "(about 13 % of crowd workers a year for safety evaluation)"))
     hours: float = num(40.0, 0.0, 10000.0, "hours", "length of the course", lo_open=True)
     skill_gain: float = share(0.3, "skill gained in the target type")
     credential: bool = flag(True, "certified workers may take the target type's batches reserved for qualified "
