@@ -520,6 +520,7 @@ class PsychSupportPolicy:
     recovery_factor: float = num(1.5, 0.0, 100.0, "x", "multiplier of recovery", "assumption", lo_open=True)
     cost_usd_per_hour: float = num(0.5, 0.0, 1000.0, "USD per hour of toxic work", "cost of support", "assumption")
     min_toxicity: float = num(0.5, 0.0, 100.0, "toxicity", "task types covered: toxicity at least this")
+    regions: list[str] = policy_regions()
 
 
 @dataclass
@@ -533,6 +534,7 @@ class ExposureCapPolicy:
     notice_weeks: float = num(8.0, 0.0, 520.0, WEEKS, "weeks before the start that vendors know of the cap and "
                               "staff up (and bill the extra heads)",
                               "assumption: rules are announced ahead; two months to recruit and train a team")
+    regions: list[str] = policy_regions()
 
 
 @dataclass
@@ -590,6 +592,7 @@ class TrainingCertificationPolicy:
     target_task_type: str = name_of("safety_evaluation", "task_types", "task type the training is for")
     cost_usd_per_hour: float = num(0.0, 0.0, 1000.0, "USD per hour", "course cost, public")
     stipend_usd_per_hour: float = num(0.0, 0.0, 1000.0, "USD per hour", "stipend to trainees, public")
+    regions: list[str] = policy_regions()
 
 
 @dataclass

@@ -134,6 +134,7 @@ class Levers:
     certified_binding: float = 0.0  # of crowd demand bound to certified channels
     stress_accumulation: float = 1.0  # multipliers of stress build-up and recovery
     stress_recovery: float = 1.0
+    support_region: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # where they apply (empty: all)
     # vendor staff hired per hour of each type's work against the usual (empty: 1 for every type)
     vendor_staffing: np.ndarray = field(default_factory=lambda: np.ones(0))
     # the hourly wage vendors must pay at least, per region (empty: no floor)

@@ -256,6 +256,34 @@ def test_vendor_staff_rotate_so_capped_work_takes_its_share_of_each_step():
     assert pairs.expected.tolist() == pytest.approx([60.0 * step, 30.0 * step])
 
 
+def test_a_cap_scoped_to_one_region_holds_its_workers_only():
+    """A Kenya-only cap: a Kenyan crowd worker at the cap loses the toxic book, an American one with the same
+    hours keeps it; a Kenyan vendor moderator rotates, an American one is not held. Vendors staff capped work
+    for the covered heads only: Kenya has 2 of 8, so 1 + (2 - 1) x 2/8 = 1.25 times over."""
+    cfg = config("exposure_cap", types={"text": task(), "mod": task(toxicity=1.0)},
+                 regions={"KEN": region(vendor_workers=2, vendor_wage_usd_h=1.0),
+                          "USA": region(vendor_workers=6, vendor_wage_usd_h=1.0)},
+                 start_week=0.0, max_hours_per_day=4.0, min_toxicity=0.5)
+    cfg.policy.exposure_cap.regions = ["KEN"]
+    cfg.crowd.search_min_per_hour = 0.0
+    cfg.workers.days_per_week = 6.0
+    m = market(cfg)
+    cap = only(m)
+    assert m.state.levers.vendor_staffing.tolist() == pytest.approx([1.0, 1.25])
+    crowd = add(m, 2, region=[0, 1], wk_exposed_h=24.0)
+    value = np.full((2, m.books.crowd_cols.size), 10.0)
+    cap.restrict_choices(m, crowd, value)
+    toxic = int(np.flatnonzero(m.books.type[m.books.crowd_cols] == 1)[0])
+    assert np.isneginf(value[0, toxic]) and value[1, toxic] == 10.0
+    staff = add(m, 2, channel=VENDOR, team=1, region=[0, 1], wk_exposed_h=0.0)
+    step = float(m.sub_hours)
+    book = int(np.flatnonzero(m.books.type == 1)[0])  # a capped book (trim_hours reads only its type)
+    pairs = Pairs(who=staff, n_crowd=0, w=np.array([0, 1]), b=np.array([book, book]), hours=np.full(2, step),
+                  expected=np.full(2, 60.0 * step))
+    cap.trim_hours(m, pairs)
+    assert pairs.hours.tolist() == pytest.approx([0.5 * step, step])
+
+
 def test_each_workers_capped_stretches_share_its_allowance_in_order():
     """Two workers with 1.5 h and 0.5 h of allowance left, each with two 1 h toxic stretches
     (interleaved): the first keeps 1 + 0.5 h, the second 0.5 + 0 h."""

@@ -1,4 +1,5 @@
-"""A policy can cover chosen regions only: a Kenya-only floor tops up Kenyan workers and no one else."""
+"""A policy can cover chosen regions only: a Kenya-only floor tops up Kenyan workers and no one else.
+The exposure cap's scope is tested in tests/unit/test_policy_modules.py (it moves no money)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ SCOPED = [
     ("min_wage_floor", "KEN", "topup_usd", ["policy.min_wage_floor.usd_h=2"]),
     ("paid_search_and_rejections", "PHL", "topup_usd", []),
     ("social_protection_levy", "IND", "levy_usd", []),
+    ("psych_support", "PHL", "support_cost_usd", []),
+    ("training_certification", "KEN", "training_cost_usd",
+     ["policy.training_certification.enrol_prob_per_week=0.2", "policy.training_certification.cost_usd_per_hour=3"]),
 ]
 
 

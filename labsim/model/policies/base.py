@@ -44,6 +44,12 @@ class Policy:
         codes = [m.regions.codes.index(c) for c in names]
         return rows[np.isin(m.pool.region[rows], codes)]
 
+    def region_mask(self, m: Context) -> np.ndarray:
+        """Per region, whether the policy covers its workers (its ``regions``; empty or absent:
+        every region)."""
+        names = getattr(self.p, "regions", None)
+        return np.isin(m.regions.codes, names) if names else np.ones(m.regions.n, bool)
+
     # --- set-up and weekly switches ------------------------------------------------------
     def books(self, t: int, tt: TaskTypeConfig) -> list[BookSpec]:
         return []

@@ -1,5 +1,7 @@
 """A cap on exposure to toxic material: at most ``max_hours_per_day`` a working day.
 
+It covers the workers of ``regions`` (empty: every region).
+
 Task types of toxicity at least ``min_toxicity`` are capped. The cap is
 enforced over the week (hours per day x working days): a worker who used up
 the week's allowance may not take capped work, and no stretch of capped work
@@ -43,6 +45,7 @@ class ExposureCap(Policy):
         toxicity = np.array([t.toxicity for t in cfg.task_types.values()])
         self.capped_type = toxicity >= self.p.min_toxicity
         self.capped_book = np.zeros(0, bool)
+        self.mask = np.zeros(0, bool)  # regions covered (set with the levers)
         # The share of a shift vendor staff may spend on capped work; vendors staff each capped
         # team its inverse times over.
         self.shift_share = min(1.0, self.p.max_hours_per_day / cfg.vendor.shift_hours)
@@ -52,7 +55,12 @@ class ExposureCap(Policy):
 
     def set_levers(self, m: Context, now: float) -> None:
         self.capped_book = self.capped_type[m.books.type]
-        extra = 1.0 / self.shift_share
+        # Vendors staff up for the capped work of the regions covered (their share of vendor heads).
+        self.mask = self.region_mask(m)
+        factor = m.state.vendor_region_factor
+        heads = m.regions.vendor_workers * (factor if factor.size else 1.0)
+        covered = float(heads @ self.mask / heads.sum()) if heads.sum() > 0 else 1.0
+        extra = 1.0 + (1.0 / self.shift_share - 1.0) * covered
         # The cap is announced: vendors staff up ``notice_weeks`` ahead, so the new heads have
         # learnt the work when it binds (from the first week: the market at t = 0 is the
         # baseline's, its staff drawn from the stored steady state).
@@ -65,7 +73,8 @@ class ExposureCap(Policy):
         pool, cfg = m.pool, m.cfg
         days = np.where(pool.channel[rows] == VENDOR, float(cfg.vendor.shift_days_per_week),
                         cfg.workers.days_per_week)
-        return exposure_allowance(self.p.max_hours_per_day, days, pool.wk_exposed_h[rows])
+        allowance = exposure_allowance(self.p.max_hours_per_day, days, pool.wk_exposed_h[rows])
+        return np.where(self.mask[pool.region[rows]], allowance, np.inf)
 
     def restrict_choices(self, m: Context, rows: np.ndarray, value: np.ndarray) -> None:
         """Workers who used up the week's allowance may not take capped books."""
@@ -91,8 +100,8 @@ class ExposureCap(Policy):
         allowed = self.left(m, rows)
         # Vendors rotate their staff: each spends the capped share of every step of its shift on
         # capped work (and the rest on other duties), so the team's capacity lasts the whole shift.
-        allowed = np.where(m.pool.channel[rows] == VENDOR, np.minimum(allowed, self.shift_share * m.sub_hours),
-                           allowed)
+        rotating = (m.pool.channel[rows] == VENDOR) & np.isfinite(allowed)  # covered vendor staff
+        allowed = np.where(rotating, np.minimum(allowed, self.shift_share * m.sub_hours), allowed)
         left = np.maximum(0.0, allowed - before)
         f = np.minimum(1.0, left / np.maximum(hours, 1e-12))
         pairs.hours[idx] *= f

@@ -1,7 +1,8 @@
 """A training and certification programme, paid by the public purse.
 
 From the start week, each week a share ``enrol_prob_per_week`` of crowd
-workers not yet certified enrols and spends ``hours`` of its online time in
+workers not yet certified, in the regions the programme covers
+(``regions``; empty: every region), enrols and spends ``hours`` of its online time in
 training before any work (unpaid by platforms; a public stipend per hour).
 On completion a worker is certified and gains ``skill_gain`` in the target
 task type, which may open that type to it; with ``credential``, the
@@ -42,6 +43,7 @@ class TrainingCertification(Policy):
         pool = m.pool
         if now >= self.p.start_week * HOURS_PER_WEEK:
             free = (pool.channel[a] == CROWD) & ~pool.certified[a] & ~pool.enrolled[a]
+            free &= self.region_mask(m)[pool.region[a]]
             enrol = a[free & (m.rng["training"].random(a.size) < self.p.enrol_prob_per_week)]
             pool.enrolled[enrol] = True
             pool.training_left_h[enrol] = self.p.hours

@@ -50,12 +50,13 @@ def burned_out(stress: np.ndarray, burnout_threshold: float) -> np.ndarray:
 def update_stress(m: Context, a: np.ndarray, week_end: float) -> np.ndarray:
     """The week's recovery and exposure for workers ``a``; returns who burned out.
 
-    Support (a policy lever) multiplies build-up and recovery. Workers on
-    paid leave do not burn out again while on leave.
+    Support (a policy lever) multiplies build-up and recovery, in the regions
+    it covers. Workers on paid leave do not burn out again while on leave.
     """
     pool, wb, levers = m.pool, m.cfg.wellbeing, m.state.levers
-    acc_f = wb.support_accumulation_factor * levers.stress_accumulation
-    rec_f = wb.support_recovery_factor * levers.stress_recovery
+    covered = levers.support_region[pool.region[a]] if levers.support_region.size else True
+    acc_f = wb.support_accumulation_factor * np.where(covered, levers.stress_accumulation, 1.0)
+    rec_f = wb.support_recovery_factor * np.where(covered, levers.stress_recovery, 1.0)
     stress = stress_update(pool.stress[a], pool.wk_toxic_h[a], pool.sensitivity[a],
                            wb.stress_per_toxic_hour, wb.recovery_per_week, acc_f, rec_f)
     pool.stress[a] = stress
