@@ -132,7 +132,8 @@ def main() -> None:
     if not any(a in ("-h", "--help", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion",
                      "-sc") or a.startswith("--cfg") for a in args):
         try:
-            check_overrides(args)
+            for line in check_overrides(args):
+                print(f"{PROG}: warning: {line}", file=sys.stderr)
         except UserError as exc:
             _fail(str(exc))
     _hydra_main()

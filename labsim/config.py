@@ -768,6 +768,19 @@ def _check(cfg: LabsimConfig, key: str, value: Any, meta: dict[str, Any]) -> Non
 
 # --- validation -------------------------------------------------------------------------------
 
+def late_starts(cfg: LabsimConfig) -> list[str]:
+    """One line per enabled policy or region entry that starts after the run ends: valid (short
+    runs of the shipped scenarios stay possible) but the run cannot show it."""
+    out = [f"policy.{name} starts in week {p.start_week:g}, after the run ends (horizon_weeks="
+           f"{cfg.horizon_weeks:g}): the run cannot show it"
+           for name, p in ((f.name, getattr(cfg.policy, f.name)) for f in fields(cfg.policy))
+           if p.enabled and p.start_week >= cfg.horizon_weeks]
+    out += [f"regions.{code}.entry_week={r.entry_week:g} is after the run ends (horizon_weeks="
+            f"{cfg.horizon_weeks:g}): its workers never join" for code, r in cfg.regions.items()
+            if r.entry_week >= cfg.horizon_weeks]
+    return out
+
+
 def validate(cfg: LabsimConfig) -> None:
     """Raise ConfigError on the first value a run cannot use."""
     for key, value, meta in parameters(cfg):

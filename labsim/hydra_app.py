@@ -20,7 +20,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from labsim.config import LabsimConfig, register_configs, validate
+from labsim.config import LabsimConfig, late_starts, register_configs, validate
 from labsim.errors import ConfigError, UserError
 from labsim.paths import config_dir, scenarios_dir
 
@@ -56,7 +56,31 @@ def to_config(cfg: Any) -> LabsimConfig:
 
 def compose(overrides: list[str] | tuple[str, ...] = ()) -> LabsimConfig:
     """Compose conf/ + a scenario + overrides, as the command line does, and validate."""
+    screen_overrides(list(overrides), once=False)  # in Python a later override may replace an earlier one
     return to_config(compose_dict(list(overrides)))
+
+
+# A value that calls a resolver: ``${oc.env:HOME}``, ``${oc.decode:...}``, any ``${name:...}``.
+_RESOLVER = re.compile(r"\$\{\s*[A-Za-z_][\w.]*\s*:")
+
+
+def screen_overrides(overrides: list[str], once: bool = True) -> None:
+    """Refuse, in one line, what composition would accept or mishandle: a value that calls a
+    resolver outside Hydra's own settings (``${oc.env:HOME}`` reads the environment of the
+    machine running labsim, and composition's error would print it back), and, with ``once``
+    (a command line), a setting given twice (the last would silently win)."""
+    seen: dict[str, str] = {}
+    for o in overrides:
+        key, _, value = o.partition("=")
+        bare = key.lstrip("+~")
+        if bare.startswith("hydra."):
+            continue  # Hydra's interpolations (hydra.sweep.subdir=${hydra.job.override_dirname}) are its own
+        if _RESOLVER.search(value):
+            raise UserError(f"{bare}: a value may not call a resolver such as ${{oc.env:...}} (it could read "
+                            "the environment or files); write the value itself")
+        if once and bare in seen:
+            raise UserError(f"{bare} is given twice ({seen[bare]} and {o}): give each setting once")
+        seen[bare] = o
 
 
 def compose_dict(overrides: list[str]) -> DictConfig:
@@ -158,8 +182,9 @@ def _combinations(overrides: list[str]) -> list[list[str]]:
     return combos
 
 
-def check_overrides(args: list[str]) -> None:
-    """Compose and validate every configuration a command line would run; raise UserError."""
+def check_overrides(args: list[str]) -> list[str]:
+    """Compose and validate every configuration a command line would run; raise UserError.
+    Returns the warnings of the configurations checked (``config.late_starts``), each once."""
     overrides = [a for a in args if not a.startswith("-") and "=" in a]
     stray = [a for a in args if not a.startswith("-") and "=" not in a]
     if stray:
@@ -167,12 +192,16 @@ def check_overrides(args: list[str]) -> None:
     # Hydra's own settings are Hydra's business, except the search path for scenarios.
     overrides = [o for o in overrides if not o.lstrip("+~").startswith("hydra.")
                  or o.lstrip("+~").startswith("hydra.searchpath")]
+    screen_overrides(overrides)
     try:
         combos = _combinations(overrides)
     except Exception as exc:
         raise UserError(explain(exc, overrides)) from None
+    warnings: list[str] = []
     for combo in itertools.islice(combos, 200):
         try:
-            to_config(compose_dict(combo))
+            cfg = to_config(compose_dict(combo))
         except Exception as exc:
             raise UserError(explain(exc, combo)) from None
+        warnings += [w for w in late_starts(cfg) if w not in warnings]
+    return warnings

@@ -121,3 +121,14 @@ def test_bad_value_in_a_sweep_fails_before_any_run(refused):
     assert "Launching" not in out + err, out + err
     assert not (cwd / "multirun").exists()
     assert list(cwd.iterdir()) == [], f"folder not empty: {list(cwd.iterdir())}"
+
+
+def test_the_environment_cannot_be_read_through_a_setting(refused):
+    """``labsim 'seed=${oc.env:HOME}'`` used to print the server's home folder in its error line: it is
+    refused in one line that does not contain it, and no folder is created."""
+    import os
+
+    rc, out, err, cwd = refused(["seed=${oc.env:HOME}"])
+    assert rc == 2 and out == "" and len(err.splitlines()) == 1, err
+    assert os.environ["HOME"] not in err and "seed" in err, err
+    assert not (cwd / "outputs").exists()

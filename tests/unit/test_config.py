@@ -103,3 +103,47 @@ def test_cross_field_and_set_rules(key, value, rule):
     with pytest.raises(ConfigError) as err:
         validate(cfg)
     assert rule in str(err.value)
+
+
+def test_a_value_that_calls_a_resolver_is_refused_without_reading_it(monkeypatch):
+    """``seed=${oc.env:...}`` would read the server's environment and print it in the error: it is refused
+    in one line that names the key and not the variable's value; Hydra's own settings keep their
+    interpolations; a plain interpolation of another setting is not a resolver."""
+    import labsim
+    from labsim.errors import UserError
+    from labsim.hydra_app import check_overrides
+
+    monkeypatch.setenv("LABSIM_SECRET", "s3cr3t-value")
+    for args in (["seed=${oc.env:LABSIM_SECRET}"], ["-m", "seed=0,${oc.env:LABSIM_SECRET}"]):
+        with pytest.raises(UserError) as err:
+            check_overrides(args)
+        assert "seed" in str(err.value) and "s3cr3t" not in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(UserError):
+        labsim.compose(["scenario=baseline", "policy.min_wage_floor.usd_h=${oc.env:LABSIM_SECRET}"])
+    check_overrides(["-m", "seed=0,1", "hydra.sweep.subdir=${hydra.job.override_dirname}"])
+    assert labsim.compose(["horizon_weeks=20", "warmup_weeks=${horizon_weeks}", "warmup_weeks=4"]).warmup_weeks == 4
+
+
+def test_a_setting_given_twice_on_the_command_line_is_refused():
+    """``seed=1 seed=2`` would silently run seed 2: refused in one line naming both."""
+    from labsim.errors import UserError
+    from labsim.hydra_app import check_overrides
+
+    with pytest.raises(UserError, match=r"seed is given twice \(seed=1 and seed=2\)"):
+        check_overrides(["seed=1", "seed=2"])
+
+
+def test_a_policy_or_region_that_starts_after_the_run_gets_a_one_line_warning_not_a_refusal():
+    """The wage floor scenario starts in week 52: a 14-week run of it is valid but cannot show it, so the
+    command line warns in one line (once for the sweep's configurations); so does a region entering after
+    the horizon. A policy starting inside the run gives no warning."""
+    from labsim.config import late_starts
+    from labsim.hydra_app import check_overrides
+
+    short = ["scenario=min_wage_floor", "horizon_weeks=14", "warmup_weeks=2"]
+    assert check_overrides(["-m", *short, "seed=0,1"]) == [
+        "policy.min_wage_floor starts in week 52, after the run ends (horizon_weeks=14): the run cannot show it"]
+    cfg = labsim.compose([*short, "policy.min_wage_floor.start_week=3", "regions.MDG.entry_week=20"])
+    assert late_starts(cfg) == [
+        "regions.MDG.entry_week=20 is after the run ends (horizon_weeks=14): its workers never join"]
+    assert check_overrides(["scenario=min_wage_floor", "horizon_weeks=60"]) == []
