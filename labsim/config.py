@@ -768,13 +768,17 @@ def _check(cfg: LabsimConfig, key: str, value: Any, meta: dict[str, Any]) -> Non
 
 # --- validation -------------------------------------------------------------------------------
 
+def enabled_policies(cfg: LabsimConfig) -> list[tuple[str, Any]]:
+    """(name, settings) of each policy switched on."""
+    return [(f.name, p) for f in fields(cfg.policy) if (p := getattr(cfg.policy, f.name)).enabled]
+
+
 def late_starts(cfg: LabsimConfig) -> list[str]:
     """One line per enabled policy or region entry that starts after the run ends: valid (short
     runs of the shipped scenarios stay possible) but the run cannot show it."""
     out = [f"policy.{name} starts in week {p.start_week:g}, after the run ends (horizon_weeks="
            f"{cfg.horizon_weeks:g}): the run cannot show it"
-           for name, p in ((f.name, getattr(cfg.policy, f.name)) for f in fields(cfg.policy))
-           if p.enabled and p.start_week >= cfg.horizon_weeks]
+           for name, p in enabled_policies(cfg) if p.start_week >= cfg.horizon_weeks]
     out += [f"regions.{code}.entry_week={r.entry_week:g} is after the run ends (horizon_weeks="
             f"{cfg.horizon_weeks:g}): its workers never join" for code, r in cfg.regions.items()
             if r.entry_week >= cfg.horizon_weeks]

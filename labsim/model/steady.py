@@ -213,8 +213,7 @@ def start_workers(m: Context, state: StartState, rng: np.random.Generator) -> se
             mine = (region == code) & (channel_of == channel)
             if not mine.any():
                 continue
-            factor = 1.0 if channel == CROWD else m.state.vendor_headcount_factor[r]
-            k = int(round(count * cfg.scale * factor))
+            k = int(round(count * cfg.scale)) if channel == CROWD else joining.vendor_target(m, r)
             if k:
                 add_stored_workers(m, r, channel, k, state.rows(mine), rng)
             covered.add((r, channel))

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from labsim.config import enabled_policies
 from labsim.model.units import HOURS_PER_WEEK
 
 if TYPE_CHECKING:
@@ -44,8 +45,7 @@ class Window:
 
 def event_week(cfg: LabsimConfig) -> float | None:
     """The first week a policy or a region's entry changes the market, if any after week 0."""
-    starts = [p.start_week for p in (getattr(cfg.policy, name) for name in vars(cfg.policy))
-              if getattr(p, "enabled", False) and p.start_week > 0]
+    starts = [p.start_week for _, p in enabled_policies(cfg) if p.start_week > 0]
     starts += [r.entry_week for r in cfg.regions.values() if r.entry_week > 0]
     return min(starts) if starts else None
 

@@ -1012,7 +1012,7 @@ def test_vendors_over_their_headcount_lay_off_the_last_hired():
     a = np.concatenate([v, c, iv])
     reasons = np.array([EXIT_NONE] * 5 + [EXIT_LOW_PAY] + [EXIT_NONE, EXIT_NONE], np.int8)
     m.state.vendor_headcount_factor = np.array([0.5, 1.0])
-    m.cfg.regions["KEN"].vendor_workers = 6
+    m.regions.vendor_workers[0] = 6  # the table the market reads (built from the config)
     out = joining.lay_off(m, a, np.ones(a.size, bool), reasons)
     assert out.tolist() == [EXIT_NONE, EXIT_NONE, EXIT_NONE, EXIT_OTHER, EXIT_OTHER, EXIT_LOW_PAY, EXIT_NONE,
                             EXIT_NONE]

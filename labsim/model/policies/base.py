@@ -38,11 +38,9 @@ class Policy:
     def covered(self, m: Context, rows: np.ndarray) -> np.ndarray:
         """``rows`` of workers in the regions the policy covers (its ``regions``; empty or
         absent: every region), so that one region can regulate while the others do not."""
-        names = getattr(self.p, "regions", None)
-        if not names:
+        if not getattr(self.p, "regions", None):
             return rows
-        codes = [m.regions.codes.index(c) for c in names]
-        return rows[np.isin(m.pool.region[rows], codes)]
+        return rows[self.region_mask(m)[m.pool.region[rows]]]
 
     def region_mask(self, m: Context) -> np.ndarray:
         """Per region, whether the policy covers its workers (its ``regions``; empty or absent:

@@ -37,13 +37,8 @@ class MinWageFloor(Policy):
 
     def set_levers(self, m: Context, now: float) -> None:
         """The wage floor vendors' quotes must pay in each covered region (0 elsewhere)."""
-        n = m.regions.n
-        if "vendor" not in self.p.channels or not self.active(now):
-            m.state.levers.vendor_wage_floor_usd_h = np.zeros(n)
-            return
-        names = self.p.regions or m.regions.codes
-        covered = np.isin(np.arange(n), [m.regions.codes.index(c) for c in names])
-        m.state.levers.vendor_wage_floor_usd_h = np.where(covered, self._floor(m), 0.0)
+        on = "vendor" in self.p.channels and self.active(now)
+        m.state.levers.vendor_wage_floor_usd_h = np.where(on & self.region_mask(m), self._floor(m), 0.0)
 
     def start_week(self, m: Context, now: float) -> None:
         """Vendors pay at least the floor by the hour, from the start week."""

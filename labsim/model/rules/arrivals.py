@@ -76,9 +76,8 @@ def post_batches(m: Context, now: float) -> None:
     # differently (a policy moving work between channels) face the same batches.
     n_types = m.types.n
     type_rate = np.bincount(books.type, weights=state.book_rate_h, minlength=n_types)
-    is_eval = np.bincount(books.type, weights=books.is_eval, minlength=n_types) > 0
     lam = type_rate * (m.profile[hour: hour + m.sub_hours].sum() * growth)
-    lam = np.where(is_eval, lam * state.eval_multiplier, lam)
+    lam = np.where(m.types.is_eval, lam * state.eval_multiplier, lam)
     counts, blocks = np.zeros(n_types, np.int64), []
     for k in np.flatnonzero(lam > 0):
         name = m.types.names[k]

@@ -114,8 +114,7 @@ def join(m: Context, week_end: float, initial: bool = False,
 
 def vendor_target(m: Context, r: int) -> int:
     """Region r's vendor headcount this week: the configured one x its headcount factor."""
-    return int(round(m.cfg.regions[m.regions.codes[r]].vendor_workers * m.cfg.scale
-                     * m.state.vendor_headcount_factor[r]))
+    return int(round(m.regions.vendor_workers[r] * m.cfg.scale * m.state.vendor_headcount_factor[r]))
 
 
 def lay_off(m: Context, a: np.ndarray, present: np.ndarray, reasons: np.ndarray) -> np.ndarray:
