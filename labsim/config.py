@@ -635,6 +635,8 @@ class OutputConfig:
 
     report: bool = flag(True, "write report.html")
     progress: bool = flag(True, "show a progress bar on a terminal")
+    overwrite: bool = flag(False, "replace a folder that already holds a finished run (off: such a folder is "
+                                  "refused); the folder is replaced whole, never mixed")
 
 
 @dataclass
@@ -738,7 +740,8 @@ def _table_keys(cfg: LabsimConfig, table_name: str) -> tuple[str, ...]:
     return CHANNEL_NAMES if table_name == "channels" else tuple(getattr(cfg, table_name))
 
 
-def _check(cfg: LabsimConfig, key: str, value: Any, meta: dict[str, Any]) -> None:
+def check_field(cfg: LabsimConfig, key: str, value: Any, meta: dict[str, Any]) -> None:
+    """Raise ConfigError unless ``value`` is what the field ``key`` (declared by ``meta``) accepts."""
     kind = meta.get("kind")
     if kind in ("number", "int", "share"):
         _check_number(key, value, meta)
@@ -786,26 +789,47 @@ def late_starts(cfg: LabsimConfig) -> list[str]:
 
 
 def validate(cfg: LabsimConfig) -> None:
-    """Raise ConfigError on the first value a run cannot use."""
+    """Raise ConfigError on the first value a run cannot use: each field against its declaration,
+    then the cross-field rules (``RULES``)."""
     for key, value, meta in parameters(cfg):
-        _check(cfg, key, value, meta)
+        if meta.get("kind") not in ("name", "names"):  # names are checked against the tables by _names
+            check_field(cfg, key, value, meta)
+    check_rules(cfg)
+
+
+def check_rules(cfg: LabsimConfig, rules: Any = None) -> None:
+    """The cross-field rules (all of ``RULES``, or the ones given), in order."""
+    for _, rule in (RULES if rules is None else rules):
+        rule(cfg)
+
+
+def _warmup_before_horizon(cfg: LabsimConfig) -> None:
     if cfg.warmup_weeks >= cfg.horizon_weeks:
         raise ConfigError("warmup_weeks", cfg.warmup_weeks,
                           f"fewer weeks than horizon_weeks ({cfg.horizon_weeks:g})")
+
+
+def _tables(cfg: LabsimConfig) -> None:
     if not cfg.regions:
         raise ConfigError("regions", {}, "at least one region")
     if not cfg.task_types:
         raise ConfigError("task_types", {}, "at least one task type")
-    for code, r in cfg.regions.items():
+    for code in cfg.regions:
         if len(code) != 3 or not code.isalpha() or not code.isupper():
             raise ConfigError(f"regions.{code}", code, "an ISO-3 country code such as KEN")
     if not cfg.requesters:
         raise ConfigError("requesters", {}, "at least one class of requesters")
+
+
+def _type_shares(cfg: LabsimConfig) -> None:
     for name in cfg.task_types:
         total = sum(r.type_shares.get(name, 0.0) for r in cfg.requesters.values())
         if abs(total - 1.0) > 1e-6:
             raise ConfigError(f"requesters.*.type_shares.{name}", round(total, 6),
                               "shares of the type's batches that sum to 1 over the classes")
+
+
+def _task_type_rows(cfg: LabsimConfig) -> None:
     for name, t in cfg.task_types.items():
         if t.reject_rate_expert > t.reject_rate_novice:
             raise ConfigError(f"task_types.{name}.reject_rate_expert", t.reject_rate_expert,
@@ -816,8 +840,38 @@ def validate(cfg: LabsimConfig) -> None:
         if t.llm_share > t.automation_ceiling:
             raise ConfigError(f"task_types.{name}.llm_share", t.llm_share,
                               f"at most automation_ceiling ({t.automation_ceiling:g}; 0 where not automatable)")
+
+
+def _names(cfg: LabsimConfig) -> None:
+    """Settings naming a region or a task type name one of the run's (a scenario may change the tables)."""
+    for key, value, meta in parameters(cfg):
+        if meta.get("kind") in ("name", "names"):
+            check_field(cfg, key, value, meta)
+
+
+def _thresholds(cfg: LabsimConfig) -> None:
     _ordered(cfg, "wellbeing.high_stress_threshold", "wellbeing.burnout_threshold")
+
+
+def _office_hours(cfg: LabsimConfig) -> None:
     _ordered(cfg, "demand.office_start_local_h", "demand.office_end_local_h", strict=True)
+
+
+_NAME_KEYS = ("automation.eval_task_types", "crowd.geofence_regions", "mmc.region", "mmc.task_type",
+              "policy.*.regions", "policy.*.target_task_type")
+
+# Each cross-field rule with the settings it reads (glob patterns over dotted keys; a table's
+# name stands for all its rows). A sweep's pre-check (labsim.hydra_app) tries every combination
+# of the swept values that meet in one rule, and only those.
+RULES: tuple[tuple[tuple[str, ...], Any], ...] = (
+    (("warmup_weeks", "horizon_weeks"), _warmup_before_horizon),
+    (("regions", "task_types", "requesters"), _tables),
+    (("task_types", "requesters"), _type_shares),
+    (("task_types",), _task_type_rows),
+    (("regions", "task_types", *_NAME_KEYS), _names),
+    (("wellbeing.high_stress_threshold", "wellbeing.burnout_threshold"), _thresholds),
+    (("demand.office_start_local_h", "demand.office_end_local_h"), _office_hours),
+)
 
 
 def _get(cfg: Any, key: str) -> Any:

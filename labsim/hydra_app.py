@@ -13,14 +13,21 @@ and turns any problem into one line: the key, the value, what is allowed.
 
 from __future__ import annotations
 
+import copy
 import difflib
+import fnmatch
+import functools
 import itertools
+import math
 import re
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from labsim.config import LabsimConfig, late_starts, register_configs, validate
+from labsim.config import (RULES, LabsimConfig, check_field, check_rules, describe, late_starts, parameters,
+                           register_configs, validate)
 from labsim.errors import ConfigError, UserError
 from labsim.paths import config_dir, scenarios_dir
 
@@ -46,12 +53,45 @@ def scenario_names() -> list[str]:
 
 
 def to_config(cfg: Any) -> LabsimConfig:
-    """A validated LabsimConfig from a LabsimConfig, a DictConfig or a plain dict."""
+    """A validated LabsimConfig from a LabsimConfig, a DictConfig or a plain dict: every key
+    known, every value within its declared range and the cross-field rules, and a run that
+    fits in this machine's memory (``labsim.resources``)."""
+    from labsim import resources
+
     if not isinstance(cfg, LabsimConfig):
+        if isinstance(cfg, DictConfig):
+            cfg = OmegaConf.to_container(cfg, resolve=False)
+        refuse_unknown(cfg)
         node = OmegaConf.merge(OmegaConf.structured(LabsimConfig), cfg)
         cfg = OmegaConf.to_object(node)
     validate(cfg)
+    resources.check(cfg)
     return cfg
+
+
+def refuse_unknown(values: Any, cls: type = LabsimConfig, prefix: str = "") -> None:
+    """Raise ConfigError for the first key of ``values`` (nested dicts) that ``cls`` has no field for
+    (a table's entries may be new; their fields may not)."""
+    import typing
+
+    if not isinstance(values, dict):
+        return
+    known = {f.name: f for f in fields(cls)}
+    hints = typing.get_type_hints(cls)
+    for key, value in values.items():
+        full = f"{prefix}{key}"
+        if key == "hydra" and not prefix:
+            continue
+        f = known.get(str(key))
+        if f is None:
+            raise ConfigError(full, value, f"no such setting{_suggest(full)}")
+        kind = f.metadata.get("kind")
+        if kind == "group":
+            refuse_unknown(value, hints[f.name], f"{full}.")
+        elif kind == "table" and isinstance(value, dict):
+            row = typing.get_args(hints[f.name])[1]
+            for entry, fields_ in value.items():
+                refuse_unknown(fields_, row, f"{full}.{entry}.")
 
 
 def compose(overrides: list[str] | tuple[str, ...] = ()) -> LabsimConfig:
@@ -93,6 +133,27 @@ def compose_dict(overrides: list[str]) -> DictConfig:
     with initialize_config_dir(config_dir=str(config_dir()), version_base=None):
         cfg = compose(config_name="config", overrides=overrides)
     return cfg
+
+
+def hydra_setting(overrides: list[str], key: str) -> str:
+    """The value Hydra will give its own setting ``key`` (``hydra.run.dir``...) for this command line,
+    resolved (``${now:...}``, ``${hydra.job.override_dirname}``), without running anything."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.hydra_config import HydraConfig
+
+    register()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(config_dir()), version_base=None, job_name="cli"):
+            cfg = compose(config_name="config", overrides=overrides, return_hydra_config=True)
+            HydraConfig.instance().set_config(cfg)
+            value = OmegaConf.select(cfg, key)
+    except Exception as exc:
+        raise UserError(explain(exc, overrides)) from None
+    finally:
+        GlobalHydra.instance().clear()
+    return str(value)
 
 
 # --- turning errors into one line -------------------------------------------------------
@@ -142,6 +203,10 @@ def explain(exc: BaseException, overrides: list[str]) -> str:
     m = re.search(r"Error parsing override '([^']+)'", text)
     if m:
         return f"cannot read the override {m.group(1)!r}: write key=value, e.g. seed=3"
+    m = re.search(r"LexerNoViableAltException: (.*)", text)
+    if m:
+        return (f"cannot read {m.group(1).strip()!r}: quote a value holding spaces or letters outside a-z, "
+                "e.g. hydra.run.dir='/data/my runs'")
     if type(exc).__name__ == "OverrideParseException":
         return f"cannot read the command line {' '.join(overrides)!r}: {text.strip().splitlines()[0]}"
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
@@ -158,50 +223,409 @@ def _chain(exc: BaseException):
 
 # --- checking a command line before Hydra runs it ------------------------------------
 
-def _combinations(overrides: list[str]) -> list[list[str]]:
-    """Override lists to check: every value of every sweep, with the others at their first."""
+@dataclass
+class CommandLine:
+    """A command line, checked: its task overrides per key (each a list of ``key=value`` strings,
+    as Hydra's basic sweeper builds them: job ``i`` is the ``i``-th of their product), the first
+    job's configuration and the warnings of every configuration checked."""
+
+    choices: list[list[str]]
+    config: LabsimConfig
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def first(self) -> list[str]:
+        """The first job's overrides, as composition takes them (the search path included)."""
+        return [c[0] for c in self.choices]
+
+    @property
+    def jobs(self) -> int:
+        return math.prod(len(c) for c in self.choices)
+
+    def job(self, i: int) -> list[str]:
+        """The overrides of job ``i`` (Hydra's numbering), without building the whole product."""
+        out = []
+        for c in reversed(self.choices):
+            i, r = divmod(i, len(c))
+            out.append(c[r])
+        return [o for o in out[::-1] if not o.lstrip("+~").startswith("hydra")]
+
+
+_TABLES = ("regions", "task_types", "requesters")
+
+
+def _group_type(owner: type, name: str) -> type:
+    import typing
+
+    return typing.get_type_hints(owner)[name]
+
+
+def _lookup_field(key: str) -> tuple[str, Any]:
+    """Like ``_schema_node`` but resolving the string annotations of ``from __future__``."""
+    if key == "scenario":
+        return "scenario", None
+    obj: Any = LabsimConfig
+    parts = key.split(".")
+    for n, part in enumerate(parts):
+        table = {x.name: x for x in fields(obj)} if is_dataclass(obj) else {}
+        f = table.get(part)
+        if f is None:
+            return "unknown", None
+        kind = f.metadata.get("kind")
+        last = n == len(parts) - 1
+        if kind == "table":
+            if last:
+                return "table", None
+            if len(parts) == n + 3:  # regions.KEN.min_wage_usd_h: a field of a row
+                import typing
+
+                row = typing.get_args(typing.get_type_hints(obj)[part])[1]
+                meta = {x.name: x for x in fields(row)}.get(parts[-1])
+                return "row", (dict(meta.metadata) if meta is not None else None)
+            return "row", None
+        if kind == "group":
+            if last:
+                return "group", None
+            obj = _group_type(obj, part)
+            continue
+        return ("leaf", dict(f.metadata)) if last else ("unknown", None)
+    return "unknown", None
+
+
+def _screen_parsed(parsed: list[Any]) -> None:
+    """One-line refusals Hydra would make in several lines, or not make at all."""
+    for o in parsed:
+        key = o.get_key_element().lstrip("+~")
+        if key.startswith("hydra") or "/" in key:
+            continue
+        kind, meta = _lookup_field(key)
+        text = o.input_line
+        if o.is_sweep_override() and not o.is_discrete_sweep():
+            raise UserError(f"{text}: labsim sweeps lists and ranges (key=a,b or key=range(0,10)), not "
+                            "intervals")
+        values = list(o.sweep_iterator()) if o.is_sweep_override() else [o.value()]
+        if kind in ("scenario", "group", "table") and any(isinstance(v, (list, dict)) for v in values):
+            hint = {"scenario": "one scenario name (to run several: labsim -m scenario=a,b)",
+                    "group": f"set its fields one by one, e.g. {key}.<field>=VALUE",
+                    "table": f"change one entry ({key}.<entry>.<field>=VALUE) or add one with +"}[kind]
+            raise UserError(f"{text}: {key} takes {hint}, not a list or a mapping")
+        if o.is_add() or o.is_force_add():
+            if kind == "unknown" or (kind == "row" and not _default_entry(key)):
+                raise UserError(f"{text}: no such setting{_suggest(key)} (a new region, task type or class of "
+                                "requesters is added in a scenario file, as scenarios/new_region_entry.yaml does)")
+            raise UserError(f"{text}: {key} exists: write {key}=... without the +")
+        if o.is_delete():
+            raise UserError(f"{text}: labsim settings cannot be deleted; set a value instead")
+        if kind == "leaf" and meta.get("kind") == "bool":
+            for v in values:
+                if not isinstance(v, bool):
+                    raise ConfigError(key, v, "true or false")
+
+
+def _default_entry(key: str) -> bool:
+    """Whether ``key`` (``regions.KEN...``) names an entry of the packaged tables."""
+    table, entry = key.split(".")[:2]
+    return entry in getattr(_defaults(), table)
+
+
+@functools.lru_cache(maxsize=1)
+def _defaults() -> LabsimConfig:
+    return LabsimConfig()
+
+
+def _coerce(key: str, value: Any, meta: dict[str, Any]) -> Any:
+    """``value`` (as Hydra's parser typed it) as the field declared by ``meta`` holds it, the way
+    composition would convert it; ConfigError (one line) for a value of the wrong kind."""
+    kind = meta.get("kind")
+    wrong = ConfigError(key, value, describe(meta) if kind in ("number", "int", "share", "bool", "choice")
+                        else {"text": "text", "name": "a name", "names": "a list of names"}.get(kind, kind))
+    if kind in ("number", "share", "int"):
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise wrong from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise wrong
+        if kind == "int":
+            return int(value) if float(value).is_integer() else value  # check_field refuses 2.5
+        return float(value)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise wrong
+        return value
+    if kind == "choice":
+        for c in meta["choices"]:
+            if not isinstance(value, (list, dict)) and str(value) == str(c):
+                return c
+        raise wrong
+    if kind in ("text", "name"):
+        if not isinstance(value, str):
+            raise wrong
+        return value
+    if kind == "names":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise wrong
+        return list(value)
+    raise wrong
+
+
+_FAST = ("number", "int", "share", "bool", "choice", "text", "name", "names")
+
+
+def _fast(kind: str, meta: dict[str, Any] | None, key: str, base: LabsimConfig) -> bool:
+    """Whether a value of ``key`` is checked against its declaration directly (not composed)."""
+    if meta is None or meta.get("kind") not in _FAST:
+        return False
+    if kind == "leaf":
+        return True
+    table, entry = key.split(".")[:2]
+    return kind == "row" and entry in getattr(base, table)
+
+
+def _set(cfg: Any, key: str, value: Any) -> Any:
+    """Set the dotted ``key`` of ``cfg`` (dataclasses and table dicts); return the old value."""
+    *path, last = key.split(".")
+    obj = cfg
+    for part in path:
+        obj = obj[part] if isinstance(obj, dict) else getattr(obj, part)
+    if isinstance(obj, dict):
+        old = obj.get(last)
+        obj[last] = value
+    else:
+        old = getattr(obj, last)
+        setattr(obj, last, value)
+    return old
+
+
+def _delta(base: LabsimConfig, other: LabsimConfig) -> dict[str, Any]:
+    """The settings in which ``other`` differs from ``base``: leaves, or whole tables whose entries differ."""
+    out: dict[str, Any] = {}
+    for name in _TABLES:
+        if set(getattr(base, name)) != set(getattr(other, name)):
+            out[name] = getattr(other, name)
+    mine = {k: v for k, v, _ in parameters(base)}
+    for k, v, _ in parameters(other):
+        if k.split(".", 1)[0] in out:
+            continue
+        if k not in mine or mine[k] != v:
+            out[k] = v
+    return out
+
+
+def _touches(key: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(key, p) or fnmatch.fnmatchcase(key, p + ".*")
+               or p.startswith(key + ".") for p in patterns)
+
+
+def read_command_line(overrides: list[str]) -> CommandLine:
+    """Compose and validate every configuration ``overrides`` would run, without building their product.
+
+    Every distinct value of every swept key is checked once (others at their first value): a
+    number against its field's declaration directly, anything else (a scenario, a table entry)
+    by composing. Then the cross-field rules (``config.RULES`` and the resource estimate) are
+    tried on every combination of the swept values that meet in one rule, and only those; each
+    try sets a few values on one configuration and reads one rule, so a sweep of a million seeds
+    costs a million field checks and no compositions. Raises UserError with one line.
+    """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    parsed = OverridesParser.create().parse_overrides(overrides)
+    from labsim import resources
+
+    screen_overrides(overrides)
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception as exc:
+        raise UserError(explain(exc, overrides)) from None
+    _screen_parsed(parsed)
     choices: list[list[str]] = []
+    typed: list[list[Any]] = []
     for o in parsed:
         key = o.get_key_element()
         if o.is_sweep_override():
-            values = list(o.sweep_string_iterator())
+            choices.append([f"{key}={v}" for v in o.sweep_string_iterator()])
+            typed.append(list(o.sweep_iterator()))
         else:
-            values = [o.get_value_element_as_str()]
-        choices.append([f"{key}={v}" for v in values])
-    if not choices:
-        return [[]]
-    combos = [[c[0] for c in choices]]
-    for i, c in enumerate(choices):
-        for v in c[1:]:
-            combo = [x[0] for x in choices]
-            combo[i] = v
-            combos.append(combo)
-    return combos
+            choices.append([f"{key}={o.get_value_element_as_str()}"])
+            typed.append([o.value()])
+    first = [c[0] for c in choices]
+    # The configuration before the settings checked directly: composed (once per distinct list).
+    looked = [_lookup_field(o.get_key_element().lstrip("+")) for o in parsed]
+    structural = tuple(f for f, o, (kind, meta) in zip(first, parsed, looked)
+                       if kind not in ("leaf", "row") or meta is None or meta.get("kind") not in _FAST)
+    base = copy.deepcopy(_composing(_composed, structural))
+    direct = [i for i, (o, (kind, meta)) in enumerate(zip(parsed, looked))
+              if _fast(kind, meta, o.get_key_element().lstrip("+"), base)]
+    for i in direct:
+        key = parsed[i].get_key_element().lstrip("+")
+        _set(base, key, _coerce(key, typed[i][0], looked[i][1]))
+    if len(direct) < len(first) - len(structural):  # a row of a table the scenario lacks: Hydra says so
+        base = _composing(lambda o: to_config(compose_dict(list(o))), tuple(first))
+    validate(base)
+    warnings = [*late_starts(base), *resources.check(base)]
+    deltas: list[dict[int, dict[str, Any]]] = []  # per swept position: value index -> delta
+    touched: list[set[str]] = []  # per swept position: the settings its values change
+    for i, (c, o) in enumerate(zip(choices, parsed)):
+        per: dict[int, dict[str, Any]] = {0: {}}
+        keys: set[str] = set()
+        key = o.get_key_element().lstrip("+")
+        meta = looked[i][1]
+        seen: dict[str, int] = {c[0]: 0}
+        for j in range(1, len(c)):
+            if c[j] in seen:
+                per[j] = per[seen[c[j]]]
+                continue
+            seen[c[j]] = j
+            if i in direct:
+                value = _coerce(key, typed[i][j], meta)
+                if meta["kind"] not in ("name", "names"):
+                    check_field(base, key, value, meta)  # raises ConfigError (one line)
+                per[j] = {key: value}
+                keys.add(key)
+                continue
+            combo = list(first)
+            combo[i] = c[j]
+            cfg = _composing(lambda o: to_config(compose_dict(list(o))), tuple(combo))
+            warnings += [w for w in (*late_starts(cfg), *resources.check(cfg)) if w not in warnings]
+            per[j] = _delta(base, cfg)
+            keys.update(per[j])
+        deltas.append(per)
+        touched.append(keys)
+    _check_combinations(base, choices, deltas, touched)
+    return CommandLine(choices, base, warnings)
+
+
+def _composing(build: Any, overrides: tuple[str, ...]) -> LabsimConfig:
+    """``build(overrides)``, its errors as one line."""
+    try:
+        return build(overrides)
+    except UserError:
+        raise
+    except Exception as exc:
+        raise UserError(explain(exc, list(overrides))) from None
+
+
+@functools.lru_cache(maxsize=8)
+def _composed(overrides: tuple[str, ...]) -> LabsimConfig:
+    """The configuration composed from ``overrides``, every key known but not yet validated (the
+    settings checked directly are set on it first); kept for the next check of the same list."""
+    values = OmegaConf.to_container(compose_dict(list(overrides)), resolve=False)
+    refuse_unknown(values)
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(LabsimConfig), values))
+
+
+# What the resource estimate reads (labsim.resources): a sweep's pre-check tries it on every
+# combination of these settings' swept values.
+RESOURCE_DRIVERS = ("scale", "horizon_weeks", "step_h", "mode", "regions", "task_types", "requesters", "mmc.*",
+                    "demand.*", "workers.*", "vendor.*", "windows.*", "policy.*")
+
+
+def _rules() -> list[tuple[tuple[str, ...], Any]]:
+    from labsim import resources
+
+    return [*RULES, (RESOURCE_DRIVERS, resources.check)]
+
+
+def _check_combinations(base: LabsimConfig, choices: list[list[str]], deltas: list[dict[int, dict[str, Any]]],
+                        touched: list[set[str]]) -> None:
+    """Each cross-field rule on every combination of the swept values whose settings it reads."""
+    swept = [i for i, c in enumerate(choices) if len(c) > 1]
+    for patterns, rule in _rules():
+        involved = [i for i in swept if any(_touches(k, patterns) for k in touched[i])]
+        if not involved:
+            continue  # the first configuration passed every rule
+        for pick in itertools.product(*(range(len(choices[i])) for i in involved)):
+            old: list[tuple[str, Any]] = []
+            try:
+                for i, j in zip(involved, pick):
+                    for k, v in deltas[i][j].items():
+                        old.append((k, _set(base, k, v)))
+                try:
+                    check_rules(base, [(patterns, rule)])
+                except UserError as exc:
+                    combo = " ".join(choices[i][j] for i, j in zip(involved, pick))
+                    where = "in the combination" if len(involved) > 1 else "for the swept value"
+                    raise UserError(f"{exc} ({where} {combo})") from None
+            finally:
+                for k, v in reversed(old):
+                    _set(base, k, v)
 
 
 def check_overrides(args: list[str]) -> list[str]:
     """Compose and validate every configuration a command line would run; raise UserError.
     Returns the warnings of the configurations checked (``config.late_starts``), each once."""
+    return read_command_line(task_overrides(args)).warnings
+
+
+MAX_YAML_BYTES = 1_000_000
+MAX_YAML_VALUES = 100_000
+
+
+def screen_yaml(path: Path) -> None:
+    """Refuse a user's YAML file that composition could not read in reasonable time and memory: over
+    a megabyte, or with anchors and aliases expanding to more than MAX_YAML_VALUES values (a
+    "billion laughs" file: each alias copies its anchor, so nine levels of ten make a billion)."""
+    import yaml
+
+    try:
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise UserError(f"{path}: a scenario file over {MAX_YAML_BYTES // 1_000_000} MB is not read")
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"{path}: cannot read it as YAML ({first})") from None
+    sizes: dict[int, int] = {}
+
+    def size(node: Any, depth: int = 0) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if depth > 100:
+            raise UserError(f"{path}: nested more than 100 levels deep")
+        if isinstance(node, yaml.MappingNode):
+            n = 1 + sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            n = 1 + sum(size(v, depth + 1) for v in node.value)
+        else:
+            n = 1
+        sizes[id(node)] = n
+        return n
+
+    if root is not None and size(root) > MAX_YAML_VALUES:
+        raise UserError(f"{path}: its anchors and aliases expand to more than {MAX_YAML_VALUES:,} values; "
+                        "write the values out")
+
+
+def _search_folders(value: str) -> list[Path]:
+    """The local folders a ``hydra.searchpath=[...]`` value names."""
+    out = []
+    for item in re.split(r"[,\[\]]", value):
+        item = item.strip().strip("'\"")
+        if item.startswith("file://"):
+            out.append(Path(item[len("file://"):]))
+    return out
+
+
+def screen_search_path(overrides: list[str]) -> None:
+    """Screen every YAML file of the folders ``hydra.searchpath`` adds (users' scenarios)."""
+    for o in overrides:
+        key, _, value = o.partition("=")
+        if key.lstrip("+") != "hydra.searchpath":
+            continue
+        for folder in _search_folders(value):
+            for path in sorted(folder.glob("**/*.yaml"))[:1000] if folder.is_dir() else []:
+                screen_yaml(path)
+
+
+def task_overrides(args: list[str]) -> list[str]:
+    """The overrides of ``args`` that configure the run (Hydra's own settings left out, except the
+    search path for scenarios); refuses words that are not ``key=value``."""
     overrides = [a for a in args if not a.startswith("-") and "=" in a]
     stray = [a for a in args if not a.startswith("-") and "=" not in a]
     if stray:
         raise UserError(f"cannot read {stray[0]!r}: settings are written key=value, e.g. seed=3")
-    # Hydra's own settings are Hydra's business, except the search path for scenarios.
-    overrides = [o for o in overrides if not o.lstrip("+~").startswith("hydra.")
+    overrides = [o for o in overrides if not o.lstrip("+~").startswith("hydra")
                  or o.lstrip("+~").startswith("hydra.searchpath")]
-    screen_overrides(overrides)
-    try:
-        combos = _combinations(overrides)
-    except Exception as exc:
-        raise UserError(explain(exc, overrides)) from None
-    warnings: list[str] = []
-    for combo in itertools.islice(combos, 200):
-        try:
-            cfg = to_config(compose_dict(combo))
-        except Exception as exc:
-            raise UserError(explain(exc, combo)) from None
-        warnings += [w for w in late_starts(cfg) if w not in warnings]
-    return warnings
+    screen_search_path(overrides)
+    return overrides
