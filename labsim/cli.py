@@ -10,11 +10,13 @@ and validated; a mistake ends here with one line on stderr and exit code 2.
 
 from __future__ import annotations
 
-import json
-import shutil
+import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any, NoReturn
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -22,14 +24,15 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from labsim.errors import UserError
-from labsim.files import CONFIG, KPIS, STATUS, atomic_write_text, write_json
-from labsim.hydra_app import check_overrides, explain, register
+from labsim.files import CONFIG, PART_SUFFIX, STATUS, atomic_write_text, is_stale, remove_stale, write_json
+from labsim.hydra_app import explain, hydra_setting, read_command_line, register, task_overrides
 from labsim.paths import config_dir
+from labsim.rundir import RunFolder, finished, make_folder
 
 PROG = "labsim"
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     print(f"{PROG}: error: {message}", file=sys.stderr)
     sys.exit(code)
 
@@ -50,74 +53,162 @@ def _progress_bar(enabled: bool, label: str):
 
 
 def run_job(cfg: DictConfig) -> None:
-    """One Hydra job: validate, simulate, write the run directory.
+    """One Hydra job: validate, simulate, write the run folder all or nothing (labsim.rundir).
 
-    The run directory ends with ``status.json``, written last: ``ok`` with
-    the provenance of the run, or, in a multirun, ``failed`` with the error
-    line (the other jobs go on; the sweep's table records the failure). A job
-    whose directory already holds an ``ok`` status for the same resolved
-    configuration is skipped, so rerunning a multirun resumes it.
+    The folder ends with ``status.json``: ``ok`` with the provenance of the
+    run, or, in a multirun, ``failed`` with the error line (the other jobs go
+    on; the sweep's table records the failure). A job whose folder already
+    holds an ``ok`` run of the same configuration is skipped, so rerunning a
+    multirun resumes it.
     """
-    from labsim.api import git_commit, run, to_config
-    from labsim.report import run_report
-
     hc = HydraConfig.get()
-    run_dir = Path(hc.runtime.output_dir)
+    out = Path(os.path.abspath(hc.runtime.output_dir))
     multirun = hc.mode == RunMode.MULTIRUN
     scenario = hc.runtime.choices.get("scenario", "baseline")
     resolved = OmegaConf.to_yaml(cfg, resolve=True)
-    if multirun and _complete(run_dir, resolved):
-        print(f"{PROG}: {scenario} seed={cfg.seed} already complete in {run_dir}, skipped", file=sys.stderr)
-        return
+    if multirun:
+        _watch_parent()
+        if _complete(out, resolved):
+            print(f"{PROG}: {scenario} seed={cfg.seed} already complete in {out}, skipped", file=sys.stderr)
+            return
+    pinned = _PINNED is not None and _PINNED.staging == out
+    folder = _PINNED if pinned else RunFolder(out, overwrite=bool(cfg.output.overwrite),
+                                             setting="hydra.sweep.dir" if multirun else "hydra.run.dir")
+    try:
+        if not pinned:
+            try:
+                folder.begin()
+            except UserError as exc:
+                if not multirun:
+                    raise
+                print(f"{PROG}: error: {scenario} seed={cfg.seed}: {exc}", file=sys.stderr)
+                return
+        _CURRENT.append(folder)
+        status = _run_into(folder.staging, cfg, resolved, scenario, multirun, list(hc.overrides.task))
+        if not pinned:  # Hydra wrote this job's records into the target: they go with the run
+            folder.adopt(".hydra", f"{hc.job.name}.log")
+        folder.commit()
+    except BaseException:
+        folder.discard()
+        raise
+    finally:
+        if folder in _CURRENT:
+            _CURRENT.remove(folder)
+    if status["status"] == "ok":
+        print(f"{PROG}: {scenario} seed={status['seed']} -> {folder.target}", file=sys.stderr)
+    else:
+        print(f"{PROG}: error: {scenario} seed={status['seed']} failed: {status['error']} ({folder.target})",
+              file=sys.stderr)
+
+
+def _run_into(staging: Path, cfg: DictConfig, resolved: str, scenario: str, multirun: bool,
+              overrides: list[str]) -> dict:
+    """Simulate into ``staging``; the status written last. A single run's failure ends the command
+    (one line, exit 2 for a configuration, 1 for a failed run); a sweep job's is its status."""
+    from labsim.api import git_commit, run, to_config
+    from labsim.report import run_report
+
+    base = {"scenario": scenario, "seed": cfg.get("seed"), "overrides": overrides}
     try:
         config = to_config(cfg)
     except Exception as exc:
-        _discard(run_dir)
-        _fail(explain(exc, []))
+        line = explain(exc, [])
+        if not multirun:
+            raise UserError(line) from None
+        write_json(staging / STATUS, {"status": "failed", "error": line, **base})
+        return {"status": "failed", "error": line, **base}
     update, close = _progress_bar(config.output.progress, f"{PROG} {scenario} seed={config.seed}")
     started = time.perf_counter()
-    (run_dir / STATUS).unlink(missing_ok=True)
     try:
         results = run(config, update)
-        results.meta.update({"scenario": scenario, "git_commit": git_commit(),
-                             "overrides": list(hc.overrides.task)})
+        results.meta.update({"scenario": scenario, "git_commit": git_commit(), "overrides": overrides})
         html = (run_report(results, title=f"labsim — {scenario}, seed {config.seed}")
                 if config.output.report else None)
-        results.write(run_dir, html)
+        results.write(staging, html)
     except Exception as exc:  # a bug or a numerical failure, not a user error
         line = f"{type(exc).__name__}: {exc}".splitlines()[0]
         if not multirun:
-            _discard(run_dir)
-            _fail(f"the run failed: {line}", code=1)
-        write_json(run_dir / STATUS, {"status": "failed", "error": line, "scenario": scenario,
-                                       "seed": config.seed, "overrides": list(hc.overrides.task)})
-        print(f"{PROG}: error: {scenario} seed={config.seed} failed: {line} ({run_dir})", file=sys.stderr)
-        return
+            raise RunFailed(f"the run failed: {line}") from None
+        write_json(staging / STATUS, {"status": "failed", "error": line, **base})
+        return {"status": "failed", "error": line, **base}
     finally:
         close()
-    atomic_write_text(run_dir / CONFIG, resolved)
-    write_json(run_dir / STATUS, {"status": "ok", "scenario": scenario, "seed": config.seed,
-                                   "overrides": list(hc.overrides.task),
-                                   "seconds": round(time.perf_counter() - started, 3),
-                                   "labsim_version": results.meta.get("labsim_version"),
-                                   "git_commit": results.meta.get("git_commit")})
-    print(f"{PROG}: {scenario} seed={config.seed} -> {run_dir}", file=sys.stderr)
+    atomic_write_text(staging / CONFIG, resolved)
+    status = {"status": "ok", **base, "seed": config.seed,
+              "seconds": round(time.perf_counter() - started, 3),
+              "labsim_version": results.meta.get("labsim_version"),
+              "git_commit": results.meta.get("git_commit")}
+    write_json(staging / STATUS, status)
+    return status
+
+
+class RunFailed(Exception):
+    """A single run failed (a bug or a numerical failure): exit code 1."""
+
+
+def _settings(text: str) -> dict:
+    """A resolved configuration without its ``output`` section (what a run writes, not what it is)."""
+    import yaml
+
+    try:
+        values = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return {}
+    if isinstance(values, dict):
+        values.pop("output", None)
+    return values if isinstance(values, dict) else {}
 
 
 def _complete(run_dir: Path, resolved: str) -> bool:
     """Whether ``run_dir`` already holds a finished run of exactly this configuration."""
     try:
-        status = json.loads((run_dir / STATUS).read_text())
-        same = (run_dir / CONFIG).read_text() == resolved
-    except (OSError, ValueError):
+        same = _settings((run_dir / CONFIG).read_text()) == _settings(resolved)
+    except OSError:
         return False
-    return status.get("status") == "ok" and same and (run_dir / KPIS).is_file()
+    return same and finished(run_dir)
 
 
-def _discard(run_dir: Path) -> None:
-    """Remove a run folder that holds nothing but Hydra's own records."""
-    if run_dir.is_dir() and all(p.name in {".hydra"} or p.suffix == ".log" for p in run_dir.iterdir()):
-        shutil.rmtree(run_dir, ignore_errors=True)
+# --- the process: signals, the folder a single run writes, a sweep's workers -----------------
+
+_PINNED: RunFolder | None = None  # a single run's folder, staged before Hydra starts
+_CURRENT: list[RunFolder] = []  # folders being written in this process
+
+
+class Interrupted(BaseException):
+    """SIGTERM (or SIGHUP): stop like Ctrl-C does."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    raise Interrupted(signum)
+
+
+_WATCHING = False
+
+
+def _watch_parent() -> None:
+    """In a sweep's worker process (a child of the ``labsim -m`` process): when that process dies,
+    remove this job's staging folder and exit, so no orphan keeps writing into the sweep folder."""
+    global _WATCHING
+    parent = os.environ.get(PARENT_ENV)
+    if _WATCHING or not parent or not parent.isdigit() or os.getppid() != int(parent):
+        return  # not a direct child of labsim (the basic launcher, a cluster's job): nothing to watch
+    _WATCHING = True
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(0.5)
+        for folder in list(_CURRENT):
+            folder.discard()
+        os._exit(143)
+
+    threading.Thread(target=watch, name="labsim-parent-watch", daemon=True).start()
+
+
+PARENT_ENV = "LABSIM_PARENT_PID"
 
 
 @hydra.main(version_base=None, config_path=str(config_dir()), config_name="config")
@@ -125,22 +216,158 @@ def _hydra_main(cfg: DictConfig) -> None:
     run_job(cfg)
 
 
+# Hydra's flags: those that only show something, and those that take a value.
+_SHOW = {"-h", "--help", "--hydra-help", "--version", "--cfg", "-c", "--info", "-i", "--shell-completion",
+         "-sc", "--resolve"}
+_WITH_VALUE = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
+               "--config-dir", "-cd", "--experimental-rerun"}
+_KNOWN = _SHOW | _WITH_VALUE | {"-m", "--multirun", "--run", "-r"}
+_FLAG_VALUES = {"--cfg": ("job", "hydra", "all"), "-c": ("job", "hydra", "all")}
+
+
+def _split_args(args: list[str]) -> tuple[set[str], list[str]]:
+    """(Hydra flags given, the other words); one line for a flag Hydra does not know. Settings never
+    start with '-' (a negative number comes after the '='), so every word that does is a flag."""
+    flags: set[str] = set()
+    words: list[str] = []
+    it = iter(args)
+    for a in it:
+        if not a.startswith("-"):
+            words.append(a)
+            continue
+        name, has_value = a.split("=", 1)[0], "=" in a
+        if name not in _KNOWN:
+            raise UserError(f"unknown option {name}: see labsim --help (settings are written key=value)")
+        flags.add(name)
+        if name in _WITH_VALUE:
+            value = a.split("=", 1)[1] if has_value else next(it, None)
+            allowed = _FLAG_VALUES.get(name)
+            if value is None or value.startswith("-") or (allowed and value not in allowed):
+                wants = f"one of {', '.join(allowed)}" if allowed else "a value"
+                raise UserError(f"{name} takes {wants}" + (f", not {value!r}" if value else ""))
+    return flags, words
+
+
+def _quoted(path: Path) -> str:
+    """``path`` as a value Hydra's override grammar reads back exactly."""
+    return "'" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _prepare(args: list[str]) -> tuple[list[str], bool, Path, list[Path]]:
+    """Check the command line and the folder it writes before Hydra starts; returns the arguments
+    for Hydra (the folder pinned), whether it is a multirun, the folder and the folders created."""
+    global _PINNED
+    flags, words = _split_args(args)
+    multirun = bool(flags & {"-m", "--multirun"})
+    line = read_command_line(task_overrides(words))
+    for w in line.warnings:
+        print(f"{PROG}: warning: {w}", file=sys.stderr)
+    if line.jobs > 1 and not multirun:
+        swept = next(c[1] for c in line.choices if len(c) > 1)
+        raise UserError(f"{swept.split('=')[0]} is swept ({line.jobs} runs): add -m to run them all "
+                        f"(labsim -m {' '.join(words)})")
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    own = [w for w in words if w.lstrip("+~").startswith("hydra") and not w.startswith("hydra.searchpath")]
+    target = Path(os.path.abspath(hydra_setting([*own, *line.first], key)))
+    rest = [a for a in args if not a.lstrip("+").startswith(key + "=")]
+    overwrite = line.config.output.overwrite
+    if not multirun:
+        _PINNED = RunFolder(target, overwrite=overwrite, setting=key)
+        staging = _PINNED.begin()
+        return [*rest, f"{key}={_quoted(staging)}"], False, target, []
+    check_sweep_folder(target, line, overwrite)
+    created = make_folder(target, key)
+    remove_stale(target)
+    return [*rest, f"{key}={_quoted(target)}"], True, target, created
+
+
+def check_sweep_folder(target: Path, line: Any, overwrite: bool) -> None:
+    """Refuse a sweep folder that holds a finished run of another sweep (unless ``overwrite``)."""
+    if target.exists() and not target.is_dir():
+        raise UserError(f"hydra.sweep.dir={target} is a file, not a folder: choose another folder")
+    if overwrite or not target.is_dir():
+        return
+    import yaml
+
+    for job in sorted(p for p in target.iterdir() if p.name.isdigit() and p.is_dir()):
+        if not finished(job):
+            continue
+        try:
+            ran = yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text()) or []
+        except (OSError, yaml.YAMLError):
+            ran = None
+        n = int(job.name)
+        if n >= line.jobs or not isinstance(ran, list) or set(map(str, ran)) != set(line.job(n)):
+            raise UserError(f"hydra.sweep.dir={target} holds another sweep (job {n} ran "
+                            f"{' '.join(map(str, ran or [])) or 'other settings'}): choose another folder, or "
+                            "add output.overwrite=true to replace its runs")
+
+
 def main() -> None:
     """Console entry point of ``labsim``."""
+    global _PINNED
     register()
     args = sys.argv[1:]
-    if not any(a in ("-h", "--help", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion",
-                     "-sc") or a.startswith("--cfg") for a in args):
-        try:
-            for line in check_overrides(args):
-                print(f"{PROG}: warning: {line}", file=sys.stderr)
-        except UserError as exc:
-            _fail(str(exc))
-    _hydra_main()
+    try:
+        flags, _ = _split_args(args)
+        if flags & _SHOW:  # --help, --cfg job...: Hydra shows them, nothing runs
+            _hydra_main()
+            return
+        hydra_args, multirun, target, created = _prepare(args)
+    except UserError as exc:
+        _fail(str(exc))
+    sys.argv = [sys.argv[0], *hydra_args]
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises; this function says it in one line
+    os.environ[PARENT_ENV] = str(os.getpid())
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    code, message = 0, None
+    try:
+        _hydra_main()
+    except KeyboardInterrupt:
+        code, message = 130, "interrupted (SIGINT)"
+    except Interrupted as exc:
+        code, message = 128 + exc.signum, f"interrupted ({signal.Signals(exc.signum).name})"
+    except UserError as exc:
+        code, message = 2, f"error: {exc}"
+    except RunFailed as exc:
+        code, message = 1, f"error: {exc}"
+    except Exception as exc:  # Hydra's own refusals (a folder it cannot write, a launcher's error)
+        code, message = 2, f"error: {explain(exc, hydra_args)}"
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if _PINNED is not None:
+            _PINNED.discard()  # a committed run's staging folder is gone already
+            _PINNED = None
+    if code:
+        if multirun:
+            _settle(target)
+            for folder in created:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+            where = (f"; finished runs stay in {target}: run the same command to resume"
+                     if target.is_dir() else "")
+        else:
+            where = "; nothing was written" if code != 1 else ""
+        print(f"{PROG}: {message}{where if code != 2 else ''}", file=sys.stderr)
+        sys.exit(code)
     from labsim.sweep import last_sweep_failures
 
     if last_sweep_failures():
         sys.exit(1)  # the sweep's table and page are written; some runs failed
+
+
+def _settle(sweep: Path, seconds: float = 10.0) -> None:
+    """After an interrupted sweep: wait for its workers to stop and remove what they left half-written."""
+    deadline = time.monotonic() + seconds
+    while True:
+        remove_stale(sweep)
+        left = [p for p in sweep.glob(".*") if is_stale(p) or p.name.endswith(PART_SUFFIX)] \
+            if sweep.is_dir() else []
+        if not left or time.monotonic() > deadline:
+            return
+        time.sleep(0.2)
 
 
 if __name__ == "__main__":

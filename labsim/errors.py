@@ -7,6 +7,9 @@ it names the key, the value and what is allowed.
 
 from __future__ import annotations
 
+import argparse
+import math
+import reprlib
 from typing import Any
 
 
@@ -20,3 +23,31 @@ class ConfigError(UserError, ValueError):
     def __init__(self, key: str, value: Any, allowed: str) -> None:
         self.key, self.value, self.allowed = key, value, allowed
         super().__init__(f"{key}={value!r} is not allowed: {allowed}")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse for labsim's commands: a mistake is a UserError (one line), not a usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(message)
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 60
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 4
+_SHORT.maxlevel = 2
+
+
+def shown(value: Any) -> str:
+    """A value someone else wrote (a file, a browser), for a one-line message: its repr, shortened."""
+    return _SHORT.repr(value)
+
+
+def is_plain_number(value: Any) -> bool:
+    """An int or float (not a bool) that is finite (an int too large for a float is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

@@ -1,16 +1,25 @@
 """The files labsim writes, by name, and how they are written: atomically.
 
 Every file is first written under a unique temporary name beside its target
-(``.NAME.<token>.part``) and renamed into place only when complete, so a
-reader never sees half a file. ``write_all`` does this for a group of files
-that belong together: either all of them are renamed into place or none is.
+(``.NAME.<host>-<pid>-<token>.part``) and renamed into place only when
+complete, so a reader never sees half a file. ``write_all`` does this for a
+group of files that belong together: either all of them are renamed into
+place or none is. A temporary whose process is gone (a run killed with
+SIGKILL, a machine that lost power) is recognised by its name and removed
+by ``remove_stale`` when the next run writes beside it; the host in the
+name keeps runs of other machines sharing the folder (a cluster's shared
+file system) out of reach.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import re
+import shutil
+import socket
 import uuid
 from pathlib import Path
 from typing import Any, Callable
@@ -33,9 +42,51 @@ PART_SUFFIX = ".part"
 Writer = Callable[[Path], None]
 
 
+def host_tag() -> str:
+    """Eight hex digits naming this machine in temporary names."""
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+
+
+_PART = re.compile(r"^\..+\.([0-9a-f]{8})-(\d+)-[0-9a-f]{8}" + re.escape(PART_SUFFIX) + "$")
+
+
 def part_path(path: Path) -> Path:
-    """A fresh temporary name beside ``path`` (hidden, unique, ending in .part)."""
-    return path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}{PART_SUFFIX}")
+    """A fresh temporary name beside ``path`` (hidden, unique, ending in .part): a file's,
+    or a run folder's while it is written."""
+    return path.with_name(f".{path.name}.{host_tag()}-{os.getpid()}-{uuid.uuid4().hex[:8]}{PART_SUFFIX}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def is_stale(path: Path) -> bool:
+    """Whether ``path`` is a temporary left by a process of this machine that no longer runs."""
+    m = _PART.match(path.name)
+    return bool(m) and m.group(1) == host_tag() and not _alive(int(m.group(2)))
+
+
+def remove_stale(folder: str | Path) -> list[Path]:
+    """Remove the stale temporaries (files or run folders) directly inside ``folder``."""
+    removed = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for p in entries:
+        if is_stale(p):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
 
 
 def write_all(folder: str | Path, writers: dict[str, Writer]) -> None:

@@ -55,9 +55,10 @@ from typing import Any, Sequence
 import numpy as np
 import polars as pl
 
-from labsim.errors import UserError
+from labsim.errors import ArgumentParser, UserError
 from labsim.report import theme
-from labsim.files import KPIS, PART_SUFFIX, RUN_FILES, STATUS, atomic_write, atomic_write_text, write_json
+from labsim.files import KPIS, STATUS, atomic_write, atomic_write_text, write_json
+from labsim.rundir import RunFolder
 
 PROG = "labsim-sensitivity"
 METHODS = ("morris", "sobol")
@@ -188,13 +189,8 @@ def _kpi_names(kpis: dict[str, Any]) -> list[str]:
 
 # --- reading and checking the command line ---------------------------------------------
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, no usage block
-        raise UserError(message)
-
-
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description="Global sensitivity analysis of labsim (Morris or Sobol, with SALib).",
+    p = ArgumentParser(prog=PROG, description="Global sensitivity analysis of labsim (Morris or Sobol, with SALib).",
                 epilog="Example: labsim-sensitivity --param pricing.sensitivity=0.01:0.1 "
                        "--param workers.base_quit_hazard_per_week=0.004:0.012 -N 8 horizon_weeks=52 scale=0.2")
     p.add_argument("--param", action="append", default=[], metavar="KEY=LOW:HIGH",
@@ -523,25 +519,26 @@ def complete(task: RunTask) -> bool:
 
 
 def run_one(task: RunTask) -> dict[str, Any]:
-    """Run one design point with one seed into its folder; status.json last. Never raises."""
-    run_dir = Path(task.run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / STATUS).unlink(missing_ok=True)
-    for name in RUN_FILES:
-        (run_dir / name).unlink(missing_ok=True)
-    for part in run_dir.glob(f".*{PART_SUFFIX}"):  # left by a run that was stopped mid-write
-        part.unlink(missing_ok=True)
+    """Run one design point with one seed into its folder, all or nothing (labsim.rundir): an
+    earlier attempt's folder is replaced whole. Never raises but on an interrupt."""
+    folder = RunFolder(task.run_dir, overwrite=True, setting="--out", owned=True)
     started = time.perf_counter()
     status: dict[str, Any] = {"status": "ok", "error": None}
     try:
-        results = _simulate(task.overrides)
-        results.meta.update({"overrides": list(task.overrides), "design_point": task.point})
-        results.write(run_dir)
-    except Exception as exc:  # a failed point is recorded; the design goes on
-        status = {"status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
-    status.update({"seed": task.seed, "point": task.point, "overrides": list(task.overrides),
-                   "seconds": round(time.perf_counter() - started, 3)})
-    write_json(run_dir / STATUS, status)
+        folder.begin()
+        try:
+            results = _simulate(task.overrides)
+            results.meta.update({"overrides": list(task.overrides), "design_point": task.point})
+            results.write(folder.staging)
+        except Exception as exc:  # a failed point is recorded; the design goes on
+            status = {"status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+        status.update({"seed": task.seed, "point": task.point, "overrides": list(task.overrides),
+                       "seconds": round(time.perf_counter() - started, 3)})
+        write_json(folder.staging / STATUS, status)
+        folder.commit()
+    except BaseException:
+        folder.discard()
+        raise
     return status
 
 

@@ -26,7 +26,7 @@ import polars as pl
 import yaml
 from hydra.experimental.callback import Callback
 
-from labsim.errors import UserError
+from labsim.errors import ArgumentParser, UserError
 from labsim.files import COMPARISON, KPIS, RUNS, STATUS, TIMESERIES, atomic_write, atomic_write_text
 from labsim.stats import (
     DIFF_SCHEMA, HEADLINE, PARAM, kpi_levels, mean_ci, mean_quarterly_wages, paired_differences,
@@ -308,13 +308,8 @@ class SweepCallback(Callback):
 PROG = "labsim-compare"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, no usage dump
-        raise UserError(message)
-
-
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description=(
+    p = ArgumentParser(prog=PROG, description=(
         "Rebuild runs.parquet (one row per run: overrides, status, KPIs) and comparison.html "
         "(scenarios against the baseline, paired by seed, with 95 %% intervals) from one or "
         "more sweep folders written by `labsim -m`."))

@@ -25,7 +25,7 @@ import threading
 import webbrowser
 
 from labsim.classroom.controls import CLASSROOM_SCALE, CLASSROOM_STEP_H
-from labsim.errors import UserError
+from labsim.errors import ArgumentParser, UserError
 
 PROG = "labsim-classroom"
 HOST = "127.0.0.1"
@@ -41,7 +41,7 @@ def create_app(**kwargs):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog=PROG, description="Start labsim's classroom page: move the levers of a simulated labour market "
                                "behind AI and watch it react. Serves on 127.0.0.1 only.")
     p.add_argument("--port", type=int, default=8050, help="port to serve on (default 8050)")
@@ -66,7 +66,11 @@ def _port_free(port: int) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except UserError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
     if not 0 < args.port < 65536:
         print(f"{PROG}: error: --port {args.port} is not allowed: a port between 1 and 65535", file=sys.stderr)
         return 2

@@ -85,3 +85,24 @@ def test_a_single_run_that_fails_prints_one_line_and_leaves_no_folder(tmp_path, 
     assert err[-1] == "labsim: error: the run failed: FloatingPointError: stress diverged"
     assert "Traceback" not in "\n".join(err)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_job_whose_configuration_is_invalid_is_a_failed_row_and_the_others_finish(tmp_path, monkeypatch):
+    """The pre-check sees every combination; should one still slip through (here the check of
+    combinations is switched off), its job is recorded like any failing job."""
+    from labsim import hydra_app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(hydra_app, "_check_combinations", lambda *args: None)
+    sweep = tmp_path / "sweep"
+    monkeypatch.setattr(sys, "argv", ["labsim", "-m", "scale=0.05", "output.progress=false", "output.report=false",
+                                      "horizon_weeks=3,1", "warmup_weeks=1,2", "hydra/launcher=basic",
+                                      f"hydra.sweep.dir={sweep}"])
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    assert exc.value.code == 1
+    runs = pl.read_parquet(sweep / "runs.parquet").sort("job")
+    assert runs["status"].to_list() == ["ok", "ok", "failed", "failed"]
+    assert runs["error"][2] == "warmup_weeks=1.0 is not allowed: fewer weeks than horizon_weeks (1)"
+    assert (sweep / "comparison.html").is_file()
+    assert json.loads((sweep / "2" / "status.json").read_text())["status"] == "failed"
