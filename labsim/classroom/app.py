@@ -17,9 +17,9 @@ from typing import Any
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from labsim.classroom.controls import (AUTOMATION_SPEEDS, CLASSROOM_SCALE, CLASSROOM_STEP_H, HORIZON_MAX,
-                                       HORIZON_MIN, HORIZON_STEP, Controls, RunCache, controls_for_scenario,
-                                       policy_start_week, scenario_description)
+from labsim.classroom.controls import (AUTOMATION_SPEEDS, CLASSROOM_SCALE, CLASSROOM_STEP_H, HORIZON_STEP,
+                                       NUMBER_CONTROLS, TOGGLES, Controls, RunCache, controls_for_scenario,
+                                       is_plain_number, policy_start_week, scenario_description, shown)
 from labsim.classroom.export import CONTROL_LABELS, control_value, export_html
 from labsim.classroom.figures import FIGURE_HEIGHTS, FIGURES, classroom_figures, kpi_rows
 from labsim.classroom.lessons import Lesson, load_lessons
@@ -27,7 +27,6 @@ from labsim.errors import UserError
 from labsim.hydra_app import scenario_names
 from labsim.report.page import geo_assets_script
 
-TOGGLES = ("wage_floor", "psych_support", "exposure_cap", "new_region")
 CONTROL_IDS = [n for n in Controls.names()]
 GRAPH_CONFIG = {"displaylogo": False}
 
@@ -85,18 +84,38 @@ def _to_page(c: Controls) -> dict[str, Any]:
 
 
 def _from_page(values: dict[str, Any]) -> Controls:
-    """Controls from the components' values (the inverse of ``_to_page``)."""
+    """Controls from the components' values (the inverse of ``_to_page``), every value checked by
+    ``Controls.from_values`` (UserError, one line, for anything its component cannot hold)."""
     values = dict(values)
     empty = [k for k, v in values.items() if v is None]
     if empty:  # a number box left empty, or holding what the browser cannot read as a number
         raise UserError(f"{empty[0]}: no value (type a number)")
-    i = values.get("automation_speed")
-    if isinstance(i, (int, float)) and 0 <= i < len(AUTOMATION_SPEEDS) and int(i) == i:
+    if "automation_speed" in values:  # the slider's position, 0 to len(AUTOMATION_SPEEDS) - 1
+        i = values["automation_speed"]
+        if not (is_plain_number(i) and int(i) == i and 0 <= i < len(AUTOMATION_SPEEDS)):
+            raise UserError(f"automation_speed: slider position {shown(i)} is not allowed: a whole number "
+                            f"between 0 and {len(AUTOMATION_SPEEDS) - 1}")
         values["automation_speed"] = AUTOMATION_SPEEDS[int(i)]
     return Controls.from_values(values)
 
 
-def _slider(id_: str, lo: float, hi: float, step: float | None, value: float, marks: dict) -> dcc.Slider:
+def _lesson_of(by_id: dict[str, Lesson], lesson_id: Any) -> Lesson | None:
+    """The lesson the page names, or None (no lesson, or not one of the list: the value comes
+    from the browser)."""
+    return by_id.get(lesson_id) if isinstance(lesson_id, str) else None
+
+
+def _history(data: Any) -> list[str]:
+    """The page's last two run ids (the store comes back from the browser: anything else is
+    no history)."""
+    if not isinstance(data, list):
+        return []
+    return [x for x in data if isinstance(x, str)][-2:]
+
+
+def _slider(id_: str, step: float | None, value: float, marks: dict) -> dcc.Slider:
+    """The slider of number control ``id_``, over its range (controls.NUMBER_CONTROLS)."""
+    lo, hi = NUMBER_CONTROLS[id_].lo, NUMBER_CONTROLS[id_].hi
     return dcc.Slider(id=id_, min=lo, max=hi, step=step, value=value, marks=marks, included=False,
                       tooltip={"placement": "bottom", "always_visible": False}, updatemode="mouseup")
 
@@ -121,34 +140,38 @@ def _controls_panel(c: Controls, lessons: list[Lesson]) -> html.Div:
                      value=c.scenario, clearable=False),
         html.P(id="scenario-description", className="hint"),
         _label("Weeks to simulate"),
-        _slider("horizon_weeks", HORIZON_MIN, HORIZON_MAX, HORIZON_STEP, c.horizon_weeks,
+        _slider("horizon_weeks", HORIZON_STEP, c.horizon_weeks,
                 {26: "½ y", 52: "1 y", 104: "2 y", 156: "3 years"}),
         html.P(id="policy-start", className="hint"),
         _label("Random seed", "seed"),
+        # No min/max on the box: the browser would send an out-of-range number as no value at all;
+        # the server refuses it with its range (controls.NUMBER_CONTROLS["seed"]).
         dcc.Input(id="seed", type="number", step=1, value=c.seed, debounce=True),
         html.P("Runs with the same seed share their luck, so two runs differ only by your changes.",
                className="hint"),
         html.H3("Policies"),
         _toggle("wage_floor", "wage floor (on all hours online)", c.wage_floor),
         _label("Global floor, USD per hour"),
-        _slider("wage_floor_usd_h", 0, 5, 0.25, c.wage_floor_usd_h, {0: "0", 1: "$1", 2: "$2", 3: "$3", 5: "$5"}),
+        _slider("wage_floor_usd_h", 0.25, c.wage_floor_usd_h, {0: "0", 1: "$1", 2: "$2", 3: "$3", 5: "$5"}),
         _label("…or this multiple of the local minimum wage, if higher"),
-        _slider("wage_floor_local_multiple", 0, 3, 0.25, c.wage_floor_local_multiple,
+        _slider("wage_floor_local_multiple", 0.25, c.wage_floor_local_multiple,
                 {0: "0", 1: "×1", 2: "×2", 3: "×3"}),
         _toggle("psych_support", "psychological support for toxic work", c.psych_support),
         _toggle("exposure_cap", "cap on toxic work per day", c.exposure_cap),
         _label("Hours of toxic work allowed a day"),
-        _slider("exposure_cap_hours", 1, 8, 1, c.exposure_cap_hours, {1: "1 h", 4: "4 h", 8: "8 h"}),
+        _slider("exposure_cap_hours", 1, c.exposure_cap_hours, {1: "1 h", 4: "4 h", 8: "8 h"}),
         html.H3("Market"),
         _label("Platform commission on batches of 10 tasks or more"),
-        _slider("commission_large_batch", 0, 0.6, 0.05, c.commission_large_batch,
+        _slider("commission_large_batch", 0.05, c.commission_large_batch,
                 {0: "0 %", 0.2: "20 %", 0.4: "40 %", 0.6: "60 %"}),
         _label("…and on smaller batches"),
-        _slider("commission", 0, 0.6, 0.05, c.commission, {0: "0 %", 0.2: "20 %", 0.4: "40 %", 0.6: "60 %"}),
+        _slider("commission", 0.05, c.commission, {0: "0 %", 0.2: "20 %", 0.4: "40 %", 0.6: "60 %"}),
         html.P("Paid by requesters on top of the reward. Most work comes in batches of 10 or more; "
                "Mechanical Turk charges 40 % on those and 20 % on smaller ones.", className="hint"),
         _label("Automation speed"),
-        _slider("automation_speed", 0, len(AUTOMATION_SPEEDS) - 1, 1, _speed_index(c.automation_speed), speeds),
+        dcc.Slider(id="automation_speed", min=0, max=len(AUTOMATION_SPEEDS) - 1, step=1,
+                   value=_speed_index(c.automation_speed), marks=speeds, included=False,
+                   tooltip={"placement": "bottom", "always_visible": False}, updatemode="mouseup"),
         html.P("How few human labels the models need to learn a task: ×2 learns twice as fast; "
                "off: no automation.", className="hint"),
         _toggle("new_region", "a new region enters (Bangladesh)", c.new_region),
@@ -239,9 +262,10 @@ def create_app(*, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H
         try:
             current = _from_page({**keep, "scenario": scenario})
             if ctx.triggered_id == "lesson":
-                if lesson_id not in by_id:
+                lesson = _lesson_of(by_id, lesson_id)
+                if lesson is None:
                     raise PreventUpdate
-                new = by_id[lesson_id].apply(current)
+                new = lesson.apply(current)
             else:
                 new = controls_for_scenario(scenario, current)
         except UserError:
@@ -251,11 +275,11 @@ def create_app(*, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H
 
     @app.callback(Output("lesson-panel", "children"), Input("lesson", "value"))
     def show_lesson(lesson_id):
-        return _lesson_panel(by_id.get(lesson_id))
+        return _lesson_panel(_lesson_of(by_id, lesson_id))
 
     @app.callback(Output("run-lesson", "style"), Output("run-lesson-hint", "children"), Input("lesson", "value"))
     def show_lesson_button(lesson_id):
-        lesson = by_id.get(lesson_id)
+        lesson = _lesson_of(by_id, lesson_id)
         if lesson is None or not lesson.compare_to:
             return {"display": "none"}, ""
         cache.warm_up()  # the helper process that runs the "before" alongside
@@ -266,7 +290,7 @@ def create_app(*, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H
 
     @app.callback(Output("scenario-description", "children"), Input("scenario", "value"))
     def describe(scenario):
-        return scenario_description(scenario) if scenario else ""
+        return scenario_description(scenario) if isinstance(scenario, str) and scenario in scenario_names() else ""
 
     @app.callback(Output("policy-start", "children"), Input("horizon_weeks", "value"))
     def policy_start(horizon):
@@ -280,13 +304,13 @@ def create_app(*, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H
                            (Output("run-lesson", "disabled"), True, False)])
     def run(_clicks, _lesson_clicks, *args):
         *values, history, lesson_id = args
-        history = list(history or [])
+        history = _history(history)
         compare = no_update
         try:
-            c = read_controls(values)
+            c = read_controls(values)  # every value checked before anything is composed
             before = None
-            reference = (by_id[lesson_id].reference(c)
-                         if ctx.triggered_id == "run-lesson" and lesson_id in by_id else None)
+            lesson = _lesson_of(by_id, lesson_id)
+            reference = lesson.reference(c) if ctx.triggered_id == "run-lesson" and lesson is not None else None
             if reference is not None:
                 before, result = cache.run_pair(reference, c, scale, step_h)
                 history = [before.id]
@@ -311,6 +335,7 @@ def create_app(*, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H
                   + [Output("kpis", "children"), Output("error", "children", allow_duplicate=True)],
                   Input("history", "data"), Input("compare", "value"), prevent_initial_call=True)
     def render(history, compare):
+        history = _history(history)
         current = cache.get(history[-1]) if history else None
         if current is None:
             raise PreventUpdate
@@ -328,16 +353,18 @@ def create_app(*, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H
                   Input("export", "n_clicks"), State("history", "data"), State("compare", "value"),
                   State("lesson", "value"), prevent_initial_call=True)
     def export(_clicks, history, compare, lesson_id):
+        history = _history(history)
+        lesson = _lesson_of(by_id, lesson_id)
         current = cache.get(history[-1]) if history else None
         if current is None:
             return no_update, "nothing to export yet: press Run first"
         previous = cache.get(history[-2]) if len(history) > 1 else None
         try:
-            page = export_html(current, previous, by_id.get(lesson_id), compare=bool(compare))
+            page = export_html(current, previous, lesson, compare=bool(compare))
         except Exception as exc:  # noqa: BLE001
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             return no_update, f"cannot export: {first}"
-        name = f"labsim-classroom-{lesson_id or current.controls.scenario}-run{current.number}.html"
+        name = f"labsim-classroom-{lesson.id if lesson else current.controls.scenario}-run{current.number}.html"
         return dict(content=page, filename=name, type="text/html"), ""
 
     app.classroom = {"cache": cache, "lessons": lessons, "scale": scale, "step_h": step_h, "initial": start}

@@ -23,6 +23,16 @@ calibrated) was -4 % with 1-hour steps (21 s a run), +1 % with 3-hour steps
 12 s with 2-hour steps). The classroom takes 3-hour steps: within 1 % of
 the calibrated model, and about 30 % faster.
 ``labsim-classroom --scale/--step-h`` trade speed for detail.
+
+The page's values come from a browser, so ``Controls.from_values`` (through
+which every value of the page, a lesson or ``create_app(initial=...)``
+passes) takes each control only as what its component can hold, before
+anything is composed: a number control a plain finite number (not true or
+false, not text) within the configuration's bounds for the key it sets and
+then the page's own, tighter range (``NUMBER_CONTROLS``, the sliders'
+ranges); a switch on or off; the scenario one of the scenario files; the
+automation speed one of the slider's speeds. Anything else is a one-line
+``UserError`` naming the key, the value (shortened) and what is allowed.
 """
 
 from __future__ import annotations
@@ -39,8 +49,8 @@ from typing import Any
 import polars as pl
 
 import labsim
-from labsim.config import LabsimConfig
-from labsim.errors import UserError
+from labsim.config import LabsimConfig, check_field, parameters
+from labsim.errors import UserError, is_plain_number, shown
 from labsim.hydra_app import explain, scenario_names
 from labsim.paths import scenarios_dir
 
@@ -62,6 +72,82 @@ POLICY_LABELS = {"min_wage_floor": "wage floor", "paid_search_and_rejections": "
 AUTOMATION_SPEEDS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
 HORIZON_MIN, HORIZON_MAX, HORIZON_STEP = 26, 156, 13
 WARMUP_WEEKS = 13
+SEED_MAX = 2**32 - 1  # the seed box: any 32-bit seed (the configuration sets no upper bound)
+
+
+@dataclass(frozen=True)
+class NumberControl:
+    """A number control: the configuration key it sets and the page's range for it (within the
+    key's declared bounds; the slider's, for a slider)."""
+
+    key: str
+    lo: float
+    hi: float
+    whole: bool = False
+
+    def allowed(self) -> str:
+        def g(x: float) -> str:  # 4294967295, not 4.29497e+09
+            return str(int(x)) if x == int(x) else f"{x:g}"
+        return f"{'a whole number' if self.whole else 'a number'} between {g(self.lo)} and {g(self.hi)}"
+
+    def check(self, value: Any) -> int | float:
+        """``value`` as the run takes it; UserError unless it is a plain number in range."""
+        if not is_plain_number(value):
+            raise UserError(f"{self.key}={shown(value)} is not allowed: {self.allowed()}")
+        check_field(None, self.key, value, config_meta(self.key))  # the config's bounds, in its words
+        if not self.lo <= value <= self.hi or (self.whole and int(value) != value):
+            raise UserError(f"{self.key}={shown(value)} is not allowed: {self.allowed()} in the classroom")
+        return int(value) if self.whole else float(value)
+
+
+# Every number control and its range; app.py draws the sliders from these.
+NUMBER_CONTROLS = {
+    "horizon_weeks": NumberControl("horizon_weeks", HORIZON_MIN, HORIZON_MAX, whole=True),
+    "seed": NumberControl("seed", 0, SEED_MAX, whole=True),
+    "wage_floor_usd_h": NumberControl("policy.min_wage_floor.usd_h", 0.0, 5.0),
+    "wage_floor_local_multiple": NumberControl("policy.min_wage_floor.local_multiple", 0.0, 3.0),
+    "commission": NumberControl("crowd.commission", 0.0, 0.6),
+    "commission_large_batch": NumberControl("crowd.commission_large_batch", 0.0, 0.6),
+    "exposure_cap_hours": NumberControl("policy.exposure_cap.max_hours_per_day", 1.0, 8.0),
+}
+# Switches (on the page, checklists holding ["on"] or []).
+TOGGLES = ("wage_floor", "psych_support", "exposure_cap", "new_region")
+# Controls with a list of choices: the scenario files, the automation slider's speeds.
+CHOICE_CONTROLS = ("scenario", "automation_speed")
+
+
+@lru_cache(maxsize=1)
+def _config_metas() -> dict[str, dict[str, Any]]:
+    return {key: meta for key, _, meta in parameters()}
+
+
+def config_meta(key: str) -> dict[str, Any]:
+    """What the configuration declares for ``key`` (kind, bounds...)."""
+    return _config_metas()[key]
+
+
+def check_value(name: str, value: Any) -> Any:
+    """The value of control ``name`` as ``Controls`` holds it, or UserError (one line) when the
+    control cannot take it (see the module's docstring)."""
+    if name in NUMBER_CONTROLS:
+        return NUMBER_CONTROLS[name].check(value)
+    if name in TOGGLES:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (list, tuple)) and list(value) in ([], ["on"]):
+            return bool(value)  # a checklist: ["on"] or []
+        raise UserError(f"{name}={shown(value)} is not allowed: on or off")
+    if name == "scenario":
+        names = scenario_names()
+        if isinstance(value, str) and value in names:
+            return value
+        raise UserError(f"scenario={shown(value)} is not allowed: one of {', '.join(names)}")
+    if name == "automation_speed":
+        if is_plain_number(value) and value in AUTOMATION_SPEEDS:
+            return float(value)
+        raise UserError(f"automation_speed={shown(value)} is not allowed: one of "
+                        f"{', '.join(f'{s:g}' for s in AUTOMATION_SPEEDS)} (the slider's speeds)")
+    raise UserError(f"{shown(name)}: no such control (one of {', '.join(Controls.names())})")
 
 
 @dataclass
@@ -88,29 +174,26 @@ class Controls:
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> "Controls":
-        """Controls from the page's values (unknown keys refused, toggles given as lists)."""
-        unknown = sorted(set(values) - set(cls.names()))
+        """Controls from the page's values (toggles given as lists), each checked by
+        ``check_value``: unknown keys and values a control cannot take are refused in one line."""
+        names = cls.names()
+        unknown = [k for k in values if k not in names]
         if unknown:
-            raise UserError(f"{unknown[0]}: no such control (one of {', '.join(cls.names())})")
-        out = {}
-        for f in fields(cls):
-            if f.name not in values:
-                continue
-            v = values[f.name]
-            if f.type in ("bool", bool) and isinstance(v, (list, tuple)):
-                v = bool(v)  # a checklist: ["on"] or []
-            out[f.name] = v
-        return cls(**out)
+            key = unknown[0]
+            key = key if isinstance(key, str) and key.isprintable() and len(key) <= 40 else shown(key)
+            raise UserError(f"{key}: no such control (one of {', '.join(names)})")
+        return cls(**{name: check_value(name, values[name]) for name in names if name in values})
 
     def policy_start_week(self) -> int:
         return policy_start_week(self.horizon_weeks)
 
 
 def policy_start_week(horizon_weeks: Any) -> int:
-    """Policies (and the new region) start a third of the way through, so the before/after shows."""
+    """Policies (and the new region) start a third of the way through, so the before/after shows
+    (week 1 for what is not a number of weeks)."""
     try:
         return max(1, int(round(float(horizon_weeks) / 3)))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: infinite or huge
         return 1
 
 

@@ -17,8 +17,9 @@ from typing import Any
 
 import yaml
 
-from labsim.classroom.controls import AUTOMATION_SPEEDS, Controls, controls_for_scenario
+from labsim.classroom.controls import AUTOMATION_SPEEDS, Controls, check_value, controls_for_scenario
 from labsim.errors import UserError
+from labsim.hydra_app import scenario_names
 
 LESSONS_FILE = Path(__file__).resolve().parent / "lessons.yaml"
 _REQUIRED = ("id", "title", "scenario", "text")
@@ -85,9 +86,17 @@ def _lesson(raw: Any, where: str) -> Lesson:
                                  f"(controls: {', '.join(Controls.names())})")
     for values in (controls, compare_to):
         speed = values.get("automation_speed")
-        if speed is not None and speed not in AUTOMATION_SPEEDS:
+        if speed is not None and (isinstance(speed, bool) or speed not in AUTOMATION_SPEEDS):
             raise UserError(f"{where}: lesson {raw['id']!r}: automation_speed {speed!r} is not on the "
                                  f"page's slider: one of {', '.join(f'{s:g}' for s in AUTOMATION_SPEEDS)}")
+        for name, value in values.items():  # what the page's controls can hold, as from the browser
+            try:
+                check_value(name, value)
+            except UserError as exc:
+                raise UserError(f"{where}: lesson {raw['id']!r}: {exc}") from None
+    if str(raw["scenario"]) not in scenario_names():
+        raise UserError(f"{where}: lesson {raw['id']!r}: scenario {raw['scenario']!r} is not one of "
+                        f"{', '.join(scenario_names())}")
     look_for = raw.get("look_for") or []
     if isinstance(look_for, str):
         look_for = [look_for]
