@@ -109,14 +109,18 @@ def _run_into(staging: Path, cfg: DictConfig, resolved: str, scenario: str, mult
     from labsim.report import run_report
 
     base = {"scenario": scenario, "seed": cfg.get("seed"), "overrides": overrides}
+
+    def failed(line: str) -> dict:
+        status = {"status": "failed", "error": line, **base}
+        write_json(staging / STATUS, status)
+        return status
+
     try:
         config = to_config(cfg)
     except Exception as exc:
-        line = explain(exc, [])
         if not multirun:
-            raise UserError(line) from None
-        write_json(staging / STATUS, {"status": "failed", "error": line, **base})
-        return {"status": "failed", "error": line, **base}
+            raise UserError(explain(exc, [])) from None
+        return failed(explain(exc, []))
     update, close = _progress_bar(config.output.progress, f"{PROG} {scenario} seed={config.seed}")
     started = time.perf_counter()
     try:
@@ -129,8 +133,7 @@ def _run_into(staging: Path, cfg: DictConfig, resolved: str, scenario: str, mult
         line = f"{type(exc).__name__}: {exc}".splitlines()[0]
         if not multirun:
             raise RunFailed(f"the run failed: {line}") from None
-        write_json(staging / STATUS, {"status": "failed", "error": line, **base})
-        return {"status": "failed", "error": line, **base}
+        return failed(line)
     finally:
         close()
     atomic_write_text(staging / CONFIG, resolved)
@@ -146,26 +149,28 @@ class RunFailed(Exception):
     """A single run failed (a bug or a numerical failure): exit code 1."""
 
 
-def _settings(text: str) -> dict:
-    """A resolved configuration without its ``output`` section (what a run writes, not what it is)."""
+def _settings(text: str) -> dict | None:
+    """A resolved configuration without its ``output`` section (what a run writes, not what it is);
+    None when it is not one."""
     import yaml
 
     try:
         values = yaml.safe_load(text)
     except yaml.YAMLError:
-        return {}
-    if isinstance(values, dict):
-        values.pop("output", None)
-    return values if isinstance(values, dict) else {}
+        return None
+    if not isinstance(values, dict):
+        return None
+    values.pop("output", None)
+    return values
 
 
 def _complete(run_dir: Path, resolved: str) -> bool:
     """Whether ``run_dir`` already holds a finished run of exactly this configuration."""
     try:
-        same = _settings((run_dir / CONFIG).read_text()) == _settings(resolved)
+        ran = _settings((run_dir / CONFIG).read_text())
     except OSError:
         return False
-    return same and finished(run_dir)
+    return ran is not None and ran == _settings(resolved) and finished(run_dir)
 
 
 # --- the process: signals, the folder a single run writes, a sweep's workers -----------------
@@ -319,7 +324,8 @@ def main() -> None:
     sys.argv = [sys.argv[0], *hydra_args]
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises; this function says it in one line
     os.environ[PARENT_ENV] = str(os.getpid())
-    signal.signal(signal.SIGTERM, _raise_interrupted)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_interrupted)
     code, message = 0, None
     try:
         _hydra_main()
@@ -334,7 +340,8 @@ def main() -> None:
     except Exception as exc:  # Hydra's own refusals (a folder it cannot write, a launcher's error)
         code, message = 2, f"error: {explain(exc, hydra_args)}"
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
         if _PINNED is not None:
             _PINNED.discard()  # a committed run's staging folder is gone already
             _PINNED = None

@@ -7,8 +7,9 @@ a folder holding ``scenario/NAME.yaml``, passed as
 ``hydra.searchpath=[file:///abs/path/to/folder]``.
 
 Hydra's own error reports run over several lines and mention stack traces;
-``check_overrides`` composes the configuration first, the way the run will,
-and turns any problem into one line: the key, the value, what is allowed.
+``read_command_line`` checks every configuration a command line would run
+before anything runs, the way the runs will, and turns any problem into one
+line: the key, the value, what is allowed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import functools
 import itertools
 import math
 import re
-from dataclasses import dataclass, field, fields, is_dataclass
+import typing
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +74,6 @@ def to_config(cfg: Any) -> LabsimConfig:
 def refuse_unknown(values: Any, cls: type = LabsimConfig, prefix: str = "") -> None:
     """Raise ConfigError for the first key of ``values`` (nested dicts) that ``cls`` has no field for
     (a table's entries may be new; their fields may not)."""
-    import typing
-
     if not isinstance(values, dict):
         return
     known = {f.name: f for f in fields(cls)}
@@ -254,21 +254,16 @@ class CommandLine:
 _TABLES = ("regions", "task_types", "requesters")
 
 
-def _group_type(owner: type, name: str) -> type:
-    import typing
-
-    return typing.get_type_hints(owner)[name]
-
-
 def _lookup_field(key: str) -> tuple[str, Any]:
-    """Like ``_schema_node`` but resolving the string annotations of ``from __future__``."""
+    """What the dotted ``key`` names in the schema, and its declaration where it is a setting:
+    ('leaf', meta), ('row', meta or None) for a table entry or one of its fields, ('group', None),
+    ('table', None), ('scenario', None) or ('unknown', None)."""
     if key == "scenario":
         return "scenario", None
     obj: Any = LabsimConfig
     parts = key.split(".")
     for n, part in enumerate(parts):
-        table = {x.name: x for x in fields(obj)} if is_dataclass(obj) else {}
-        f = table.get(part)
+        f = {x.name: x for x in fields(obj)}.get(part)
         if f is None:
             return "unknown", None
         kind = f.metadata.get("kind")
@@ -277,8 +272,6 @@ def _lookup_field(key: str) -> tuple[str, Any]:
             if last:
                 return "table", None
             if len(parts) == n + 3:  # regions.KEN.min_wage_usd_h: a field of a row
-                import typing
-
                 row = typing.get_args(typing.get_type_hints(obj)[part])[1]
                 meta = {x.name: x for x in fields(row)}.get(parts[-1])
                 return "row", (dict(meta.metadata) if meta is not None else None)
@@ -286,7 +279,7 @@ def _lookup_field(key: str) -> tuple[str, Any]:
         if kind == "group":
             if last:
                 return "group", None
-            obj = _group_type(obj, part)
+            obj = typing.get_type_hints(obj)[part]  # the annotations are strings (from __future__)
             continue
         return ("leaf", dict(f.metadata)) if last else ("unknown", None)
     return "unknown", None
@@ -305,10 +298,11 @@ def _screen_parsed(parsed: list[Any]) -> None:
                             "intervals")
         values = list(o.sweep_iterator()) if o.is_sweep_override() else [o.value()]
         if kind in ("scenario", "group", "table") and any(isinstance(v, (list, dict)) for v in values):
-            hint = {"scenario": "one scenario name (to run several: labsim -m scenario=a,b)",
-                    "group": f"set its fields one by one, e.g. {key}.<field>=VALUE",
-                    "table": f"change one entry ({key}.<entry>.<field>=VALUE) or add one with +"}[kind]
-            raise UserError(f"{text}: {key} takes {hint}, not a list or a mapping")
+            hint = {"scenario": "scenario takes one name (to run several: labsim -m scenario=a,b)",
+                    "group": f"{key} is a group of settings: set them one by one ({key}.<setting>=VALUE)",
+                    "table": f"{key} is a table: change an entry ({key}.<entry>.<setting>=VALUE), or add "
+                             "entries in a scenario file"}[kind]
+            raise UserError(f"{text}: {hint}")
         if o.is_add() or o.is_force_add():
             if kind == "unknown" or (kind == "row" and not _default_entry(key)):
                 raise UserError(f"{text}: no such setting{_suggest(key)} (a new region, task type or class of "

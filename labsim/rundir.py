@@ -140,6 +140,7 @@ class RunFolder:
         """Rename the staging folder into place; the target is then exactly this run."""
         try:
             os.rename(self.staging, self.target)  # atomic; fails on a non-empty folder
+            self._created = []  # they hold the run now
             return self.target
         except OSError as exc:
             if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
@@ -153,6 +154,7 @@ class RunFolder:
         aside = part_path(self.target)
         os.rename(self.target, aside)
         os.rename(self.staging, self.target)
+        self._created = []
         shutil.rmtree(aside, ignore_errors=True)
         return self.target
 
