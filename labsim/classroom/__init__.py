@@ -24,7 +24,7 @@ import sys
 import threading
 import webbrowser
 
-from labsim.classroom.controls import CLASSROOM_SCALE, CLASSROOM_STEP_H
+from labsim.classroom.controls import CLASSROOM_SCALE, CLASSROOM_STEP_H, HORIZON_MAX, compose
 from labsim.errors import ArgumentParser, UserError
 
 PROG = "labsim-classroom"
@@ -74,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < args.port < 65536:
         print(f"{PROG}: error: --port {args.port} is not allowed: a port between 1 and 65535", file=sys.stderr)
         return 2
-    if not args.scale > 0:
-        print(f"{PROG}: error: --scale {args.scale:g} is not allowed: a number greater than 0", file=sys.stderr)
+    try:  # the largest run the page can ask for must be a valid one, and fit in memory
+        compose([f"scale={args.scale!r}", f"step_h={args.step_h}", f"horizon_weeks={HORIZON_MAX}"])
+    except UserError as exc:
+        print(f"{PROG}: error: --scale/--step-h: {exc}", file=sys.stderr)
         return 2
     if not _port_free(args.port):
         print(f"{PROG}: error: port {args.port} is in use on {HOST}; pick another with --port", file=sys.stderr)

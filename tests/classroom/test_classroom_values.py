@@ -334,3 +334,17 @@ def test_tampered_history_or_lesson_is_no_server_error(app, history, lesson):
 
 def test_controls_fields_match_the_page():
     assert CONTROL_IDS == [f.name for f in fields(Controls)]
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--scale", "1000"], "scale=1000.0 is not allowed: a number greater than 0 and at most 100"),
+    (["--scale", "nan"], "scale=nan is not allowed"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_the_command_refuses_a_scale_the_page_could_not_run_before_serving(capsys, args, says):
+    """The largest run the page can ask for (its longest horizon) is checked at start, as every run is."""
+    from labsim.classroom import main
+
+    assert main([*args, "--no-browser"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("labsim-classroom: error: ") and says in err[0], err
