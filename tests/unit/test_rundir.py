@@ -160,3 +160,19 @@ def test_the_current_folder_is_refused_as_a_run_folder(tmp_path, monkeypatch):
     with pytest.raises(UserError, match="is the current folder or holds it"):
         RunFolder(tmp_path.parent).begin()
     assert _listing(tmp_path) == []
+
+
+def test_a_broken_earlier_run_is_replaced_whole_not_mixed(tmp_path):
+    """The issue's case: kpis.json a folder, .part leftovers inside. The new run does not rename
+    files into that folder one by one; it replaces the folder, so nothing of the old one stays."""
+    target = tmp_path / "run"
+    (target / ".hydra").mkdir(parents=True)
+    (target / KPIS).mkdir()
+    (target / ".timeseries.parquet.1234-abcd.part").write_text("half")
+    folder = RunFolder(target)
+    folder.begin()
+    _finish(folder)
+    folder.commit()
+    assert (target / KPIS).is_file()
+    assert _listing(target) == [".hydra", KPIS, STATUS]
+    assert _listing(tmp_path) == ["run"]
