@@ -25,7 +25,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from labsim.errors import UserError
 from labsim.files import CONFIG, PART_SUFFIX, STATUS, atomic_write_text, is_stale, remove_stale, write_json
-from labsim.hydra_app import explain, hydra_setting, read_command_line, register, task_overrides
+from labsim.hydra_app import explain, hydra_settings, read_command_line, register, task_overrides
+from labsim.resources import check_parallel
 from labsim.paths import config_dir
 from labsim.rundir import RunFolder, finished, make_folder
 
@@ -273,7 +274,12 @@ def _prepare(args: list[str]) -> tuple[list[str], bool, Path, list[Path]]:
                         f"(labsim -m {' '.join(words)})")
     key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
     own = [w for w in words if w.lstrip("+~").startswith("hydra") and not w.startswith("hydra.searchpath")]
-    target = Path(os.path.abspath(hydra_setting([*own, *line.first], key)))
+    folder, launcher, n_jobs = hydra_settings([*own, *line.first],
+                                              [key, "hydra.launcher._target_", "hydra.launcher.n_jobs"])
+    target = Path(os.path.abspath(str(folder)))
+    if multirun and "joblib" in str(launcher).lower():  # jobs at once on this machine: their memory adds up
+        n = int(n_jobs) if isinstance(n_jobs, int) else -1
+        check_parallel(line.config, min(line.jobs, n if n > 0 else max(1, (os.cpu_count() or 1) + 1 + n)))
     rest = [a for a in args if not a.lstrip("+").startswith(key + "=")]
     overwrite = line.config.output.overwrite
     if not multirun:

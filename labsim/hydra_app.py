@@ -135,9 +135,9 @@ def compose_dict(overrides: list[str]) -> DictConfig:
     return cfg
 
 
-def hydra_setting(overrides: list[str], key: str) -> str:
-    """The value Hydra will give its own setting ``key`` (``hydra.run.dir``...) for this command line,
-    resolved (``${now:...}``, ``${hydra.job.override_dirname}``), without running anything."""
+def hydra_settings(overrides: list[str], keys: list[str]) -> list[Any]:
+    """The values Hydra will give its own settings ``keys`` (``hydra.run.dir``...) for this command
+    line, resolved (``${now:...}``, ``${hydra.job.override_dirname}``), without running anything."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.hydra_config import HydraConfig
@@ -148,12 +148,12 @@ def hydra_setting(overrides: list[str], key: str) -> str:
         with initialize_config_dir(config_dir=str(config_dir()), version_base=None, job_name="cli"):
             cfg = compose(config_name="config", overrides=overrides, return_hydra_config=True)
             HydraConfig.instance().set_config(cfg)
-            value = OmegaConf.select(cfg, key)
+            values = [OmegaConf.select(cfg, key) for key in keys]
     except Exception as exc:
         raise UserError(explain(exc, overrides)) from None
     finally:
         GlobalHydra.instance().clear()
-    return str(value)
+    return values
 
 
 # --- turning errors into one line -------------------------------------------------------

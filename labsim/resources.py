@@ -326,3 +326,16 @@ def check(cfg: LabsimConfig, available_bytes: int | None = None) -> list[str]:
         return [f"the run will take about {_duration(est.seconds)} on this machine ({est.drivers}; "
                 f"scale={cfg.scale:g}, horizon_weeks={cfg.horizon_weeks:g})"]
     return []
+
+
+def check_parallel(cfg: LabsimConfig, jobs: int, available_bytes: int | None = None) -> None:
+    """Refuse a sweep whose ``jobs`` runs at once (each like ``cfg``, its first configuration) would
+    not fit in memory together; ConfigError naming ``hydra.launcher.n_jobs``."""
+    each = estimate(cfg).memory_bytes
+    available = available_memory() if available_bytes is None else available_bytes
+    if jobs > 1 and jobs * each > USABLE_SHARE * available:
+        fits = max(1, int(USABLE_SHARE * available // each))
+        raise ConfigError("hydra.launcher.n_jobs", jobs, (
+            f"as many runs at once as fit in memory: {jobs} at once need about {_bytes(jobs * each)} (each about "
+            f"{_bytes(each)}) and the machine has {_bytes(available)} available, of which runs may use "
+            f"{USABLE_SHARE:.0%}; write hydra.launcher.n_jobs={fits}"))

@@ -109,3 +109,18 @@ def test_the_estimate_is_at_least_a_real_runs_peak_memory_and_not_four_times_it(
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     peak = int(out.split()[-1]) * 1024
     assert peak <= estimate(compose(overrides)).memory_bytes <= 4 * peak
+
+
+def test_a_sweeps_parallel_runs_must_fit_in_memory_together():
+    from labsim.errors import ConfigError
+    from labsim.resources import check_parallel, estimate
+
+    cfg = labsim.compose(["scale=0.1", "horizon_weeks=26"])
+    each = estimate(cfg).memory_bytes
+    check_parallel(cfg, 2, available_bytes=int(3 * each))  # 2 x each within 80 % of 3 x each
+    with pytest.raises(ConfigError) as exc:
+        check_parallel(cfg, 4, available_bytes=int(3 * each))
+    line = str(exc.value)
+    assert "\n" not in line
+    assert line.startswith("hydra.launcher.n_jobs=4 is not allowed: as many runs at once as fit in memory")
+    assert line.endswith("write hydra.launcher.n_jobs=2")
