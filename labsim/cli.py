@@ -24,7 +24,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from labsim.errors import UserError
-from labsim.files import CONFIG, PART_SUFFIX, STATUS, atomic_write_text, is_stale, remove_stale, write_json
+from labsim.files import CONFIG, PART_SUFFIX, REPORT, STATUS, atomic_write_text, is_stale, remove_stale, write_json
 from labsim.hydra_app import explain, hydra_settings, read_command_line, register, task_overrides
 from labsim.resources import check_parallel
 from labsim.paths import config_dir
@@ -85,7 +85,7 @@ def run_job(cfg: DictConfig) -> None:
                 print(f"{PROG}: error: {scenario} seed={cfg.seed}: {exc}", file=sys.stderr)
                 return
         _CURRENT.append(folder)
-        status = _run_into(folder.staging, cfg, resolved, scenario, multirun, list(hc.overrides.task))
+        status, kpis = _run_into(folder.staging, cfg, resolved, scenario, multirun, list(hc.overrides.task))
         if not pinned:  # Hydra wrote this job's records into the target: they go with the run
             folder.adopt(".hydra", f"{hc.job.name}.log")
         folder.commit()
@@ -97,24 +97,27 @@ def run_job(cfg: DictConfig) -> None:
             _CURRENT.remove(folder)
     if status["status"] == "ok":
         print(f"{PROG}: {scenario} seed={status['seed']} -> {folder.target}", file=sys.stderr)
+        if not multirun:
+            print(_summary(kpis, folder.target))
     else:
         print(f"{PROG}: error: {scenario} seed={status['seed']} failed: {status['error']} ({folder.target})",
               file=sys.stderr)
 
 
 def _run_into(staging: Path, cfg: DictConfig, resolved: str, scenario: str, multirun: bool,
-              overrides: list[str]) -> dict:
-    """Simulate into ``staging``; the status written last. A single run's failure ends the command
-    (one line, exit 2 for a configuration, 1 for a failed run); a sweep job's is its status."""
+              overrides: list[str]) -> tuple[dict, dict]:
+    """Simulate into ``staging``; the status written last. Returns the status and the run's KPIs. A
+    single run's failure ends the command (one line, exit 2 for a configuration, 1 for a failed
+    run); a sweep job's is its status."""
     from labsim.api import git_commit, run, to_config
     from labsim.report import run_report
 
     base = {"scenario": scenario, "seed": cfg.get("seed"), "overrides": overrides}
 
-    def failed(line: str) -> dict:
+    def failed(line: str) -> tuple[dict, dict]:
         status = {"status": "failed", "error": line, **base}
         write_json(staging / STATUS, status)
-        return status
+        return status, {}
 
     try:
         config = to_config(cfg)
@@ -143,7 +146,26 @@ def _run_into(staging: Path, cfg: DictConfig, resolved: str, scenario: str, mult
               "labsim_version": results.meta.get("labsim_version"),
               "git_commit": results.meta.get("git_commit")}
     write_json(staging / STATUS, status)
-    return status
+    return status, {**results.kpis, "meta": results.meta}
+
+
+# The end of a run: these KPIs, over the KPI window, and where the report is.
+SUMMARY_KPIS = ("effective_wage_mean_usd_h", "share_below_local_min_wage", "moderator_high_stress_share",
+                "requester_cost_per_task_usd")
+
+
+def _summary(kpis: dict, target: Path) -> str:
+    """A few headline numbers of a finished run and the path of its report, for the terminal."""
+    from labsim.report.theme import fmt_kpi, kpi_label
+
+    overall = kpis.get("overall") or {}
+    market = (kpis.get("meta") or {}).get("mode", "market") == "market"
+    lines = [f"  {kpi_label(k)}: {fmt_kpi(k, overall[k])}" for k in SUMMARY_KPIS if market and k in overall]
+    weeks = ((kpis.get("windows") or {}).get("kpi") or {}).get("weeks")
+    report = target / REPORT
+    where = f"report: {report}" if report.is_file() else f"results: {target}"
+    span = f"weeks {weeks.replace(':', ' to ')}, after warm-up; " if isinstance(weeks, str) else ""
+    return "\n".join([*lines, f"  ({span}{where})"])
 
 
 class RunFailed(Exception):
@@ -223,8 +245,8 @@ def _hydra_main(cfg: DictConfig) -> None:
 
 
 # Hydra's flags: those that only show something, and those that take a value.
-_SHOW = {"-h", "--help", "--hydra-help", "--version", "--cfg", "-c", "--info", "-i", "--shell-completion",
-         "-sc", "--resolve"}
+_SHOW = {"-h", "--help", "--hydra-help", "--version", "--scenarios", "--cfg", "-c", "--info", "-i",
+         "--shell-completion", "-sc", "--resolve"}
 _WITH_VALUE = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
                "--config-dir", "-cd", "--experimental-rerun"}
 _KNOWN = _SHOW | _WITH_VALUE | {"-m", "--multirun", "--run", "-r"}
@@ -314,12 +336,63 @@ def check_sweep_folder(target: Path, line: Any, overwrite: bool) -> None:
                             "add output.overwrite=true to replace its runs")
 
 
+HELP = """\
+labsim: a discrete-event simulation of the labour markets behind AI (data labelling, content
+moderation, RLHF rating), run from scenarios and settings written key=value.
+
+usage: labsim [SETTING=VALUE ...]            one run, into outputs/DATE/TIME/
+       labsim -m [SETTING=A,B ...] [...]     a sweep: every combination, into multirun/DATE/TIME/
+
+examples:
+  labsim                                      the baseline scenario (3 years, report.html)
+  labsim scenario=min_wage_floor seed=3       a policy scenario
+  labsim -m scenario=baseline,min_wage_floor seed=0,1,2
+                                              a paired policy comparison (comparison.html)
+  labsim horizon_weeks=104 scale=0.5 hydra.run.dir=my_run
+
+options:
+  -h, --help        this page
+  --version         labsim's version
+  --scenarios       the scenarios, with a line each
+  -m, --multirun    run every combination of the swept values
+  --cfg job         print the whole composed configuration (every setting, its value)
+  --hydra-help      Hydra's own options (launchers, output folders, search path)
+
+Every setting, its range, unit and source: docs/parameters.md. A folder holding a finished run is
+not overwritten unless output.overwrite=true. Sister commands: labsim-compare (rebuild a sweep's
+table and page), labsim-sensitivity (Morris, Sobol), labsim-calibration (a run against the
+published figures), labsim-classroom (the classroom page).
+"""
+
+
+def _show(flags: set[str]) -> bool:
+    """labsim's own informational options; True when one was shown."""
+    if flags & {"-h", "--help"}:
+        print(HELP, end="")
+    elif "--version" in flags:
+        from labsim import __version__
+
+        print(f"labsim {__version__}")
+    elif "--scenarios" in flags:
+        from labsim.hydra_app import scenario_about, scenario_names
+
+        abouts = [scenario_about(n) for n in scenario_names()]
+        width = max(len(a.name) for a in abouts)
+        for a in abouts:
+            print(f"{a.name.ljust(width)}  {a.title}: {a.description}")
+    else:
+        return False
+    return True
+
+
 def main() -> None:
     """Console entry point of ``labsim``."""
     global _PINNED
     register()
     args = sys.argv[1:]
     try:
+        if _show(_split_args(args)[0]):
+            return
         flags, _ = _split_args(args)
         if flags & _SHOW:  # --help, --cfg job...: Hydra shows them, nothing runs
             _hydra_main()

@@ -54,6 +54,37 @@ def scenario_names() -> list[str]:
     return sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
 
 
+@dataclass(frozen=True)
+class ScenarioAbout:
+    """What a scenario file says of itself in its opening comments: ``# title:``, ``# description:``
+    (one line each), then a paragraph (``text``) on what it changes and what to watch."""
+
+    name: str
+    title: str
+    description: str
+    text: str
+
+
+def scenario_about(name: str) -> ScenarioAbout:
+    """The opening comments of ``scenarios/NAME.yaml`` (a missing file gives the name as title)."""
+    path = scenarios_dir() / f"{name}.yaml"
+    head: dict[str, str] = {}
+    lines: list[str] = []
+    for line in (path.read_text(encoding="utf-8").splitlines() if path.is_file() else []):
+        if not line.startswith("#"):
+            break
+        text = line.lstrip("#").strip()
+        key, sep, value = text.partition(":")
+        if text.startswith("@package"):
+            continue
+        if sep and key in ("title", "description") and not lines:
+            head[key] = value.strip()
+        else:
+            lines.append(text)
+    return ScenarioAbout(name, head.get("title", name), head.get("description", ""),
+                         " ".join(x for x in lines if x))
+
+
 def to_config(cfg: Any) -> LabsimConfig:
     """A validated LabsimConfig from a LabsimConfig, a DictConfig or a plain dict: every key
     known, every value within its declared range and the cross-field rules, and a run that

@@ -51,8 +51,7 @@ import polars as pl
 import labsim
 from labsim.config import LabsimConfig, check_field, parameters
 from labsim.errors import UserError, is_plain_number, shown
-from labsim.hydra_app import explain, scenario_names
-from labsim.paths import scenarios_dir
+from labsim.hydra_app import explain, scenario_about, scenario_names
 
 CLASSROOM_SCALE = 0.1  # the smallest scale at which per-worker KPIs agree with scale 1 (tests/validation/test_scale.py)
 CLASSROOM_STEP_H = 3
@@ -223,19 +222,9 @@ def scenario_config(scenario: str) -> LabsimConfig:
 
 
 def scenario_description(scenario: str) -> str:
-    """The comment at the top of a scenario file, as one paragraph."""
-    path = scenarios_dir() / f"{scenario}.yaml"
-    if not path.is_file():
-        return ""
-    lines = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("#"):
-            break
-        text = line.lstrip("#").strip()
-        if text.startswith("@package"):
-            continue
-        lines.append(text)
-    return " ".join(x for x in lines if x)
+    """The comment at the top of a scenario file (after its title and one-line description), as
+    one paragraph."""
+    return scenario_about(scenario).text
 
 
 def controls_for_scenario(scenario: str, keep: Controls | None = None) -> Controls:

@@ -35,6 +35,33 @@ def test_help_exits_zero(labsim, tmp_path):
     assert not (tmp_path / "outputs").exists()
 
 
+def test_help_version_and_scenarios_are_labsims_own(monkeypatch, capsys):
+    """--help says what labsim does, with examples and the sister commands; --version its version;
+    --scenarios one line per scenario, with the title and description its file declares."""
+    import labsim
+    from labsim import cli
+    from labsim.hydra_app import scenario_about, scenario_names
+
+    def shown(*args):
+        monkeypatch.setattr(sys, "argv", ["labsim", *args])
+        cli.main()
+        return capsys.readouterr().out
+
+    text = shown("--help")
+    assert text.startswith("labsim: a discrete-event simulation of the labour markets behind AI")
+    for word in ("examples:", "labsim -m scenario=baseline,min_wage_floor", "--scenarios", "labsim-compare",
+                 "labsim-sensitivity", "labsim-calibration", "labsim-classroom", "--cfg job"):
+        assert word in text
+    assert "powered by Hydra" not in text
+    assert shown("--version") == f"labsim {labsim.__version__}\n"
+    lines = shown("--scenarios").splitlines()
+    assert [x.split()[0] for x in lines] == scenario_names()
+    for name, line in zip(scenario_names(), lines):
+        about = scenario_about(name)
+        assert about.title != name and about.description and "\n" not in about.description
+        assert line.endswith(f"{about.title}: {about.description}")
+
+
 def test_console_script_help_exits_zero(tmp_path):
     """The installed console script ``labsim`` exists and ``labsim --help`` exits 0."""
     import subprocess
@@ -63,6 +90,13 @@ def test_single_run_writes_all_outputs(labsim, quick, find_run_dirs, tmp_path):
     assert (run_dir / ".hydra").is_dir()
     assert (run_dir / ".hydra" / "config.yaml").is_file()
     assert not (tmp_path / "multirun").exists()
+    assert not list(run_dir.glob("*.log"))  # no empty log file of Hydra's
+    # The end of the run: headline numbers and where the report is, on stdout.
+    lines = out.rstrip().splitlines()
+    assert lines[0].startswith("  Effective hourly wage, mean (USD/h): ")
+    assert any(x.startswith("  Share of workers below their local minimum wage: ") and x.endswith(" %")
+               for x in lines)
+    assert lines[-1] == f"  (weeks 2 to 3, after warm-up; report: {run_dir / 'report.html'})"
 
 
 def test_single_run_outputs_are_readable(labsim, quick, find_run_dirs, tmp_path):
