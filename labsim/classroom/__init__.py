@@ -19,6 +19,7 @@ download as one HTML file that opens offline. The pieces:
 from __future__ import annotations
 
 import argparse
+import signal
 import socket
 import sys
 import threading
@@ -91,11 +92,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{PROG}: serving the classroom page at {url} (Ctrl+C to stop)", flush=True)
     if not args.no_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    signal.signal(signal.SIGTERM, _stop)  # kill stops the page as Ctrl+C does
     try:
         app.run(host=HOST, port=args.port, debug=False)
-    except KeyboardInterrupt:  # pragma: no cover - interactive
+    except KeyboardInterrupt:
         pass
+    finally:
+        app.labsim_cache.close()
+    print(f"{PROG}: stopped", file=sys.stderr)
     return 0
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -368,4 +368,5 @@ def create_app(*, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H
         return dict(content=page, filename=name, type="text/html"), ""
 
     app.classroom = {"cache": cache, "lessons": lessons, "scale": scale, "step_h": step_h, "initial": start}
+    app.labsim_cache = cache  # the command stops its helper process when the server stops
     return app

@@ -383,6 +383,14 @@ def run_key(overrides: list[str]) -> str:
     return hashlib.sha1("\n".join(overrides).encode()).hexdigest()[:12]
 
 
+def _ignore_interrupts() -> None:
+    """In the helper process: Ctrl+C reaches the whole terminal's group; the server, not the helper,
+    answers it (and stops the helper), so the helper prints no traceback of its own."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class RunCache:
     """The last runs, by id, kept on the server (a class shares one machine).
 
@@ -433,8 +441,20 @@ class RunCache:
                 import multiprocessing
                 from concurrent.futures import ProcessPoolExecutor
 
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_ignore_interrupts)
             return self._pool
+
+    def close(self) -> None:
+        """Stop the helper process (the server is stopping)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            workers = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in workers:
+                proc.terminate()
+                proc.join(timeout=5)
 
     def warm_up(self) -> None:
         """Start the helper process now (it imports labsim once), so the first pair is quick."""

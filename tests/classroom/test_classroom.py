@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -396,3 +398,72 @@ def test_a_pair_of_runs_numbers_before_then_after_and_caches_both():
             cache.run_pair(Controls(horizon_weeks=SHORT, commission=2.0), after)
     finally:
         cache.close()
+
+
+def _descendants(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True).stdout
+    children: dict[int, list[int]] = {}
+    for row in out.splitlines():
+        p, pp = map(int, row.split())
+        children.setdefault(pp, []).append(p)
+    found, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            found.append(c)
+            todo.append(c)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_stopping_the_classroom_leaves_no_process_and_no_traceback(tmp_path, sig):
+    """Ctrl+C or kill: the server and its helper process (started by a lesson's page) stop, quietly."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "labsim.classroom", "--port", str(port), "--no-browser"],
+                            cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().startswith("labsim-classroom: serving")
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        # Choosing a lesson with a comparison starts the helper process, as the page does.
+        body = json.dumps({"output": "..run-lesson.style...run-lesson-hint.children..",
+                           "outputs": [{"id": "run-lesson", "property": "style"},
+                                       {"id": "run-lesson-hint", "property": "children"}],
+                           "inputs": [{"id": "lesson", "property": "value", "value": _a_comparing_lesson()}],
+                           "changedPropIds": ["lesson.value"], "state": []}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/_dash-update-component", data=body,
+                                         headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=30).close()
+        deadline = time.monotonic() + 60
+        while len(_descendants(proc.pid)) < 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        family = _descendants(proc.pid)
+        assert family, "the helper process should be running"
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0
+        assert "Traceback" not in err and err.strip().splitlines()[-1] == "labsim-classroom: stopped"
+        deadline = time.monotonic() + 15
+        while any(_alive(p) for p in family) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [p for p in family if _alive(p)]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=20)
+
+
+def _a_comparing_lesson() -> str:
+    return next(x.id for x in load_lessons() if x.compare_to)
