@@ -19,6 +19,7 @@ download as one HTML file that opens offline. The pieces:
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import socket
 import sys
@@ -93,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     signal.signal(signal.SIGTERM, _stop)  # kill stops the page as Ctrl+C does
+    # Quiet on a projector: no line per request, no development-server banner (the page is served on
+    # 127.0.0.1 to one class; errors still show).
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    app.logger.setLevel(logging.WARNING)
     try:
         app.run(host=HOST, port=args.port, debug=False)
     except KeyboardInterrupt:
