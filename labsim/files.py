@@ -36,6 +36,7 @@ RUN_FILES = (KPIS, TIMESERIES, WORKERS, WORKER_WINDOWS)
 # A sweep folder
 RUNS = "runs.parquet"
 COMPARISON = "comparison.html"
+COMPARISON_CSV = "comparison.csv"
 
 PART_SUFFIX = ".part"
 

@@ -27,14 +27,15 @@ import yaml
 from hydra.experimental.callback import Callback
 
 from labsim.errors import ArgumentParser, UserError
-from labsim.files import COMPARISON, KPIS, RUNS, STATUS, TIMESERIES, atomic_write, atomic_write_text
+from labsim.files import (COMPARISON, COMPARISON_CSV, KPIS, RUNS, STATUS, TIMESERIES, atomic_write,
+                          atomic_write_text)
 from labsim.stats import (
     DIFF_SCHEMA, HEADLINE, PARAM, kpi_levels, mean_ci, mean_quarterly_wages, paired_differences,
     param_columns, quarterly_by_region, region_codes, scenarios, t_quantile)
 
 __all__ = [  # the statistics are re-exported for code written against labsim.sweep
-    "collect", "job_dirs", "quarterly_wages", "write_outputs", "summary", "SweepCallback",
-    "last_sweep_failures", "main", "DIFF_SCHEMA", "HEADLINE", "PARAM", "kpi_levels", "mean_ci",
+    "collect", "comparison_table", "job_dirs", "quarterly_wages", "timeseries", "write_outputs", "summary",
+    "SweepCallback", "last_sweep_failures", "main", "DIFF_SCHEMA", "HEADLINE", "PARAM", "kpi_levels", "mean_ci",
     "paired_differences", "param_columns", "region_codes", "scenarios", "t_quantile"]
 
 OVERRIDES = Path(".hydra") / "overrides.yaml"
@@ -229,14 +230,48 @@ def quarterly_wages(runs: pl.DataFrame) -> pl.DataFrame:
     return mean_quarterly_wages(per_run)
 
 
-def write_outputs(runs: pl.DataFrame, out: str | Path, baseline: str | None = None) -> str | None:
-    """Write ``runs.parquet`` then ``comparison.html`` into ``out``, each atomically.
+def comparison_table(runs: pl.DataFrame, baseline: str | None = None) -> pl.DataFrame:
+    """The comparison as one table (``comparison.csv``): each scenario's paired difference from the
+    baseline (``kind`` = difference) and each scenario's level (``kind`` = level), for every headline
+    KPI, overall and by region, with 95 % intervals."""
+    name = baseline or "baseline"
+    diffs = (paired_differences(runs, baseline=name) if name in scenarios(runs)
+             else pl.DataFrame(schema=DIFF_SCHEMA))
+    levels = kpi_levels(runs, by_region=True)
+    return pl.concat([
+        diffs.select(pl.lit("difference").alias("kind"), "scenario", "scope", "kpi", pl.col("n_pairs").alias("n"),
+                     pl.col("mean_diff").alias("value"), "ci_low", "ci_high", "relative_change"),
+        levels.select(pl.lit("level").alias("kind"), "scenario", "scope", "kpi", pl.col("n_runs").alias("n"),
+                      pl.col("mean").alias("value"), "ci_low", "ci_high",
+                      pl.lit(None, dtype=pl.Float64).alias("relative_change"))])
 
-    The table is written first and stands on its own: if the page cannot be
+
+def timeseries(dirs: str | Path | Iterable[str | Path]) -> pl.LazyFrame:
+    """The weekly time series of every finished run of one or more sweep folders, as one lazy frame:
+    each run's ``timeseries.parquet`` with its ``job``, ``scenario``, ``seed`` and ``param.*``
+    columns in front. Nothing is read until ``.collect()`` (or a filter pushed down)::
+
+        labsim.sweep.timeseries("multirun/2026-12-01/10-00-00").filter(pl.col("region") == "KEN").collect()
+    """
+    runs = collect(dirs).filter(pl.col("status") == "ok")
+    keys = ["job", "scenario", "seed", *param_columns(runs)]
+    frames = [pl.scan_parquet(Path(r["run_dir"]) / TIMESERIES).select(
+                  *[pl.lit(r[k], dtype=runs.schema[k]).alias(k) for k in keys], pl.all())
+              for r in runs.iter_rows(named=True) if (Path(r["run_dir"]) / TIMESERIES).is_file()]
+    if not frames:
+        return pl.LazyFrame(schema={k: runs.schema[k] for k in keys})
+    return pl.concat(frames, how="diagonal_relaxed")
+
+
+def write_outputs(runs: pl.DataFrame, out: str | Path, baseline: str | None = None) -> str | None:
+    """Write ``runs.parquet``, ``comparison.csv`` and ``comparison.html`` into ``out``, each atomically.
+
+    The tables are written first and stand on their own: if the page cannot be
     built, the reason comes back as one line (and no page is written).
     """
     out = Path(out)
     atomic_write(out / RUNS, runs.write_parquet)
+    atomic_write(out / COMPARISON_CSV, comparison_table(runs, baseline).write_csv)
     try:
         from labsim.report import compare  # plotly is only needed for the page
 

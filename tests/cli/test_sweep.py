@@ -48,7 +48,7 @@ def sweep(tmp_path_factory):
 
 def _copy(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
-    for name in ("runs.parquet", "comparison.html"):
+    for name in ("runs.parquet", "comparison.html", "comparison.csv"):
         (dst / name).unlink(missing_ok=True)
     return dst
 
@@ -109,6 +109,29 @@ def test_multirun_writes_the_runs_table_and_the_comparison_page(sweep):
 def _runs(rows: list[dict]) -> pl.DataFrame:
     base = {"status": "ok"}
     return pl.DataFrame([{**base, **r} for r in rows])
+
+
+def test_the_comparison_is_also_a_csv_and_the_time_series_one_lazy_frame(sweep):
+    """comparison.csv beside the page: each scenario's paired difference from the baseline and each
+    scenario's level; labsim.sweep.timeseries: every run's weekly table, with its keys, lazily."""
+    out, rc, _ = sweep
+    assert rc == 0
+    table = pl.read_csv(out / "comparison.csv")
+    assert table.columns == ["kind", "scenario", "scope", "kpi", "n", "value", "ci_low", "ci_high",
+                             "relative_change"]
+    diffs = table.filter(pl.col("kind") == "difference")
+    assert set(diffs["scenario"]) == set(SCENARIOS) - {"baseline"} and (diffs["n"] == 3).all()
+    assert set(table.filter(pl.col("kind") == "level")["scenario"]) == set(SCENARIOS)
+    frame = sweep_mod.timeseries(out)
+    assert isinstance(frame, pl.LazyFrame)
+    ts = frame.collect()
+    runs = pl.read_parquet(out / "runs.parquet")
+    assert ts.select("scenario", "seed").unique().height == runs.height == 9
+    one = runs.row(0, named=True)
+    alone = pl.read_parquet(Path(one["run_dir"]) / "timeseries.parquet")
+    mine = ts.filter(pl.col("job") == one["job"]).drop("job", "scenario", "seed", *[c for c in ts.columns
+                                                                                  if c.startswith("param.")])
+    assert mine.equals(alone.select(mine.columns))
 
 
 def test_the_statistics_stay_importable_from_labsim_sweep():
