@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from labsim import __version__, steady_state
-from labsim.config import LabsimConfig, validate
+from labsim.config import LabsimConfig, outside_calibration, validate
 from labsim.model import simulate
 from labsim.results import Results
 
@@ -56,5 +56,6 @@ def run(cfg: Any, progress: Callable[[float], None] | None = None) -> Results:
     records = simulate(config, progress, start)
     min_wage = {code: r.min_wage_usd_h for code, r in config.regions.items()}
     meta = {"labsim_version": __version__, "seed": config.seed, "mode": config.mode,
-            "horizon_h": records.horizon_h, "window_start_h": records.window_start_h}
+            "horizon_h": records.horizon_h, "window_start_h": records.window_start_h,
+            "outside_calibration": outside_calibration(config)}
     return Results.from_records(records, min_wage, meta)

@@ -165,7 +165,8 @@ def _summary(kpis: dict, target: Path) -> str:
     report = target / REPORT
     where = f"report: {report}" if report.is_file() else f"results: {target}"
     span = f"weeks {weeks.replace(':', ' to ')}, after warm-up; " if isinstance(weeks, str) else ""
-    return "\n".join([*lines, f"  ({span}{where})"])
+    notes = [f"  note: {n}" for n in (kpis.get("meta") or {}).get("outside_calibration") or []]
+    return "\n".join([*lines, f"  ({span}{where})", *notes])
 
 
 class RunFailed(Exception):

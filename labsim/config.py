@@ -788,6 +788,32 @@ def late_starts(cfg: LabsimConfig) -> list[str]:
     return out
 
 
+# The calibrated setting (labsim-calibration's bands are met there): scale at least the smallest at
+# which per-worker figures agree with scale 1 (tests/validation/test_scale.py, docs/model.md), the
+# stored steady start, and a KPI window of at least a quarter.
+CALIBRATED_MIN_SCALE = 0.1
+CALIBRATED_MIN_KPI_WEEKS = 13.0
+
+
+def outside_calibration(cfg: LabsimConfig) -> list[str]:
+    """One line per way a market run leaves the calibrated setting, and what that changes."""
+    if cfg.mode != "market":
+        return []
+    out = []
+    if cfg.scale < CALIBRATED_MIN_SCALE:
+        out.append(f"scale={cfg.scale:g} is below {CALIBRATED_MIN_SCALE:g}, the smallest scale at which per-worker "
+                   "figures agree with scale 1: wages and shares are noisier, and not checked against the "
+                   "published figures")
+    if cfg.start != "steady":
+        out.append(f"start={cfg.start}: the market starts from stylised draws, not the calibrated steady "
+                   "state, and drifts before it settles")
+    weeks = cfg.horizon_weeks - cfg.warmup_weeks
+    if weeks < CALIBRATED_MIN_KPI_WEEKS:
+        out.append(f"the KPIs cover {weeks:g} weeks (horizon_weeks minus warmup_weeks), less than a quarter: "
+                   "turnover, tenure and burnout rates rest on few exits")
+    return out
+
+
 def validate(cfg: LabsimConfig) -> None:
     """Raise ConfigError on the first value a run cannot use: each field against its declaration,
     then the cross-field rules (``RULES``)."""

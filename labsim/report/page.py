@@ -21,6 +21,7 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-t
 table { border-collapse: collapse; font-size: .85rem; } th, td { padding: .25rem .6rem;
   border-bottom: 1px solid #eee; text-align: right; } th:first-child, td:first-child { text-align: left; }
 .fig { margin: 1rem 0 2rem; } .scroll { overflow-x: auto; } .note { color: #555; font-size: .9rem; max-width: 900px; }
+.note.warn { color: #8a4b00; background: #fff4e0; padding: .4rem .6rem; border-left: 3px solid #e08a00; }
 """
 
 

@@ -247,7 +247,10 @@ def run_report(results: Results, title: str = "labsim run") -> str:
              for chan, v in k.get("by_channel", {}).items()]
     header = ["scope"] + [theme.kpi(c).short or theme.kpi_label(c) for c in _REGION_COLS]
     figs = run_figures(results)
+    notes = "".join(f"<p class='note warn'>Outside the calibrated setting: {html.escape(n)}.</p>"
+                    for n in results.meta.get("outside_calibration") or [])
     sections = [
+        notes,
         f"<div class='cards'>{cards}</div>",
         "<p class='note'>KPIs cover the weeks after warm-up; means are over workers with at least "
         "one paid hour, as surveys report them. Effective wage counts unpaid search and rejected "

@@ -96,7 +96,11 @@ def test_single_run_writes_all_outputs(labsim, quick, find_run_dirs, tmp_path):
     assert lines[0].startswith("  Effective hourly wage, mean (USD/h): ")
     assert any(x.startswith("  Share of workers below their local minimum wage: ") and x.endswith(" %")
                for x in lines)
-    assert lines[-1] == f"  (weeks 2 to 3, after warm-up; report: {run_dir / 'report.html'})"
+    assert f"  (weeks 2 to 3, after warm-up; report: {run_dir / 'report.html'})" in lines
+    # A short run on a twentieth of the population is outside the calibrated setting, and says so.
+    notes = [x for x in lines if x.startswith("  note: ")]
+    assert [n.split(":")[1].split()[0] for n in notes] == ["scale=0.05", "the"]
+    assert "Outside the calibrated setting: scale=0.05 is below 0.1" in (run_dir / "report.html").read_text()
 
 
 def test_single_run_outputs_are_readable(labsim, quick, find_run_dirs, tmp_path):

@@ -147,3 +147,15 @@ def test_a_policy_or_region_that_starts_after_the_run_gets_a_one_line_warning_no
     assert late_starts(cfg) == [
         "regions.MDG.entry_week=20 is after the run ends (horizon_weeks=14): its workers never join"]
     assert check_overrides(["scenario=min_wage_floor", "horizon_weeks=60"]) == []
+
+
+def test_runs_outside_the_calibrated_setting_are_named():
+    from labsim.config import outside_calibration
+
+    assert outside_calibration(LabsimConfig()) == []
+    assert outside_calibration(labsim.compose(["scale=0.1", "horizon_weeks=60"])) == []
+    notes = outside_calibration(labsim.compose(["scale=0.05", "start=stylised", "horizon_weeks=10",
+                                                "warmup_weeks=1"]))
+    assert [n.split()[0] for n in notes] == ["scale=0.05", "start=stylised:", "the"]
+    assert "9 weeks" in notes[2]
+    assert outside_calibration(labsim.compose(["scenario=mmc", "scale=0.01"])) == []  # no market to calibrate
