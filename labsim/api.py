@@ -14,6 +14,7 @@ from typing import Any, Callable
 from labsim import __version__, steady_state
 from labsim.config import LabsimConfig, outside_calibration, validate
 from labsim.model import simulate
+from labsim.model.windows import events
 from labsim.results import Results
 
 __all__ = ["compose", "git_commit", "run", "to_config"]
@@ -57,5 +58,6 @@ def run(cfg: Any, progress: Callable[[float], None] | None = None) -> Results:
     min_wage = {code: r.min_wage_usd_h for code, r in config.regions.items()}
     meta = {"labsim_version": __version__, "seed": config.seed, "mode": config.mode,
             "horizon_h": records.horizon_h, "window_start_h": records.window_start_h,
-            "outside_calibration": outside_calibration(config)}
+            "outside_calibration": outside_calibration(config),
+            "events": [{"week": week, "what": what} for week, what in events(config)]}
     return Results.from_records(records, min_wage, meta)

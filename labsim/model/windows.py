@@ -43,6 +43,15 @@ class Window:
         return f"{self.start_week + 1}:{self.end_week}"
 
 
+def events(cfg: LabsimConfig) -> list[tuple[float, str]]:
+    """(week, what) for each policy that starts and each region that enters after week 0 and before the
+    run ends, in order of week."""
+    out = [(p.start_week, f"{name.replace('_', ' ')} starts") for name, p in enabled_policies(cfg)
+           if 0 < p.start_week < cfg.horizon_weeks]
+    out += [(r.entry_week, f"{r.name} enters") for r in cfg.regions.values() if 0 < r.entry_week < cfg.horizon_weeks]
+    return sorted(out)
+
+
 def event_week(cfg: LabsimConfig) -> float | None:
     """The first week a policy or a region's entry changes the market, if any after week 0."""
     starts = [p.start_week for _, p in enabled_policies(cfg) if p.start_week > 0]

@@ -217,11 +217,23 @@ def value_split(ts: pl.DataFrame) -> go.Figure:
 
 def run_figures(results: Results) -> dict[str, go.Figure]:
     ts = results.timeseries
-    return {"workers": workers_by_region(ts), "wages": wage_by_region(ts),
+    figs = {"workers": workers_by_region(ts), "wages": wage_by_region(ts),
             "tasks": tasks_flow(ts), "rates": piece_rates(ts), "exits": exits_by_reason(ts),
             "survival": survival(results), "wellbeing": wellbeing(ts), "night": night_work(ts),
             "automation": automation(ts), "pricing": time_to_fill(ts), "shares": work_shares(ts),
             "value": value_split(ts)}
+    for fig in figs.values():
+        if fig.layout.xaxis.title.text == "week":
+            mark_events(fig, results.meta.get("events") or [])
+    return figs
+
+
+def mark_events(fig: go.Figure, events: list[dict]) -> None:
+    """A dotted line where each policy starts or region enters (weeks from 0, as the x axis)."""
+    for e in events:
+        fig.add_vline(x=e["week"], line_dash="dot", line_color=theme.EVENT_COLOR, line_width=1.5,
+                      annotation_text=e["what"], annotation_position="top left",
+                      annotation_font_size=11, annotation_font_color=theme.EVENT_COLOR)
 
 
 # The headline cards and the columns of the table by region and channel (labels and

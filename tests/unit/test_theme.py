@@ -128,3 +128,19 @@ def test_layout_changes_merge_into_the_base():
     out = theme.layout(theme.SERIES_LAYOUT, height=200, margin=dict(t=90))
     assert out["margin"] == {**theme.SERIES_LAYOUT["margin"], "t": 90} and out["height"] == 200
     assert theme.SERIES_LAYOUT["height"] != 200  # the base is not changed
+
+
+def test_the_run_report_marks_where_a_policy_starts_on_every_weekly_chart():
+    import labsim
+
+    res = labsim.run(labsim.compose(["scenario=min_wage_floor", "horizon_weeks=8", "warmup_weeks=1", "scale=0.05",
+                                     "policy.min_wage_floor.start_week=4"]))
+    assert res.meta["events"] == [{"week": 4.0, "what": "min wage floor starts"}]
+    figs = run_report.run_figures(res)
+    weekly = [name for name, fig in figs.items() if fig.layout.xaxis.title.text == "week"]
+    assert len(weekly) >= 8
+    for name in weekly:
+        lines = [s for s in figs[name].layout.shapes if s.type == "line"]
+        assert [(s.x0, s.line.dash) for s in lines] == [(4.0, "dot")], name
+    assert not [s for s in figs["survival"].layout.shapes if s.x0 == 4.0]  # months since joining: no week
+    assert labsim.run(labsim.compose(["horizon_weeks=3", "warmup_weeks=1", "scale=0.05"])).meta["events"] == []
