@@ -25,10 +25,11 @@ from labsim.classroom.figures import FIGURE_HEIGHTS, FIGURES, classroom_figures,
 from labsim.classroom.lessons import Lesson, load_lessons
 from labsim.errors import UserError
 from labsim.hydra_app import scenario_names
+from labsim.report import theme
 from labsim.report.page import geo_assets_script
 
 CONTROL_IDS = [n for n in Controls.names()]
-GRAPH_CONFIG = {"displaylogo": False}
+GRAPH_CONFIG = dict(theme.PLOT_CONFIG)
 
 _CSS = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 0; color: #222; background: #fafafa; }

@@ -10,6 +10,8 @@ from typing import Iterable
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from labsim.report import theme
+
 _STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 0 auto;
        max-width: 1200px; padding: 1.5rem; color: #222; }
@@ -28,7 +30,7 @@ table { border-collapse: collapse; font-size: .85rem; } th, td { padding: .25rem
 def figure_html(fig: go.Figure, div_id: str, auto_play: bool = True) -> str:
     """A figure's div and script; ``auto_play=False`` keeps an animated figure on its first frame."""
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, auto_play=auto_play,
-                       config={"displaylogo": False, "responsive": True})
+                       config={**theme.PLOT_CONFIG, "responsive": True})
 
 
 def table_html(header: list[str], rows: Iterable[list[str]]) -> str:

@@ -45,6 +45,9 @@ SPARE_PALETTE = ("#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896
 SERIES_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
                   "#7f7f7f", "#bcbd22", "#17becf")
 # Continuous scales: money (wages) and head counts, on maps and heat maps.
+# Every chart's toolbar: no plotly logo, and no button that sends the data to a cloud service (the
+# pages are offline documents).
+PLOT_CONFIG = {"displaylogo": False, "showSendToCloud": False, "modeBarButtonsToRemove": ["sendDataToCloud"]}
 EVENT_COLOR = "#555555"  # the dotted line where a policy starts or a region enters
 MONEY_SCALE = "Viridis"
 COUNT_SCALE = "Blues"

@@ -144,3 +144,14 @@ def test_the_run_report_marks_where_a_policy_starts_on_every_weekly_chart():
         assert [(s.x0, s.line.dash) for s in lines] == [(4.0, "dot")], name
     assert not [s for s in figs["survival"].layout.shapes if s.x0 == 4.0]  # months since joining: no week
     assert labsim.run(labsim.compose(["horizon_weeks=3", "warmup_weeks=1", "scale=0.05"])).meta["events"] == []
+
+
+def test_no_chart_offers_to_send_its_data_to_a_cloud_service():
+    import plotly.graph_objects as go
+
+    from labsim.classroom.app import GRAPH_CONFIG
+    from labsim.report.page import figure_html
+
+    text = figure_html(go.Figure(), "fig-x")
+    assert '"showSendToCloud": false' in text and '"sendDataToCloud"' in text and '"displaylogo": false' in text
+    assert GRAPH_CONFIG["showSendToCloud"] is False and "sendDataToCloud" in GRAPH_CONFIG["modeBarButtonsToRemove"]
