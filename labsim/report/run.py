@@ -29,8 +29,8 @@ def workers_by_region(ts: pl.DataFrame) -> go.Figure:
          .sort("region", "week"))
     fig = go.Figure()
     for (region,), g in d.group_by("region", maintain_order=True):
-        fig.add_trace(go.Scatter(x=g["week"], y=g["active_workers"], name=region,
-                                 stackgroup="one", mode="lines"))
+        fig.add_trace(go.Scatter(x=g["week"], y=g["active_workers"], name=theme.country_name(region),
+                                 legendgroup=region, stackgroup="one", mode="lines"))
         _stacked(fig, theme.region_color(region))
     fig.update_layout(title="Active workers by region", xaxis_title="week",
                       yaxis_title="workers", **_LAYOUT)
@@ -46,7 +46,8 @@ def wage_by_region(ts: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
     # The colour says the region, the dash the channel.
     for (region, channel), g in d.group_by("region", "channel", maintain_order=True):
-        fig.add_trace(go.Scatter(x=g["week"], y=g["wage"], name=f"{region} {channel}", mode="lines",
+        fig.add_trace(go.Scatter(x=g["week"], y=g["wage"], name=f"{theme.country_name(region)}, {channel}",
+                                 legendgroup=region, mode="lines",
                                  line=dict(color=theme.region_color(region),
                                            dash=theme.CHANNEL_DASH.get(channel, "dash"))))
     fig.update_layout(title="Effective hourly wage by region (earnings over paid + unpaid hours)",
@@ -177,7 +178,8 @@ def work_shares(ts: pl.DataFrame) -> go.Figure:
     d = d.join(total, on="week").with_columns((pl.col("paid_hours") / pl.col("all")).alias("share"))
     fig = go.Figure()
     for (region,), g in d.group_by("region", maintain_order=True):
-        fig.add_trace(go.Scatter(x=g["week"], y=g["share"], name=region, stackgroup="one", mode="lines"))
+        fig.add_trace(go.Scatter(x=g["week"], y=g["share"], name=theme.country_name(region), legendgroup=region,
+                                 stackgroup="one", mode="lines"))
         _stacked(fig, theme.region_color(region))
     fig.update_layout(title="Where the work is done: share of paid hours by region", xaxis_title="week",
                       yaxis_title="share of paid hours", yaxis_range=[0, 1], **_LAYOUT)
@@ -254,7 +256,8 @@ def run_report(results: Results, title: str = "labsim run") -> str:
     overall = k["overall"]
     cards = "".join(f"<div class='card'><div class='v'>{theme.fmt_kpi(key, overall.get(key))}</div>"
                     f"<div class='k'>{html.escape(theme.kpi_label(key))}</div></div>" for key in _CARDS)
-    rows = [[code] + [theme.fmt_kpi(c, v.get(c)) for c in _REGION_COLS] for code, v in k["by_region"].items()]
+    rows = [[theme.country_name(code)] + [theme.fmt_kpi(c, v.get(c)) for c in _REGION_COLS]
+            for code, v in k["by_region"].items()]
     rows += [[f"all {chan}"] + [theme.fmt_kpi(c, v.get(c)) for c in _REGION_COLS]
              for chan, v in k.get("by_channel", {}).items()]
     header = ["scope"] + [theme.kpi(c).short or theme.kpi_label(c) for c in _REGION_COLS]

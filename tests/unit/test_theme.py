@@ -39,7 +39,8 @@ def _timeseries(regions: list[str], flows: dict[str, float] | None = None, weeks
 
 
 def _colors(fig) -> dict[str, str]:
-    return {t.name: t.line.color for t in fig.data}
+    """Trace colours by region code (the legend shows the country's name; its group is the code)."""
+    return {t.legendgroup or t.name: t.line.color for t in fig.data}
 
 
 # --- colours -------------------------------------------------------------------------------------
@@ -52,7 +53,8 @@ def test_a_region_has_its_colour_whatever_other_regions_are_drawn():
         assert a["FRA"] == b["FRA"] == theme.REGION_COLORS["FRA"], build.__name__
         assert a["KEN"] == b["KEN"] == theme.REGION_COLORS["KEN"], build.__name__
     # A stacked area's fill is its line's colour, lighter.
-    fill = {t.name: t.fillcolor for t in run_report.workers_by_region(many).data}
+    fill = {t.legendgroup: t.fillcolor for t in run_report.workers_by_region(many).data}
+    assert {t.name for t in run_report.workers_by_region(many).data} >= {"United States", "Kenya", "France"}
     assert fill["USA"] == theme.rgba(theme.REGION_COLORS["USA"], 0.55)
 
 
