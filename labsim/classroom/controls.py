@@ -445,17 +445,6 @@ class RunCache:
                                                  initializer=_ignore_interrupts)
             return self._pool
 
-    def close(self) -> None:
-        """Stop the helper process (the server is stopping)."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            workers = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for proc in workers:
-                proc.terminate()
-                proc.join(timeout=5)
-
     def warm_up(self) -> None:
         """Start the helper process now (it imports labsim once), so the first pair is quick."""
         try:
@@ -492,6 +481,7 @@ class RunCache:
         return one, two
 
     def close(self) -> None:
+        """Stop the helper process (the server is stopping; labsim-classroom calls this)."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
