@@ -29,6 +29,7 @@ from hydra.experimental.callback import Callback
 from labsim.errors import ArgumentParser, UserError
 from labsim.files import (COMPARISON, COMPARISON_CSV, KPIS, RUNS, STATUS, TIMESERIES, atomic_write,
                           atomic_write_text)
+from labsim.hydra_app import scenario_about
 from labsim.stats import (
     DIFF_SCHEMA, HEADLINE, PARAM, kpi_levels, mean_ci, mean_quarterly_wages, paired_differences,
     param_columns, quarterly_by_region, region_codes, scenarios, t_quantile)
@@ -275,7 +276,8 @@ def write_outputs(runs: pl.DataFrame, out: str | Path, baseline: str | None = No
     try:
         from labsim.report import compare  # plotly is only needed for the page
 
-        html = compare.comparison_page(runs, baseline=baseline, wages=quarterly_wages(runs))
+        about = {n: (a.title, a.description) for n in scenarios(runs) for a in [scenario_about(n)]}
+        html = compare.comparison_page(runs, baseline=baseline, wages=quarterly_wages(runs), about=about)
         atomic_write_text(out / COMPARISON, html)
     except Exception as exc:  # the table matters more than the page
         return f"{type(exc).__name__}: {exc}".splitlines()[0]

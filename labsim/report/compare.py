@@ -292,11 +292,18 @@ def wage_map(wages: pl.DataFrame, order: list[str]) -> go.Figure:
 
 # --- the page ----------------------------------------------------------------------------
 
+def scenarios_table(order: list[str], about: dict[str, tuple[str, str]]) -> str:
+    """Each scenario of the sweep with the title and one-line description its file declares."""
+    rows = [[name, *about.get(name, (name, ""))] for name in order]
+    return table_html(["scenario", "title", "what it does"], rows)
+
+
 def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
-                    wages: pl.DataFrame | None = None) -> str:
+                    wages: pl.DataFrame | None = None, about: dict[str, tuple[str, str]] | None = None) -> str:
     """The sweep's comparison page: self-contained HTML (plotly.js, and the world outline
     when there is a map, inlined). ``wages`` (scenario, quarter, region, wage) draws the
-    world map; without it, or with no wage in it, the page has no map."""
+    world map; without it, or with no wage in it, the page has no map. ``about`` gives each
+    scenario's title and one-line description (from its file; the page reads none)."""
     baseline = baseline or "baseline"
     order = scenarios(runs)
     ok = ok_runs(runs)
@@ -311,7 +318,9 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
         f"labsim {', '.join(versions)}" if versions else "",
         f"commit {', '.join(commits)}" if commits else "") if x)
 
-    sections = ["<h2>Runs</h2>", runs_table(runs),
+    sections = (["<h2>Scenarios compared</h2>", f"<div class='scroll'>{scenarios_table(order, about)}</div>"]
+                if about else [])
+    sections += ["<h2>Runs</h2>", runs_table(runs),
                 _note("Each scenario ran once per seed. Scenarios that share a seed share their random "
                       "draws (common random numbers), so comparing them seed by seed isolates the "
                       "policy's effect from chance.")]

@@ -122,6 +122,13 @@ def test_the_comparison_is_also_a_csv_and_the_time_series_one_lazy_frame(sweep):
     diffs = table.filter(pl.col("kind") == "difference")
     assert set(diffs["scenario"]) == set(SCENARIOS) - {"baseline"} and (diffs["n"] == 3).all()
     assert set(table.filter(pl.col("kind") == "level")["scenario"]) == set(SCENARIOS)
+    # The page names each scenario with the title and description its file declares.
+    from labsim.hydra_app import scenario_about
+
+    page = (out / "comparison.html").read_text()
+    assert "<h2>Scenarios compared</h2>" in page
+    for name in SCENARIOS:
+        assert f"<td>{name}</td><td>{scenario_about(name).title}</td>" in page
     frame = sweep_mod.timeseries(out)
     assert isinstance(frame, pl.LazyFrame)
     ts = frame.collect()
