@@ -323,11 +323,13 @@ def check_sweep_folder(target: Path, line: Any, overwrite: bool) -> None:
         return
     import yaml
 
+    from labsim.sweep import OVERRIDES
+
     for job in sorted(p for p in target.iterdir() if p.name.isdigit() and p.is_dir()):
         if not finished(job):
             continue
         try:
-            ran = yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text()) or []
+            ran = yaml.safe_load((job / OVERRIDES).read_text()) or []
         except (OSError, yaml.YAMLError):
             ran = None
         n = int(job.name)

@@ -92,14 +92,19 @@ def to_config(cfg: Any) -> LabsimConfig:
     from labsim import resources
 
     if not isinstance(cfg, LabsimConfig):
-        if isinstance(cfg, DictConfig):
-            cfg = OmegaConf.to_container(cfg, resolve=False)
-        refuse_unknown(cfg)
-        node = OmegaConf.merge(OmegaConf.structured(LabsimConfig), cfg)
-        cfg = OmegaConf.to_object(node)
+        cfg = typed_config(cfg)
     validate(cfg)
     resources.check(cfg)
     return cfg
+
+
+def typed_config(values: Any) -> LabsimConfig:
+    """A LabsimConfig from a DictConfig or a plain dict, every key known (``refuse_unknown``) and
+    every value of its field's type, not yet validated."""
+    if isinstance(values, DictConfig):
+        values = OmegaConf.to_container(values, resolve=False)
+    refuse_unknown(values)
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(LabsimConfig), values))
 
 
 def refuse_unknown(values: Any, cls: type = LabsimConfig, prefix: str = "") -> None:
@@ -322,7 +327,7 @@ def _screen_parsed(parsed: list[Any]) -> None:
         key = o.get_key_element().lstrip("+~")
         if key.startswith("hydra") or "/" in key:
             continue
-        kind, meta = _lookup_field(key)
+        kind, _ = _lookup_field(key)
         text = o.input_line
         if o.is_sweep_override() and not o.is_discrete_sweep():
             raise UserError(f"{text}: labsim sweeps lists and ranges (key=a,b or key=range(0,10)), not "
@@ -341,10 +346,6 @@ def _screen_parsed(parsed: list[Any]) -> None:
             raise UserError(f"{text}: {key} exists: write {key}=... without the +")
         if o.is_delete():
             raise UserError(f"{text}: labsim settings cannot be deleted; set a value instead")
-        if kind == "leaf" and meta.get("kind") == "bool":
-            for v in values:
-                if not isinstance(v, bool):
-                    raise ConfigError(key, v, "true or false")
 
 
 def _default_entry(key: str) -> bool:
@@ -536,9 +537,7 @@ def _composing(build: Any, overrides: tuple[str, ...]) -> LabsimConfig:
 def _composed(overrides: tuple[str, ...]) -> LabsimConfig:
     """The configuration composed from ``overrides``, every key known but not yet validated (the
     settings checked directly are set on it first); kept for the next check of the same list."""
-    values = OmegaConf.to_container(compose_dict(list(overrides)), resolve=False)
-    refuse_unknown(values)
-    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(LabsimConfig), values))
+    return typed_config(compose_dict(list(overrides)))
 
 
 # What the resource estimate reads (labsim.resources): a sweep's pre-check tries it on every

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import labsim
@@ -18,3 +20,12 @@ def small_config(*overrides: str):
 def small_results():
     """One small baseline run shared by read-only tests."""
     return labsim.run(small_config())
+
+
+def process_running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (Linux /proc): a zombie has stopped, only its reaping is left."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")

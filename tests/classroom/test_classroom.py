@@ -27,6 +27,7 @@ from labsim.config import PolicyConfig
 from labsim.errors import UserError
 from labsim.hydra_app import scenario_names
 from labsim.paths import scenarios_dir
+from tests.conftest import process_running
 
 # Short classroom runs: half a year (policies start at week 9), the classroom's scale and step.
 SHORT = 26
@@ -414,14 +415,6 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state not in ("Z", "X")
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_stopping_the_classroom_leaves_no_process_and_no_traceback(tmp_path, sig):
@@ -456,9 +449,9 @@ def test_stopping_the_classroom_leaves_no_process_and_no_traceback(tmp_path, sig
         assert proc.returncode == 0
         assert "Traceback" not in err and err.strip().splitlines()[-1] == "labsim-classroom: stopped"
         deadline = time.monotonic() + 15
-        while any(_alive(p) for p in family) and time.monotonic() < deadline:
+        while any(process_running(p) for p in family) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not [p for p in family if _alive(p)]
+        assert not [p for p in family if process_running(p)]
     finally:
         if proc.poll() is None:
             proc.kill()

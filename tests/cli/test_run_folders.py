@@ -18,6 +18,7 @@ import polars as pl
 import pytest
 
 from tests.cli.conftest import QUICK, run_labsim
+from tests.conftest import process_running
 
 # Long enough to be interrupted in the middle (a few seconds), short enough for the suite.
 SLOW = ["horizon_weeks=60", "warmup_weeks=1", "scale=0.1", "output.progress=false", "output.report=false"]
@@ -99,14 +100,6 @@ def _children(pid: int) -> list[int]:
     return [int(x) for x in out.split()]
 
 
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state not in ("Z", "X")  # a zombie has stopped; only its parent's reaping is left
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_killing_a_sweeps_parent_stops_its_workers_and_a_rerun_equals_an_uninterrupted_sweep(tmp_path):
     sweep = ["-m", *SLOW, "seed=0,1,2", "hydra.launcher.n_jobs=2"]
@@ -117,7 +110,7 @@ def test_killing_a_sweeps_parent_stops_its_workers_and_a_rerun_equals_an_uninter
     assert workers  # the joblib launcher's processes
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
-    _wait_for(lambda: not any(_running(w) for w in workers), timeout=15)
+    _wait_for(lambda: not any(process_running(w) for w in workers), timeout=15)
     rc, _, err = run_labsim([*sweep, f"hydra.sweep.dir={killed}"], tmp_path, timeout=300)
     assert rc == 0, err
     assert "already complete" in err  # it resumed
