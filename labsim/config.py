@@ -627,6 +627,9 @@ class WindowsConfig:
     settling_weeks: float = num(13.0, 0.0, MAX_WEEKS, WEEKS, "weeks after a policy or a region's entry "
                                 "starts before the 'after' window opens", "assumption: a quarter")
     yearly: bool = flag(True, "one window per full year of the run (year1, year2, ...)")
+    reference_week: float = num(52.0, 0.0, MAX_WEEKS, WEEKS, "week at which 'before' and 'after' split in a run "
+                                "where no policy or region entry starts (a baseline then reports the same weeks as "
+                                "the policies it is compared with)", "assumption: the policies' default start week")
 
 
 @dataclass

@@ -30,7 +30,8 @@ PARAM = "param."  # prefix of the runs table's swept settings
 # automation, where the work is done, who gets the money, and what the work
 # costs requesters.
 HEADLINE = ("effective_wage_mean_usd_h", "share_below_local_min_wage", "annual_turnover_rate",
-            "burnout_exits_per_1000_moderator_years", "exits_burnout", "automation_share", "human_work_share",
+            "moderator_high_stress_share", "burnout_exits_per_1000_moderator_years", "exits_burnout",
+            "automation_share", "human_work_share",
             "worker_share_of_spend", "requester_cost_per_task_usd")
 
 DIFF_SCHEMA = {"scenario": pl.Utf8, "scope": pl.Utf8, "kpi": pl.Utf8, "n_pairs": pl.Int64,
@@ -111,7 +112,8 @@ def paired_differences(runs: pl.DataFrame, baseline: str = "baseline",
                        kpis: Sequence[str] = HEADLINE, by_region: bool = True) -> pl.DataFrame:
     """Each scenario minus the baseline, paired by seed and by every ``param.*`` value.
 
-    Only runs with status ok count; a run without a partner is dropped, and
+    Only runs with status ok count; a run pairs only with one over the same
+    weeks (the ``weeks`` column, when the table has one); a run without a partner is dropped, and
     runs repeated under the same key (the same sweep collected twice) are
     averaged first. One row per scenario x scope (``ALL`` or a region code) x
     KPI that has at least one complete pair: n_pairs, the baseline's and the
@@ -123,7 +125,7 @@ def paired_differences(runs: pl.DataFrame, baseline: str = "baseline",
         raise ValueError(f"no scenario named {baseline!r} in the runs "
                          f"(scenarios: {', '.join(scenarios(runs)) or 'none'})")
     ok = ok_runs(runs)
-    keys = ["seed", *param_columns(runs)]
+    keys = ["seed", *param_columns(runs), *(["weeks"] if "weeks" in runs.columns else [])]
     wanted = [(scope, kpi, prefix + kpi) for scope, prefix in _scopes(runs, by_region) for kpi in kpis
               if prefix + kpi in ok.columns]
     value_cols = list(dict.fromkeys(col for _, _, col in wanted))
@@ -135,23 +137,54 @@ def paired_differences(runs: pl.DataFrame, baseline: str = "baseline",
 
         base = side(baseline)
         for other in scenarios(ok):
-            if other == baseline:
-                continue
-            pairs = base.join(side(other), on=keys, how="inner", suffix="__s", nulls_equal=True)
-            for scope, kpi, col in wanted:
-                b = pairs[col].cast(pl.Float64).to_numpy()
-                s = pairs[f"{col}__s"].cast(pl.Float64).to_numpy()
-                keep = np.isfinite(b) & np.isfinite(s)
-                n = int(keep.sum())
-                if n == 0:
-                    continue
-                b, s = b[keep], s[keep]
-                mean_diff, lo, hi = mean_ci(s - b)
-                base_mean = float(b.mean())
-                rows.append({"scenario": other, "scope": scope, "kpi": kpi, "n_pairs": n,
-                             "baseline_mean": base_mean, "scenario_mean": float(s.mean()),
-                             "mean_diff": mean_diff, "ci_low": lo, "ci_high": hi,
-                             "relative_change": mean_diff / base_mean if base_mean else math.nan})
+            if other != baseline:
+                rows += _pair_rows(base, side(other), keys, wanted, other)
+    return _nulls(pl.DataFrame(rows, schema=DIFF_SCHEMA, orient="row"))
+
+
+def _pair_rows(base: pl.DataFrame, other: pl.DataFrame, keys: list[str],
+               wanted: list[tuple[str, str, str]], label: str) -> list[dict]:
+    """DIFF_SCHEMA rows: ``other`` minus ``base``, paired on ``keys``, for each (scope, kpi, column)."""
+    pairs = base.join(other, on=keys, how="inner", suffix="__s", nulls_equal=True)
+    rows = []
+    for scope, kpi, col in wanted:
+        b = pairs[col].cast(pl.Float64).to_numpy()
+        s = pairs[f"{col}__s"].cast(pl.Float64).to_numpy()
+        keep = np.isfinite(b) & np.isfinite(s)
+        n = int(keep.sum())
+        if n == 0:
+            continue
+        b, s = b[keep], s[keep]
+        mean_diff, lo, hi = mean_ci(s - b)
+        base_mean = float(b.mean())
+        rows.append({"scenario": label, "scope": scope, "kpi": kpi, "n_pairs": n,
+                     "baseline_mean": base_mean, "scenario_mean": float(s.mean()),
+                     "mean_diff": mean_diff, "ci_low": lo, "ci_high": hi,
+                     "relative_change": mean_diff / base_mean if base_mean else math.nan})
+    return rows
+
+
+def end_differences(runs: pl.DataFrame, param: str, kpis: Sequence[str] = HEADLINE) -> pl.DataFrame:
+    """For a swept number ``param`` (a ``param.*`` column): in each scenario, the runs at its highest
+    value minus those at its lowest, paired by seed, by every other swept setting and by weeks
+    (DIFF_SCHEMA rows, all regions together; ``baseline_mean`` is the level at the lowest value).
+    This is what moving the setting across its swept range does, with its 95 % interval."""
+    ok = ok_runs(runs).filter(pl.col(param).is_not_null())
+    keys = ["seed", *(c for c in param_columns(runs) if c != param),
+            *(["weeks"] if "weeks" in runs.columns else [])]
+    wanted = [(ALL_REGIONS, k, k) for k in kpis if k in ok.columns]
+    rows: list[dict] = []
+    for name in scenarios(ok):
+        g = ok.filter(pl.col("scenario") == name)
+        if g[param].n_unique() < 2 or not wanted:
+            continue
+        low, high = g[param].min(), g[param].max()
+
+        def at(v: float) -> pl.DataFrame:
+            return (g.filter(pl.col(param) == v).group_by(keys, maintain_order=True)
+                    .agg(pl.col([c for _, _, c in wanted]).mean()))
+
+        rows += _pair_rows(at(low), at(high), keys, wanted, name)
     return _nulls(pl.DataFrame(rows, schema=DIFF_SCHEMA, orient="row"))
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -119,8 +120,21 @@ def _seed_from_config(d: Path) -> int | None:
     return int(seed) if isinstance(seed, (int, float)) else None
 
 
-def _read_job(d: Path) -> tuple[dict[str, Any], dict[str, str], dict[str, float | None]]:
-    """One job folder -> (fixed columns, raw override values by key, KPI columns)."""
+def _window(kpis: dict, name: str) -> tuple[str, str | None, dict]:
+    """(window used, its weeks as users count them, its KPIs): ``name`` from ``kpis.json``'s named
+    windows, or the KPI window (the top level) when the run has no such window."""
+    windows = kpis.get("windows") or {}
+    if name in windows:
+        return name, windows[name].get("weeks"), windows[name]
+    return "kpi", (windows.get("kpi") or {}).get("weeks"), kpis
+
+
+def _has_events(kpis: dict) -> bool:
+    return bool(((kpis or {}).get("meta") or {}).get("events"))
+
+
+def _read_job(d: Path) -> tuple[dict[str, Any], dict[str, str], dict | None]:
+    """One job folder -> (fixed columns, raw override values by key, kpis.json of a finished run)."""
     try:
         overrides = yaml.safe_load((d / OVERRIDES).read_text()) or []
     except (OSError, yaml.YAMLError):
@@ -163,20 +177,30 @@ def _read_job(d: Path) -> tuple[dict[str, Any], dict[str, str], dict[str, float 
            "seconds": None if seconds is None else float(seconds),
            "labsim_version": first("labsim_version"), "git_commit": first("git_commit")}
     params = {k: v for k, v in params.items() if k not in ("scenario", "seed")}
-    return row, params, (_kpi_columns(kpis) if state == "ok" else {})
+    return row, params, (kpis if state == "ok" else None)
 
 
-def collect(dirs: str | Path | Iterable[str | Path]) -> pl.DataFrame:
+def collect(dirs: str | Path | Iterable[str | Path], window: str | None = None) -> pl.DataFrame:
     """One row per job folder found under ``dirs`` (the ``runs.parquet`` table).
 
     Columns: sweep_dir, run_dir, job, scenario, seed, overrides, then
     ``param.<key>`` for every other override key (a float column when all its
     values parse as numbers, else text), status (ok / failed / missing),
-    error, seconds, labsim_version, git_commit, then every KPI as a float:
-    overall ones by name (nested ones dotted,
-    ``automation_share_by_type.image_annotation``), per region
-    ``KEN.effective_wage_mean_usd_h``, per channel ``crowd.<kpi>``. Failed and
-    missing runs have null KPIs. Rows are ordered by sweep folder, then job number.
+    error, seconds, labsim_version, git_commit, ``window`` and ``weeks`` (the
+    named window of ``kpis.json`` the KPIs come from, and its weeks counted
+    from 1, both ends included), then every KPI as a float: overall ones by
+    name (nested ones dotted, ``automation_share_by_type.image_annotation``),
+    per region ``KEN.effective_wage_mean_usd_h``, per channel ``crowd.<kpi>``.
+    Failed and missing runs have null KPIs. Rows are ordered by sweep folder,
+    then job number.
+
+    ``window`` picks the named window (``kpi``, ``before``, ``after``,
+    ``year1``...); a run without it reports its KPI window. By default a sweep
+    in which some run has a policy or a region's entry starting after week 0
+    reports ``after`` (from the start plus the settling weeks to the end:
+    the policy's effect, not a mix with the year before it; a baseline splits
+    at ``windows.reference_week``, the policies' default start, so it covers
+    the same weeks), and any other sweep its KPI window.
     """
     if isinstance(dirs, (str, Path)):
         dirs = [dirs]
@@ -203,6 +227,12 @@ def collect(dirs: str | Path | Iterable[str | Path]) -> pl.DataFrame:
                          else pl.Series(name, raw, dtype=pl.Utf8))
     for name, dtype in STATUS_COLUMNS.items():
         columns[name] = pl.Series(name, [r[name] for r in rows], dtype=dtype)
+    if window is None:
+        window = "after" if any(_has_events(k) for k in kpis if k) else "kpi"
+    chosen = [_window(k, window) if k else (None, None, {}) for k in kpis]
+    columns["window"] = pl.Series("window", [c[0] for c in chosen], dtype=pl.Utf8)
+    columns["weeks"] = pl.Series("weeks", [c[1] for c in chosen], dtype=pl.Utf8)
+    kpis = [_kpi_columns(c[2]) if c[2] else {} for c in chosen]
     kpi_names: dict[str, None] = {}
     for k in kpis:
         kpi_names.update(dict.fromkeys(k))
@@ -356,6 +386,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="scenario the others are compared with (default: baseline, when present)")
     p.add_argument("--out", metavar="DIR", default=None,
                    help="where to write runs.parquet and comparison.html (default: the first DIR)")
+    p.add_argument("--window", metavar="NAME", default=None,
+                   help="named window of kpis.json the KPIs come from: kpi, before, after, year1, ... "
+                        "(default: after when a policy or a region entry starts in the sweep, else kpi)")
     return p
 
 
@@ -370,7 +403,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = Path(args.out) if args.out else dirs[0]
         if out.exists() and not out.is_dir():
             raise UserError(f"--out {out} is not a directory")
-        runs = collect(dirs)
+        if args.window is not None and not re.fullmatch(r"kpi|before|after|year[1-9][0-9]*", args.window):
+            raise UserError(f"--window {args.window}: not a window (kpi, before, after, year1, year2, ...)")
+        runs = collect(dirs, args.window)
         if runs.height == 0:
             raise UserError(f"no runs found in {', '.join(map(str, dirs))} "
                             f"(a run folder holds {OVERRIDES})")

@@ -276,6 +276,9 @@ def build_overrides(c: Controls, scale: float = CLASSROOM_SCALE, step_h: int = C
           "output.progress=false", "output.report=false"]
     # Every policy the scenario (or a control) switches on starts a third of the way in.
     ov += [f"policy.{name}.start_week={start}" for name in policy_names(base)]
+    # A run without a policy splits its 'before' and 'after' weeks there too, so that a lesson's two
+    # runs report the same weeks.
+    ov.append(f"windows.reference_week={start}")
     ov += [f"policy.min_wage_floor.enabled={_num(bool(c.wage_floor))}",
            f"policy.min_wage_floor.usd_h={_num(c.wage_floor_usd_h)}",
            f"policy.min_wage_floor.local_multiple={_num(c.wage_floor_local_multiple)}",

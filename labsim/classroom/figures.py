@@ -234,11 +234,30 @@ def _diff(key: str, a: Any, b: Any) -> str:
     return theme.fmt_kpi(key, float(a) - float(b), signed=True)
 
 
+def _table_window(kpis: dict, previous: dict | None) -> tuple[str, str]:
+    """The window the table shows: ``after`` (from a quarter after the policies start to the end) when
+    both runs have it over the same weeks, else the weeks after the warm-up; and the header's words."""
+    def weeks(k: dict | None, name: str) -> str | None:
+        return ((k or {}).get("windows") or {}).get(name, {}).get("weeks")
+
+    after = weeks(kpis, "after")
+    if after and (previous is None or weeks(previous, "after") == after):
+        return "after", f"indicator (weeks {after.replace(':', '–')}: once the policies have settled in)"
+    kpi = weeks(kpis, "kpi")
+    return "kpi", "indicator (after warm-up)" if not kpi else f"indicator (weeks {kpi.replace(':', '–')}, after warm-up)"
+
+
 def kpi_rows(kpis: dict, previous: dict | None = None) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the KPI table (this run, and the previous one with the difference)."""
-    now = kpis.get("overall", {})
-    prev = (previous or {}).get("overall", {}) if previous else None
-    header = ["indicator (after warm-up)", "this run"]
+    """Header and rows of the KPI table (this run, and the previous one with the difference), over
+    the weeks after the policies start when both runs have them (see ``_table_window``)."""
+    window, words = _table_window(kpis, previous)
+
+    def scope(k: dict) -> dict:
+        return (k.get("windows") or {}).get(window, k).get("overall", {}) if window != "kpi" else k.get("overall", {})
+
+    now = scope(kpis)
+    prev = scope(previous) if previous else None
+    header = [words, "this run"]
     if prev is not None:
         header += ["previous run", "difference"]
     rows = []

@@ -1,10 +1,13 @@
 """Named windows of weeks over which KPIs are reported.
 
 ``kpi`` runs from the end of the warm-up to the horizon; ``year1``,
-``year2``... are the run's full years of 52 weeks; when a policy or a
-region's entry starts inside the KPI window, ``before`` runs from the end of
-the warm-up to that week and ``after`` from that week plus
+``year2``... are the run's full years of 52 weeks; ``before`` runs from the
+end of the warm-up to the split week and ``after`` from the split week plus
 ``windows.settling_weeks`` (time for the market to settle) to the horizon.
+The split week is the first week a policy or a region's entry starts, or,
+in a run where none does (a baseline), ``windows.reference_week``: the
+policies' default start, so that a baseline reports the same weeks as the
+policies it is compared with.
 Weeks are counted from 0 here and ranges are half-open; pages and commands
 show them counted from 1, both ends included.
 """
@@ -59,6 +62,12 @@ def event_week(cfg: LabsimConfig) -> float | None:
     return min(starts) if starts else None
 
 
+def split_week(cfg: LabsimConfig) -> float:
+    """The week at which ``before`` ends and, after ``windows.settling_weeks``, ``after`` begins."""
+    start = event_week(cfg)
+    return cfg.windows.reference_week if start is None else start
+
+
 def named_windows(cfg: LabsimConfig) -> list[Window]:
     """The run's windows, ``kpi`` first."""
     weeks = math.ceil(round(cfg.horizon_weeks * HOURS_PER_WEEK) / HOURS_PER_WEEK)
@@ -67,12 +76,11 @@ def named_windows(cfg: LabsimConfig) -> list[Window]:
     if cfg.windows.yearly:
         out += [Window(f"year{k + 1}", WEEKS_PER_YEAR * k, WEEKS_PER_YEAR * (k + 1))
                 for k in range(weeks // WEEKS_PER_YEAR)]
-    start = event_week(cfg)
-    if start is not None:
-        first = math.ceil(start - 1e-9)
-        if warm < first < weeks:
-            out.append(Window("before", warm, first))
-        settled = math.ceil(start + cfg.windows.settling_weeks - 1e-9)
-        if max(warm, first) <= settled < weeks:
-            out.append(Window("after", settled, weeks))
+    start = split_week(cfg)
+    first = math.ceil(start - 1e-9)
+    if warm < first < weeks:
+        out.append(Window("before", warm, first))
+    settled = math.ceil(start + cfg.windows.settling_weeks - 1e-9)
+    if max(warm, first) <= settled < weeks:
+        out.append(Window("after", settled, weeks))
     return out

@@ -24,8 +24,8 @@ from labsim.report import theme
 from labsim.report.maps import animate_quarters, style_world
 from labsim.report.page import figure_html, page, table_html
 from labsim.report.theme import fmt, fmt_kpi, kpi_kind, kpi_label
-from labsim.stats import (HEADLINE, group_means, kpi_levels, ok_runs, paired_differences, param_columns,
-                          param_name, scenarios, swept_parameters)
+from labsim.stats import (HEADLINE, end_differences, group_means, kpi_levels, ok_runs, paired_differences,
+                          param_columns, param_name, scenarios, swept_parameters)
 
 MAX_HEATMAP_PARAMS = 4
 
@@ -54,6 +54,93 @@ def _seeds(values: list) -> str:
     if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2:
         return f"{seeds[0]}–{seeds[-1]}"
     return ", ".join(map(str, seeds))
+
+
+# The indicators the page's answers speak of, in the order a reader asks about them: pay, pay
+# below the legal minimum, harm, churn, who gets the money, automation, and who pays.
+ANSWER_KPIS = ("effective_wage_mean_usd_h", "share_below_local_min_wage", "moderator_high_stress_share",
+               "burnout_exits_per_1000_moderator_years", "annual_turnover_rate", "worker_share_of_spend",
+               "automation_share", "requester_cost_per_task_usd")
+
+
+# --- answers in words --------------------------------------------------------------------
+
+def _amount(kpi: str, value: float) -> str:
+    """The size of a change, unsigned, in words' units: $0.80 an hour, 12.3 percentage points."""
+    k = theme.kpi(kpi)
+    if k.kind == "usd":
+        return f"${abs(value):,.2f}{k.unit}"
+    if k.kind == "share":
+        return f"{fmt(abs(value), 'share', True)[1:-3]} percentage points"
+    return fmt(abs(value), k.kind) + k.unit
+
+
+def significant(row: dict) -> bool:
+    """Whether a difference's 95 % interval excludes zero."""
+    lo, hi = row["ci_low"], row["ci_high"]
+    return lo is not None and hi is not None and (lo > 0 or hi < 0)
+
+
+def answer(row: dict) -> str:
+    """One difference (a DIFF_SCHEMA row) as a sentence: what moves, by how much, from what to what,
+    with its 95 % interval, or that chance cannot be ruled out."""
+    kpi, d = row["kpi"], row["mean_diff"]
+    noun = theme.kpi_noun(kpi)
+    levels = f"{fmt_kpi(kpi, row['baseline_mean'])} → {fmt_kpi(kpi, row['scenario_mean'])}"
+    rel = row["relative_change"]
+    if rel is not None and theme.kpi_kind(kpi) != "share" and math.isfinite(rel):
+        levels += f", {fmt(rel, 'change')}"
+    if row["ci_low"] is None:
+        text = f"{noun} moves by {fmt_kpi(kpi, d, True)} ({levels}); one pair of runs, so no interval"
+    elif significant(row):
+        verb = "raises" if d > 0 else "lowers"
+        text = (f"{verb} {noun} by {_amount(kpi, d)} ({levels}; 95 % interval "
+                f"{_interval(kpi, row['ci_low'], row['ci_high'], True)})")
+    else:
+        text = (f"no clear change in {noun}: {fmt_kpi(kpi, d, True)} ({levels}), and the 95 % interval, "
+                f"{_interval(kpi, row['ci_low'], row['ci_high'], True)}, includes zero")
+    return text[:1].upper() + text[1:] + "."
+
+
+def answers_html(diffs: pl.DataFrame, heads: dict[str, str]) -> str:
+    """For each scenario (``heads``: scenario -> its heading), one sentence per answer KPI; the
+    changes the sweep tells apart from chance are marked."""
+    out = []
+    for name, head in heads.items():
+        rows = {r["kpi"]: r for r in diffs.filter((pl.col("scenario") == name)
+                                                  & (pl.col("scope") == ALL_REGIONS)).iter_rows(named=True)}
+        items = [f"<li class='{'sig' if significant(rows[k]) else 'nosig'}'>{html.escape(answer(rows[k]))}</li>"
+                 for k in ANSWER_KPIS if k in rows]
+        if items:
+            out.append(f"<h3>{head}</h3><ul class='answers'>{''.join(items)}</ul>")
+    return "".join(out)
+
+
+def weeks_note(runs: pl.DataFrame) -> str:
+    """Which weeks the results cover, as users count them (from 1, both ends included)."""
+    ok = ok_runs(runs)
+    if "weeks" not in ok.columns or ok.height == 0:
+        return ""
+    windows = ok.select("scenario", "window", "weeks").unique(maintain_order=True)
+    if windows.select("window", "weeks").n_unique() == 1:
+        w = windows.row(0, named=True)
+        if w["window"] == "after":
+            return (f"Results cover weeks {_weeks(w['weeks'])} of every run: from a quarter after the "
+                    "policies start (time for the market to settle) to the end, the same weeks for the "
+                    "baseline. The year before a policy is left out, so it does not dilute its effect.")
+        return f"Results cover weeks {_weeks(w['weeks'])} of every run ({_WINDOW_WORDS.get(w['window'], w['window'])})."
+    parts = "; ".join(f"{r['scenario']}: weeks {_weeks(r['weeks'])}" for r in windows.iter_rows(named=True))
+    return (f"Runs cover different weeks ({parts}). Only runs over the same weeks are compared; to "
+            "compare a baseline with a policy that starts in another week than the baseline's "
+            "windows.reference_week, set windows.reference_week to that week for the whole sweep.")
+
+
+_WINDOW_WORDS = {"kpi": "all weeks after the warm-up", "before": "before the first policy starts",
+                 "after": "after the policies start and the market settles"}
+
+
+def _weeks(label: str | None) -> str:
+    return theme.MISSING if not label else label.replace(":", "–")
 
 
 # --- tables ------------------------------------------------------------------------------
@@ -87,16 +174,18 @@ def _interval(kpi: str, low: float | None, high: float | None, signed: bool) -> 
     return f"{fmt_kpi(kpi, low, signed)} to {fmt_kpi(kpi, high, signed)}"
 
 
-def differences_table(diffs: pl.DataFrame) -> str:
-    rows = []
+def differences_table(diffs: pl.DataFrame, against: str = "baseline") -> str:
+    """Every difference for all regions together; rows whose interval excludes zero in bold."""
+    rows, marks = [], []
     for r in diffs.filter(pl.col("scope") == ALL_REGIONS).iter_rows(named=True):
         kpi = r["kpi"]
         ci = theme.MISSING if r["ci_low"] is None else _interval(kpi, r["ci_low"], r["ci_high"], True)
         rows.append([r["scenario"], kpi_label(kpi), fmt_kpi(kpi, r["baseline_mean"]),
                      fmt_kpi(kpi, r["scenario_mean"]), fmt_kpi(kpi, r["mean_diff"], signed=True), ci,
                      fmt(r["relative_change"], "change"), fmt(r["n_pairs"], "count")])
-    return table_html(["scenario", "KPI", "baseline", "scenario", "difference", "95 % interval",
-                       "relative change", "paired seeds"], rows)
+        marks.append("sig" if significant(r) else "")
+    return table_html(["scenario", "indicator", against, "scenario", "difference", "95 % interval",
+                       "relative change", "pairs"], rows, marks)
 
 
 # --- figures -----------------------------------------------------------------------------
@@ -294,8 +383,23 @@ def wage_map(wages: pl.DataFrame, order: list[str]) -> go.Figure:
 
 def scenarios_table(order: list[str], about: dict[str, tuple[str, str]]) -> str:
     """Each scenario of the sweep with the title and one-line description its file declares."""
-    rows = [[name, *about.get(name, (name, ""))] for name in order]
-    return table_html(["scenario", "title", "what it does"], rows)
+    rows = [[about.get(name, (name, ""))[0], about.get(name, (name, ""))[1], name] for name in order]
+    return table_html(["scenario", "what it does", "file (scenario=)"], rows)
+
+
+def scenario_titles(order: list[str], about: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """scenario name -> the title the page shows (its file's; the name where titles would clash)."""
+    titles = {n: (about.get(n) or (n, ""))[0] or n for n in order}
+    clash = {t for t in titles.values() if list(titles.values()).count(t) > 1}
+    return {n: f"{t} ({n})" if t in clash else t for n, t in titles.items()}
+
+
+def _runs_note(runs: pl.DataFrame) -> str:
+    """How the runs were laid out, true for the sweep at hand."""
+    swept = [param_name(c) for c in param_columns(runs) if ok_runs(runs)[c].n_unique() > 1]
+    per = "once per seed" + (f" and per value of {', '.join(swept)}" if swept else "")
+    return (f"Each scenario ran {per}. Runs that share a seed share their random draws (common random "
+            "numbers), so comparing them seed by seed isolates the change from chance.")
 
 
 def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
@@ -303,9 +407,20 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
     """The sweep's comparison page: self-contained HTML (plotly.js, and the world outline
     when there is a map, inlined). ``wages`` (scenario, quarter, region, wage) draws the
     world map; without it, or with no wage in it, the page has no map. ``about`` gives each
-    scenario's title and one-line description (from its file; the page reads none)."""
+    scenario's title and one-line description (from its file; the page reads none).
+
+    The page answers first (one sentence per scenario and indicator, with its interval), then
+    gives the table, the charts, and last the housekeeping (runs, failures)."""
+    about = about or {}
     baseline = baseline or "baseline"
-    order = scenarios(runs)
+    names = scenarios(runs)
+    titles = scenario_titles(names, about)
+    base_title = titles.get(baseline, baseline)
+    # Every table and chart below speaks of scenarios by their titles.
+    runs = runs.with_columns(pl.col("scenario").replace(titles))
+    if wages is not None:
+        wages = wages.with_columns(pl.col("scenario").replace(titles))
+    order = [titles[n] for n in names]
     ok = ok_runs(runs)
     ok_order = [s for s in order if s in set(ok["scenario"].to_list())]
     n_runs, n_ok = runs.height, ok.height
@@ -318,40 +433,53 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
         f"labsim {', '.join(versions)}" if versions else "",
         f"commit {', '.join(commits)}" if commits else "") if x)
 
-    sections = (["<h2>Scenarios compared</h2>", f"<div class='scroll'>{scenarios_table(order, about)}</div>"]
-                if about else [])
-    sections += ["<h2>Runs</h2>", runs_table(runs),
-                _note("Each scenario ran once per seed. Scenarios that share a seed share their random "
-                      "draws (common random numbers), so comparing them seed by seed isolates the "
-                      "policy's effect from chance.")]
-    failures = failures_table(runs)
-    if failures:
-        sections += ["<h3>Runs that failed or did not finish</h3>", f"<div class='scroll'>{failures}</div>",
-                     _note("These runs count nowhere below. Rerunning the same `labsim -m` command "
-                           "reruns only them.")]
-
-    has_base = baseline in ok_order
+    sections: list[str] = []
+    weeks = weeks_note(runs)
+    has_base = base_title in ok_order
     kpis = [k for k in HEADLINE if k in ok.columns]
-    if has_base and len(ok_order) > 1:
-        diffs = paired_differences(runs, baseline, kpis, by_region=True)
-        sections += [f"<h2>What each scenario changes, against {html.escape(baseline)}</h2>",
-                     f"<div class='scroll'>{differences_table(diffs)}</div>",
-                     _note(f"Difference = scenario minus {baseline}, computed seed by seed and averaged; "
-                           "the 95 % interval says how far chance alone could move that average. An "
-                           "interval that does not cross zero is a change the sweep can tell apart "
-                           "from noise; with few seeds intervals are wide, so add seeds before "
-                           "reading much into a small change.")]
+    diffs = (paired_differences(runs, base_title, kpis, by_region=True) if has_base and len(ok_order) > 1
+             else None)
+    swept = swept_parameters(runs)
+    sig = ("Bold: a change the sweep tells apart from chance (its 95 % interval excludes zero). The "
+           "interval says how far chance alone could move the average over seeds; with few seeds it is "
+           "wide, so add seeds before reading much into a small change.")
+    if diffs is not None and diffs.height:
+        heads = {t: f"{html.escape(t)}, against {html.escape(base_title)}" for t in ok_order if t != base_title}
+        sections += ["<h2>The answer</h2>", answers_html(diffs, heads), _note(sig)]
+    elif swept:
+        for p in swept[:MAX_HEATMAP_PARAMS]:
+            ends = end_differences(runs, p, kpis)
+            if ends.height == 0:
+                continue
+            ok_p = ok[p].drop_nulls()
+            move = f"{param_name(p)} from {ok_p.min():g} to {ok_p.max():g}"
+            heads = {t: html.escape(f"Raising {move}" + (f" ({t})" if len(ok_order) > 1 else ""))
+                     for t in ok_order}
+            if not sections:
+                sections.append("<h2>The answer</h2>")
+            sections.append(answers_html(ends, heads))
+        if sections:
+            sections.append(_note(sig + " Runs at the two ends of the range are paired by seed"
+                                  + (" and by the other swept settings." if len(swept) > 1 else ".")))
+    if weeks:
+        sections.append(_note(weeks))
+    if about:
+        sections += ["<h2>Scenarios compared</h2>", f"<div class='scroll'>{scenarios_table(names, about)}</div>"]
+
+    if diffs is not None:
+        sections += [f"<h2>What each scenario changes, against {html.escape(base_title)}</h2>",
+                     f"<div class='scroll'>{differences_table(diffs, base_title)}</div>",
+                     _note(f"Difference = scenario minus {base_title}, computed seed by seed and averaged. "
+                           + sig.split('. ', 1)[1]),
+                     _note("In each chart below a dot is a scenario's average difference from "
+                           f"{base_title} and its bar the 95 % interval, for all regions together and "
+                           "for each region (a policy can help one country and not another).")]
         for kpi in kpis:
             if diffs.filter(pl.col("kpi") == kpi).height == 0:
                 continue
-            regional = diffs.filter((pl.col("kpi") == kpi) & (pl.col("scope") != ALL_REGIONS)).height > 0
             meaning = theme.kpi(kpi).meaning
-            sections.append(_fig(
-                forest(diffs, kpi, baseline, ok_order), f"fig-diff-{kpi}",
-                (f"{meaning} " if meaning else "") + f"Each dot is a scenario's average difference from "
-                f"{baseline}, the bar its 95 % interval"
-                + (", for all regions together and for each region (a policy can help one country "
-                   "and not another)." if regional else ".")))
+            sections.append(f"<div class='fig'>{figure_html(forest(diffs, kpi, base_title, ok_order), f'fig-diff-{kpi}')}"
+                            f"</div>" + (_note(meaning) if meaning else ""))
     elif len(ok_order) > 1:
         sections.append(_note(f"No finished runs of a scenario named '{baseline}' in this sweep, so no "
                               "differences are shown; rebuild the page with "
@@ -361,11 +489,13 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
     if levels.height:
         sections += ["<h2>Levels per scenario</h2>", _fig(
             levels_figure(levels, ok_order), "fig-levels",
-            "Where each scenario ends up, not how it differs: the mean over its seeds with a 95 % "
-            "interval. Intervals here are wider than the paired differences above because they "
-            "include the luck of each seed, which pairing cancels.")]
+            "Where each scenario ends up, not how it differs: the mean over its runs with a 95 % "
+            "interval."
+            + (" Intervals here are wider than the paired differences above because they include "
+               "the luck of each seed, which pairing cancels." if diffs is not None else "")
+            + (" A scenario's runs at different values of the swept settings are pooled here."
+               if swept else ""))]
 
-    swept = swept_parameters(runs)
     sweep_kpis = [k for k in SWEEP_KPIS if k in ok.columns and ok[k].drop_nulls().len()]
     if swept and sweep_kpis:
         sections.append("<h2>Parameter sweeps</h2>")
@@ -376,7 +506,7 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
             p = swept[0]
             sections.append(_fig(
                 response_curve(runs, p, sweep_kpis, ok_order), "fig-sweep-1d",
-                f"How each KPI responds to {param_name(p)} (pick the KPI in the menu): the line is the mean "
+                f"How each indicator responds to {param_name(p)} (pick it in the menu): the line is the mean "
                 f"over seeds, the band its 95 % interval. A steep stretch is where the setting matters "
                 f"most; a flat one is where changing it buys little.{pooled}"))
         else:
@@ -384,7 +514,7 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
             for a, b in combinations(use, 2):
                 sections.append(_fig(
                     heatmap(runs, a, b, sweep_kpis, ok_order), f"fig-heat-{param_name(a)}-{param_name(b)}",
-                    f"Each cell is the mean over seeds of the KPI chosen in the menu for one combination "
+                    f"Each cell is the mean over seeds of the indicator chosen in the menu for one combination "
                     f"of {param_name(a)} and {param_name(b)}. Look for the region of the grid where the "
                     f"outcome you care about is acceptable, and for whether one setting can make up for "
                     f"the other (colours that run diagonally).{pooled}"))
@@ -399,6 +529,13 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
             "Earnings per hour online (paid plus unpaid hours) of the workers in each country, per "
             "quarter, averaged over seeds; press play or drag the slider to see the market evolve, "
             "and compare maps to see where a policy lifts pay. Grey countries have no workers in "
-            "labsim (or none yet: emerging regions enter later). The first quarter includes the "
-            "warm-up weeks that the KPIs above leave out.")]
+            "labsim (or none yet: emerging regions enter later). The map covers every quarter, "
+            "the warm-up and the weeks before a policy included.")]
+
+    sections += ["<h2>Runs</h2>", runs_table(runs), _note(_runs_note(runs))]
+    failures = failures_table(runs)
+    if failures:
+        sections += ["<h3>Runs that failed or did not finish</h3>", f"<div class='scroll'>{failures}</div>",
+                     _note("These runs count nowhere above. Rerunning the same `labsim -m` command "
+                           "reruns only them.")]
     return page("labsim — sweep comparison", subtitle, sections, geo=has_map)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -21,8 +22,10 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-t
 .card { border: 1px solid #ddd; border-radius: 8px; padding: .6rem .9rem; min-width: 150px; }
 .card .v { font-size: 1.4rem; font-weight: 600; } .card .k { color: #666; font-size: .8rem; }
 table { border-collapse: collapse; font-size: .85rem; } th, td { padding: .25rem .6rem;
-  border-bottom: 1px solid #eee; text-align: right; } th:first-child, td:first-child { text-align: left; }
+  border-bottom: 1px solid #eee; text-align: right; } th:first-child, td:first-child, td.t { text-align: left; }
 .fig { margin: 1rem 0 2rem; } .scroll { overflow-x: auto; } .note { color: #555; font-size: .9rem; max-width: 900px; }
+ul.answers { padding-left: 1.2rem; max-width: 900px; } ul.answers li { margin: .25rem 0; color: #555; }
+ul.answers li.sig, tr.sig td { font-weight: 600; color: #222; } tr.sig td:first-child { border-left: 3px solid #2ca02c; }
 .note.warn { color: #8a4b00; background: #fff4e0; padding: .4rem .6rem; border-left: 3px solid #e08a00; }
 """
 
@@ -33,10 +36,22 @@ def figure_html(fig: go.Figure, div_id: str, auto_play: bool = True) -> str:
                        config={**theme.PLOT_CONFIG, "responsive": True})
 
 
-def table_html(header: list[str], rows: Iterable[list[str]]) -> str:
+def table_html(header: list[str], rows: Iterable[list[str]], classes: Iterable[str] | None = None) -> str:
+    """A table of text cells; ``classes`` gives each row a CSS class ("sig" marks a row in bold)."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    rows = list(rows)
+    marks = list(classes) if classes is not None else [""] * len(rows)
+    body = "".join((f"<tr class='{c}'>" if c else "<tr>") + "".join(_cell(x) for x in r)
+                   + "</tr>" for r, c in zip(rows, marks))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+_NUMBER = re.compile(r"[+\-−]?[$]?[\d.,]|–$")
+
+
+def _cell(text: str) -> str:
+    """A cell: numbers right-aligned (they line up), words left-aligned."""
+    return f"<td>{html.escape(text)}</td>" if _NUMBER.match(text) else f"<td class='t'>{html.escape(text)}</td>"
 
 
 WORLD_TOPOJSON = Path(__file__).resolve().parent / "assets" / "world_110m.json"

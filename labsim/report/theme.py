@@ -160,7 +160,7 @@ def layout(base: Mapping[str, Any] = BASE_LAYOUT, **changes: Any) -> dict[str, A
 MISSING = "–"
 # How values are written (``fmt``'s kinds):
 #   number  adaptive: 1,234 / 3.31 / 0.80 / 0.0123 (three significant digits below 0.1)
-#   usd     a money amount, written as ``number`` (the unit is in the label)
+#   usd     a money amount to the cent: 1,234.50 / 0.22 (the unit is in the label)
 #   share   a share in per cent, 12.3 %; a difference of shares in points, +1.2 pp
 #   count   a whole number, 1,234
 #   change  a relative change, +12.3 %
@@ -182,21 +182,28 @@ def fmt(value: Any, kind: str = "number", signed: bool = False) -> str:
         return MISSING
     if kind not in KINDS:
         raise ValueError(f"unknown number format {kind!r}: one of {', '.join(KINDS)}")
-    v = float(value)
-    sign = "+" if signed else ""
+    text = _fmt(float(value), kind, "+" if signed else "")
+    if text.startswith("-") and not any(ch in "123456789" for ch in text):  # -0.0 pp: a zero
+        text = ("+" if signed or kind == "change" else "") + text[1:]
+    return text
+
+
+def _fmt(v: float, kind: str, sign: str) -> str:
     if kind == "share":
-        return f"{100 * v:{sign}.1f}" + (" pp" if signed else " %")
+        return f"{100 * v:{sign}.1f}" + (" pp" if sign else " %")
     if kind == "change":
         return f"{100 * v:+.1f} %"
     if kind == "count":
         return f"{round(v):{sign},d}"
     if kind == "index":
         return f"{v:{sign}.4g}"
+    if kind == "usd":
+        return f"{v:{sign},.2f}"
     if abs(v) >= 100:
         return f"{v:{sign},.0f}"
-    if abs(v) >= 0.1 or v == 0:  # cents, so that a column of wages lines up
+    if abs(v) >= 0.1 or v == 0:  # two decimals, so that a column lines up
         return f"{v:{sign}.2f}"
-    return f"{v:{sign}.3g}"  # small amounts (a task's cost) keep three significant digits
+    return f"{v:{sign}.3g}"  # small values keep three significant digits
 
 
 def tickformat(kind: str) -> str:
@@ -220,13 +227,16 @@ class Kpi:
     kind: str = "number"
     meaning: str = ""
     short: str = ""
+    noun: str = ""  # the KPI in a sentence ("workers' effective hourly wage"); the label when empty
+    unit: str = ""  # after an amount in a sentence ("an hour")
 
 
 KPIS: dict[str, Kpi] = {
     "effective_wage_mean_usd_h": Kpi(
         "Effective hourly wage, mean (USD/h)", "usd",
         "Right of zero: workers earn more per hour online, counting the unpaid search and "
-        "rejected work that piece rates leave out.", "effective wage (mean)"),
+        "rejected work that piece rates leave out.", "effective wage (mean)",
+        "workers' effective hourly wage", " an hour"),
     "effective_wage_median_usd_h": Kpi("Effective hourly wage, median (USD/h)", "usd",
                                        short="effective wage (median)"),
     "paid_wage_mean_usd_h": Kpi("Wage per paid hour, mean (USD/h)", "usd", short="paid-hour wage"),
@@ -234,30 +244,35 @@ KPIS: dict[str, Kpi] = {
     "share_below_local_min_wage": Kpi(
         "Share of workers below their local minimum wage", "share",
         "Left of zero: fewer workers earn less than their own country's legal minimum per "
-        "hour (the axis is in percentage points).", "below local min. wage"),
+        "hour (the axis is in percentage points).", "below local min. wage",
+        "the share of workers paid below their local minimum wage"),
     "hours_per_week_mean": Kpi("Hours online per week, mean", "number", short="hours / week"),
     "annual_turnover_rate": Kpi(
         "Annual turnover (exits per worker per year)", "share",
         "Left of zero: workers stay longer, which keeps their skills and reputation in the market.",
-        "annual turnover"),
+        "annual turnover", "annual turnover (exits per worker per year)"),
     "worker_half_life_months": Kpi("Worker half-life (months)", "number", short="half-life (months)"),
-    "moderator_high_stress_share": Kpi("Moderators with high stress", "share"),
+    "moderator_high_stress_share": Kpi(
+        "Moderators with high stress", "share",
+        "Left of zero: fewer content moderators carry a high level of stress from the material "
+        "they review.", noun="the share of content moderators under high stress"),
     "burnout_exits_per_1000_moderator_years": Kpi(
         "Burnout exits per 1,000 moderator-years", "number",
         "Left of zero: fewer content moderators leave because the material they review has "
-        "worn them out."),
+        "worn them out.", noun="burnout exits per 1,000 moderator-years"),
     "exits_burnout": Kpi(
-        "Burnout exits (workers, over the KPI window)", "count",
+        "Burnout exits (workers over the weeks reported)", "count",
         "The same burnout exits as a head count, which also moves with the size of the workforce."),
     "night_hours_share": Kpi("Share of working hours at night", "share", short="night share"),
     "platform_commission_share": Kpi("Platform fees / crowd spend", "share"),
     "worker_share_of_spend": Kpi(
         "Workers' share of requester spend on human work", "share",
         "Right of zero: more of every dollar requesters spend on human work reaches workers "
-        "rather than platform fees and vendor margins."),
+        "rather than platform fees and vendor margins.", noun="workers' share of requester spend"),
     "automation_share": Kpi(
         "Share of tasks automated", "share",
-        "Right of zero: models take over more of the work (the axis is in percentage points)."),
+        "Right of zero: models take over more of the work (the axis is in percentage points).",
+        noun="the share of tasks done by models"),
     "human_work_share": Kpi(
         "Share of people's tasks done", "share",
         "Right of zero: a region's (or channel's) workers do a larger share of the tasks people do. "
@@ -267,7 +282,7 @@ KPIS: dict[str, Kpi] = {
     "requester_cost_per_task_usd": Kpi(
         "Requester cost per task (USD)", "usd",
         "Right of zero: the policy makes each finished task dearer for the AI companies "
-        "buying the work; this is who pays."),
+        "buying the work; this is who pays.", noun="requesters' cost per task", unit=" a task"),
     "topup_usd": Kpi("Policy top-ups paid to workers (USD)", "usd"),
     "worker_pay_usd": Kpi("Pay to workers (USD)", "usd", short="pay (USD)"),
     "workers_counted": Kpi("Workers counted", "count", short="workers"),
@@ -285,8 +300,13 @@ def kpi(name: str) -> Kpi:
     if rest in KPIS:
         k = KPIS[rest]
         where = "all regions" if scope == ALL_REGIONS else country_name(scope)
-        return Kpi(f"{k.label}, {where}", k.kind, k.meaning, k.short)
+        return Kpi(f"{k.label}, {where}", k.kind, k.meaning, k.short, f"{k.noun or k.label} in {where}", k.unit)
     return Kpi(name)
+
+
+def kpi_noun(name: str) -> str:
+    k = kpi(name)
+    return k.noun or k.label[:1].lower() + k.label[1:]
 
 
 def kpi_label(name: str) -> str:

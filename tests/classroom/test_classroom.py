@@ -205,7 +205,7 @@ def test_a_short_run_gives_every_figure(runs):
     assert run.seconds > 0
     assert run.events == []  # no policy, and Madagascar enters at week 26, the horizon itself
     header, rows = kpi_rows(run.kpis)
-    assert header == ["indicator (after warm-up)", "this run"] and len(rows) >= 8
+    assert header == ["indicator (weeks 23–26: once the policies have settled in)", "this run"] and len(rows) >= 8
 
 
 def test_figures_change_when_a_lever_changes(runs):

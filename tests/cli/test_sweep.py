@@ -8,6 +8,7 @@ prove it draws (its world map included) from the file alone.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -128,7 +129,14 @@ def test_the_comparison_is_also_a_csv_and_the_time_series_one_lazy_frame(sweep):
     page = (out / "comparison.html").read_text()
     assert "<h2>Scenarios compared</h2>" in page
     for name in SCENARIOS:
-        assert f"<td>{name}</td><td>{scenario_about(name).title}</td>" in page
+        about = scenario_about(name)
+        cells = "".join(f"<td class='t'>{html.escape(x)}</td>" for x in (about.title, about.description, name))
+        assert cells in page
+    # The answer first, the housekeeping last; the weeks the results cover are said.
+    assert page.index("<h2>The answer</h2>") < page.index("<h2>Scenarios compared</h2>") < page.index("<h2>Runs</h2>")
+    assert "Results cover weeks 2–3 of every run (all weeks after the warm-up)" in page
+    runs = pl.read_parquet(out / "runs.parquet")
+    assert runs["window"].to_list() == ["kpi"] * 9 and runs["weeks"].to_list() == ["2:3"] * 9
     frame = sweep_mod.timeseries(out)
     assert isinstance(frame, pl.LazyFrame)
     ts = frame.collect()

@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from labsim.model.units import ALL_REGIONS
-from labsim.stats import (WEEKS_PER_QUARTER, group_means, kpi_levels, mean_ci, mean_quarterly_wages,
-                          paired_differences, quarterly_by_region, swept_parameters)
+from labsim.stats import (WEEKS_PER_QUARTER, end_differences, group_means, kpi_levels, mean_ci,
+                          mean_quarterly_wages, paired_differences, quarterly_by_region, swept_parameters)
 
 
 # --- paired differences ------------------------------------------------------------------------
@@ -77,6 +77,27 @@ def test_pairs_match_every_parameter_and_regions_get_their_own_rows():
 
 
 # --- levels, intervals and grouped means ------------------------------------------------------
+
+def test_only_runs_over_the_same_weeks_pair():
+    """A baseline reported over weeks 66:104 does not pair with a policy reported over 43:104."""
+    runs = _runs([{"scenario": "baseline", "seed": k, "weeks": "66:104", "w": 1.0} for k in range(3)]
+                 + [{"scenario": "early", "seed": k, "weeks": "43:104", "w": 2.0} for k in range(3)]
+                 + [{"scenario": "late", "seed": k, "weeks": "66:104", "w": 3.0} for k in range(3)])
+    d = paired_differences(runs, kpis=["w"])
+    assert d["scenario"].to_list() == ["late"] and d["mean_diff"].to_list() == [2.0]
+
+
+def test_a_numeric_sweep_is_its_highest_value_minus_its_lowest_paired_by_seed():
+    """w = 10 x fee + seed: from fee 0.1 to 0.5 the paired difference is exactly 4, whatever the seed,
+    and the middle value plays no part."""
+    runs = _runs([{"scenario": "baseline", "seed": k, "param.fee": f, "w": 10 * f + k}
+                  for f in (0.1, 0.3, 0.5) for k in range(3)])
+    d = end_differences(runs, "param.fee", kpis=["w"]).row(0, named=True)
+    assert d["scenario"] == "baseline" and d["n_pairs"] == 3
+    assert d["mean_diff"] == pytest.approx(4.0) and d["ci_low"] == pytest.approx(4.0)
+    assert d["baseline_mean"] == pytest.approx(2.0) and d["scenario_mean"] == pytest.approx(6.0)
+    assert paired_differences(runs, kpis=["w"]).height == 0  # one scenario: nothing to pair it with
+
 
 def test_mean_ci_ignores_missing_values_and_needs_two_for_an_interval():
     m, lo, hi = mean_ci(np.array([1.0, np.nan, 3.0]))

@@ -101,6 +101,12 @@ def test_a_region_outside_the_table_gets_the_same_colour_in_every_process():
     (1234.4, "number", False, "1,234"),
     (0.012345, "number", False, "0.0123"),
     (0.8, "usd", False, "0.80"),
+    (0.2184, "usd", False, "0.22"),  # money to the cent
+    (1234.5, "usd", False, "1,234.50"),
+    (-0.0004, "share", True, "+0.0 pp"),  # a zero, never -0.0
+    (-0.0004, "share", False, "0.0 %"),
+    (-0.2, "count", True, "+0"),
+    (-0.0001, "change", False, "+0.0 %"),
     (-0.5, "number", True, "-0.50"),
     (0, "number", True, "+0.00"),
     (0.25, "change", False, "+25.0 %"),
@@ -157,3 +163,29 @@ def test_no_chart_offers_to_send_its_data_to_a_cloud_service():
     text = figure_html(go.Figure(), "fig-x")
     assert '"showSendToCloud": false' in text and '"sendDataToCloud"' in text and '"displaylogo": false' in text
     assert GRAPH_CONFIG["showSendToCloud"] is False and "sendDataToCloud" in GRAPH_CONFIG["modeBarButtonsToRemove"]
+
+
+# --- the comparison page's answers in words ---------------------------------------------------------
+
+def _diff(kpi: str, base: float, new: float, lo: float | None, hi: float | None) -> dict:
+    return {"scenario": "p", "scope": "ALL", "kpi": kpi, "n_pairs": 3, "baseline_mean": base,
+            "scenario_mean": new, "mean_diff": new - base, "ci_low": lo, "ci_high": hi,
+            "relative_change": (new - base) / base}
+
+
+def test_an_answer_says_what_moves_by_how_much_and_how_sure():
+    from labsim.report.compare import answer, significant
+
+    wage = _diff("effective_wage_mean_usd_h", 3.0, 3.8, 0.62, 0.98)
+    assert significant(wage)
+    assert answer(wage) == ("Raises workers' effective hourly wage by $0.80 an hour (3.00 → 3.80, +26.7 %; "
+                            "95 % interval +0.62 to +0.98).")
+    share = _diff("share_below_local_min_wage", 0.144, 0.0, -0.195, -0.093)
+    assert answer(share) == ("Lowers the share of workers paid below their local minimum wage by 14.4 "
+                             "percentage points (14.4 % → 0.0 %; 95 % interval -19.5 pp to -9.3 pp).")
+    noisy = _diff("requester_cost_per_task_usd", 0.25, 0.252, -0.01, 0.02)
+    assert not significant(noisy)
+    assert answer(noisy).startswith("No clear change in requesters' cost per task: +0.00 (0.25 → 0.25, +0.8 %), "
+                                    "and the 95 % interval, -0.01 to +0.02, includes zero")
+    one = _diff("effective_wage_mean_usd_h", 3.0, 3.5, None, None)
+    assert not significant(one) and "no interval" in answer(one)
