@@ -24,7 +24,7 @@ from labsim.classroom.export import CONTROL_LABELS, control_value, export_html
 from labsim.classroom.figures import FIGURE_HEIGHTS, FIGURES, classroom_figures, kpi_rows
 from labsim.classroom.lessons import Lesson, load_lessons
 from labsim.errors import UserError
-from labsim.hydra_app import scenario_names
+from labsim.hydra_app import scenario_about, scenario_names
 from labsim.report import theme
 from labsim.report.page import geo_assets_script
 
@@ -33,9 +33,11 @@ GRAPH_CONFIG = dict(theme.PLOT_CONFIG)
 
 _CSS = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 0; color: #222; background: #fafafa; }
-header { padding: .7rem 1.2rem; background: #1f3b57; color: #fff; }
+header { padding: .5rem 1.2rem; background: #1f3b57; color: #fff; }
 header h1 { font-size: 1.35rem; margin: 0; } header p { margin: .15rem 0 0; color: #d8e2ec; font-size: .9rem; }
-.wrap { display: grid; grid-template-columns: 300px minmax(0, 1fr) 340px; gap: 1rem; padding: 1rem; }
+body { font-size: 17px; }
+.wrap { display: grid; grid-template-columns: 300px minmax(0, 1fr) 340px; gap: 1rem; padding: .8rem 1rem; }
+.controls { position: sticky; top: .5rem; align-self: start; max-height: calc(100vh - 1rem); overflow-y: auto; }
 @media (max-width: 1350px) {  /* a projector's width: the lesson goes above the charts */
   .wrap { grid-template-columns: 300px minmax(0, 1fr); align-items: start; }
   .controls { grid-column: 1; grid-row: 1 / span 2; } .lesson { grid-column: 2; grid-row: 1; }
@@ -45,7 +47,7 @@ header h1 { font-size: 1.35rem; margin: 0; } header p { margin: .15rem 0 0; colo
 .controls label.lbl { display: block; font-size: .85rem; margin: .55rem 0 .1rem; color: #333; }
 .controls .hint, .hint { color: #666; font-size: .78rem; margin: .15rem 0; }
 .controls input[type=number] { width: 6rem; }
-.buttons { display: flex; flex-wrap: wrap; gap: .5rem; margin-top: .8rem; align-items: center; }
+.buttons { display: flex; flex-wrap: wrap; gap: .5rem; margin: .2rem 0 .4rem; align-items: center; }
 button.primary { background: #1f77b4; color: #fff; border: none; border-radius: 6px; padding: .55rem 1.4rem;
                  font-size: 1rem; cursor: pointer; }
 button.secondary { background: #fff; color: #1f3b57; border: 1px solid #1f3b57; border-radius: 6px;
@@ -54,11 +56,11 @@ button:disabled { opacity: .5; cursor: progress; }
 .error { color: #b00020; font-size: .88rem; margin-top: .5rem; min-height: 1.1rem; }
 .status { color: #444; font-size: .85rem; margin-top: .4rem; }
 .chart { margin-bottom: 1rem; }
-.chart h2 { font-size: 1.02rem; margin: .2rem 0 0; color: #1f3b57; }
+.chart h2 { font-size: 1.1rem; margin: .2rem 0 0; color: #1f3b57; }
 table.kpis { border-collapse: collapse; font-size: .85rem; width: 100%; }
 table.kpis th, table.kpis td { padding: .25rem .5rem; border-bottom: 1px solid #eee; text-align: right; }
 table.kpis th:first-child, table.kpis td:first-child { text-align: left; }
-.lesson .md p, .lesson .md li { line-height: 1.45; font-size: .92rem; }
+.lesson .md p, .lesson .md li { line-height: 1.45; font-size: 1rem; margin: .3rem 0; }
 .lesson .summary { color: #555; font-style: italic; }
 """
 
@@ -133,11 +135,20 @@ def _label(text: str, for_: str | None = None) -> html.Label:
 def _controls_panel(c: Controls, lessons: list[Lesson]) -> html.Div:
     speeds = {i: ("off" if s == 0 else f"×{s:g}") for i, s in enumerate(AUTOMATION_SPEEDS)}
     return html.Div(className="panel controls", children=[
+        # Run first: on a projector (1280 x 720) it shows without scrolling, and the panel scrolls
+        # on its own while the charts stay in view.
+        html.Div(className="buttons", children=[
+            html.Button("▶ Run", id="run", className="primary", n_clicks=0),
+            html.Button("Download handout", id="export", className="secondary", n_clicks=0),
+        ]),
+        _toggle("compare", "compare with previous run (dashed)", False),
+        html.Div(id="error", className="error", role="alert"),
+        html.Div(id="status", className="status"),
         html.H3("Lesson"),
         dcc.Dropdown(id="lesson", options=[{"label": x.title, "value": x.id} for x in lessons],
                      placeholder="Choose a guided lesson…", value=None),
         html.H3("Scenario"),
-        dcc.Dropdown(id="scenario", options=[{"label": s, "value": s} for s in scenario_names()],
+        dcc.Dropdown(id="scenario", options=[{"label": scenario_about(s).title, "value": s} for s in scenario_names()],
                      value=c.scenario, clearable=False),
         html.P(id="scenario-description", className="hint"),
         _label("Weeks to simulate"),
@@ -176,26 +187,17 @@ def _controls_panel(c: Controls, lessons: list[Lesson]) -> html.Div:
         html.P("How few human labels the models need to learn a task: ×2 learns twice as fast; "
                "off: no automation.", className="hint"),
         _toggle("new_region", "a new region enters (Bangladesh)", c.new_region),
-        html.Div(className="buttons", children=[
-            html.Button("▶ Run", id="run", className="primary", n_clicks=0),
-            html.Button("Download handout", id="export", className="secondary", n_clicks=0),
-        ]),
-        _toggle("compare", "compare with previous run (dashed)", False),
-        html.Div(id="error", className="error", role="alert"),
-        html.Div(id="status", className="status"),
         dcc.Download(id="download"),
     ])
 
 
 def _lesson_panel(lesson: Lesson | None) -> list:
     if lesson is None:
-        return [html.H3("How to use this page"), dcc.Markdown(
-            "Choose a **guided lesson** above, or move the controls yourself and press **Run**. "
-            "Each run simulates the crowd-work market behind AI week by week; policies and the new "
-            "region start a third of the way through, marked by a dotted line, so you can see the "
-            "market before and after.\n\nTick *compare with previous run* to see your last run as "
-            "dashed lines. **Download handout** saves what you see, with the settings, as one file "
-            "that opens without internet.", className="md")]
+        return [dcc.Markdown(
+            "**How to use this page:** choose a **guided lesson** on the left, or move the levers and "
+            "press **Run**. Policies and the new region start a third of the way through, at the dotted "
+            "line. Tick *compare with previous run* to see your last run dashed; **Download handout** "
+            "saves what you see as one file that opens without internet.", className="md")]
     return [html.H3(lesson.title), html.P(lesson.summary, className="summary") if lesson.summary else None,
             dcc.Markdown(lesson.markdown(), className="md")]
 
@@ -326,7 +328,7 @@ def create_app(*, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H
         if not history or history[-1] != result.id:
             history = (history + [result.id])[-2:]
         again = " (the same settings as a run before: shown again)" if result.extra.get("cached") else ""
-        status = (f"Run {result.number}: {c.scenario}, {c.horizon_weeks} weeks, seed {c.seed}, "
+        status = (f"Run {result.number}: {scenario_about(c.scenario).title}, {c.horizon_weeks} weeks, seed {c.seed}, "
                   f"simulated in {result.seconds:.1f} s{again}.")
         if before is not None:
             status += f" Dashed: run {before.number}, the lesson's 'before'."
@@ -343,7 +345,7 @@ def create_app(*, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H
         previous = cache.get(history[-2]) if compare and len(history) > 1 else None
         try:
             figs = classroom_figures(current.timeseries, previous.timeseries if previous else None,
-                                     current.events)
+                                     current.events, current.scale)
             header, rows = kpi_rows(current.kpis, previous.kpis if previous else None)
         except Exception as exc:  # noqa: BLE001 - never a traceback on the page
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -222,9 +222,10 @@ def scenario_config(scenario: str) -> LabsimConfig:
 
 
 def scenario_description(scenario: str) -> str:
-    """The comment at the top of a scenario file (after its title and one-line description), as
-    one paragraph."""
-    return scenario_about(scenario).text
+    """A scenario's one-line description, as students read it: the classroom starts policies a third
+    of the way through, so a description's "From year 2, " (the scenarios' own start) is left out."""
+    text = scenario_about(scenario).description
+    return re.sub(r"^From year 2, (\w)", lambda m: m.group(1).upper(), text)
 
 
 def controls_for_scenario(scenario: str, keep: Controls | None = None) -> Controls:

@@ -69,7 +69,7 @@ def export_html(run: ClassRun, previous: ClassRun | None = None, lesson: Lesson 
                 compare: bool = False) -> str:
     """The handout page for ``run`` (and ``previous`` as dashed lines when ``compare``)."""
     prev = previous if compare else None
-    figs = classroom_figures(run.timeseries, prev.timeseries if prev is not None else None, run.events)
+    figs = classroom_figures(run.timeseries, prev.timeseries if prev is not None else None, run.events, run.scale)
     title = f"labsim classroom — {lesson.title}" if lesson else "labsim classroom"
     when = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     c = run.controls

@@ -60,11 +60,12 @@ def _log_ticks(lo: float, hi: float, money: bool) -> tuple[list[float], list[str
     return [math.log10(v) for v in vals], text
 
 
-def world_map(ts: pl.DataFrame) -> go.Figure:
+def world_map(ts: pl.DataFrame, scale: float = 1.0) -> go.Figure:
     """Two world maps side by side, effective wage and employment by country, one frame
     per quarter with a play button. Colours are on a log scale fixed over the run, so a
-    country's colour moves only when its own figure moves."""
-    q = quarterly_by_region(ts)
+    country's colour moves only when its own figure moves. A run at ``scale`` (a tenth of the
+    population, say) shows head counts scaled back up to the real-world market's."""
+    q = quarterly_by_region(ts).with_columns(pl.col("workers") / scale)
     regions = sorted(set(q["region"].to_list()))
     quarters = sorted(set(q["quarter"].to_list())) or [0]
     cell = {(r["quarter"], r["region"]): r for r in q.iter_rows(named=True)}
@@ -91,7 +92,8 @@ def world_map(ts: pl.DataFrame) -> go.Figure:
 
     fig = make_subplots(rows=1, cols=2, specs=[[{"type": "geo"}, {"type": "geo"}]],
                         subplot_titles=["Effective hourly wage (earnings / hours online)",
-                                        "Employment (active workers)"],
+                                        "Employment (active workers)" if scale == 1 else
+                                        f"Employment (active workers; the run simulates 1 in {1 / scale:.3g})"],
                         horizontal_spacing=0.02)
     for i, trace in enumerate(traces(quarters[0])):
         fig.add_trace(trace, row=1, col=i + 1)
@@ -122,7 +124,7 @@ def _overlay(fig: go.Figure, previous: go.Figure | None) -> go.Figure:
         if not isinstance(t, go.Scatter):
             continue
         fig.add_trace(go.Scatter(
-            x=t.x, y=t.y, name=f"{t.name}{PREVIOUS}", mode="lines", legendgroup=t.name,
+            x=t.x, y=t.y, name=f"{t.name}{PREVIOUS}", mode="lines", legendgroup=t.legendgroup or t.name,
             showlegend=False, line=dict(color=t.line.color, dash="dash", width=1.6), opacity=0.85,
             stackgroup=f"previous-{t.stackgroup}" if t.stackgroup else None,
             fill="none" if t.stackgroup else None,
@@ -135,7 +137,7 @@ def _overlay(fig: go.Figure, previous: go.Figure | None) -> go.Figure:
 
 def _mark_events(fig: go.Figure, events: list[tuple[float, str]]) -> go.Figure:
     for i, (week, what) in enumerate(events):
-        fig.add_vline(x=week, line_dash="dot", line_color="#888", line_width=1)
+        fig.add_vline(x=week, line_dash="dot", line_color=theme.EVENT_COLOR, line_width=1)
         fig.add_annotation(x=week, y=1 - 0.07 * (i % 3), xref="x", yref="paper", text=html.escape(what),
                            showarrow=False,
                            xanchor="left", yanchor="top", font=dict(size=10, color="#555"),
@@ -143,17 +145,19 @@ def _mark_events(fig: go.Figure, events: list[tuple[float, str]]) -> go.Figure:
     return fig
 
 
-def _lines(d: pl.DataFrame, key: str, x: str, y: str, color: Callable[[str], str]) -> go.Figure:
-    """One line per value of ``key``, each in its own colour (``color(value)``)."""
+def _lines(d: pl.DataFrame, key: str, x: str, y: str, color: Callable[[str], str],
+           label: Callable[[str], str] = str) -> go.Figure:
+    """One line per value of ``key``, each in its own colour (``color(value)``), named ``label(value)``
+    (the value itself stays the trace's legend group)."""
     fig = go.Figure()
     for (name,), g in d.sort(key, x).group_by(key, maintain_order=True):
-        fig.add_trace(go.Scatter(x=g[x].to_list(), y=g[y].to_list(), name=str(name), mode="lines",
-                                 line=dict(color=color(str(name)))))
+        fig.add_trace(go.Scatter(x=g[x].to_list(), y=g[y].to_list(), name=label(str(name)), mode="lines",
+                                 legendgroup=str(name), line=dict(color=color(str(name)))))
     return fig
 
 
 def wages_figure(ts: pl.DataFrame) -> go.Figure:
-    fig = _lines(weekly_wage_by_region(ts), "region", "week", "wage", theme.region_color)
+    fig = _lines(weekly_wage_by_region(ts), "region", "week", "wage", theme.region_color, theme.country_name)
     ticks = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50]
     fig.update_layout(title="Effective hourly wage by country (earnings over paid and unpaid hours)",
                       xaxis_title="week", yaxis_title="USD per hour (log scale)", yaxis_type="log",
@@ -185,7 +189,7 @@ def automation_figure(ts: pl.DataFrame) -> go.Figure:
     automated = (d.group_by("task_type").agg(pl.col("share").max()).filter(pl.col("share") > 0)["task_type"]
                  .to_list())
     fig = _lines(d.filter(pl.col("task_type").is_in(automated)) if automated else d, "task_type", "week",
-                 "share", theme.task_type_color)
+                 "share", theme.task_type_color, theme.task_type_label)
     fig.update_layout(title="Share of new tasks done by models, by task type (the automatable ones)",
                       xaxis_title="week", yaxis_title="share of tasks posted", yaxis_range=[0, 1],
                       yaxis_tickformat=".0%", **_LAYOUT)
@@ -194,7 +198,7 @@ def automation_figure(ts: pl.DataFrame) -> go.Figure:
 
 def work_figure(ts: pl.DataFrame) -> go.Figure:
     d = _regional(ts).group_by("week", "task_type").agg(pl.col("paid_hours").sum())
-    fig = _lines(d, "task_type", "week", "paid_hours", theme.task_type_color)
+    fig = _lines(d, "task_type", "week", "paid_hours", theme.task_type_color, theme.task_type_label)
     fig.update_layout(title="Paid hours of human work per week, by task type", xaxis_title="week",
                       yaxis_title="paid hours per week", **_LAYOUT)
     return fig
@@ -211,9 +215,10 @@ _SERIES = {"wages": wages_figure, "exits": exits_figure, "automation": automatio
 
 
 def classroom_figures(ts: pl.DataFrame, previous: pl.DataFrame | None = None,
-                      events: list[tuple[float, str]] = ()) -> dict[str, go.Figure]:
-    """Every chart of the page, keyed as ``FIGURES``; ``previous`` adds dashed lines."""
-    figs = {"map": world_map(ts)}
+                      events: list[tuple[float, str]] = (), scale: float = 1.0) -> dict[str, go.Figure]:
+    """Every chart of the page, keyed as ``FIGURES``; ``previous`` adds dashed lines; ``scale`` is the
+    run's (head counts on the map are scaled back up)."""
+    figs = {"map": world_map(ts, scale)}
     for key, build in _SERIES.items():
         fig = _overlay(build(ts), build(previous) if previous is not None else None)
         figs[key] = _mark_events(fig, list(events))

@@ -125,9 +125,9 @@ def weeks_note(runs: pl.DataFrame) -> str:
     if windows.select("window", "weeks").n_unique() == 1:
         w = windows.row(0, named=True)
         if w["window"] == "after":
-            return (f"Results cover weeks {_weeks(w['weeks'])} of every run: from a quarter after the "
-                    "policies start (time for the market to settle) to the end, the same weeks for the "
-                    "baseline. The year before a policy is left out, so it does not dilute its effect.")
+            return (f"Results cover weeks {_weeks(w['weeks'])} of every run: from a settling period after "
+                    "the policies start (time for the market to adjust) to the end, the same weeks for the "
+                    "baseline. The weeks before a policy are left out, so they do not dilute its effect.")
         return f"Results cover weeks {_weeks(w['weeks'])} of every run ({_WINDOW_WORDS.get(w['window'], w['window'])})."
     parts = "; ".join(f"{r['scenario']}: weeks {_weeks(r['weeks'])}" for r in windows.iter_rows(named=True))
     return (f"Runs cover different weeks ({parts}). Only runs over the same weeks are compared; to "

@@ -27,11 +27,12 @@ def animate_quarters(fig: go.Figure, quarters: list[int], frame_data: Callable[[
     fig.update_layout(
         title=f"{title}, {quarter_label(quarters[0])}",
         sliders=[dict(active=0, currentvalue=dict(visible=False), pad=dict(t=pad_top, b=10),
-                      x=0.12, len=0.88, xanchor="left", y=0, yanchor="top",
+                      x=0.24, len=0.76, xanchor="left", y=0, yanchor="top",
                       steps=[dict(label=quarter_label(q), method="animate",
                                   args=[[str(q)], {**step, "frame": dict(duration=0, redraw=True)}])
                              for q in quarters])],
-        updatemenus=[dict(type="buttons", direction="left", x=0.11, y=0, xanchor="right", yanchor="top",
+        # The buttons sit left of the slider, clear of its first label, down to a 700-pixel-wide chart.
+        updatemenus=[dict(type="buttons", direction="left", x=0.2, y=0, xanchor="right", yanchor="top",
                           pad=dict(t=pad_top + 35, r=10), showactive=False,
                           buttons=[dict(label="▶ play", method="animate",
                                         args=[None, {**step, "fromcurrent": True}]),

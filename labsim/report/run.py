@@ -60,11 +60,12 @@ def tasks_flow(ts: pl.DataFrame) -> go.Figure:
     market = (_market(ts).group_by("week")
               .agg(pl.col("tasks_posted", "tasks_expired", "backlog").sum()).sort("week"))
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=market["week"], y=market["tasks_posted"], name="posted", mode="lines"))
-    fig.add_trace(go.Scatter(x=done["week"], y=done["tasks_done_human"], name="done by humans", mode="lines"))
-    fig.add_trace(go.Scatter(x=market["week"], y=market["tasks_expired"], name="expired", mode="lines"))
-    fig.add_trace(go.Scatter(x=market["week"], y=market["backlog"], name="open at week end",
-                             mode="lines", line=dict(dash="dot")))
+    for frame, col, name, dash in ((market, "tasks_posted", "posted", "solid"),
+                                   (done, "tasks_done_human", "done by humans", "solid"),
+                                   (market, "tasks_expired", "expired", "solid"),
+                                   (market, "backlog", "open at week end", "dot")):
+        fig.add_trace(go.Scatter(x=frame["week"], y=frame[col], name=name, mode="lines",
+                                 line=dict(color=theme.TASK_FLOW_COLORS[col], dash=dash)))
     fig.update_layout(title="Tasks posted, done and expired per week", xaxis_title="week",
                       yaxis_title="tasks", **_LAYOUT)
     return fig
@@ -73,7 +74,7 @@ def tasks_flow(ts: pl.DataFrame) -> go.Figure:
 def _by_task_type(fig: go.Figure, d: pl.DataFrame, y: str) -> None:
     """One line per task type, in the task type's colour."""
     for (t,), g in d.group_by("task_type", maintain_order=True):
-        fig.add_trace(go.Scatter(x=g["week"], y=g[y], name=t, mode="lines",
+        fig.add_trace(go.Scatter(x=g["week"], y=g[y], name=theme.task_type_label(t), legendgroup=t, mode="lines",
                                  line=dict(color=theme.task_type_color(t))))
 
 
@@ -110,7 +111,7 @@ def survival(results: Results) -> go.Figure:
     if d.height:
         for (chan,), g in d.group_by("channel", maintain_order=True):
             fig.add_trace(go.Scatter(x=g["month"], y=g["share_active"], mode="lines+markers",
-                                     name=f"{chan} (n={g['cohort_size'][0]})",
+                                     name=f"{chan} (n={g['cohort_size'][0]})", legendgroup=chan,
                                      line=dict(color=theme.channel_color(chan))))
     fig.add_hline(y=0.5, line_dash="dot", annotation_text="half-life")
     fig.update_layout(title="Cohort survival: share of joiners still working, by months since joining",
@@ -128,9 +129,9 @@ def wellbeing(ts: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
     for (chan,), g in d.group_by("channel", maintain_order=True):
         color = theme.channel_color(chan)
-        fig.add_trace(go.Scatter(x=g["week"], y=g["share"], mode="lines", name=f"high stress, {chan}",
+        fig.add_trace(go.Scatter(x=g["week"], y=g["share"], mode="lines", name=f"high stress, {chan}", legendgroup=chan,
                                  line=dict(color=color)))
-        fig.add_trace(go.Bar(x=g["week"], y=g["exits_burnout"], name=f"burnout exits, {chan}",
+        fig.add_trace(go.Bar(x=g["week"], y=g["exits_burnout"], name=f"burnout exits, {chan}", legendgroup=chan,
                              yaxis="y2", opacity=0.4, marker_color=color))
     fig.update_layout(title="Moderators: share with high stress, and burnout exits per week",
                       xaxis_title="week", yaxis=dict(title="share with high stress", range=[0, 1]),
@@ -145,7 +146,8 @@ def night_work(ts: pl.DataFrame) -> go.Figure:
          .sort("region", "channel"))
     fig = go.Figure()
     for (chan,), g in d.group_by("channel", maintain_order=True):
-        fig.add_trace(go.Bar(x=g["region"], y=g["share"], name=chan, marker_color=theme.channel_color(chan)))
+        fig.add_trace(go.Bar(x=[theme.country_name(r) for r in g["region"]], y=g["share"], name=chan,
+                             legendgroup=chan, marker_color=theme.channel_color(chan)))
     fig.update_layout(title="Share of working hours at night (22:00-06:00 local time)",
                       barmode="group", yaxis_title="share of hours", yaxis_range=[0, 1], **_LAYOUT)
     return fig
@@ -206,13 +208,13 @@ def value_split(ts: pl.DataFrame) -> go.Figure:
         if flow.column not in d.columns or not (flow.always or d[flow.column].abs().sum() > 0):
             continue
         if flow.stacked:
-            fig.add_trace(go.Scatter(x=d["week"], y=d[flow.column], name=flow.label, stackgroup="one",
+            fig.add_trace(go.Scatter(x=d["week"], y=d[flow.column], name=flow.label, legendgroup=flow.column, stackgroup="one",
                                      mode="lines"))
             _stacked(fig, flow.color)
         else:
-            fig.add_trace(go.Scatter(x=d["week"], y=d[flow.column], name=flow.label, mode="lines",
+            fig.add_trace(go.Scatter(x=d["week"], y=d[flow.column], name=flow.label, legendgroup=flow.column, mode="lines",
                                      line=dict(color=flow.color, dash="dot")))
-    fig.update_layout(title="Where requesters' money goes, per week (dotted: transfers outside the stack)",
+    fig.update_layout(title="Where requesters' money goes, per week (dotted: benefits and public money, paid beside it)",
                       xaxis_title="week", yaxis_title="USD", **_LAYOUT)
     return fig
 

@@ -38,6 +38,12 @@ CHANNEL_DASH = {"crowd": "solid", "vendor": "dot"}
 TASK_TYPE_COLORS = {"image_annotation": "#1b9e77", "text_classification": "#d95f02",
                     "content_moderation": "#7570b3", "rlhf_preference": "#e7298a",
                     "safety_evaluation": "#66a61e"}
+TASK_TYPE_LABELS = {"image_annotation": "image annotation", "text_classification": "text classification",
+                    "content_moderation": "content moderation", "rlhf_preference": "RLHF preference rating",
+                    "safety_evaluation": "safety evaluation"}
+# The flow of tasks through the market (the run report's tasks chart).
+TASK_FLOW_COLORS = {"tasks_posted": "#4c4c9d", "tasks_done_human": "#2ca02c", "tasks_expired": "#d62728",
+                    "backlog": "#7f7f7f"}
 # Spare colours for names outside the tables (none of them is in a table above).
 SPARE_PALETTE = ("#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
                  "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5", "#393b79", "#637939", "#8c6d31")
@@ -69,6 +75,10 @@ def channel_color(channel: str) -> str:
 
 def task_type_color(name: str) -> str:
     return TASK_TYPE_COLORS.get(name) or _hashed(name)
+
+
+def task_type_label(name: str) -> str:
+    return TASK_TYPE_LABELS.get(name) or name.replace("_", " ")
 
 
 def series_color(i: int) -> str:

@@ -206,7 +206,7 @@ def test_a_lesson_sets_the_controls_and_runs_before_and_after(server, browser):
     _wait(lambda: drv.find_element(By.CSS_SELECTOR, "#wage_floor input").is_selected(), "the floor switched on")
     assert _find(drv, "#wage_floor_usd_h [role=slider]").get_attribute("aria-valuenow") == "2"
     assert "Who pays for a wage floor" in drv.find_element(By.ID, "lesson-panel").text
-    assert "min_wage_floor" in drv.find_element(By.ID, "scenario").text
+    assert "Minimum wage for platform work" in drv.find_element(By.ID, "scenario").text
     # The lesson asks for two years; the test takes the slider down to half a year (Home).
     horizon = _find(drv, "#horizon_weeks [role=slider]")
     assert horizon.get_attribute("aria-valuenow") == "104"
@@ -215,7 +215,7 @@ def test_a_lesson_sets_the_controls_and_runs_before_and_after(server, browser):
     _wait(lambda: horizon.get_attribute("aria-valuenow") == str(HORIZON), "the horizon slider")
     drv.find_element(By.ID, "run-lesson").click()
     done = _wait(lambda: "the lesson's 'before'" in status() and status(), "the lesson's two runs", 2 * TIMEOUT_S)
-    assert f"min_wage_floor, {HORIZON} weeks" in done
+    assert f"Minimum wage for platform work, {HORIZON} weeks" in done
     assert drv.find_element(By.CSS_SELECTOR, "#compare input").is_selected()
     value = _wait(lambda: (lambda v: v if v and "(previous run)" in v else None)(_figures(drv)["fig-value"][0]),
                   "the value split with the previous run")

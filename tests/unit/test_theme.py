@@ -62,7 +62,7 @@ def test_a_money_flow_has_its_colour_whichever_flows_are_present():
     plain = run_report.value_split(_timeseries(["KEN"]))
     policies = run_report.value_split(_timeseries(["KEN"], {"topup_usd": 3.0, "levy_usd": 1.0,
                                                              "public_spend_usd": 0.5}))
-    a, b = _colors(plain), _colors(policies)
+    a, b = ({t.name: t.line.color for t in fig.data} for fig in (plain, policies))  # by the legend's label
     assert "workers: policy top-ups" not in a and "workers: policy top-ups" in b
     for flow in theme.MONEY_FLOWS:
         for drawn in (a, b):
