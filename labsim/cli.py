@@ -25,7 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from labsim.errors import UserError
 from labsim.files import CONFIG, PART_SUFFIX, REPORT, STATUS, atomic_write_text, is_stale, remove_stale, write_json
-from labsim.hydra_app import explain, hydra_settings, read_command_line, register, task_overrides
+from labsim.hydra_app import explain, hydra_settings, job_number, read_command_line, register, task_overrides
 from labsim.resources import check_parallel
 from labsim.paths import config_dir
 from labsim.rundir import RunFolder, finished, make_folder
@@ -70,7 +70,8 @@ def run_job(cfg: DictConfig) -> None:
     if multirun:
         _watch_parent()
         if _complete(out, resolved):
-            print(f"{PROG}: {scenario} seed={cfg.seed} already complete in {out}, skipped", file=sys.stderr)
+            print(f"{PROG}: {_jobs_done(out.parent)} already complete, skipped: job {hc.job.num}: "
+                  f"{' '.join(map(str, hc.overrides.task))}", file=sys.stderr)
             return
     pinned = _PINNED is not None and _PINNED.staging == out
     folder = _PINNED if pinned else RunFolder(out, overwrite=bool(cfg.output.overwrite),
@@ -95,13 +96,29 @@ def run_job(cfg: DictConfig) -> None:
     finally:
         if folder in _CURRENT:
             _CURRENT.remove(folder)
-    if status["status"] == "ok":
+    if not multirun:
         print(f"{PROG}: {scenario} seed={status['seed']} -> {folder.target}", file=sys.stderr)
-        if not multirun:
-            print(_summary(kpis, folder.target))
+        print(_summary(kpis, folder.target))
+        return
+    what = " ".join(map(str, hc.overrides.task)) or f"{scenario} seed={status['seed']}"
+    if status["status"] == "ok":
+        print(f"{PROG}: {_jobs_done(out.parent)} done: job {hc.job.num}: {what}", file=sys.stderr)
     else:
-        print(f"{PROG}: error: {scenario} seed={status['seed']} failed: {status['error']} ({folder.target})",
+        print(f"{PROG}: {_jobs_done(out.parent)} failed: job {hc.job.num}: {what}: {status['error']}",
               file=sys.stderr)
+
+
+JOBS_ENV = "LABSIM_SWEEP_JOBS"  # the number of jobs of the sweep, for its workers' "[3/9]"
+
+
+def _jobs_done(sweep: Path) -> str:
+    """``[3/9]``: the sweep's jobs that have finished (their folder holds status.json), of how many."""
+    try:
+        done = sum(1 for d in sweep.iterdir() if job_number(d.name) is not None and (d / STATUS).is_file())
+    except OSError:
+        return "[?]"
+    total = os.environ.get(JOBS_ENV)
+    return f"[{done}/{total}]" if total else f"[{done}]"
 
 
 def _run_into(staging: Path, cfg: DictConfig, resolved: str, scenario: str, multirun: bool,
@@ -125,7 +142,9 @@ def _run_into(staging: Path, cfg: DictConfig, resolved: str, scenario: str, mult
         if not multirun:
             raise UserError(explain(exc, [])) from None
         return failed(explain(exc, []))
-    update, close = _progress_bar(config.output.progress, f"{PROG} {scenario} seed={config.seed}")
+    # A sweep's jobs run side by side, and their bars would overwrite one another: a sweep reports each
+    # job's end with a count instead (run_job).
+    update, close = _progress_bar(config.output.progress and not multirun, f"{PROG} {scenario} seed={config.seed}")
     started = time.perf_counter()
     try:
         results = run(config, update)
@@ -310,6 +329,7 @@ def _prepare(args: list[str]) -> tuple[list[str], bool, Path, list[Path]]:
         staging = _PINNED.begin()
         return [*rest, f"{key}={_quoted(staging)}"], False, target, []
     check_sweep_folder(target, line, overwrite)
+    os.environ[JOBS_ENV] = str(line.jobs)  # the workers inherit it (run_job's count)
     created = make_folder(target, key)
     remove_stale(target)
     return [*rest, f"{key}={_quoted(target)}"], True, target, created
@@ -325,14 +345,14 @@ def check_sweep_folder(target: Path, line: Any, overwrite: bool) -> None:
 
     from labsim.sweep import OVERRIDES
 
-    for job in sorted(p for p in target.iterdir() if p.name.isdigit() and p.is_dir()):
+    for job in sorted(p for p in target.iterdir() if job_number(p.name) is not None and p.is_dir()):
         if not finished(job):
             continue
         try:
             ran = yaml.safe_load((job / OVERRIDES).read_text()) or []
         except (OSError, yaml.YAMLError):
             ran = None
-        n = int(job.name)
+        n = job_number(job.name)
         if n >= line.jobs or not isinstance(ran, list) or set(map(str, ran)) != set(line.job(n)):
             raise UserError(f"hydra.sweep.dir={target} holds another sweep (job {n} ran "
                             f"{' '.join(map(str, ran or [])) or 'other settings'}): choose another folder, or "

@@ -36,6 +36,32 @@ from labsim.paths import config_dir, scenarios_dir
 _REGISTERED = False
 
 
+JOB_NAME_CHARS = 120  # a job folder's name is kept well under file systems' 255
+
+
+def job_folder(num: Any, overrides: Any) -> str:
+    """A sweep job's folder name: its number, then its overrides (Hydra's ``override_dirname``, the
+    scenario and the seed first), e.g. ``3-scenario=min_wage_floor,seed=0,horizon_weeks=104``;
+    characters a file name should not hold become ``_``, and a long name is cut (the number keeps it
+    unique; ``.hydra/overrides.yaml`` has them all)."""
+    items = [x for x in str(overrides or "").split(",") if x]
+    items.sort(key=lambda x: (0 if x.startswith("scenario=") else 1 if x.startswith("seed=") else 2))
+    text = re.sub(r"[^A-Za-z0-9=,._+-]", "_", ",".join(items))
+    return f"{num}-{text}"[:JOB_NAME_CHARS] if text else str(num)
+
+
+def job_number(name: str) -> int | None:
+    """The job number a sweep folder's job is named with (``3`` or ``3-...``), or None."""
+    m = re.match(r"(\d+)(?:-|$)", name)
+    return int(m.group(1)) if m else None
+
+
+# conf/config.yaml names sweep jobs' folders with it; registered on import, since a sweep's worker
+# processes resolve their folder there (they import this module with the job's function).
+if not OmegaConf.has_resolver("labsim_job"):
+    OmegaConf.register_new_resolver("labsim_job", job_folder)
+
+
 def register() -> None:
     """Register the schema and the bundled scenarios with Hydra (once)."""
     global _REGISTERED

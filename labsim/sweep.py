@@ -30,7 +30,7 @@ from hydra.experimental.callback import Callback
 from labsim.errors import ArgumentParser, UserError
 from labsim.files import (COMPARISON, COMPARISON_CSV, KPIS, RUNS, STATUS, TIMESERIES, atomic_write,
                           atomic_write_text)
-from labsim.hydra_app import scenario_about
+from labsim.hydra_app import job_number, scenario_about
 from labsim.stats import (
     DIFF_SCHEMA, HEADLINE, PARAM, kpi_levels, mean_ci, mean_quarterly_wages, paired_differences,
     param_columns, quarterly_by_region, region_codes, scenarios, t_quantile)
@@ -62,8 +62,8 @@ def job_dirs(root: str | Path) -> list[Path]:
 
 
 def _job_key(d: Path) -> tuple:
-    name = d.name
-    return (str(d.parent), 0, int(name), "") if name.isdigit() else (str(d.parent), 1, 0, name)
+    n = job_number(d.name)
+    return (str(d.parent), 0, n, d.name) if n is not None else (str(d.parent), 1, 0, d.name)
 
 
 def _read_json(path: Path) -> dict | None:

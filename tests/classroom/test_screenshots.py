@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.classroom.test_classroom_browser import _severe, _wait, browser_paths, server  # noqa: F401 (fixtures)
-from tests.cli.conftest import run_labsim
+from tests.cli.conftest import job_dir, run_labsim
 
 WIDTH, HEIGHT = 1280, 720
 
@@ -81,7 +81,7 @@ def sweep_pages(tmp_path_factory) -> tuple[Path, Path]:
                              "windows.reference_week=10", "output.progress=false", f"hydra.sweep.dir={out}"],
                             cwd, timeout=600)
     assert rc == 0, err
-    return out / "3" / "report.html", out / "comparison.html"
+    return job_dir(out, 3) / "report.html", out / "comparison.html"
 
 
 def _figures(drv) -> list[tuple[str, int, float, float, int]]:

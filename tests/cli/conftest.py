@@ -45,6 +45,15 @@ def run_dirs(cwd: Path, kind: str = "outputs") -> list[Path]:
     return sorted(p for p in (Path(cwd) / kind).glob(pattern) if p.is_dir())
 
 
+def job_dir(sweep: Path, n: int) -> Path:
+    """Job ``n``'s folder in a sweep folder (named ``n-<its overrides>``, labsim.hydra_app.job_folder)."""
+    from labsim.hydra_app import job_number
+
+    found = [d for d in Path(sweep).iterdir() if d.is_dir() and job_number(d.name) == n]
+    assert len(found) == 1, (n, sorted(p.name for p in Path(sweep).iterdir()))
+    return found[0]
+
+
 @pytest.fixture(scope="session")
 def labsim():
     """The helper that runs the command: ``labsim(args, cwd) -> (rc, stdout, stderr)``."""

@@ -25,9 +25,10 @@ from polars.testing import assert_frame_equal
 import labsim.report.compare
 import labsim.stats
 import labsim.sweep as sweep_mod
+from labsim.hydra_app import job_number
 from labsim.report.compare import comparison_page
 from labsim.sweep import HEADLINE, SweepCallback, collect, last_sweep_failures, paired_differences
-from tests.cli.conftest import QUICK, run_labsim
+from tests.cli.conftest import QUICK, job_dir, run_labsim
 
 SCENARIOS = ["baseline", "automation_shock", "new_region_entry"]
 SEEDS = [0, 1, 2]
@@ -70,7 +71,9 @@ def test_multirun_writes_the_runs_table_and_the_comparison_page(sweep):
     runs = pl.read_parquet(out / "runs.parquet")
     assert runs.height == 9
     assert runs["status"].to_list() == ["ok"] * 9
-    assert runs["job"].to_list() == [str(i) for i in range(9)]  # job order
+    assert [job_number(j) for j in runs["job"]] == list(range(9))  # job order
+    # Each job's folder says what it ran.
+    assert all(f"scenario={s},seed={k}," in j for j, s, k in zip(runs["job"], runs["scenario"], runs["seed"]))
     assert sorted(zip(runs["scenario"], runs["seed"])) == sorted((s, k) for s in SCENARIOS for k in SEEDS)
     assert set(runs["sweep_dir"]) == {str(out)}
     assert runs.schema["seed"] == pl.Int64
@@ -220,7 +223,7 @@ def test_labsim_compare_concatenates_sweep_folders(sweep, tmp_path, capsys):
     assert runs.height == 18
     first, second = sorted([str(out), str(other)])
     assert runs["sweep_dir"].to_list() == [first] * 9 + [second] * 9
-    assert runs["job"].to_list() == [str(i) for i in range(9)] * 2
+    assert [job_number(j) for j in runs["job"]] == list(range(9)) * 2
     assert_frame_equal(runs.filter(pl.col("sweep_dir") == str(other)).drop("sweep_dir", "run_dir"),
                        pl.read_parquet(out / "runs.parquet").drop("sweep_dir", "run_dir"))
     # Without --out, the first folder gets the files.
@@ -272,12 +275,12 @@ def damaged(sweep, tmp_path):
     """A copy of the sweep where job 4 failed and job 7 never finished."""
     out, _, _ = sweep
     d = _copy(out, tmp_path.resolve() / "damaged")
-    status = json.loads((d / "4" / "status.json").read_text())
-    (d / "4" / "status.json").write_text(json.dumps({
+    status = json.loads((job_dir(d, 4) / "status.json").read_text())
+    (job_dir(d, 4) / "status.json").write_text(json.dumps({
         "status": "failed", "error": "FloatingPointError: stress diverged in week 2",
         "scenario": status["scenario"], "seed": status["seed"], "overrides": status["overrides"]}))
-    (d / "4" / "kpis.json").unlink()
-    (d / "7" / "status.json").unlink()
+    (job_dir(d, 4) / "kpis.json").unlink()
+    (job_dir(d, 7) / "status.json").unlink()
     return d
 
 

@@ -15,7 +15,7 @@ import pytest
 
 import labsim.api
 from labsim import cli
-from tests.cli.conftest import QUICK
+from tests.cli.conftest import QUICK, job_dir
 
 REAL_SIMULATE = labsim.api.simulate
 
@@ -105,4 +105,4 @@ def test_a_job_whose_configuration_is_invalid_is_a_failed_row_and_the_others_fin
     assert runs["status"].to_list() == ["ok", "ok", "failed", "failed"]
     assert runs["error"][2] == "warmup_weeks=1.0 is not allowed: fewer weeks than horizon_weeks (1)"
     assert (sweep / "comparison.html").is_file()
-    assert json.loads((sweep / "2" / "status.json").read_text())["status"] == "failed"
+    assert json.loads((job_dir(sweep, 2) / "status.json").read_text())["status"] == "failed"

@@ -132,3 +132,14 @@ def test_a_sweep_job_numbering_matches_hydras_basic_sweeper():
     line = hydra_app.read_command_line(overrides)
     batches = BasicSweeper.split_arguments(OverridesParser.create().parse_overrides(overrides), None)[0]
     assert [line.job(i) for i in range(line.jobs)] == batches
+
+
+def test_a_sweep_jobs_folder_is_named_by_its_number_and_overrides():
+    from labsim.hydra_app import JOB_NAME_CHARS, job_folder, job_number
+
+    name = job_folder(3, "horizon_weeks=104,scale=0.1,scenario=min_wage_floor,seed=0")
+    assert name == "3-scenario=min_wage_floor,seed=0,horizon_weeks=104,scale=0.1" and job_number(name) == 3
+    assert job_folder(0, "") == "0" and job_number("0") == 0 and job_number("logs") is None
+    odd = job_folder(12, "hydra.searchpath=[file:///x y],seed=1" + ",a.b=1" * 40)
+    assert odd.startswith("12-seed=1,hydra.searchpath=_file____x_y_") and len(odd) == JOB_NAME_CHARS
+    assert "/" not in odd and " " not in odd and job_number(odd) == 12
