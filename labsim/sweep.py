@@ -188,7 +188,8 @@ def collect(dirs: str | Path | Iterable[str | Path], window: str | None = None) 
     values parse as numbers, else text), status (ok / failed / missing),
     error, seconds, labsim_version, git_commit, ``window`` and ``weeks`` (the
     named window of ``kpis.json`` the KPIs come from, and its weeks counted
-    from 1, both ends included), then every KPI as a float: overall ones by
+    from 1, both ends included), ``outside_calibration`` (why the run's
+    setting is outside the calibrated one, if it is), then every KPI as a float: overall ones by
     name (nested ones dotted, ``automation_share_by_type.image_annotation``),
     per region ``KEN.effective_wage_mean_usd_h``, per channel ``crowd.<kpi>``.
     Failed and missing runs have null KPIs. Rows are ordered by sweep folder,
@@ -232,6 +233,9 @@ def collect(dirs: str | Path | Iterable[str | Path], window: str | None = None) 
     chosen = [_window(k, window) if k else (None, None, {}) for k in kpis]
     columns["window"] = pl.Series("window", [c[0] for c in chosen], dtype=pl.Utf8)
     columns["weeks"] = pl.Series("weeks", [c[1] for c in chosen], dtype=pl.Utf8)
+    columns["outside_calibration"] = pl.Series("outside_calibration", [
+        "; ".join(((k or {}).get("meta") or {}).get("outside_calibration") or []) or None for k in kpis],
+        dtype=pl.Utf8)
     kpis = [_kpi_columns(c[2]) if c[2] else {} for c in chosen]
     kpi_names: dict[str, None] = {}
     for k in kpis:

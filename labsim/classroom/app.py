@@ -21,7 +21,7 @@ from labsim.classroom.controls import (AUTOMATION_SPEEDS, CLASSROOM_SCALE, CLASS
                                        NUMBER_CONTROLS, TOGGLES, Controls, RunCache, controls_for_scenario,
                                        is_plain_number, policy_start_week, scenario_description, shown)
 from labsim.classroom.export import CONTROL_LABELS, control_value, export_html
-from labsim.classroom.figures import FIGURE_HEIGHTS, FIGURES, classroom_figures, kpi_rows
+from labsim.classroom.figures import FIGURE_HEIGHTS, FIGURES, calibration_notes, classroom_figures, kpi_rows
 from labsim.classroom.lessons import Lesson, load_lessons
 from labsim.errors import UserError
 from labsim.hydra_app import scenario_about, scenario_names
@@ -55,6 +55,7 @@ button.secondary { background: #fff; color: #1f3b57; border: 1px solid #1f3b57; 
 button:disabled { opacity: .5; cursor: progress; }
 .error { color: #b00020; font-size: .88rem; margin-top: .5rem; min-height: 1.1rem; }
 .status { color: #444; font-size: .85rem; margin-top: .4rem; }
+.hint.warn { color: #8a4b00; background: #fff4e0; padding: .3rem .5rem; border-left: 3px solid #e08a00; }
 .chart { margin-bottom: 1rem; }
 .chart h2 { font-size: 1.1rem; margin: .2rem 0 0; color: #1f3b57; }
 table.kpis { border-collapse: collapse; font-size: .85rem; width: 100%; }
@@ -238,8 +239,7 @@ def create_app(*, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H
                                                   figure={"data": [], "layout": {}})])
                     for key, title in FIGURES.items()] + [
                     html.Div(className="chart", children=[html.H2("Indicators"), html.Div(id="kpis"),
-                                                          html.P("Over the weeks after the warm-up; means "
-                                                                 "are over workers.", className="hint")])])),
+                                                          html.P("Means are over workers.", className="hint")])])),
             ]),
             html.Aside(className="panel lesson", children=[
                 html.Div(id="lesson-panel", children=_lesson_panel(None)),
@@ -350,7 +350,9 @@ def create_app(*, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H
         except Exception as exc:  # noqa: BLE001 - never a traceback on the page
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             return [no_update] * (len(FIGURES) + 1) + [f"cannot draw the charts: {first}"]
-        return [figs[k] for k in FIGURES] + [_kpi_table(header, rows), no_update]
+        notes = calibration_notes(current.kpis)
+        table = [_kpi_table(header, rows)] + ([html.P(notes, className="hint warn")] if notes else [])
+        return [figs[k] for k in FIGURES] + [table, no_update]
 
     @app.callback(Output("download", "data"), Output("error", "children", allow_duplicate=True),
                   Input("export", "n_clicks"), State("history", "data"), State("compare", "value"),

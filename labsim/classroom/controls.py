@@ -378,7 +378,8 @@ def simulate(c: Controls, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROO
         raise UserError(f"the run failed: {first}") from None
     seconds = time.perf_counter() - t0
     return ClassRun(id=run_key(overrides), controls=c, overrides=overrides, timeseries=results.timeseries,
-                    kpis=results.kpis, events=events(cfg), seconds=seconds, scale=scale, step_h=step_h)
+                    kpis={**results.kpis, "meta": results.meta}, events=events(cfg), seconds=seconds,
+                    scale=scale, step_h=step_h)
 
 
 def run_key(overrides: list[str]) -> str:

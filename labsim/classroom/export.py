@@ -12,7 +12,7 @@ import html
 
 from labsim import __version__
 from labsim.classroom.controls import ClassRun, command_line
-from labsim.classroom.figures import FIGURES, classroom_figures, kpi_rows
+from labsim.classroom.figures import FIGURES, calibration_notes, classroom_figures, kpi_rows
 from labsim.classroom.lessons import Lesson
 from labsim.report.page import figure_html, page, table_html
 
@@ -92,9 +92,12 @@ def export_html(run: ClassRun, previous: ClassRun | None = None, lesson: Lesson 
                         + "; ".join(f"week {w:g}: {html.escape(what)}" for w, what in run.events) + ".</p>")
     header, rows = kpi_rows(run.kpis, prev.kpis if prev is not None else None)
     sections += ["<h2>Indicators</h2>", f"<div class='scroll'>{table_html(header, rows)}</div>",
-                 "<p class='note'>Over the weeks after the warm-up; means are over workers. Effective "
+                 "<p class='note'>Over the weeks the table's heading names; means are over workers. Effective "
                  "wage counts unpaid search and rejected work as working time."
                  + (" Dashed lines on the charts are the previous run." if prev is not None else "") + "</p>"]
+    notes = calibration_notes(run.kpis)
+    if notes:
+        sections.append(f"<p class='note warn'>{html.escape(notes)}</p>")
     for key, fig in figs.items():
         sections += [f"<h2>{html.escape(FIGURES[key])}</h2>",
                      f"<div class='fig'>{figure_html(fig, f'fig-{key}', auto_play=False)}</div>"]

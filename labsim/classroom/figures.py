@@ -252,6 +252,12 @@ def _table_window(kpis: dict, previous: dict | None) -> tuple[str, str]:
     return "kpi", "indicator (after warm-up)" if not kpi else f"indicator (weeks {kpi.replace(':', '–')}, after warm-up)"
 
 
+def calibration_notes(kpis: dict) -> str:
+    """Why a run is outside the calibrated setting (its ``meta.outside_calibration``), as one line, or ""."""
+    notes = (kpis.get("meta") or {}).get("outside_calibration") or []
+    return ("Outside the calibrated setting, so read the numbers with care: " + "; ".join(notes) + ".") if notes else ""
+
+
 def kpi_rows(kpis: dict, previous: dict | None = None) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the KPI table (this run, and the previous one with the difference), over
     the weeks after the policies start when both runs have them (see ``_table_window``)."""

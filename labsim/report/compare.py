@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from labsim.config import CALIBRATED_MIN_KPI_WEEKS
 from labsim.model.units import ALL_REGIONS
 from labsim.report import theme
 from labsim.report.maps import animate_quarters, style_world
@@ -137,6 +138,12 @@ def weeks_note(runs: pl.DataFrame) -> str:
 
 _WINDOW_WORDS = {"kpi": "all weeks after the warm-up", "before": "before the first policy starts",
                  "after": "after the policies start and the market settles"}
+
+
+def _span(label: str) -> int:
+    """How many weeks a window's label (``66:104``, both ends included) covers."""
+    first, _, last = label.partition(":")
+    return int(last) - int(first) + 1 if first.isdigit() and last.isdigit() else CALIBRATED_MIN_KPI_WEEKS
 
 
 def _weeks(label: str | None) -> str:
@@ -463,6 +470,19 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
                                   + (" and by the other swept settings." if len(swept) > 1 else ".")))
     if weeks:
         sections.append(_note(weeks))
+    notes = sorted({n for text in ok["outside_calibration"].drop_nulls().to_list() for n in text.split("; ")}
+                   if "outside_calibration" in ok.columns else set())
+    # (a short KPI window has its own note; this is about a short 'after' or 'before')
+    windowed = (ok.filter(pl.col("window") != "kpi")["weeks"].drop_nulls().to_list()
+                if {"window", "weeks"} <= set(ok.columns) else [])
+    short = sorted({w for w in windowed if _span(w) < CALIBRATED_MIN_KPI_WEEKS})
+    if short:
+        notes.append(f"the weeks compared ({', '.join(_weeks(w) for w in short)}) are fewer than a quarter: "
+                     "turnover, tenure and burnout rates rest on few exits; run longer")
+    if notes:
+        sections.append("<p class='note warn'>Outside the calibrated setting, so read levels with care "
+                        "(differences between paired runs are less affected): "
+                        + html.escape("; ".join(notes)) + ".</p>")
     if about:
         sections += ["<h2>Scenarios compared</h2>", f"<div class='scroll'>{scenarios_table(names, about)}</div>"]
 

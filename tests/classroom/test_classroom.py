@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import signal
@@ -460,3 +461,15 @@ def test_stopping_the_classroom_leaves_no_process_and_no_traceback(tmp_path, sig
 
 def _a_comparing_lesson() -> str:
     return next(x.id for x in load_lessons() if x.compare_to)
+
+
+def test_a_run_outside_the_calibrated_setting_says_so_on_the_page_and_the_handout():
+    """labsim-classroom --scale 0.05 runs below the smallest calibrated scale: the table and the
+    handout carry the one-line warning; the classroom's own scale carries none."""
+    from labsim.classroom.figures import calibration_notes
+
+    small = simulate(Controls(horizon_weeks=SHORT), scale=0.05)
+    note = calibration_notes(small.kpis)
+    assert note.startswith("Outside the calibrated setting") and "scale=0.05 is below 0.1" in note
+    assert html.escape(note) in export_html(small)
+    assert calibration_notes(simulate(Controls(horizon_weeks=SHORT)).kpis) == ""

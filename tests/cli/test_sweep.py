@@ -138,6 +138,9 @@ def test_the_comparison_is_also_a_csv_and_the_time_series_one_lazy_frame(sweep):
     # The answer first, the housekeeping last; the weeks the results cover are said.
     assert page.index("<h2>The answer</h2>") < page.index("<h2>Scenarios compared</h2>") < page.index("<h2>Runs</h2>")
     assert "Results cover weeks 2–3 of every run (all weeks after the warm-up)" in page
+    # Scale 0.05 and two weeks of KPIs are outside the calibrated setting: the page says so, and why.
+    assert "<p class='note warn'>Outside the calibrated setting" in page and "scale=0.05 is below 0.1" in page
+    assert pl.read_parquet(out / "runs.parquet")["outside_calibration"].str.contains("scale=0.05").all()
     runs = pl.read_parquet(out / "runs.parquet")
     assert runs["window"].to_list() == ["kpi"] * 9 and runs["weeks"].to_list() == ["2:3"] * 9
     frame = sweep_mod.timeseries(out)
