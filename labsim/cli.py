@@ -108,6 +108,19 @@ def run_job(cfg: DictConfig) -> None:
               file=sys.stderr)
 
 
+def _shared_plotlyjs(sweep: Path) -> str:
+    """The sweep's one copy of plotly.js, written once (atomically) into the sweep folder; the path a
+    job's report loads it from. Nine reports then weigh what one did, and stay offline."""
+    from plotly.offline import get_plotlyjs
+
+    from labsim.report.page import plotlyjs_name
+
+    name = plotlyjs_name()
+    if not (sweep / name).is_file():
+        atomic_write_text(sweep / name, get_plotlyjs())
+    return f"../{name}"
+
+
 JOBS_ENV = "LABSIM_SWEEP_JOBS"  # the number of jobs of the sweep, for its workers' "[3/9]"
 
 
@@ -149,7 +162,8 @@ def _run_into(staging: Path, cfg: DictConfig, resolved: str, scenario: str, mult
     try:
         results = run(config, update)
         results.meta.update({"scenario": scenario, "git_commit": git_commit(), "overrides": overrides})
-        html = (run_report(results, title=f"labsim — {scenario}, seed {config.seed}")
+        html = (run_report(results, title=f"labsim — {scenario}, seed {config.seed}",
+                           plotlyjs=_shared_plotlyjs(staging.parent) if multirun else None)
                 if config.output.report else None)
         results.write(staging, html)
     except Exception as exc:  # a bug or a numerical failure, not a user error

@@ -71,17 +71,29 @@ def geo_assets_script() -> str:
             f"{{topojson: {{\"world_110m\": {topo}}}}};</script>")
 
 
-def page(title: str, subtitle: str, sections: list[str], geo: bool = False) -> str:
+def plotlyjs_name() -> str:
+    """The file name under which pages share plotly.js (its version in it, so that pages written by
+    another labsim never load a script they were not drawn for)."""
+    import plotly
+
+    return f"plotly-{plotly.__version__}.min.js"
+
+
+def page(title: str, subtitle: str, sections: list[str], geo: bool = False, plotlyjs: str | None = None) -> str:
     """A whole HTML document: sections are HTML fragments, plotly.js is inlined once.
 
-    ``geo=True`` inlines the world outline too, for pages with maps.
+    ``geo=True`` inlines the world outline too, for pages with maps. ``plotlyjs`` (a relative
+    path, e.g. ``../plotly-6.0.0.min.js``) loads plotly.js from that file instead of inlining it:
+    a sweep's run reports share one copy in the sweep folder (still offline).
     """
+    script = (f"<script type='text/javascript' src='{html.escape(plotlyjs)}'></script>" if plotlyjs
+              else f"<script type='text/javascript'>{get_plotlyjs()}</script>")
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style>"
         + (geo_assets_script() if geo else "")
-        + f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
+        + f"{script}</head><body>"
         f"<h1>{html.escape(title)}</h1><p class='sub'>{html.escape(subtitle)}</p>"
         + "\n".join(sections) + "</body></html>\n"
     )

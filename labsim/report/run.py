@@ -253,7 +253,8 @@ _REGION_COLS = ("workers_counted", "effective_wage_mean_usd_h", "effective_wage_
                 "human_work_share")
 
 
-def run_report(results: Results, title: str = "labsim run") -> str:
+def run_report(results: Results, title: str = "labsim run", plotlyjs: str | None = None) -> str:
+    """The run's dashboard; ``plotlyjs`` a relative path to a shared plotly.js (``page.page``)."""
     k = results.kpis
     overall = k["overall"]
     cards = "".join(f"<div class='card'><div class='v'>{theme.fmt_kpi(key, overall.get(key))}</div>"
@@ -298,4 +299,4 @@ def run_report(results: Results, title: str = "labsim run") -> str:
     meta = results.meta
     subtitle = " · ".join(f"{key} {meta[key]}" for key in ("scenario", "seed", "labsim_version", "git_commit")
                           if meta.get(key) is not None)
-    return page(title, subtitle, sections)
+    return page(title, subtitle, sections, plotlyjs=plotlyjs)

@@ -114,7 +114,13 @@ def _open_file(drv, page: Path, n_figures: int) -> list:
 
 
 def test_the_run_report_draws_every_chart_with_no_console_error(screen, sweep_pages, shots):
+    """A sweep's job report loads the sweep's one copy of plotly.js (so it weighs a fiftieth of a
+    self-contained one) from its folder, with no network."""
+    from labsim.report.page import plotlyjs_name
+
     report, _ = sweep_pages
+    assert (report.parent.parent / plotlyjs_name()).is_file() and report.stat().st_size < 1_000_000
+    assert f"src='../{plotlyjs_name()}'" in report.read_text()
     n = report.read_text().count('class="plotly-graph-div"')
     figures = _open_file(screen, report, n)
     _assert_drawn(figures, n)
