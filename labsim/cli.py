@@ -398,7 +398,8 @@ options:
 Every setting, its range, unit and source: docs/parameters.md. A folder holding a finished run is
 not overwritten unless output.overwrite=true. Sister commands: labsim-compare (rebuild a sweep's
 table and page), labsim-sensitivity (Morris, Sobol), labsim-calibration (a run against the
-published figures), labsim-classroom (the classroom page).
+published figures), labsim-classroom (the classroom page), labsim-figures (a run's or a sweep's
+charts as SVG, PNG or PDF files).
 """
 
 

@@ -151,8 +151,9 @@ class Results:
     def read(cls, run_dir: str | Path) -> "Results":
         run_dir = Path(run_dir)
         windows = run_dir / WORKER_WINDOWS
-        return cls(pl.read_parquet(run_dir / TIMESERIES), pl.read_parquet(run_dir / WORKERS),
-                   json.loads((run_dir / KPIS).read_text()), {},
+        kpis = json.loads((run_dir / KPIS).read_text())
+        meta = kpis.pop("meta", None) or {}  # write() puts the meta into kpis.json beside the KPIs
+        return cls(pl.read_parquet(run_dir / TIMESERIES), pl.read_parquet(run_dir / WORKERS), kpis, dict(meta),
                    pl.read_parquet(windows) if windows.is_file() else None)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 from itertools import combinations
 
 import plotly.graph_objects as go
@@ -409,6 +410,69 @@ def _runs_note(runs: pl.DataFrame) -> str:
             "numbers), so comparing them seed by seed isolates the change from chance.")
 
 
+@dataclass
+class Comparison:
+    """What the page and the figure export both start from: the runs with scenarios named by their
+    titles, the paired differences and what was swept."""
+
+    runs: pl.DataFrame
+    wages: pl.DataFrame | None
+    names: list[str]  # scenario names, in the sweep's order
+    titles: dict[str, str]
+    baseline: str  # the baseline's name, as asked
+    base_title: str
+    ok_order: list[str]  # titles of the scenarios with finished runs
+    kpis: list[str]
+    diffs: pl.DataFrame | None
+    swept: list[str]
+    sweep_kpis: list[str]
+
+    @property
+    def has_map(self) -> bool:
+        return self.wages is not None and self.wages.height > 0 and self.wages["wage"].drop_nulls().len() > 0
+
+
+def prepare(runs: pl.DataFrame, baseline: str | None = "baseline", wages: pl.DataFrame | None = None,
+            about: dict[str, tuple[str, str]] | None = None) -> Comparison:
+    about = about or {}
+    baseline = baseline or "baseline"
+    names = scenarios(runs)
+    titles = scenario_titles(names, about)
+    base_title = titles.get(baseline, baseline)
+    # Every table and chart speaks of scenarios by their titles.
+    runs = runs.with_columns(pl.col("scenario").replace(titles))
+    if wages is not None:
+        wages = wages.with_columns(pl.col("scenario").replace(titles))
+    ok = ok_runs(runs)
+    ok_order = [titles[n] for n in names if titles[n] in set(ok["scenario"].to_list())]
+    kpis = [k for k in HEADLINE if k in ok.columns]
+    diffs = (paired_differences(runs, base_title, kpis, by_region=True)
+             if base_title in ok_order and len(ok_order) > 1 else None)
+    return Comparison(runs, wages, names, titles, baseline, base_title, ok_order, kpis, diffs,
+                      swept_parameters(runs), [k for k in SWEEP_KPIS if k in ok.columns and ok[k].drop_nulls().len()])
+
+
+def comparison_figures(c: Comparison) -> dict[str, go.Figure]:
+    """Every chart of the comparison page, by the id of its place on the page, in page order."""
+    figs: dict[str, go.Figure] = {}
+    if c.diffs is not None:
+        for kpi in c.kpis:
+            if c.diffs.filter(pl.col("kpi") == kpi).height:
+                figs[f"fig-diff-{kpi}"] = forest(c.diffs, kpi, c.base_title, c.ok_order)
+    levels = kpi_levels(c.runs, c.kpis)
+    if levels.height:
+        figs["fig-levels"] = levels_figure(levels, c.ok_order)
+    if c.swept and c.sweep_kpis:
+        if len(c.swept) == 1:
+            figs["fig-sweep-1d"] = response_curve(c.runs, c.swept[0], c.sweep_kpis, c.ok_order)
+        else:
+            for a, b in combinations(c.swept[:MAX_HEATMAP_PARAMS], 2):
+                figs[f"fig-heat-{param_name(a)}-{param_name(b)}"] = heatmap(c.runs, a, b, c.sweep_kpis, c.ok_order)
+    if c.has_map:
+        figs["fig-map"] = wage_map(c.wages, c.ok_order)
+    return figs
+
+
 def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
                     wages: pl.DataFrame | None = None, about: dict[str, tuple[str, str]] | None = None) -> str:
     """The sweep's comparison page: self-contained HTML (plotly.js, and the world outline
@@ -418,35 +482,22 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
 
     The page answers first (one sentence per scenario and indicator, with its interval), then
     gives the table, the charts, and last the housekeeping (runs, failures)."""
-    about = about or {}
-    baseline = baseline or "baseline"
-    names = scenarios(runs)
-    titles = scenario_titles(names, about)
-    base_title = titles.get(baseline, baseline)
-    # Every table and chart below speaks of scenarios by their titles.
-    runs = runs.with_columns(pl.col("scenario").replace(titles))
-    if wages is not None:
-        wages = wages.with_columns(pl.col("scenario").replace(titles))
-    order = [titles[n] for n in names]
+    c = prepare(runs, baseline, wages, about)
+    figs = comparison_figures(c)
+    runs, ok_order, base_title, diffs, swept, kpis = c.runs, c.ok_order, c.base_title, c.diffs, c.swept, c.kpis
     ok = ok_runs(runs)
-    ok_order = [s for s in order if s in set(ok["scenario"].to_list())]
     n_runs, n_ok = runs.height, ok.height
     versions = sorted({v for v in runs["labsim_version"].drop_nulls().to_list()})
-    commits = sorted({c[:10] for c in runs["git_commit"].drop_nulls().to_list()})
+    commits = sorted({x[:10] for x in runs["git_commit"].drop_nulls().to_list()})
     sweeps = sorted(set(runs["sweep_dir"].to_list()))
     subtitle = " · ".join(x for x in (
-        f"{n_runs} runs ({n_ok} ok) of {len(order)} scenario{'s' * (len(order) != 1)}",
+        f"{n_runs} runs ({n_ok} ok) of {len(c.names)} scenario{'s' * (len(c.names) != 1)}",
         f"sweep {sweeps[0]}" if len(sweeps) == 1 else f"{len(sweeps)} sweep folders",
         f"labsim {', '.join(versions)}" if versions else "",
         f"commit {', '.join(commits)}" if commits else "") if x)
 
     sections: list[str] = []
     weeks = weeks_note(runs)
-    has_base = base_title in ok_order
-    kpis = [k for k in HEADLINE if k in ok.columns]
-    diffs = (paired_differences(runs, base_title, kpis, by_region=True) if has_base and len(ok_order) > 1
-             else None)
-    swept = swept_parameters(runs)
     sig = ("Bold: a change the sweep tells apart from chance (its 95 % interval excludes zero). The "
            "interval says how far chance alone could move the average over seeds; with few seeds it is "
            "wide, so add seeds before reading much into a small change.")
@@ -484,7 +535,7 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
                         "(differences between paired runs are less affected): "
                         + html.escape("; ".join(notes)) + ".</p>")
     if about:
-        sections += ["<h2>Scenarios compared</h2>", f"<div class='scroll'>{scenarios_table(names, about)}</div>"]
+        sections += ["<h2>Scenarios compared</h2>", f"<div class='scroll'>{scenarios_table(c.names, about)}</div>"]
 
     if diffs is not None:
         sections += [f"<h2>What each scenario changes, against {html.escape(base_title)}</h2>",
@@ -495,20 +546,18 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
                            f"{base_title} and its bar the 95 % interval, for all regions together and "
                            "for each region (a policy can help one country and not another).")]
         for kpi in kpis:
-            if diffs.filter(pl.col("kpi") == kpi).height == 0:
-                continue
-            meaning = theme.kpi(kpi).meaning
-            sections.append(f"<div class='fig'>{figure_html(forest(diffs, kpi, base_title, ok_order), f'fig-diff-{kpi}')}"
-                            f"</div>" + (_note(meaning) if meaning else ""))
+            if f"fig-diff-{kpi}" in figs:
+                meaning = theme.kpi(kpi).meaning
+                sections.append(f"<div class='fig'>{figure_html(figs[f'fig-diff-{kpi}'], f'fig-diff-{kpi}')}"
+                                "</div>" + (_note(meaning) if meaning else ""))
     elif len(ok_order) > 1:
-        sections.append(_note(f"No finished runs of a scenario named '{baseline}' in this sweep, so no "
+        sections.append(_note(f"No finished runs of a scenario named '{c.baseline}' in this sweep, so no "
                               "differences are shown; rebuild the page with "
                               "`labsim-compare DIR --baseline NAME`."))
 
-    levels = kpi_levels(runs, kpis)
-    if levels.height:
+    if "fig-levels" in figs:
         sections += ["<h2>Levels per scenario</h2>", _fig(
-            levels_figure(levels, ok_order), "fig-levels",
+            figs["fig-levels"], "fig-levels",
             "Where each scenario ends up, not how it differs: the mean over its runs with a 95 % "
             "interval."
             + (" Intervals here are wider than the paired differences above because they include "
@@ -516,24 +565,23 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
             + (" A scenario's runs at different values of the swept settings are pooled here."
                if swept else ""))]
 
-    sweep_kpis = [k for k in SWEEP_KPIS if k in ok.columns and ok[k].drop_nulls().len()]
-    if swept and sweep_kpis:
+    if swept and c.sweep_kpis:
         sections.append("<h2>Parameter sweeps</h2>")
-        others = [c for c in param_columns(runs) if c not in swept and ok[c].n_unique() > 1]
-        pooled = (" Other swept settings (" + ", ".join(param_name(c) for c in others) + ") are averaged over."
+        others = [x for x in param_columns(runs) if x not in swept and ok[x].n_unique() > 1]
+        pooled = (" Other swept settings (" + ", ".join(param_name(x) for x in others) + ") are averaged over."
                   if others else "")
         if len(swept) == 1:
             p = swept[0]
             sections.append(_fig(
-                response_curve(runs, p, sweep_kpis, ok_order), "fig-sweep-1d",
+                figs["fig-sweep-1d"], "fig-sweep-1d",
                 f"How each indicator responds to {param_name(p)} (pick it in the menu): the line is the mean "
                 f"over seeds, the band its 95 % interval. A steep stretch is where the setting matters "
                 f"most; a flat one is where changing it buys little.{pooled}"))
         else:
-            use = swept[:MAX_HEATMAP_PARAMS]
-            for a, b in combinations(use, 2):
+            for a, b in combinations(swept[:MAX_HEATMAP_PARAMS], 2):
+                div = f"fig-heat-{param_name(a)}-{param_name(b)}"
                 sections.append(_fig(
-                    heatmap(runs, a, b, sweep_kpis, ok_order), f"fig-heat-{param_name(a)}-{param_name(b)}",
+                    figs[div], div,
                     f"Each cell is the mean over seeds of the indicator chosen in the menu for one combination "
                     f"of {param_name(a)} and {param_name(b)}. Look for the region of the grid where the "
                     f"outcome you care about is acceptable, and for whether one setting can make up for "
@@ -542,10 +590,9 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
                 sections.append(_note("Only the first four swept numbers get heat maps; runs.parquet "
                                       "holds them all."))
 
-    has_map = wages is not None and wages.height > 0 and wages["wage"].drop_nulls().len() > 0
-    if has_map:
+    if "fig-map" in figs:
         sections += ["<h2>Effective wages around the world</h2>", _fig(
-            wage_map(wages, ok_order), "fig-map",
+            figs["fig-map"], "fig-map",
             "Earnings per hour online (paid plus unpaid hours) of the workers in each country, per "
             "quarter, averaged over seeds; press play or drag the slider to see the market evolve, "
             "and compare maps to see where a policy lifts pay. Grey countries have no workers in "
@@ -558,4 +605,4 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
         sections += ["<h3>Runs that failed or did not finish</h3>", f"<div class='scroll'>{failures}</div>",
                      _note("These runs count nowhere above. Rerunning the same `labsim -m` command "
                            "reruns only them.")]
-    return page("labsim — sweep comparison", subtitle, sections, geo=has_map)
+    return page("labsim — sweep comparison", subtitle, sections, geo=c.has_map)

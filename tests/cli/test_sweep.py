@@ -392,3 +392,37 @@ def test_the_comparison_page_renders_offline_with_its_map(chromium, sweep, tmp_p
     dom, log = _render(chromium, bare, tmp_path / "profile2")
     assert "fetching topojson" in log
     assert not re.findall(r'<g class="layer countries"><path', dom)
+
+
+# --- figures as files ----------------------------------------------------------------------------
+
+def test_labsim_figures_writes_a_sweeps_and_a_runs_charts_as_image_files(sweep, tmp_path, capsys):
+    """The comparison's level chart and world map, and one job's wage chart, as SVG and PNG files drawn
+    by kaleido (a local Chromium, no network: the map's outline is the one labsim ships)."""
+    from labsim import export
+
+    out, rc, _ = sweep
+    assert rc == 0
+    figs = tmp_path / "figs"
+    assert export.main([str(out), "--format", "svg,png", "--only", "fig-levels,fig-map", "--out", str(figs)]) == 0
+    assert sorted(p.name for p in figs.iterdir()) == ["fig-levels.png", "fig-levels.svg", "fig-map.png", "fig-map.svg"]
+    assert (figs / "fig-map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = (figs / "fig-map.svg").read_text()
+    assert svg.startswith("<svg")
+    # Each scenario's map draws the world's outline (shipped with labsim) and its regions.
+    outlines = re.findall(r'<g class="layer countries"><path[^>]* d="([^"]*)"', svg)
+    assert len(outlines) == len(SCENARIOS) and min(map(len, outlines)) > 10_000
+    assert svg.count('class="choroplethlocation"') >= 6 * len(SCENARIOS)
+    assert "▶ play" not in svg and "pause" not in svg  # a still image: no animation buttons
+    job = job_dir(out, 0)
+    assert export.main([str(job), "--format", "svg", "--only", "run-wages"]) == 0
+    assert [p.name for p in (job / "figures").iterdir()] == ["run-wages.svg"]
+    assert "France" in (job / "figures" / "run-wages.svg").read_text()
+    # Bad requests: one line, exit 2, nothing written.
+    capsys.readouterr()
+    for args in (["--format", "gif"], ["--only", "nope"], ["--scale", "0"]):
+        bad = tmp_path / "bad"
+        assert export.main([str(out), *args, "--out", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("labsim-figures: error: ") and len(err.strip().splitlines()) == 1, err
+        assert not bad.exists() or not any(bad.iterdir())
