@@ -94,15 +94,20 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     signal.signal(signal.SIGTERM, _stop)  # kill stops the page as Ctrl+C does
-    # Quiet on a projector: no line per request, no development-server banner (the page is served on
-    # 127.0.0.1 to one class; errors still show).
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # A production WSGI server (waitress, pure Python, the one Flask and Dash recommend) rather than
+    # the development server and its warning; quiet on a projector: no line per request, no banner
+    # (errors still show).
+    from waitress import create_server
+
+    logging.getLogger("waitress").setLevel(logging.ERROR)
     app.logger.setLevel(logging.WARNING)
+    server = create_server(app.server, host=HOST, port=args.port, threads=4)
     try:
-        app.run(host=HOST, port=args.port, debug=False)
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        server.close()
         app.labsim_cache.close()
     print(f"{PROG}: stopped", file=sys.stderr)
     return 0

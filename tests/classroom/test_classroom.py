@@ -449,6 +449,8 @@ def test_stopping_the_classroom_leaves_no_process_and_no_traceback(tmp_path, sig
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == 0
         assert "Traceback" not in err and err.strip().splitlines()[-1] == "labsim-classroom: stopped"
+        # A production server, quiet: no development-server warning, no line per request.
+        assert err.strip().splitlines() == ["labsim-classroom: stopped"], err
         deadline = time.monotonic() + 15
         while any(process_running(p) for p in family) and time.monotonic() < deadline:
             time.sleep(0.2)
