@@ -382,7 +382,7 @@ PROG = "labsim-compare"
 def _parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog=PROG, description=(
         "Rebuild runs.parquet (one row per run: overrides, status, KPIs) and comparison.html "
-        "(scenarios against the baseline, paired by seed, with 95 %% intervals) from one or "
+        "(scenarios against the baseline, paired by seed, with 95 % intervals) from one or "
         "more sweep folders written by `labsim -m`."))
     p.add_argument("dirs", nargs="+", metavar="DIR",
                    help="sweep folder (multirun/DATE/TIME), a folder holding several, or a run folder")
