@@ -192,7 +192,7 @@ def automation_figure(ts: pl.DataFrame) -> go.Figure:
                  "share", theme.task_type_color, theme.task_type_label)
     fig.update_layout(title="Share of new tasks done by models, by task type (the automatable ones)",
                       xaxis_title="week", yaxis_title="share of tasks posted", yaxis_range=[0, 1],
-                      yaxis_tickformat=".0%", **_LAYOUT)
+                      yaxis_tickformat=theme.tickformat("share"), **_LAYOUT)
     return fig
 
 

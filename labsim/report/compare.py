@@ -254,7 +254,8 @@ def levels_figure(levels: pl.DataFrame, order: list[str]) -> go.Figure:
         names = [s for s in order if s in by]
         ys = [by[s]["mean"] for s in names]
         plus = [None if by[s]["ci_high"] is None else by[s]["ci_high"] - by[s]["mean"] for s in names]
-        minus = [None if by[s]["ci_low"] is None else by[s]["mean"] - by[s]["ci_low"] for s in names]
+        # Every headline level is a count, a rate, a share or a price: none below zero, nor its interval.
+        minus = [None if by[s]["ci_low"] is None else by[s]["mean"] - max(by[s]["ci_low"], 0.0) for s in names]
         text = [f"<b>{html.escape(s)}</b><br>{fmt_kpi(kpi, by[s]['mean'])}"
                 + (f" (95 % interval {_interval(kpi, by[s]['ci_low'], by[s]['ci_high'], False)})"
                    if by[s]["ci_low"] is not None else "") + f"<br>{by[s]['n_runs']} runs" for s in names]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 
 import plotly.graph_objects as go
 import polars as pl
@@ -16,6 +17,18 @@ from labsim.stats import market as _market
 from labsim.stats import regional as _regional
 
 _CROWD = CHANNELS[CROWD]
+
+
+_SHARE = theme.tickformat("share")
+
+
+def _count_axis(counts: pl.Series) -> dict:
+    """A secondary axis of head counts: whole numbers from zero, its own ticks (not the left axis's
+    grid, which would put them at 9.9, 19.8...)."""
+    top = max(1.0, float(counts.max() or 0))
+    step = max(1, math.ceil(top / 5))
+    return dict(range=[0, step * math.ceil(top * 1.05 / step)], dtick=step, tick0=0, tickformat=",d",
+                showgrid=False, tickmode="linear")
 
 
 def _stacked(fig: go.Figure, color: str) -> None:
@@ -115,7 +128,7 @@ def survival(results: Results) -> go.Figure:
                                      line=dict(color=theme.channel_color(chan))))
     fig.add_hline(y=0.5, line_dash="dot", annotation_text="half-life")
     fig.update_layout(title="Cohort survival: share of joiners still working, by months since joining",
-                      xaxis_title="months since joining", yaxis_title="share still active",
+                      xaxis_title="months since joining", yaxis_title="share still active", yaxis_tickformat=_SHARE,
                       yaxis_range=[0, 1.02], **_LAYOUT)
     return fig
 
@@ -134,8 +147,9 @@ def wellbeing(ts: pl.DataFrame) -> go.Figure:
         fig.add_trace(go.Bar(x=g["week"], y=g["exits_burnout"], name=f"burnout exits, {chan}", legendgroup=chan,
                              yaxis="y2", opacity=0.4, marker_color=color))
     fig.update_layout(title="Moderators: share with high stress, and burnout exits per week",
-                      xaxis_title="week", yaxis=dict(title="share with high stress", range=[0, 1]),
-                      yaxis2=dict(title="burnout exits", overlaying="y", side="right"), **_LAYOUT)
+                      xaxis_title="week", yaxis=dict(title="share with high stress", range=[0, 1], tickformat=_SHARE),
+                      yaxis2=dict(title="burnout exits", overlaying="y", side="right", **_count_axis(d["exits_burnout"])),
+                      **_LAYOUT)
     return fig
 
 
@@ -149,7 +163,7 @@ def night_work(ts: pl.DataFrame) -> go.Figure:
         fig.add_trace(go.Bar(x=[theme.country_name(r) for r in g["region"]], y=g["share"], name=chan,
                              legendgroup=chan, marker_color=theme.channel_color(chan)))
     fig.update_layout(title="Share of working hours at night (22:00-06:00 local time)",
-                      barmode="group", yaxis_title="share of hours", yaxis_range=[0, 1], **_LAYOUT)
+                      barmode="group", yaxis_title="share of hours", yaxis_tickformat=_SHARE, yaxis_range=[0, 1], **_LAYOUT)
     return fig
 
 
@@ -161,7 +175,7 @@ def automation(ts: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
     _by_task_type(fig, d, "share")
     fig.update_layout(title="Share of tasks done by models, by task type", xaxis_title="week",
-                      yaxis_title="automated share of tasks posted", yaxis_range=[0, 1], **_LAYOUT)
+                      yaxis_title="automated share of tasks posted", yaxis_tickformat=_SHARE, yaxis_range=[0, 1], **_LAYOUT)
     return fig
 
 
@@ -184,7 +198,7 @@ def work_shares(ts: pl.DataFrame) -> go.Figure:
                                  stackgroup="one", mode="lines"))
         _stacked(fig, theme.region_color(region))
     fig.update_layout(title="Where the work is done: share of paid hours by region", xaxis_title="week",
-                      yaxis_title="share of paid hours", yaxis_range=[0, 1], **_LAYOUT)
+                      yaxis_title="share of paid hours", yaxis_tickformat=_SHARE, yaxis_range=[0, 1], **_LAYOUT)
     return fig
 
 

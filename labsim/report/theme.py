@@ -218,7 +218,9 @@ def _fmt(v: float, kind: str, sign: str) -> str:
 
 def tickformat(kind: str) -> str:
     """Plotly's axis tick format for values of ``kind`` (shares as per cent)."""
-    return ".1%" if kind == "share" else ""
+    # Up to two decimals, trailing zeros dropped: 20 %, 5.15 %, never a row of "5.2%, 5.2%" on a
+    # narrow range or "0.0%" on small shares.
+    return ".2~%" if kind == "share" else ""
 
 
 # --- KPIs ----------------------------------------------------------------------------------

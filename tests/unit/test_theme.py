@@ -189,3 +189,14 @@ def test_an_answer_says_what_moves_by_how_much_and_how_sure():
                                     "and the 95 % interval, -0.01 to +0.02, includes zero")
     one = _diff("effective_wage_mean_usd_h", 3.0, 3.5, None, None)
     assert not significant(one) and "no interval" in answer(one)
+
+
+def test_axes_read_as_whole_counts_and_percentages(small_results):
+    """The burnout-exit axis ticks whole workers from zero on its own (not 9.9, 19.8, ... from the
+    left axis's grid); shares read as per cent with no row of identical labels."""
+    figs = run_report.run_figures(small_results)
+    y2 = figs["wellbeing"].layout.yaxis2
+    assert y2.tickformat == ",d" and y2.tick0 == 0 and float(y2.dtick).is_integer() and y2.range[0] == 0
+    assert y2.showgrid is False and y2.tickmode == "linear"
+    for key in ("wellbeing", "night", "automation", "shares", "survival"):
+        assert figs[key].layout.yaxis.tickformat == theme.tickformat("share") == ".2~%", key
