@@ -346,7 +346,7 @@ def create_app(*, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H
         try:
             figs = classroom_figures(current.timeseries, previous.timeseries if previous else None,
                                      current.events, current.scale)
-            header, rows = kpi_rows(current.kpis, previous.kpis if previous else None)
+            header, rows = kpi_rows(current.kpis, previous.kpis if previous else None, current.scale)
         except Exception as exc:  # noqa: BLE001 - never a traceback on the page
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             return [no_update] * (len(FIGURES) + 1) + [f"cannot draw the charts: {first}"]

@@ -90,7 +90,7 @@ def export_html(run: ClassRun, previous: ClassRun | None = None, lesson: Lesson 
     if run.events:
         sections.append("<p class='note'>On the charts, dotted vertical lines mark: "
                         + "; ".join(f"week {w:g}: {html.escape(what)}" for w, what in run.events) + ".</p>")
-    header, rows = kpi_rows(run.kpis, prev.kpis if prev is not None else None)
+    header, rows = kpi_rows(run.kpis, prev.kpis if prev is not None else None, run.scale)
     sections += ["<h2>Indicators</h2>", f"<div class='scroll'>{table_html(header, rows)}</div>",
                  "<p class='note'>Over the weeks the table's heading names; means are over workers. Effective "
                  "wage counts unpaid search and rejected work as working time."

@@ -258,13 +258,20 @@ def calibration_notes(kpis: dict) -> str:
     return ("Outside the calibrated setting, so read the numbers with care: " + "; ".join(notes) + ".") if notes else ""
 
 
-def kpi_rows(kpis: dict, previous: dict | None = None) -> tuple[list[str], list[list[str]]]:
+# Rows that are totals over the market (the rest are per worker, per task or shares): a run at a tenth
+# of the population shows them scaled back up to the real-world market's.
+TOTAL_ROWS = ("exits_burnout", "topup_usd")
+
+
+def kpi_rows(kpis: dict, previous: dict | None = None, scale: float = 1.0) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the KPI table (this run, and the previous one with the difference), over
-    the weeks after the policies start when both runs have them (see ``_table_window``)."""
+    the weeks after the policies start when both runs have them (see ``_table_window``); totals
+    (``TOTAL_ROWS``) of a run at ``scale`` are divided by it, as the real-world market's."""
     window, words = _table_window(kpis, previous)
 
     def scope(k: dict) -> dict:
-        return (k.get("windows") or {}).get(window, k).get("overall", {}) if window != "kpi" else k.get("overall", {})
+        o = (k.get("windows") or {}).get(window, k).get("overall", {}) if window != "kpi" else k.get("overall", {})
+        return {key: (v / scale if key in TOTAL_ROWS and isinstance(v, (int, float)) else v) for key, v in o.items()}
 
     now = scope(kpis)
     prev = scope(previous) if previous else None
@@ -273,7 +280,10 @@ def kpi_rows(kpis: dict, previous: dict | None = None) -> tuple[list[str], list[
         header += ["previous run", "difference"]
     rows = []
     for key in KPI_ROWS:
-        row = [theme.kpi_label(key), theme.fmt_kpi(key, now.get(key))]
+        label = theme.kpi_label(key)
+        if key in TOTAL_ROWS and scale != 1:
+            label += f", real-world market (the run simulates 1 in {1 / scale:.3g})"
+        row = [label, theme.fmt_kpi(key, now.get(key))]
         if prev is not None:
             row += [theme.fmt_kpi(key, prev.get(key)), _diff(key, now.get(key), prev.get(key))]
         rows.append(row)

@@ -26,6 +26,7 @@ from labsim.classroom.figures import (FIGURES, PREVIOUS, classroom_figures, figu
 from labsim.classroom.lessons import LESSONS_FILE, load_lessons, markdown_html
 from labsim.config import PolicyConfig
 from labsim.errors import UserError
+from labsim.report import theme
 from labsim.hydra_app import scenario_names
 from labsim.paths import scenarios_dir
 from tests.conftest import process_running
@@ -240,6 +241,12 @@ def test_the_previous_run_is_overlaid_dashed(runs):
                 assert t.line.color == colors[name]
     header, rows = kpi_rows(floor.kpis, base.kpis)
     assert header[-2:] == ["previous run", "difference"] and all(len(r) == 4 for r in rows)
+    # Totals of a run at a tenth of the market read as the real-world market's: ten times the run's.
+    scaled = dict((r[0].split(",")[0], r[1]) for r in kpi_rows(floor.kpis, None, 0.1)[1])
+    plain = dict((r[0].split(",")[0], r[1]) for r in kpi_rows(floor.kpis)[1])
+    topup = floor.kpis["windows"]["after"]["overall"]["topup_usd"]
+    assert topup > 0 and scaled["Policy top-ups paid to workers (USD)"] == theme.fmt_kpi("topup_usd", topup / 0.1)
+    assert plain["Effective hourly wage"] == scaled["Effective hourly wage"]  # per worker: unchanged
 
 
 def test_the_map_has_a_frame_per_quarter_by_iso3_code(runs):
