@@ -173,12 +173,12 @@ def test_user_scenario_via_hydra_searchpath(labsim, find_run_dirs, tmp_path):
 
 
 def test_multirun_writes_one_folder_per_job(labsim, quick, find_run_dirs, tmp_path):
-    """A multirun (-m seed=0,1) writes each job to multirun/<date>/<time>/<job-num>/."""
+    """A multirun (-m seed=0,1) writes each job to multirun/<date>/<time>/<job-num>-<its overrides>/."""
     rc, out, err = labsim(["-m", "seed=0,1", *quick], tmp_path)
     assert rc == 0, err
     assert "Traceback" not in out + err
     dirs = find_run_dirs(tmp_path, "multirun")
-    assert [d.name for d in dirs] == ["0", "1"], dirs
+    assert [d.name for d in dirs] == [f"{k}-seed={k},horizon_weeks=3,scale=0.05,warmup_weeks=1" for k in (0, 1)], dirs
     assert dirs[0].parent == dirs[1].parent
     seeds = []
     for d in dirs:
