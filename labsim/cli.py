@@ -398,8 +398,9 @@ options:
 Every setting, its range, unit and source: docs/parameters.md. A folder holding a finished run is
 not overwritten unless output.overwrite=true. Sister commands: labsim-compare (rebuild a sweep's
 table and page), labsim-sensitivity (Morris, Sobol), labsim-calibration (a run against the
-published figures), labsim-classroom (the classroom page), labsim-figures (a run's or a sweep's
-charts as SVG, PNG or PDF files).
+published figures), labsim-calibrate (a posterior over the model's unknowns, by ABC),
+labsim-classroom (the classroom page), labsim-figures (a run's or a sweep's charts as SVG, PNG or PDF
+files).
 """
 
 
