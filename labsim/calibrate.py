@@ -77,12 +77,6 @@ class Prior:
     def identified(self) -> bool:
         return self.identified_by != "weak"
 
-    def quantile(self, u: np.ndarray) -> np.ndarray:
-        """The prior's quantile function (u in [0, 1])."""
-        if self.shape == "loguniform":
-            return np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
-        return self.low + u * (self.high - self.low)
-
     def rv(self):
         from pyabc import RV
 
