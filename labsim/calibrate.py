@@ -250,24 +250,26 @@ class Settings:
     extra: tuple[str, ...] = ()
 
 
-def _sampler(s: Settings):
-    """One process, local processes or a dask cluster. Local processes are spawned, not forked (pyabc's
-    multicore samplers fork, and a fork of a process whose numeric libraries run threads can hang)."""
+def _sampler(s: Settings) -> tuple[Any, Any]:
+    """(sampler, what to close after): one process, local processes or a dask cluster. Local
+    processes are spawned, not forked (pyabc's multicore samplers fork, and a fork of a process whose
+    numeric libraries run threads can hang)."""
     from pyabc.sampler import ConcurrentFutureSampler, SingleCoreSampler
 
     if s.dask:
         from dask.distributed import Client
         from pyabc.sampler import DaskDistributedSampler
 
-        return DaskDistributedSampler(dask_client=Client(s.dask))
+        client = Client(s.dask)
+        return DaskDistributedSampler(dask_client=client), client
     jobs = s.jobs or (os.cpu_count() or 1)
     if jobs == 1:
-        return SingleCoreSampler()
+        return SingleCoreSampler(), None
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
-    return ConcurrentFutureSampler(cfuture_executor=pool, client_max_jobs=jobs)
+    return ConcurrentFutureSampler(cfuture_executor=pool, client_max_jobs=jobs), pool
 
 
 def calibrate(priors: list[Prior], observed: dict[str, float], s: Settings,
@@ -280,25 +282,31 @@ def calibrate(priors: list[Prior], observed: dict[str, float], s: Settings,
     keys = tuple(p.key for p in priors)
     simulator = Simulator(base_config(s.scale, s.weeks, s.burn_in, s.step_h, s.extra), keys)
     prior = pyabc.Distribution(**{p.key: p.rv() for p in priors})
-    sampler = _sampler(s)
+    sampler, resource = _sampler(s)
 
     def abc() -> Any:
         return pyabc.ABCSMC(simulator, prior, BandDistance(widths), population_size=s.population, sampler=sampler)
 
     db = f"sqlite:///{(s.out / DB).resolve()}"
-    if not (s.out / DB).is_file():
-        abc().new(db, observed)
-    # One generation at a time, each from its own seed and a calibrator loaded afresh from the
-    # database: every generation starts the way a resumed calibration does, so a calibration stopped
-    # after any generation and run again ends where an uninterrupted one would.
-    while True:
-        smc = abc()
-        history = smc.load(db, 1)
-        t = history.max_t + 1
-        if t >= s.generations or (t > 0 and _epsilon(history) <= s.min_epsilon):
-            break
-        np.random.seed((s.seed * 1_000_003 + t) % 2**32)
-        smc.run(minimum_epsilon=s.min_epsilon, max_nr_populations=1)
+    try:
+        if not (s.out / DB).is_file():
+            abc().new(db, observed)
+        # One generation at a time, each from its own seed and a calibrator loaded afresh from the
+        # database: every generation starts the way a resumed calibration does, so a calibration
+        # stopped after any generation and run again ends where an uninterrupted one would.
+        while True:
+            smc = abc()
+            history = smc.load(db, 1)
+            t = history.max_t + 1
+            if t >= s.generations or (t > 0 and _epsilon(history) <= s.min_epsilon):
+                break
+            np.random.seed((s.seed * 1_000_003 + t) % 2**32)
+            smc.run(minimum_epsilon=s.min_epsilon, max_nr_populations=1)
+    finally:  # the local worker processes end with the calibration; a cluster's client disconnects
+        if s.dask and resource is not None:
+            resource.close()
+        elif resource is not None:
+            resource.shutdown()
     frame, weights = history.get_distribution(m=0, t=history.max_t)
     import polars as pl
 
