@@ -169,16 +169,6 @@ class BandDistance:
         return float(np.sqrt(np.mean(np.square(gaps))))
 
 
-def _set(cfg: Any, key: str, value: float) -> None:
-    """Set a dotted setting of a LabsimConfig in place (its field's type kept)."""
-    *path, last = key.split(".")
-    obj = cfg
-    for part in path:
-        obj = obj[part] if isinstance(obj, dict) else getattr(obj, part)
-    current = getattr(obj, last)
-    setattr(obj, last, int(round(value)) if isinstance(current, int) and not isinstance(current, bool) else float(value))
-
-
 @dataclass
 class Simulator:
     """Parameters -> summary statistics: one run of ``base`` with the parameters set and a seed
@@ -191,9 +181,13 @@ class Simulator:
         import labsim
         from labsim.config import validate
 
+        from labsim.hydra_app import set_setting
+
         cfg = copy.deepcopy(self.base)
         for key in self.keys:
-            _set(cfg, key, float(params[key]))
+            value = float(params[key])
+            if isinstance(set_setting(cfg, key, value), int):  # it returns the value it replaced:
+                set_setting(cfg, key, int(round(value)))      # a whole-number setting stays whole
         # The seed comes from the parameters, so the same particle always gives the same run.
         digest = hashlib.sha256(json.dumps([float(params[k]) for k in self.keys]).encode()).digest()
         cfg.seed = int.from_bytes(digest[:4], "little") % (2**31)

@@ -437,7 +437,7 @@ def _fast(kind: str, meta: dict[str, Any] | None, key: str, base: LabsimConfig) 
     return kind == "row" and entry in getattr(base, table)
 
 
-def _set(cfg: Any, key: str, value: Any) -> Any:
+def set_setting(cfg: Any, key: str, value: Any) -> Any:
     """Set the dotted ``key`` of ``cfg`` (dataclasses and table dicts); return the old value."""
     *path, last = key.split(".")
     obj = cfg
@@ -512,7 +512,7 @@ def read_command_line(overrides: list[str]) -> CommandLine:
               if _fast(kind, meta, o.get_key_element().lstrip("+"), base)]
     for i in direct:
         key = parsed[i].get_key_element().lstrip("+")
-        _set(base, key, _coerce(key, typed[i][0], looked[i][1]))
+        set_setting(base, key, _coerce(key, typed[i][0], looked[i][1]))
     if len(direct) < len(first) - len(structural):  # a row of a table the scenario lacks: Hydra says so
         base = _composing(lambda o: to_config(compose_dict(list(o))), tuple(first))
     validate(base)
@@ -591,7 +591,7 @@ def _check_combinations(base: LabsimConfig, choices: list[list[str]], deltas: li
             try:
                 for i, j in zip(involved, pick):
                     for k, v in deltas[i][j].items():
-                        old.append((k, _set(base, k, v)))
+                        old.append((k, set_setting(base, k, v)))
                 try:
                     check_rules(base, [(patterns, rule)])
                 except UserError as exc:
@@ -600,7 +600,7 @@ def _check_combinations(base: LabsimConfig, choices: list[list[str]], deltas: li
                     raise UserError(f"{exc} ({where} {combo})") from None
             finally:
                 for k, v in reversed(old):
-                    _set(base, k, v)
+                    set_setting(base, k, v)
 
 
 def check_overrides(args: list[str]) -> list[str]:

@@ -52,6 +52,7 @@ import labsim
 from labsim.config import LabsimConfig, check_field, parameters
 from labsim.errors import UserError, is_plain_number, shown
 from labsim.hydra_app import explain, scenario_about, scenario_names
+from labsim.model.windows import events
 
 CLASSROOM_SCALE = 0.1  # the smallest scale at which per-worker KPIs agree with scale 1 (tests/validation/test_scale.py)
 CLASSROOM_STEP_H = 3
@@ -222,10 +223,9 @@ def scenario_config(scenario: str) -> LabsimConfig:
 
 
 def scenario_description(scenario: str) -> str:
-    """A scenario's one-line description, as students read it: the classroom starts policies a third
-    of the way through, so a description's "From year 2, " (the scenarios' own start) is left out."""
-    text = scenario_about(scenario).description
-    return re.sub(r"^From year 2, (\w)", lambda m: m.group(1).upper(), text)
+    """A scenario's one-line description, as students read it (what it does; when is a setting, and
+    the classroom starts policies a third of the way through)."""
+    return scenario_about(scenario).description
 
 
 def controls_for_scenario(scenario: str, keep: Controls | None = None) -> Controls:
@@ -325,19 +325,6 @@ def command_line(overrides: list[str]) -> str:
     return "labsim " + " ".join(quote(o) for o in overrides if not o.startswith("output."))
 
 
-def events(cfg: LabsimConfig) -> list[tuple[float, str]]:
-    """(week, what happens) for the policies switched on and the regions that enter late."""
-    by_week: dict[float, list[str]] = {}
-    for name in policy_names(cfg):
-        p = getattr(cfg.policy, name)
-        if p.enabled and 0 < p.start_week < cfg.horizon_weeks:
-            by_week.setdefault(float(p.start_week), []).append(POLICY_LABELS.get(name, name.replace("_", " ")))
-    for code, r in cfg.regions.items():
-        if 0 < r.entry_week < cfg.horizon_weeks:
-            by_week.setdefault(float(r.entry_week), []).append(f"{r.name or code} enters")
-    return sorted((w, ", ".join(what)) for w, what in by_week.items())
-
-
 @dataclass
 class ClassRun:
     """One classroom run: what was asked, what ran, what came out."""
@@ -378,8 +365,9 @@ def simulate(c: Controls, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROO
         raise UserError(f"the run failed: {first}") from None
     seconds = time.perf_counter() - t0
     return ClassRun(id=run_key(overrides), controls=c, overrides=overrides, timeseries=results.timeseries,
-                    kpis={**results.kpis, "meta": results.meta}, events=events(cfg), seconds=seconds,
-                    scale=scale, step_h=step_h)
+                    kpis={**results.kpis, "meta": results.meta},
+                    events=events(cfg, lambda name: POLICY_LABELS.get(name, name.replace("_", " "))),
+                    seconds=seconds, scale=scale, step_h=step_h)
 
 
 def run_key(overrides: list[str]) -> str:

@@ -269,8 +269,8 @@ def kpi_rows(kpis: dict, previous: dict | None = None, scale: float = 1.0) -> tu
     (``TOTAL_ROWS``) of a run at ``scale`` are divided by it, as the real-world market's."""
     window, words = _table_window(kpis, previous)
 
-    def scope(k: dict) -> dict:
-        o = (k.get("windows") or {}).get(window, k).get("overall", {}) if window != "kpi" else k.get("overall", {})
+    def scope(k: dict) -> dict:  # the window's KPIs (a kpis.json without windows: its top level)
+        o = (k.get("windows") or {}).get(window, k).get("overall", {})
         return {key: (v / scale if key in TOTAL_ROWS and isinstance(v, (int, float)) else v) for key, v in o.items()}
 
     now = scope(kpis)

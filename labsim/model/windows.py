@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from labsim.config import enabled_policies
 from labsim.model.units import HOURS_PER_WEEK
@@ -46,20 +46,28 @@ class Window:
         return f"{self.start_week + 1}:{self.end_week}"
 
 
-def events(cfg: LabsimConfig) -> list[tuple[float, str]]:
-    """(week, what) for each policy that starts and each region that enters after week 0 and before the
-    run ends, in order of week."""
-    out = [(p.start_week, f"{name.replace('_', ' ')} starts") for name, p in enabled_policies(cfg)
-           if 0 < p.start_week < cfg.horizon_weeks]
-    out += [(r.entry_week, f"{r.name} enters") for r in cfg.regions.values() if 0 < r.entry_week < cfg.horizon_weeks]
-    return sorted(out)
+def _starts(cfg: LabsimConfig, policy_label: Callable[[str], str]) -> list[tuple[float, str]]:
+    """(week, what) for each policy switched on and each region entering, after week 0."""
+    out = [(float(p.start_week), f"{policy_label(name)} starts") for name, p in enabled_policies(cfg)
+           if p.start_week > 0]
+    return out + [(float(r.entry_week), f"{r.name or code} enters") for code, r in cfg.regions.items()
+                  if r.entry_week > 0]
+
+
+def events(cfg: LabsimConfig,
+           policy_label: Callable[[str], str] = lambda name: name.replace("_", " ")) -> list[tuple[float, str]]:
+    """(week, what) for each week before the run ends in which a policy starts or a region enters,
+    in order of week (what happens the same week in one label); ``policy_label`` names a policy."""
+    by_week: dict[float, list[str]] = {}
+    for week, what in _starts(cfg, policy_label):
+        if week < cfg.horizon_weeks:
+            by_week.setdefault(week, []).append(what)
+    return sorted((week, ", ".join(what)) for week, what in by_week.items())
 
 
 def event_week(cfg: LabsimConfig) -> float | None:
     """The first week a policy or a region's entry changes the market, if any after week 0."""
-    starts = [p.start_week for _, p in enabled_policies(cfg) if p.start_week > 0]
-    starts += [r.entry_week for r in cfg.regions.values() if r.entry_week > 0]
-    return min(starts) if starts else None
+    return min((week for week, _ in _starts(cfg, str)), default=None)
 
 
 def split_week(cfg: LabsimConfig) -> float:
