@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Callable
 
-from labsim import __version__, steady_state
+from labsim import __version__, posterior, steady_state
 from labsim.config import LabsimConfig, outside_calibration, validate
 from labsim.model import simulate
 from labsim.model.windows import events
@@ -27,6 +27,8 @@ def to_config(cfg: Any) -> LabsimConfig:
     """
     if isinstance(cfg, LabsimConfig):
         validate(cfg)
+        if posterior.apply(cfg):
+            validate(cfg)
         return cfg
     from labsim.hydra_app import to_config as from_hydra
 
@@ -56,8 +58,15 @@ def run(cfg: Any, progress: Callable[[float], None] | None = None) -> Results:
     start = steady_state.load() if config.start == "steady" and config.mode == "market" else None
     records = simulate(config, progress, start)
     min_wage = {code: r.min_wage_usd_h for code, r in config.regions.items()}
+    notes = outside_calibration(config)
     meta = {"labsim_version": __version__, "seed": config.seed, "mode": config.mode,
             "horizon_h": records.horizon_h, "window_start_h": records.window_start_h,
-            "outside_calibration": outside_calibration(config),
+            "outside_calibration": notes,
             "events": [{"week": week, "what": what} for week, what in events(config)]}
+    if config.posterior_draw != posterior.NO_DRAW:  # which draw, its values, and whether it still fits the code
+        meta["posterior_draw"] = {"draw": config.posterior_draw,
+                                  "values": posterior.shipped().draw(config.posterior_draw)}
+        stale = posterior.stale_warning()
+        if stale:
+            notes.append(stale)
     return Results.from_records(records, min_wage, meta)

@@ -46,12 +46,14 @@ import numpy as np
 import yaml
 
 from labsim.errors import ArgumentParser, UserError
+from labsim.posterior import DRAWS, PREDICTED, model_fingerprint
 
 PROG = "labsim-calibrate"
 SHAPES = ("uniform", "loguniform")
 DB = "abc.db"
 POSTERIOR = "posterior.parquet"
 PROVENANCE = "provenance.json"
+REFEREE = "referee.html"
 
 
 def priors_file() -> Path:
@@ -179,9 +181,7 @@ class Simulator:
 
     def __call__(self, params: dict) -> dict:
         import labsim
-        from labsim.config import validate
-
-        from labsim.hydra_app import set_setting
+        from labsim.config import set_setting, validate
 
         cfg = copy.deepcopy(self.base)
         for key in self.keys:
@@ -209,22 +209,6 @@ def base_config(scale: float, weeks: int, burn_in: int, step_h: int, extra: Sequ
 
 
 # --- provenance ----------------------------------------------------------------------------
-
-def model_fingerprint() -> str:
-    """A hash of the model's code and data (labsim/model, labsim/results.py, the calibration's code,
-    conf/): the posterior belongs to the model that produced it."""
-    from labsim.paths import config_dir
-
-    root = Path(__file__).resolve().parent
-    files = sorted([*root.joinpath("model").rglob("*.py"), root / "results.py", root / "config.py",
-                    *root.joinpath("calibration").glob("*.*"), *config_dir().rglob("*")])
-    h = hashlib.sha256()
-    for f in files:
-        if f.is_file() and "__pycache__" not in f.parts:
-            h.update(f.name.encode())
-            h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
 
 # --- the calibration -----------------------------------------------------------------------
 
@@ -301,12 +285,32 @@ def calibrate(priors: list[Prior], observed: dict[str, float], s: Settings,
             resource.close()
         elif resource is not None:
             resource.shutdown()
-    frame, weights = history.get_distribution(m=0, t=history.max_t)
+    return final_population(history, keys, list(widths)), history
+
+
+def final_population(history: Any, keys: Sequence[str], stats: Sequence[str]) -> Any:
+    """The last generation's particles: one row each, with the value of every unknown, the weight
+    (summing to 1), the distance and the summary statistics its run gave (``predicted:KPI SCOPE``,
+    null where the run could not compute one): a weighted sample of the posterior and of its
+    predictive distribution."""
     import polars as pl
 
-    posterior = pl.from_pandas(frame.reset_index(drop=True)).select(list(keys)).with_columns(
-        pl.Series("weight", np.asarray(weights, dtype=float) / float(np.sum(weights))))
-    return posterior, history
+    particles = history.get_population(t=history.max_t).get_particles_by_model()[0]
+    w = np.array([p.weight for p in particles], dtype=float)
+    columns: dict[str, Any] = {k: [float(p.parameter[k]) for p in particles] for k in keys}
+    columns["weight"] = w / w.sum()
+    columns["distance"] = [float(p.distance) for p in particles]
+    for stat in stats:
+        columns[PREDICTED + stat] = [_number(p.sum_stat.get(stat)) for p in particles]
+    return pl.DataFrame(columns, schema={c: pl.Float64 for c in columns})
+
+
+def _number(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
 
 
 def _epsilon(history: Any) -> float:
@@ -316,18 +320,18 @@ def _epsilon(history: Any) -> float:
 
 def intervals(posterior: Any, key: str, level: float = 0.9) -> tuple[float, float]:
     """The weighted posterior's central ``level`` interval of ``key``."""
-    x = posterior[key].to_numpy()
-    w = posterior["weight"].to_numpy()
-    order = np.argsort(x)
-    cum = np.cumsum(w[order]) / w.sum()
-    lo = x[order][np.searchsorted(cum, (1 - level) / 2)]
-    hi = x[order][min(np.searchsorted(cum, 1 - (1 - level) / 2), x.size - 1)]
-    return float(lo), float(hi)
+    from labsim.stats import weighted_quantile
+
+    lo, hi = weighted_quantile(posterior[key].to_numpy(), posterior["weight"].to_numpy(),
+                               [(1 - level) / 2, 1 - (1 - level) / 2])
+    return lo, hi
 
 
 def write_posterior(posterior: Any, history: Any, priors: list[Prior], s: Settings, argv: Sequence[str]) -> None:
+    """``posterior.parquet``, ``provenance.json`` and the referee's page ``referee.html`` into ``s.out``."""
     from labsim import __version__
     from labsim.files import atomic_write, atomic_write_text
+    from labsim.report.referee import referee_page
 
     atomic_write(s.out / POSTERIOR, posterior.write_parquet)
     pops = history.get_all_populations()
@@ -337,10 +341,76 @@ def write_posterior(posterior: Any, history: Any, priors: list[Prior], s: Settin
         "model_fingerprint": model_fingerprint(),
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(s).items()},
         "priors": [dataclasses.asdict(p) for p in priors],
-        "generations": [{"t": int(r.t), "epsilon": float(r.epsilon), "samples": int(r.samples)}
-                        for r in pops.itertuples() if r.t >= 0],
+        "generations": [{"t": int(r.t), "epsilon": float(r.epsilon), "samples": int(r.samples),
+                         "seconds": round(float(r.wall_time), 1)} for r in pops.itertuples() if r.t >= 0],
+        # The wall time of every generation and of the calibration sample (pauses between resumed
+        # sessions left out): what the calibration costs on the machine that ran it.
+        "seconds": round(float(np.nansum(pops.wall_time.to_numpy(dtype=float))), 1),
+        "runs": int(history.total_nr_simulations),
     }
     atomic_write_text(s.out / PROVENANCE, json.dumps(provenance, indent=2) + "\n")
+    atomic_write_text(s.out / REFEREE, referee_page(posterior, provenance, target_bands()))
+
+
+def rerun(settings: dict[str, Any], params: dict[str, float]) -> dict[str, float]:
+    """A particle's summary statistics, run again as the calibration with ``settings`` (its
+    provenance's) ran it: finite values only, as the calibration stores them."""
+    base = base_config(settings["scale"], settings["weeks"], settings["burn_in"], settings["step_h"],
+                       settings.get("extra") or ())
+    got = Simulator(base, tuple(params))(params)
+    return {k: v for k, v in got.items() if _number(v) is not None}
+
+
+def _stored(row: dict[str, Any], stats: Sequence[str]) -> dict[str, float]:
+    return {c[len(PREDICTED):]: row[c] for c in stats if row[c] is not None}
+
+
+def ship(folder: Path, reason: str | None = None, dest: Path | None = None, n: int = DRAWS) -> Path:
+    """Write the calibration of ``folder`` as the posterior labsim ships (``conf/posterior/`` unless
+    ``dest``): ``n`` equal-weight draws by systematic resampling, with the calibration's provenance.
+
+    The posterior belongs to the model code that produced it: when the code has changed since
+    (another fingerprint), shipping is refused unless ``reason`` says why the change leaves the
+    model's outputs as they were (a refactoring the frozen-output test passes unchanged); the
+    reason and both fingerprints are then kept in the provenance."""
+    import polars as pl
+
+    from labsim.files import atomic_write_text
+    from labsim.posterior import DRAWS_FILE, PROVENANCE_FILE, posterior_dir, resample
+
+    try:
+        frame = pl.read_parquet(folder / POSTERIOR)
+        provenance = json.loads((folder / PROVENANCE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
+        raise UserError(f"no finished calibration in {folder}: {str(exc).splitlines()[0]}") from None
+    now = model_fingerprint()
+    made_on = provenance.get("model_fingerprint")
+    keys = [p["key"] for p in provenance["priors"]]
+    stats = [c for c in frame.columns if c.startswith(PREDICTED)]
+    if made_on != now:
+        if not reason:
+            raise UserError(f"the model has changed since this calibration (fingerprint {made_on}, now {now}): "
+                            f"recalibrate, or give --model-unchanged REASON if the change leaves its outputs as "
+                            f"they were")
+        # The reason is checked: the heaviest particle, run again by this code, must give its statistics.
+        best = frame.row(int(np.argmax(frame["weight"].to_numpy())), named=True)
+        if rerun(provenance["settings"], {k: best[k] for k in keys}) != _stored(best, stats):
+            raise UserError("--model-unchanged: the heaviest particle, run again, no longer gives the summary "
+                            "statistics the calibration stored: the model's outputs have changed; recalibrate")
+        provenance = {**provenance, "model_fingerprint": now, "calibrated_on_fingerprint": made_on,
+                      "model_unchanged_because": reason}
+    picks = resample(frame["weight"].to_numpy(), n)
+    draws = frame[picks.tolist()].select(
+        pl.int_range(0, len(picks), dtype=pl.Int64).alias("draw"), pl.Series("particle", picks, dtype=pl.Int64),
+        "weight", *keys, *stats)
+    provenance["shipped"] = {"draws": n, "particles": frame.height,
+                             "resampling": "systematic, in a shuffled order (labsim.posterior.resample, seed 0)",
+                             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    dest = dest or posterior_dir()
+    dest.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(dest / DRAWS_FILE, draws.write_csv(float_precision=None))
+    atomic_write_text(dest / PROVENANCE_FILE, json.dumps(provenance, indent=2) + "\n")
+    return dest
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -361,6 +431,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dask", metavar="ADDRESS", default=None, help="a dask.distributed scheduler to run on")
     p.add_argument("--seed", type=int, default=0, help="the sampler's seed (default 0)")
     p.add_argument("--priors", metavar="FILE", default=None, help="priors file (default conf/calibration/priors.yaml)")
+    p.add_argument("--ship", action="store_true", help="run nothing: write the finished calibration in --out as "
+                                                       "the posterior labsim runs (conf/posterior/, or the folder "
+                                                       "$LABSIM_POSTERIOR names)")
+    p.add_argument("--model-unchanged", metavar="REASON", default=None,
+                   help="with --ship: why a model changed since the calibration still gives the same outputs")
     return p
 
 
@@ -373,6 +448,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise UserError(f"--{name.replace('_', '-')} {getattr(args, name)}: a whole number of at least 1")
         if args.burn_in < 0 or args.jobs < 0:
             raise UserError("--burn-in and --jobs take whole numbers of at least 0")
+        if args.ship:
+            dest = ship(Path(args.out), args.model_unchanged)
+            print(f"{PROG}: {DRAWS} draws of {Path(args.out) / POSTERIOR} -> {dest}", file=sys.stderr)
+            return 0
+        if args.model_unchanged:
+            raise UserError("--model-unchanged goes with --ship")
         try:
             import pyabc  # noqa: F401
         except ImportError:
@@ -389,7 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 0
     print(f"{PROG}: {posterior.height} particles after {history.max_t + 1} generations -> "
-          f"{Path(args.out) / POSTERIOR}", file=sys.stderr)
+          f"{Path(args.out) / POSTERIOR}; the checks: {Path(args.out) / REFEREE}", file=sys.stderr)
     return 0
 
 

@@ -648,6 +648,9 @@ class LabsimConfig:
 
     seed: int = count(0, 0, None, "", "seed of every random stream",
                       unbounded="any non-negative whole number seeds numpy's SeedSequence")
+    posterior_draw: int = count(-1, -1, None, "", "draw of the shipped posterior (conf/posterior/, "
+                                "labsim/posterior.py) whose values replace the calibrated settings; "
+                                "-1: the baseline's own values", unbounded="up to the number of draws shipped")
     mode: str = choice("market", MODES, "the market, or its reduction to an M/M/c queue")
     horizon_weeks: float = num(156.0, 0.0, MAX_WEEKS, WEEKS, "length of the run (3 years)", lo_open=True)
     warmup_weeks: float = num(13.0, 0.0, MAX_WEEKS, WEEKS, "weeks left out of the KPIs")
@@ -901,6 +904,21 @@ RULES: tuple[tuple[tuple[str, ...], Any], ...] = (
     (("wellbeing.high_stress_threshold", "wellbeing.burnout_threshold"), _thresholds),
     (("demand.office_start_local_h", "demand.office_end_local_h"), _office_hours),
 )
+
+
+def set_setting(cfg: Any, key: str, value: Any) -> Any:
+    """Set the dotted ``key`` of ``cfg`` (dataclasses and table dicts); return the old value."""
+    *path, last = key.split(".")
+    obj = cfg
+    for part in path:
+        obj = obj[part] if isinstance(obj, dict) else getattr(obj, part)
+    if isinstance(obj, dict):
+        old = obj.get(last)
+        obj[last] = value
+    else:
+        old = getattr(obj, last)
+        setattr(obj, last, value)
+    return old
 
 
 def _get(cfg: Any, key: str) -> Any:

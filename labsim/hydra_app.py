@@ -29,9 +29,10 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from labsim.config import (RULES, LabsimConfig, check_field, check_rules, describe, late_starts, parameters,
-                           register_configs, validate)
+                           register_configs, set_setting, validate)
 from labsim.errors import ConfigError, UserError
 from labsim.paths import config_dir, scenarios_dir
+from labsim.posterior import NO_DRAW, check_draw, stale_warning
 
 _REGISTERED = False
 
@@ -115,11 +116,13 @@ def to_config(cfg: Any) -> LabsimConfig:
     """A validated LabsimConfig from a LabsimConfig, a DictConfig or a plain dict: every key
     known, every value within its declared range and the cross-field rules, and a run that
     fits in this machine's memory (``labsim.resources``)."""
-    from labsim import resources
+    from labsim import posterior, resources
 
     if not isinstance(cfg, LabsimConfig):
         cfg = typed_config(cfg)
     validate(cfg)
+    if posterior.apply(cfg):  # a draw's values: within their settings' ranges, checked again with the rules
+        validate(cfg)
     resources.check(cfg)
     return cfg
 
@@ -437,21 +440,6 @@ def _fast(kind: str, meta: dict[str, Any] | None, key: str, base: LabsimConfig) 
     return kind == "row" and entry in getattr(base, table)
 
 
-def set_setting(cfg: Any, key: str, value: Any) -> Any:
-    """Set the dotted ``key`` of ``cfg`` (dataclasses and table dicts); return the old value."""
-    *path, last = key.split(".")
-    obj = cfg
-    for part in path:
-        obj = obj[part] if isinstance(obj, dict) else getattr(obj, part)
-    if isinstance(obj, dict):
-        old = obj.get(last)
-        obj[last] = value
-    else:
-        old = getattr(obj, last)
-        setattr(obj, last, value)
-    return old
-
-
 def _delta(base: LabsimConfig, other: LabsimConfig) -> dict[str, Any]:
     """The settings in which ``other`` differs from ``base``: leaves, or whole tables whose entries differ."""
     out: dict[str, Any] = {}
@@ -546,6 +534,13 @@ def read_command_line(overrides: list[str]) -> CommandLine:
         deltas.append(per)
         touched.append(keys)
     _check_combinations(base, choices, deltas, touched)
+    # The posterior's draws asked for: each one shipped (conf/posterior/), and the posterior still the model's.
+    draws = {base.posterior_draw, *(v for i in direct if parsed[i].get_key_element().lstrip("+") == "posterior_draw"
+                                    for v in typed[i])}
+    if draws - {NO_DRAW}:
+        for k in sorted(draws):
+            check_draw(int(k))
+        warnings += [w for w in [stale_warning()] if w]
     return CommandLine(choices, base, warnings)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from labsim.config import LabsimConfig, describe, parameters
 
-RUN_SETTINGS = ("seed", "mode", "horizon_weeks", "warmup_weeks", "scale", "step_h", "start")
+RUN_SETTINGS = ("seed", "posterior_draw", "mode", "horizon_weeks", "warmup_weeks", "scale", "step_h", "start")
 TABLES = {"regions": "Regions (`conf/regions/default.yaml`)",
           "task_types": "Task types (`conf/task_types/default.yaml`)",
           "requesters": "Requester classes (`conf/requesters/default.yaml`)"}

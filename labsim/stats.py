@@ -17,7 +17,7 @@ than one over unpaired means.
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import polars as pl
@@ -34,9 +34,18 @@ HEADLINE = ("effective_wage_mean_usd_h", "share_below_local_min_wage", "annual_t
             "automation_share", "human_work_share",
             "worker_share_of_spend", "requester_cost_per_task_usd")
 
+# Over the draws of the posterior (runs with posterior_draw set): how many draws, the 90 % range of the
+# paired differences over draws and seeds, its variance split into parameter uncertainty and chance,
+# the share of draws whose mean difference is positive, and whether the sign of the effect depends on
+# the unknowns (``over_draws``).
+OVER_DRAWS_SCHEMA = {"draws": pl.Int64, "low_90": pl.Float64, "high_90": pl.Float64, "var_parameter": pl.Float64,
+                     "var_chance": pl.Float64, "parameter_share": pl.Float64, "positive_draws": pl.Float64,
+                     "sign_depends": pl.Boolean}
 DIFF_SCHEMA = {"scenario": pl.Utf8, "scope": pl.Utf8, "kpi": pl.Utf8, "n_pairs": pl.Int64,
                "baseline_mean": pl.Float64, "scenario_mean": pl.Float64, "mean_diff": pl.Float64,
-               "ci_low": pl.Float64, "ci_high": pl.Float64, "relative_change": pl.Float64}
+               "ci_low": pl.Float64, "ci_high": pl.Float64, "relative_change": pl.Float64, **OVER_DRAWS_SCHEMA}
+DRAW = PARAM + "posterior_draw"  # the runs table's column of posterior draws
+Z90 = 1.6448536269514722  # the standard normal's 95th percentile: a central 90 % range is mean +- Z90 sd
 LEVEL_SCHEMA = {"scenario": pl.Utf8, "scope": pl.Utf8, "kpi": pl.Utf8, "n_runs": pl.Int64,
                 "mean": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64}
 QUARTER_SCHEMA = {"scenario": pl.Utf8, "quarter": pl.Int64, "region": pl.Utf8, "wage": pl.Float64,
@@ -63,6 +72,17 @@ def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
         return m, math.nan, math.nan
     half = t_quantile(x.size, level) * float(x.std(ddof=1)) / math.sqrt(x.size)
     return m, m - half, m + half
+
+
+def weighted_quantile(x: np.ndarray, w: np.ndarray, q: Sequence[float]) -> list[float]:
+    """Quantiles ``q`` of ``x`` under weights ``w`` (the inverse of the weighted distribution
+    function: the smallest value whose cumulative weight reaches q)."""
+    x, w = np.asarray(x, float), np.asarray(w, float)
+    order = np.argsort(x, kind="stable")
+    cum = np.cumsum(w[order])
+    cum /= cum[-1]
+    at = np.minimum(np.searchsorted(cum, np.asarray(q, float) - 1e-12), x.size - 1)
+    return [float(v) for v in x[order][at]]
 
 
 def _nulls(frame: pl.DataFrame) -> pl.DataFrame:
@@ -97,10 +117,11 @@ def scenarios(runs: pl.DataFrame) -> list[str]:
 
 
 def swept_parameters(runs: pl.DataFrame) -> list[str]:
-    """Numeric ``param.*`` columns that take more than one value among the ok runs."""
+    """Numeric ``param.*`` columns that take more than one value among the ok runs (not the
+    posterior's draws: a draw's number is a label, not a setting)."""
     ok = ok_runs(runs)
     return [c for c in param_columns(runs)
-            if runs.schema[c] == pl.Float64 and ok[c].drop_nulls().n_unique() > 1]
+            if c != DRAW and runs.schema[c] == pl.Float64 and ok[c].drop_nulls().n_unique() > 1]
 
 
 def _scopes(runs: pl.DataFrame, by_region: bool) -> list[tuple[str, str]]:
@@ -157,11 +178,48 @@ def _pair_rows(base: pl.DataFrame, other: pl.DataFrame, keys: list[str],
         b, s = b[keep], s[keep]
         mean_diff, lo, hi = mean_ci(s - b)
         base_mean = float(b.mean())
+        draws = pairs[DRAW].to_numpy()[keep] if DRAW in pairs.columns else None
         rows.append({"scenario": label, "scope": scope, "kpi": kpi, "n_pairs": n,
                      "baseline_mean": base_mean, "scenario_mean": float(s.mean()),
                      "mean_diff": mean_diff, "ci_low": lo, "ci_high": hi,
-                     "relative_change": mean_diff / base_mean if base_mean else math.nan})
+                     "relative_change": mean_diff / base_mean if base_mean else math.nan,
+                     **over_draws(s - b, draws)})
     return rows
+
+
+def over_draws(diff: np.ndarray, draws: np.ndarray | None) -> dict[str, Any]:
+    """What the paired differences ``diff`` say over the posterior's draws (``draws[i]`` the draw
+    of pair i; None or a single draw: nothing, the columns stay null).
+
+    By the law of total variance, Var(d) = E[Var(d | draw)] + Var(E[d | draw]): chance (the spread
+    between seeds of one draw) plus parameter uncertainty (the spread of the draws' own effects).
+    Chance is the mean within-draw variance (draws with two seeds or more; null without them);
+    parameter uncertainty the variance of the draws' means less what chance puts into a mean of
+    n seeds (chance / n, on average over draws), never below zero. The sign of the effect depends
+    on the unknowns when the draws' effects, taken as normal, put zero inside their central 90 %
+    (|mean| < 1.645 sd of the parameter part)."""
+    empty: dict[str, Any] = dict.fromkeys(OVER_DRAWS_SCHEMA)
+    if draws is None:
+        return empty
+    keep = np.array([v is not None and np.isfinite(v) and v >= 0 for v in draws], bool)  # -1: no draw
+    d, g = diff[keep], np.asarray(draws[keep], float)
+    ids, which, counts = np.unique(g, return_inverse=True, return_counts=True)
+    if ids.size < 2:
+        return empty
+    means = np.bincount(which, weights=d) / counts
+    low, high = np.quantile(d, [0.05, 0.95])
+    out = {**empty, "draws": int(ids.size), "low_90": float(low), "high_90": float(high),
+           "positive_draws": float((means > 0).mean())}
+    several = counts >= 2
+    if several.any():
+        sq = np.bincount(which, weights=(d - means[which]) ** 2)
+        chance = float(np.mean(sq[several] / (counts[several] - 1)))
+        parameter = max(0.0, float(means.var(ddof=1)) - chance * float(np.mean(1.0 / counts)))
+        total = parameter + chance
+        out.update(var_parameter=parameter, var_chance=chance,
+                   parameter_share=parameter / total if total > 0 else None,
+                   sign_depends=bool(abs(float(d.mean())) < Z90 * math.sqrt(parameter)))
+    return out
 
 
 def end_differences(runs: pl.DataFrame, param: str, kpis: Sequence[str] = HEADLINE) -> pl.DataFrame:

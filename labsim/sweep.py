@@ -32,7 +32,7 @@ from labsim.files import (COMPARISON, COMPARISON_CSV, KPIS, RUNS, STATUS, TIMESE
                           atomic_write_text)
 from labsim.hydra_app import job_number, scenario_about
 from labsim.stats import (
-    DIFF_SCHEMA, HEADLINE, PARAM, kpi_levels, mean_ci, mean_quarterly_wages, paired_differences,
+    DIFF_SCHEMA, HEADLINE, OVER_DRAWS_SCHEMA, PARAM, kpi_levels, mean_ci, mean_quarterly_wages, paired_differences,
     param_columns, quarterly_by_region, region_codes, scenarios, t_quantile)
 
 __all__ = [  # the statistics are re-exported for code written against labsim.sweep
@@ -268,17 +268,20 @@ def quarterly_wages(runs: pl.DataFrame) -> pl.DataFrame:
 def comparison_table(runs: pl.DataFrame, baseline: str | None = None) -> pl.DataFrame:
     """The comparison as one table (``comparison.csv``): each scenario's paired difference from the
     baseline (``kind`` = difference) and each scenario's level (``kind`` = level), for every headline
-    KPI, overall and by region, with 95 % intervals."""
+    KPI, overall and by region, with 95 % intervals; over posterior draws, a difference's range over draws
+    and seeds and its split into parameter uncertainty and chance (``labsim.stats.over_draws``)."""
     name = baseline or "baseline"
     diffs = (paired_differences(runs, baseline=name) if name in scenarios(runs)
              else pl.DataFrame(schema=DIFF_SCHEMA))
     levels = kpi_levels(runs, by_region=True)
+    over_draws = list(OVER_DRAWS_SCHEMA)  # over posterior draws: null for levels
     return pl.concat([
         diffs.select(pl.lit("difference").alias("kind"), "scenario", "scope", "kpi", pl.col("n_pairs").alias("n"),
-                     pl.col("mean_diff").alias("value"), "ci_low", "ci_high", "relative_change"),
+                     pl.col("mean_diff").alias("value"), "ci_low", "ci_high", "relative_change", *over_draws),
         levels.select(pl.lit("level").alias("kind"), "scenario", "scope", "kpi", pl.col("n_runs").alias("n"),
                       pl.col("mean").alias("value"), "ci_low", "ci_high",
-                      pl.lit(None, dtype=pl.Float64).alias("relative_change"))])
+                      pl.lit(None, dtype=pl.Float64).alias("relative_change"),
+                      *[pl.lit(None, dtype=DIFF_SCHEMA[c]).alias(c) for c in over_draws])])
 
 
 def timeseries(dirs: str | Path | Iterable[str | Path]) -> pl.LazyFrame:

@@ -55,7 +55,7 @@ BELIEFS = ("kappa", "reject_share", "seen_weeks")
 PER_SCALE_BELIEFS = ("seen_taken", "seen_pull_h")
 # What a run may change without making the stored state another market's: how it is run and
 # reported, and what happens after t = 0.
-_NOT_THE_WORLD = ("seed", "horizon_weeks", "warmup_weeks", "start", "output", "windows", "policy", "mmc")
+_NOT_THE_WORLD = ("seed", "posterior_draw", "horizon_weeks", "warmup_weeks", "start", "output", "windows", "policy", "mmc")
 
 
 @dataclass

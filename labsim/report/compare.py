@@ -78,9 +78,31 @@ def _amount(kpi: str, value: float) -> str:
 
 
 def significant(row: dict) -> bool:
-    """Whether a difference's 95 % interval excludes zero."""
+    """Whether a difference's 95 % interval excludes zero, and (over posterior draws) its sign does
+    not depend on the unknown parameters."""
     lo, hi = row["ci_low"], row["ci_high"]
-    return lo is not None and hi is not None and (lo > 0 or hi < 0)
+    return lo is not None and hi is not None and (lo > 0 or hi < 0) and not row.get("sign_depends")
+
+
+def over_draws_words(row: dict) -> str:
+    """What a difference over the posterior's draws adds (empty without draws): the range of paired
+    runs over draws and seeds, how much of its spread the unknown parameters make and how much
+    chance, and a warning when the sign of the effect depends on the parameters."""
+    if not row.get("draws"):
+        return ""
+    kpi = row["kpi"]
+    text = (f"Over {row['draws']} draws of the calibrated parameters and their seeds, 90 % of paired runs "
+            f"differ by {_interval(kpi, row['low_90'], row['high_90'], True)}")
+    share = row.get("parameter_share")
+    if share is None:
+        text += " (one seed per draw, so parameter uncertainty and chance cannot be told apart: add seed=0,1)."
+    else:
+        text += (f"; {100 * share:.0f} % of that spread is uncertainty about the parameters, "
+                 f"{100 * (1 - share):.0f} % chance.")
+    if row.get("sign_depends"):
+        text += (f" The sign of this effect depends on the unknown parameters: it is positive in "
+                 f"{100 * row['positive_draws']:.0f} % of the draws, so the model cannot say which way it goes.")
+    return text
 
 
 def answer(row: dict) -> str:
@@ -101,7 +123,9 @@ def answer(row: dict) -> str:
     else:
         text = (f"no clear change in {noun}: {fmt_kpi(kpi, d, True)} ({levels}), and the 95 % interval, "
                 f"{_interval(kpi, row['ci_low'], row['ci_high'], True)}, includes zero")
-    return text[:1].upper() + text[1:] + "."
+    text = text[:1].upper() + text[1:] + "."
+    extra = over_draws_words(row)
+    return f"{text} {extra}" if extra else text
 
 
 def answers_html(diffs: pl.DataFrame, heads: dict[str, str]) -> str:
@@ -183,17 +207,37 @@ def _interval(kpi: str, low: float | None, high: float | None, signed: bool) -> 
 
 
 def differences_table(diffs: pl.DataFrame, against: str = "baseline") -> str:
-    """Every difference for all regions together; rows whose interval excludes zero in bold."""
+    """Every difference for all regions together; rows whose interval excludes zero in bold. Over
+    posterior draws, three more columns: the 90 % range over draws and seeds, the share of its
+    spread that is parameter uncertainty, and whether the sign depends on the parameters."""
     rows, marks = [], []
-    for r in diffs.filter(pl.col("scope") == ALL_REGIONS).iter_rows(named=True):
+    frame = diffs.filter(pl.col("scope") == ALL_REGIONS)
+    drawn = frame["draws"].drop_nulls().len() > 0
+    for r in frame.iter_rows(named=True):
         kpi = r["kpi"]
         ci = theme.MISSING if r["ci_low"] is None else _interval(kpi, r["ci_low"], r["ci_high"], True)
-        rows.append([r["scenario"], kpi_label(kpi), fmt_kpi(kpi, r["baseline_mean"]),
-                     fmt_kpi(kpi, r["scenario_mean"]), fmt_kpi(kpi, r["mean_diff"], signed=True), ci,
-                     fmt(r["relative_change"], "change"), fmt(r["n_pairs"], "count")])
+        row = [r["scenario"], kpi_label(kpi), fmt_kpi(kpi, r["baseline_mean"]),
+               fmt_kpi(kpi, r["scenario_mean"]), fmt_kpi(kpi, r["mean_diff"], signed=True), ci,
+               fmt(r["relative_change"], "change"), fmt(r["n_pairs"], "count")]
+        if drawn:
+            row += [theme.MISSING if r["low_90"] is None else _interval(kpi, r["low_90"], r["high_90"], True),
+                    theme.MISSING if r["parameter_share"] is None else f"{100 * r['parameter_share']:.0f} %",
+                    "depends" if r["sign_depends"] else ("clear" if r["sign_depends"] is not None else theme.MISSING)]
+        rows.append(row)
         marks.append("sig" if significant(r) else "")
-    return table_html(["scenario", "indicator", against, "scenario", "difference", "95 % interval",
-                       "relative change", "pairs"], rows, marks)
+    header = ["scenario", "indicator", against, "scenario", "difference", "95 % interval",
+              "relative change", "pairs"]
+    if drawn:
+        header += ["90 % over draws and seeds", "share from parameters", "sign"]
+    return table_html(header, rows, marks)
+
+
+DRAWS_NOTE = ("These runs draw their parameters from labsim's calibrated posterior (posterior_draw). The "
+              "95 % interval is that of the average effect over the posterior; '90 % over draws and "
+              "seeds' is the range of the effect in single runs, and its spread is split (law of total "
+              "variance) into what the unknown parameters make (the spread of each draw's own average "
+              "effect) and what chance makes (the spread between seeds of one draw). An effect whose "
+              "sign depends on the parameters is never shown in bold.")
 
 
 # --- figures -----------------------------------------------------------------------------
@@ -224,7 +268,9 @@ def forest(diffs: pl.DataFrame, kpi: str, baseline: str, order: list[str]) -> go
             text.append(f"<b>{html.escape(name)}</b> · {html.escape(_scope_label(scope))}<br>difference "
                         f"{fmt_kpi(kpi, r['mean_diff'], True)} ({fmt(r['relative_change'], 'change')})<br>"
                         f"{ci}<br>{html.escape(baseline)} {fmt_kpi(kpi, r['baseline_mean'])} → "
-                        f"{fmt_kpi(kpi, r['scenario_mean'])}<br>{r['n_pairs']} paired seeds")
+                        f"{fmt_kpi(kpi, r['scenario_mean'])}<br>{r['n_pairs']} paired seeds"
+                        + (f"<br>90 % over {r['draws']} draws and seeds: "
+                           f"{_interval(kpi, r['low_90'], r['high_90'], True)}" if r.get("draws") else ""))
         fig.add_trace(go.Scatter(
             x=xs, y=ys, mode="markers", name=name,
             marker=dict(size=10, color=theme.series_color(order.index(name))),
@@ -543,6 +589,7 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
                      f"<div class='scroll'>{differences_table(diffs, base_title)}</div>",
                      _note(f"Difference = scenario minus {base_title}, computed seed by seed and averaged. "
                            + sig.split('. ', 1)[1]),
+                     *([_note(DRAWS_NOTE)] if diffs["draws"].drop_nulls().len() else []),
                      _note("In each chart below a dot is a scenario's average difference from "
                            f"{base_title} and its bar the 95 % interval, for all regions together and "
                            "for each region (a policy can help one country and not another).")]

@@ -28,6 +28,7 @@ from polars.testing import assert_frame_equal
 from labsim.calibrate import (Settings, Simulator, base_config, calibrate, intervals, load_priors, main,
                               target_bands)
 from labsim.errors import UserError
+from labsim.posterior import PREDICTED
 
 TRUTH = {"workers.hours_per_week_median": 18.0, "wellbeing.recovery_per_week": 0.1}
 QUICK = dict(scale=0.1, weeks=4, burn_in=2, step_h=6, min_epsilon=0.0)
@@ -129,4 +130,8 @@ def test_the_command_refuses_bad_settings_in_one_line(tmp_path, capsys):
 
 def test_the_posterior_is_a_weighted_table_of_the_priors_parameters(synthetic):
     _, posterior, _ = synthetic
-    assert posterior.columns == [p.key for p in _priors()] + ["weight"] and posterior.schema["weight"] == pl.Float64
+    stats = [PREDICTED + name for name in target_bands()]
+    assert posterior.columns == [p.key for p in _priors()] + ["weight", "distance"] + stats
+    assert all(dtype == pl.Float64 for dtype in posterior.schema.values())
+    # Each particle keeps the statistics its run gave: the posterior predictive distribution.
+    assert posterior.select(stats).null_count().sum_horizontal().item() < posterior.height * len(stats)
