@@ -280,11 +280,16 @@ def calibrate(priors: list[Prior], observed: dict[str, float], s: Settings,
                 break
             np.random.seed((s.seed * 1_000_003 + t) % 2**32)
             smc.run(minimum_epsilon=s.min_epsilon, max_nr_populations=1)
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM) or failed: the runs under way are not waited for
+        if not s.dask and resource is not None:
+            for process in list((getattr(resource, "_processes", None) or {}).values()):
+                process.terminate()
+        raise
     finally:  # the local worker processes end with the calibration; a cluster's client disconnects
         if s.dask and resource is not None:
             resource.close()
         elif resource is not None:
-            resource.shutdown()
+            resource.shutdown(cancel_futures=True)
     return final_population(history, keys, list(widths)), history
 
 
@@ -439,8 +444,36 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+class Interrupted(BaseException):
+    """SIGTERM or SIGHUP: stop as Ctrl-C does (the finished generations stay in the database)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    raise Interrupted(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    import signal
+
+    handlers = {sig: signal.signal(sig, _raise_interrupted) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return _main(argv)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(f"{PROG}: interrupted ({signal.Signals(signum).name}): the finished generations are kept; "
+              f"the same command continues from them", file=sys.stderr)
+        return 128 + signum
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def _main(argv: list[str]) -> int:
     try:
         args = _parser().parse_args(argv)
         for name in ("population", "generations", "weeks", "step_h"):

@@ -200,11 +200,13 @@ def referee_page(posterior: pl.DataFrame, provenance: Mapping[str, Any],
         "<h2>The calibrated model against the data</h2>",
         _note("For every target: its published band (green) and the posterior predictive distribution "
               "(the particles' own runs, by weight): median and 90 % interval."),
-        table_html(["target", "band", "predictive median", "90 % interval", "median in band"],
+        table_html(["target", "band", "predictive median", "90 % interval", "median in band",
+                    "interval meets band"],
                    [[r["stat"], f"{fmt(r['low'])} to {fmt(r['high'])}", fmt(r["median"]),
-                     f"{fmt(r['q05'])} to {fmt(r['q95'])}", "yes" if r["median_inside"] else "NO"]
+                     f"{fmt(r['q05'])} to {fmt(r['q95'])}", "yes" if r["median_inside"] else "NO",
+                     "yes" if r["overlaps"] else "NO"]
                     for r in predictive],
-                   ["" if r["median_inside"] else "sig" for r in predictive]),
+                   ["" if r["median_inside"] and r["overlaps"] else "sig" for r in predictive]),
         f"<div class='fig'>{figure_html(predictive_figure(predictive), 'predictive')}</div>",
         "<h2>Convergence</h2>",
         _note("The acceptance threshold by generation and the runs each generation took: a threshold that "

@@ -18,17 +18,26 @@ interval covered the truth in 2 of 4 seeds); a year, as the full calibration sco
 
 from __future__ import annotations
 
+import json
 import math
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from labsim.calibrate import (Settings, Simulator, base_config, calibrate, intervals, load_priors, main,
-                              target_bands)
+from labsim.calibrate import (POSTERIOR, PROVENANCE, REFEREE, Settings, Simulator, base_config, calibrate,
+                              intervals, load_priors, main, ship, target_bands, write_posterior)
 from labsim.errors import UserError
+from labsim import posterior as shipped_posterior
 from labsim.posterior import PREDICTED
+from tests.conftest import process_running
 
 TRUTH = {"workers.hours_per_week_median": 18.0, "wellbeing.recovery_per_week": 0.1}
 QUICK = dict(scale=0.1, weeks=4, burn_in=2, step_h=6, min_epsilon=0.0)
@@ -84,8 +93,9 @@ def test_a_bad_priors_file_is_refused_in_one_line(tmp_path, text, says):
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     out = tmp_path_factory.mktemp("calibrate") / "full"
-    posterior, history = calibrate(_priors(), _observed(), Settings(out, population=24, generations=4, seed=3,
-                                                                      jobs=2, **QUICK))
+    settings = Settings(out, population=24, generations=4, seed=3, jobs=2, **QUICK)
+    posterior, history = calibrate(_priors(), _observed(), settings)
+    write_posterior(posterior, history, _priors(), settings, ["--out", str(out), "(the test's synthetic case)"])
     return out, posterior, history
 
 
@@ -135,3 +145,99 @@ def test_the_posterior_is_a_weighted_table_of_the_priors_parameters(synthetic):
     assert all(dtype == pl.Float64 for dtype in posterior.schema.values())
     # Each particle keeps the statistics its run gave: the posterior predictive distribution.
     assert posterior.select(stats).null_count().sum_horizontal().item() < posterior.height * len(stats)
+
+
+def test_the_command_writes_a_referees_page_that_opens_offline(synthetic):
+    """Prior and posterior of every unknown, the pair plot, the posterior predictive against every
+    band and the threshold by generation, on one page with no outside resource."""
+    out, _, history = synthetic
+    page = (out / REFEREE).read_text(encoding="utf-8")
+    for words in ("Prior and posterior", "Pairs", "posterior predictive", "threshold", "interval meets band", *TRUTH, *target_bands()):
+        assert words in page, words
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']https?:", page)
+    provenance = json.loads((out / PROVENANCE).read_text())
+    assert [g["t"] for g in provenance["generations"]] == list(range(history.max_t + 1))
+    assert provenance["seconds"] > 0 and provenance["runs"] >= 4 * 24
+    assert all(g["seconds"] > 0 for g in provenance["generations"])
+
+
+def test_shipping_resamples_the_particles_with_their_provenance(synthetic, tmp_path, monkeypatch):
+    out, posterior, _ = synthetic
+    monkeypatch.setenv(shipped_posterior.ENV, str(tmp_path / "shipped"))
+    assert main(["--out", str(out), "--ship"]) == 0
+    post = shipped_posterior.read(tmp_path / "shipped")
+    assert post.n == shipped_posterior.DRAWS and post.keys == tuple(TRUTH)
+    # Every draw is one of the particles, with its values and its run's statistics.
+    for k in (0, 57, 199):
+        particle = posterior.row(int(post.particle[k]), named=True)
+        assert post.draw(k) == {key: particle[key] for key in TRUTH}
+        assert post.predicted["hours_per_week_mean crowd:all"][k] == pytest.approx(
+            particle[PREDICTED + "hours_per_week_mean crowd:all"], nan_ok=True)
+    # In proportion to the weights: the heaviest particle about weight x 200 times.
+    heaviest = int(np.argmax(posterior["weight"].to_numpy()))
+    assert abs(int((post.particle == heaviest).sum()) - posterior["weight"][heaviest] * 200) < 1
+    about = post.provenance
+    assert about["model_fingerprint"] == shipped_posterior.model_fingerprint()
+    assert about["shipped"]["draws"] == 200 and about["labsim_version"] and about["date"]
+    assert "(the test's synthetic case)" in about["command"]
+
+
+def test_shipping_a_calibration_of_other_model_code_needs_a_reason_that_holds(synthetic, tmp_path):
+    """A changed fingerprint: refused in one line; with --model-unchanged, the heaviest particle is
+    run again and must give the statistics stored (here it does: only the fingerprint was edited);
+    a stored statistic that the code no longer gives is refused."""
+    out, _, _ = synthetic
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in (POSTERIOR, PROVENANCE):
+        (old / name).write_bytes((out / name).read_bytes())
+    about = json.loads((old / PROVENANCE).read_text())
+    (old / PROVENANCE).write_text(json.dumps({**about, "model_fingerprint": "0000000000000000"}))
+    with pytest.raises(UserError, match="the model has changed since this calibration.*--model-unchanged"):
+        ship(old, dest=tmp_path / "a")
+    dest = ship(old, reason="a refactoring", dest=tmp_path / "b")
+    kept = json.loads((dest / shipped_posterior.PROVENANCE_FILE).read_text())
+    assert kept["calibrated_on_fingerprint"] == "0000000000000000"
+    assert kept["model_unchanged_because"] == "a refactoring"
+    frame = pl.read_parquet(old / POSTERIOR)
+    stat = PREDICTED + "hours_per_week_mean crowd:all"
+    frame.with_columns(pl.col(stat) + 0.01).write_parquet(old / POSTERIOR)
+    with pytest.raises(UserError, match="no longer gives the summary statistics"):
+        ship(old, reason="a refactoring", dest=tmp_path / "c")
+    assert not (tmp_path / "c").exists()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def test_a_terminated_calibration_stops_its_workers_and_says_how_to_continue(tmp_path):
+    """SIGTERM while a generation runs: exit 143 with one line, no worker process left behind, and
+    the database kept for the same command to continue."""
+    out = tmp_path / "c"
+    proc = subprocess.Popen([sys.executable, "-m", "labsim.calibrate", "--out", str(out), "--population", "8",
+                             "--generations", "3", "--jobs", "2", "--scale", "0.1", "--weeks", "4", "--burn-in", "2",
+                             "--step-h", "6"], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not ((out / "abc.db").is_file() and len(_children(proc.pid)) >= 2):
+        time.sleep(0.2)
+    workers = _children(proc.pid)
+    assert (out / "abc.db").is_file() and len(workers) >= 2, workers
+    time.sleep(1.0)  # runs under way
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith("labsim-calibrate: interrupted (SIGTERM)") and "Traceback" not in err, err
+    time.sleep(0.5)
+    assert not [w for w in workers if process_running(w)]
+    assert (out / "abc.db").is_file()
