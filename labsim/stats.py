@@ -45,6 +45,7 @@ DIFF_SCHEMA = {"scenario": pl.Utf8, "scope": pl.Utf8, "kpi": pl.Utf8, "n_pairs":
                "baseline_mean": pl.Float64, "scenario_mean": pl.Float64, "mean_diff": pl.Float64,
                "ci_low": pl.Float64, "ci_high": pl.Float64, "relative_change": pl.Float64, **OVER_DRAWS_SCHEMA}
 DRAW = PARAM + "posterior_draw"  # the runs table's column of posterior draws
+SIGN_SIDE = 0.05  # the least share of draws on each side of zero for a sign to depend on the draw
 Z90 = 1.6448536269514722  # the standard normal's 95th percentile: a central 90 % range is mean +- Z90 sd
 LEVEL_SCHEMA = {"scenario": pl.Utf8, "scope": pl.Utf8, "kpi": pl.Utf8, "n_runs": pl.Int64,
                 "mean": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64}
@@ -179,12 +180,30 @@ def _pair_rows(base: pl.DataFrame, other: pl.DataFrame, keys: list[str],
         mean_diff, lo, hi = mean_ci(s - b)
         base_mean = float(b.mean())
         draws = pairs[DRAW].to_numpy()[keep] if DRAW in pairs.columns else None
+        means = draw_means(s - b, draws)
+        if means is not None and means.size == np.unique(np.asarray(draws, float)).size:
+            # Every pair has a draw: seeds of one draw share its parameters, so they are not independent
+            # pairs; the interval of the mean effect over the posterior is over the draws' means.
+            _, lo, hi = mean_ci(means)
         rows.append({"scenario": label, "scope": scope, "kpi": kpi, "n_pairs": n,
                      "baseline_mean": base_mean, "scenario_mean": float(s.mean()),
                      "mean_diff": mean_diff, "ci_low": lo, "ci_high": hi,
                      "relative_change": mean_diff / base_mean if base_mean else math.nan,
                      **over_draws(s - b, draws)})
     return rows
+
+
+def draw_means(diff: np.ndarray, draws: np.ndarray | None) -> np.ndarray | None:
+    """The mean of ``diff`` in each posterior draw (runs without a draw, -1, left out); None
+    without draws."""
+    if draws is None:
+        return None
+    g = np.array([math.nan if v is None else float(v) for v in draws])
+    keep = np.isfinite(g) & (g >= 0)
+    if not keep.any():
+        return None
+    _, which, counts = np.unique(g[keep], return_inverse=True, return_counts=True)
+    return np.bincount(which, weights=diff[keep]) / counts
 
 
 def over_draws(diff: np.ndarray, draws: np.ndarray | None) -> dict[str, Any]:
@@ -197,7 +216,8 @@ def over_draws(diff: np.ndarray, draws: np.ndarray | None) -> dict[str, Any]:
     parameter uncertainty the variance of the draws' means less what chance puts into a mean of
     n seeds (chance / n, on average over draws), never below zero. The sign of the effect depends
     on the unknowns when the draws' effects, taken as normal, put zero inside their central 90 %
-    (|mean| < 1.645 sd of the parameter part)."""
+    (|mean| < 1.645 sd of the parameter part) and at least 5 % of the draws' mean effects lie on
+    each side of zero."""
     empty: dict[str, Any] = dict.fromkeys(OVER_DRAWS_SCHEMA)
     if draws is None:
         return empty
@@ -216,9 +236,12 @@ def over_draws(diff: np.ndarray, draws: np.ndarray | None) -> dict[str, Any]:
         chance = float(np.mean(sq[several] / (counts[several] - 1)))
         parameter = max(0.0, float(means.var(ddof=1)) - chance * float(np.mean(1.0 / counts)))
         total = parameter + chance
+        # Both conditions: the parameter part alone spans zero, and draws do fall on both sides
+        # (an effect that is nil in some draws and negative in the others has a sign: negative).
+        both_sides = min(float((means > 0).mean()), float((means < 0).mean())) >= SIGN_SIDE
         out.update(var_parameter=parameter, var_chance=chance,
                    parameter_share=parameter / total if total > 0 else None,
-                   sign_depends=bool(abs(float(d.mean())) < Z90 * math.sqrt(parameter)))
+                   sign_depends=bool(abs(float(d.mean())) < Z90 * math.sqrt(parameter) and both_sides))
     return out
 
 

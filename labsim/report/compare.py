@@ -233,7 +233,8 @@ def differences_table(diffs: pl.DataFrame, against: str = "baseline") -> str:
 
 
 DRAWS_NOTE = ("These runs draw their parameters from labsim's calibrated posterior (posterior_draw). The "
-              "95 % interval is that of the average effect over the posterior; '90 % over draws and "
+              "95 % interval is that of the average effect over the posterior (taken over the draws' own "
+              "averages, since the seeds of one draw share its parameters); '90 % over draws and "
               "seeds' is the range of the effect in single runs, and its spread is split (law of total "
               "variance) into what the unknown parameters make (the spread of each draw's own average "
               "effect) and what chance makes (the spread between seeds of one draw). An effect whose "
