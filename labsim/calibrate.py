@@ -45,7 +45,7 @@ from typing import Any, Sequence
 import numpy as np
 import yaml
 
-from labsim.errors import ArgumentParser, UserError
+from labsim.errors import ArgumentParser, Interrupted, UserError, raise_interrupted
 from labsim.posterior import DRAWS, PREDICTED, model_fingerprint
 
 PROG = "labsim-calibrate"
@@ -444,23 +444,11 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-class Interrupted(BaseException):
-    """SIGTERM or SIGHUP: stop as Ctrl-C does (the finished generations stay in the database)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _raise_interrupted(signum: int, frame: Any) -> None:
-    raise Interrupted(signum)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     import signal
 
-    handlers = {sig: signal.signal(sig, _raise_interrupted) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    handlers = {sig: signal.signal(sig, raise_interrupted) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         return _main(argv)
     except (KeyboardInterrupt, Interrupted) as exc:

@@ -23,7 +23,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from labsim.errors import UserError
+from labsim.errors import Interrupted, UserError, raise_interrupted
 from labsim.files import CONFIG, PART_SUFFIX, REPORT, STATUS, atomic_write_text, is_stale, remove_stale, write_json
 from labsim.hydra_app import explain, hydra_settings, job_number, read_command_line, register, task_overrides
 from labsim.resources import check_parallel
@@ -236,18 +236,6 @@ _PINNED: RunFolder | None = None  # a single run's folder, staged before Hydra s
 _CURRENT: list[RunFolder] = []  # folders being written in this process
 
 
-class Interrupted(BaseException):
-    """SIGTERM (or SIGHUP): stop like Ctrl-C does."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _raise_interrupted(signum: int, frame: Any) -> None:
-    raise Interrupted(signum)
-
-
 _WATCHING = False
 
 
@@ -443,7 +431,7 @@ def main() -> None:
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises; this function says it in one line
     os.environ[PARENT_ENV] = str(os.getpid())
     for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _raise_interrupted)
+        signal.signal(sig, raise_interrupted)
     code, message = 0, None
     try:
         _hydra_main()

@@ -32,6 +32,19 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UserError(message)
 
 
+class Interrupted(BaseException):
+    """SIGTERM (or SIGHUP): stop like Ctrl-C does."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def raise_interrupted(signum: int, frame: Any) -> None:
+    """A signal handler: turn SIGTERM or SIGHUP into ``Interrupted``, so that ``finally`` clauses run."""
+    raise Interrupted(signum)
+
+
 _SHORT = reprlib.Repr()
 _SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 60
 _SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 4
