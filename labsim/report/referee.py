@@ -48,14 +48,17 @@ def prior_density(prior: Mapping[str, Any], x: np.ndarray) -> np.ndarray:
 
 def parameter_rows(posterior: pl.DataFrame, priors: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Per unknown: its prior range, the posterior's weighted median and 90 % interval, and the
-    interval's width as a share of the prior's (below one half: the targets pin it down)."""
+    interval's width as a share of the prior's, on the prior's own scale (log for a loguniform
+    prior; below one half: the targets pin it down)."""
     w = posterior["weight"].to_numpy()
     rows = []
     for p in priors:
         x = posterior[p["key"]].to_numpy()
         lo, med, hi = weighted_quantile(x, w, [0.05, 0.5, 0.95])
-        rows.append({**p, "median": med, "q05": lo, "q95": hi,
-                     "width_share": (hi - lo) / (float(p["high"]) - float(p["low"]))})
+        low, high = float(p["low"]), float(p["high"])
+        share = (math.log(hi / lo) / math.log(high / low) if p["shape"] == "loguniform"
+                 else (hi - lo) / (high - low))
+        rows.append({**p, "median": med, "q05": lo, "q95": hi, "width_share": share})
     return rows
 
 
