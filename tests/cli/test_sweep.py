@@ -121,8 +121,11 @@ def test_the_comparison_is_also_a_csv_and_the_time_series_one_lazy_frame(sweep):
     out, rc, _ = sweep
     assert rc == 0
     table = pl.read_csv(out / "comparison.csv")
+    over_draws = list(labsim.stats.OVER_DRAWS_SCHEMA)
     assert table.columns == ["kind", "scenario", "scope", "kpi", "n", "value", "ci_low", "ci_high",
-                             "relative_change"]
+                             "relative_change", *over_draws]
+    # No posterior draws in this sweep: what draws would add stays empty.
+    assert table.select(over_draws).null_count().row(0) == (table.height,) * len(over_draws)
     diffs = table.filter(pl.col("kind") == "difference")
     assert set(diffs["scenario"]) == set(SCENARIOS) - {"baseline"} and (diffs["n"] == 3).all()
     assert set(table.filter(pl.col("kind") == "level")["scenario"]) == set(SCENARIOS)
