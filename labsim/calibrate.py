@@ -208,8 +208,6 @@ def base_config(scale: float, weeks: int, burn_in: int, step_h: int, extra: Sequ
                            "windows.yearly=false", *extra])
 
 
-# --- provenance ----------------------------------------------------------------------------
-
 # --- the calibration -----------------------------------------------------------------------
 
 @dataclass

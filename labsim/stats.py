@@ -193,17 +193,23 @@ def _pair_rows(base: pl.DataFrame, other: pl.DataFrame, keys: list[str],
     return rows
 
 
+def _by_draw(diff: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs that have a posterior draw (-1 or missing: none): their differences, the index of
+    each one's draw, the pairs per draw and each draw's mean difference."""
+    g = np.array([math.nan if v is None else float(v) for v in draws])
+    keep = np.isfinite(g) & (g >= 0)
+    _, which, counts = np.unique(g[keep], return_inverse=True, return_counts=True)
+    d = diff[keep]
+    return d, which, counts, np.bincount(which, weights=d, minlength=counts.size) / np.maximum(counts, 1)
+
+
 def draw_means(diff: np.ndarray, draws: np.ndarray | None) -> np.ndarray | None:
     """The mean of ``diff`` in each posterior draw (runs without a draw, -1, left out); None
     without draws."""
     if draws is None:
         return None
-    g = np.array([math.nan if v is None else float(v) for v in draws])
-    keep = np.isfinite(g) & (g >= 0)
-    if not keep.any():
-        return None
-    _, which, counts = np.unique(g[keep], return_inverse=True, return_counts=True)
-    return np.bincount(which, weights=diff[keep]) / counts
+    means = _by_draw(diff, draws)[3]
+    return means if means.size else None
 
 
 def over_draws(diff: np.ndarray, draws: np.ndarray | None) -> dict[str, Any]:
@@ -221,14 +227,11 @@ def over_draws(diff: np.ndarray, draws: np.ndarray | None) -> dict[str, Any]:
     empty: dict[str, Any] = dict.fromkeys(OVER_DRAWS_SCHEMA)
     if draws is None:
         return empty
-    keep = np.array([v is not None and np.isfinite(v) and v >= 0 for v in draws], bool)  # -1: no draw
-    d, g = diff[keep], np.asarray(draws[keep], float)
-    ids, which, counts = np.unique(g, return_inverse=True, return_counts=True)
-    if ids.size < 2:
+    d, which, counts, means = _by_draw(diff, draws)
+    if counts.size < 2:
         return empty
-    means = np.bincount(which, weights=d) / counts
     low, high = np.quantile(d, [0.05, 0.95])
-    out = {**empty, "draws": int(ids.size), "low_90": float(low), "high_90": float(high),
+    out = {**empty, "draws": int(counts.size), "low_90": float(low), "high_90": float(high),
            "positive_draws": float((means > 0).mean())}
     several = counts >= 2
     if several.any():
