@@ -406,7 +406,10 @@ def ship(folder: Path, reason: str | None = None, dest: Path | None = None, n: i
     draws = frame[picks.tolist()].select(
         pl.int_range(0, len(picks), dtype=pl.Int64).alias("draw"), pl.Series("particle", picks, dtype=pl.Int64),
         "weight", *keys, *stats)
+    w = frame["weight"].to_numpy()
     provenance["shipped"] = {"draws": n, "particles": frame.height,
+                             "distinct_particles": len(set(picks.tolist())),
+                             "effective_sample_size": round(float(w.sum() ** 2 / np.square(w).sum()), 1),
                              "resampling": "systematic, in a shuffled order (labsim.posterior.resample, seed 0)",
                              "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     dest = dest or posterior_dir()

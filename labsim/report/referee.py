@@ -179,9 +179,14 @@ def referee_page(posterior: pl.DataFrame, provenance: Mapping[str, Any],
     predictive = predictive_rows(posterior, bands)
     seconds = provenance.get("seconds")
     runtime = f", {seconds / 3600:.2f} hours of runs" if isinstance(seconds, (int, float)) else ""
+    # Kish's effective sample size of the weighted particles: how many equal-weight particles they
+    # are worth (a low one means a few particles carry the posterior).
+    w = posterior["weight"].to_numpy()
+    ess = float(w.sum() ** 2 / np.square(w).sum()) if posterior.height else 0.0
     sections = [
         "<h2>What was run</h2>",
-        _note(f"{provenance.get('command', '')}: {posterior.height} particles after {len(generations)} "
+        _note(f"{provenance.get('command', '')}: {posterior.height} particles (worth {ess:.0f} of equal weight) "
+              f"after {len(generations)} "
               f"generations{runtime}; labsim {provenance.get('labsim_version', '?')}, model fingerprint "
               f"{provenance.get('model_fingerprint', '?')}, {provenance.get('date', '')}."),
         "<h2>Prior and posterior of every unknown</h2>",
