@@ -24,7 +24,8 @@ records them. Found when the project moved to an AMD EPYC machine without
 AVX-512: every market case's digest changed with no change of code (numpy
 2.2 to 2.4 and polars 1.36 to 2.1 left them unchanged there, and so did
 turning off numpy's AVX2 paths); the digests recorded before are kept as the
-AVX512_SKX class's, presumed to be that of the earlier machine.
+AVX512_SKX class's, and an AMD EPYC machine with AVX-512 later reproduced
+every one of them.
 """
 
 from __future__ import annotations
