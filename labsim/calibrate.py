@@ -380,6 +380,7 @@ def ship(folder: Path, reason: str | None = None, dest: Path | None = None, n: i
 
     from labsim.files import atomic_write_text
     from labsim.posterior import DRAWS_FILE, PROVENANCE_FILE, posterior_dir, resample
+    from labsim.stats import effective_sample_size
 
     try:
         frame = pl.read_parquet(folder / POSTERIOR)
@@ -406,10 +407,9 @@ def ship(folder: Path, reason: str | None = None, dest: Path | None = None, n: i
     draws = frame[picks.tolist()].select(
         pl.int_range(0, len(picks), dtype=pl.Int64).alias("draw"), pl.Series("particle", picks, dtype=pl.Int64),
         "weight", *keys, *stats)
-    w = frame["weight"].to_numpy()
     provenance["shipped"] = {"draws": n, "particles": frame.height,
                              "distinct_particles": len(set(picks.tolist())),
-                             "effective_sample_size": round(float(w.sum() ** 2 / np.square(w).sum()), 1),
+                             "effective_sample_size": round(effective_sample_size(frame["weight"].to_numpy()), 1),
                              "resampling": "systematic, in a shuffled order (labsim.posterior.resample, seed 0)",
                              "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     dest = dest or posterior_dir()

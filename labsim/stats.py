@@ -86,6 +86,13 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: Sequence[float]) -> list[
     return [float(v) for v in x[order][at]]
 
 
+def effective_sample_size(w: np.ndarray) -> float:
+    """Kish's effective sample size of weights ``w``, (sum w)^2 / sum w^2: how many equal-weight
+    members a weighted sample is worth (n when all weights are equal, 1 when one carries all)."""
+    w = np.asarray(w, float)
+    return float(w.sum() ** 2 / np.square(w).sum()) if w.size and w.any() else 0.0
+
+
 def _nulls(frame: pl.DataFrame) -> pl.DataFrame:
     """NaN (no value, no interval) as null, which tables and charts show as missing."""
     return frame.with_columns(pl.col(pl.Float64).fill_nan(None))

@@ -28,7 +28,7 @@ from labsim.posterior import PREDICTED
 from labsim.report import theme
 from labsim.report.page import figure_html, page, table_html
 from labsim.report.theme import fmt
-from labsim.stats import weighted_quantile
+from labsim.stats import effective_sample_size, weighted_quantile
 
 PRIOR_COLOR, POSTERIOR_COLOR = "#7f7f7f", "#1f77b4"
 
@@ -179,13 +179,12 @@ def referee_page(posterior: pl.DataFrame, provenance: Mapping[str, Any],
     predictive = predictive_rows(posterior, bands)
     seconds = provenance.get("seconds")
     runtime = f", {seconds / 3600:.2f} hours of runs" if isinstance(seconds, (int, float)) else ""
-    # Kish's effective sample size of the weighted particles: how many equal-weight particles they
-    # are worth (a low one means a few particles carry the posterior).
-    w = posterior["weight"].to_numpy()
-    ess = float(w.sum() ** 2 / np.square(w).sum()) if posterior.height else 0.0
+    # How many equal-weight particles the weighted ones are worth: a low number means a few
+    # particles carry the posterior.
+    ess = effective_sample_size(posterior["weight"].to_numpy())
     sections = [
         "<h2>What was run</h2>",
-        _note(f"{provenance.get('command', '')}: {posterior.height} particles (worth {ess:.0f} of equal weight) "
+        _note(f"{provenance.get('command', '')}: {posterior.height} particles (worth {ess:.1f} of equal weight) "
               f"after {len(generations)} "
               f"generations{runtime}; labsim {provenance.get('labsim_version', '?')}, model fingerprint "
               f"{provenance.get('model_fingerprint', '?')}, {provenance.get('date', '')}."),

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from labsim.model.units import ALL_REGIONS
-from labsim.stats import (WEEKS_PER_QUARTER, end_differences, group_means, kpi_levels, mean_ci,
+from labsim.stats import (WEEKS_PER_QUARTER, effective_sample_size, end_differences, group_means, kpi_levels, mean_ci,
                           mean_quarterly_wages, paired_differences, quarterly_by_region, swept_parameters)
 
 
@@ -173,3 +173,13 @@ def test_mean_quarterly_wages_average_each_scenarios_runs():
     usa = m.filter(pl.col("region") == "USA")
     assert usa["runs"].to_list() == [1, 1]
     assert mean_quarterly_wages([]).height == 0
+
+
+def test_effective_sample_size_counts_what_weighted_members_are_worth():
+    assert effective_sample_size(np.full(40, 0.025)) == pytest.approx(40)
+    assert effective_sample_size(np.array([1.0, 0.0, 0.0])) == pytest.approx(1)
+    # Two heavy members of equal weight and many light ones: worth a little over two.
+    w = np.r_[[0.45, 0.45], np.full(100, 0.001)]
+    assert effective_sample_size(w) == pytest.approx(1 / (2 * 0.45**2 + 100 * 0.001**2))
+    assert effective_sample_size(3 * w) == pytest.approx(effective_sample_size(w))  # scale-free
+    assert effective_sample_size(np.array([])) == 0
