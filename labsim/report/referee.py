@@ -184,9 +184,8 @@ def referee_page(posterior: pl.DataFrame, provenance: Mapping[str, Any],
     ess = effective_sample_size(posterior["weight"].to_numpy())
     sections = [
         "<h2>What was run</h2>",
-        _note(f"{provenance.get('command', '')}: {posterior.height} particles (worth {ess:.1f} of equal weight) "
-              f"after {len(generations)} "
-              f"generations{runtime}; labsim {provenance.get('labsim_version', '?')}, model fingerprint "
+        _note(f"{provenance.get('command', '')}: {posterior.height} particles (worth {ess:.1f} of equal "
+              f"weight) after {len(generations)} generations{runtime}; labsim {provenance.get('labsim_version', '?')}, model fingerprint "
               f"{provenance.get('model_fingerprint', '?')}, {provenance.get('date', '')}."),
         "<h2>Prior and posterior of every unknown</h2>",
         _note("Dashed: the prior. Bars: the posterior (the last generation's particles, by weight). "

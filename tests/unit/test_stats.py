@@ -10,8 +10,9 @@ import polars as pl
 import pytest
 
 from labsim.model.units import ALL_REGIONS
-from labsim.stats import (WEEKS_PER_QUARTER, effective_sample_size, end_differences, group_means, kpi_levels, mean_ci,
-                          mean_quarterly_wages, paired_differences, quarterly_by_region, swept_parameters)
+from labsim.stats import (WEEKS_PER_QUARTER, effective_sample_size, end_differences, group_means, kpi_levels,
+                          mean_ci, mean_quarterly_wages, paired_differences, quarterly_by_region,
+                          swept_parameters)
 
 
 # --- paired differences ------------------------------------------------------------------------

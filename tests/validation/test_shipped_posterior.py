@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labsim import __version__
 from labsim.calibrate import load_priors, target_bands
 from labsim.posterior import DRAWS, model_fingerprint, read
 from labsim.paths import config_dir
