@@ -46,7 +46,7 @@ import numpy as np
 import yaml
 
 from labsim.errors import ArgumentParser, Interrupted, UserError, raise_interrupted
-from labsim.posterior import DRAWS, PREDICTED, model_fingerprint
+from labsim.posterior import DRAWS, PREDICTED, code_fingerprint
 
 PROG = "labsim-calibrate"
 SHAPES = ("uniform", "loguniform")
@@ -339,10 +339,10 @@ def write_posterior(posterior: Any, history: Any, priors: list[Prior], s: Settin
     atomic_write(s.out / POSTERIOR, posterior.write_parquet)
     pops = history.get_all_populations()
     provenance = {
-        "command": " ".join([PROG, *argv]), "labsim_version": __version__,
+        "command": " ".join([PROG, *relative_args(argv)]), "labsim_version": __version__,
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "model_fingerprint": model_fingerprint(),
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(s).items()},
+        "model_fingerprint": code_fingerprint(),
+        "settings": {k: (repo_relative(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(s).items()},
         "priors": [dataclasses.asdict(p) for p in priors],
         "generations": [{"t": int(r.t), "epsilon": float(r.epsilon), "samples": int(r.samples),
                          "seconds": round(float(r.wall_time), 1)} for r in pops.itertuples() if r.t >= 0],
@@ -353,6 +353,31 @@ def write_posterior(posterior: Any, history: Any, priors: list[Prior], s: Settin
     }
     atomic_write_text(s.out / PROVENANCE, json.dumps(provenance, indent=2) + "\n")
     atomic_write_text(s.out / REFEREE, referee_page(posterior, provenance, target_bands()))
+
+
+def repo_relative(path: str | Path) -> str:
+    """``path`` relative to the repository (the folder holding conf/), so that a provenance names no
+    one's home folder."""
+    from labsim.paths import config_dir
+
+    return os.path.relpath(Path(path).resolve(), config_dir().resolve().parent)
+
+
+PATH_OPTIONS = ("--out", "--priors")
+
+
+def relative_args(argv: Sequence[str]) -> list[str]:
+    """The command's arguments with the paths it was given (``PATH_OPTIONS``) relative to the repository."""
+    out, args = [], list(argv)
+    for i, arg in enumerate(args):
+        name, eq, value = arg.partition("=")
+        if eq and name in PATH_OPTIONS:
+            out.append(f"{name}={repo_relative(value)}")
+        elif i > 0 and args[i - 1] in PATH_OPTIONS:
+            out.append(repo_relative(arg))
+        else:
+            out.append(arg)
+    return out
 
 
 def rerun(settings: dict[str, Any], params: dict[str, float]) -> dict[str, float]:
@@ -379,7 +404,7 @@ def ship(folder: Path, reason: str | None = None, dest: Path | None = None, n: i
     import polars as pl
 
     from labsim.files import atomic_write_text
-    from labsim.posterior import DRAWS_FILE, PROVENANCE_FILE, posterior_dir, resample
+    from labsim.posterior import DRAWS_FILE, PROVENANCE_FILE, REFERENCE_FILE, posterior_dir, record_reference, resample
     from labsim.stats import effective_sample_size
 
     try:
@@ -387,7 +412,7 @@ def ship(folder: Path, reason: str | None = None, dest: Path | None = None, n: i
         provenance = json.loads((folder / PROVENANCE).read_text(encoding="utf-8"))
     except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
         raise UserError(f"no finished calibration in {folder}: {str(exc).splitlines()[0]}") from None
-    now = model_fingerprint()
+    now = code_fingerprint()
     made_on = provenance.get("model_fingerprint")
     keys = [p["key"] for p in provenance["priors"]]
     stats = [c for c in frame.columns if c.startswith(PREDICTED)]
@@ -416,6 +441,8 @@ def ship(folder: Path, reason: str | None = None, dest: Path | None = None, n: i
     dest.mkdir(parents=True, exist_ok=True)
     atomic_write_text(dest / DRAWS_FILE, draws.write_csv(float_precision=None))
     atomic_write_text(dest / PROVENANCE_FILE, json.dumps(provenance, indent=2) + "\n")
+    (dest / REFERENCE_FILE).unlink(missing_ok=True)  # the old draws' reference runs say nothing of the new ones
+    record_reference(dest)
     return dest
 
 
@@ -442,6 +469,9 @@ def _parser() -> argparse.ArgumentParser:
                                                        "$LABSIM_POSTERIOR names)")
     p.add_argument("--model-unchanged", metavar="REASON", default=None,
                    help="with --ship: why a model changed since the calibration still gives the same outputs")
+    p.add_argument("--record-reference", action="store_true",
+                   help="run nothing else: run the shipped posterior's reference runs and record their outputs' "
+                        "digests for this class of processor (conf/posterior/reference.json; --ship does it too)")
     return p
 
 
@@ -470,6 +500,14 @@ def _main(argv: list[str]) -> int:
                 raise UserError(f"--{name.replace('_', '-')} {getattr(args, name)}: a whole number of at least 1")
         if args.burn_in < 0 or args.jobs < 0:
             raise UserError("--burn-in and --jobs take whole numbers of at least 0")
+        if args.record_reference:
+            from labsim.behaviour import platform
+            from labsim.posterior import posterior_dir, record_reference
+
+            path = record_reference(posterior_dir())
+            print(f"{PROG}: the reference runs' digests for processors of class {platform()} -> {path}",
+                  file=sys.stderr)
+            return 0
         if args.ship:
             dest = ship(Path(args.out), args.model_unchanged)
             print(f"{PROG}: {DRAWS} draws of {Path(args.out) / POSTERIOR} -> {dest}", file=sys.stderr)

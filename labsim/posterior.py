@@ -13,11 +13,26 @@ sample of the posterior, and writes two files:
   (``predicted:KPI SCOPE``): a sample of the posterior predictive distribution.
 - ``provenance.json``: the calibration's command, labsim's version, the date,
   the settings, the priors, the threshold by generation, the run time and the
-  fingerprint of the model code that produced it.
+  fingerprint of the model code that ran it (``code_fingerprint``).
+- ``reference.json``: a few short *reference runs* of the posterior's own draws,
+  run as the calibration ran its particles, and the digests of their outputs
+  (``labsim.behaviour``) per class of processor.
 
 ``labsim posterior_draw=K`` runs draw K: its values replace the baseline's for
-the calibrated settings (``apply``). A run of a draw whose model fingerprint
-differs from the current code's warns in one line (``stale_warning``).
+the calibrated settings (``apply``).
+
+A posterior belongs to the model's behaviour, not to its source: a change of
+code that leaves every output as it was (a speed-up, a comment) keeps it valid,
+and any change of output makes it stale. ``check`` runs the reference runs and
+compares their digests with the recorded ones: all equal, the posterior is
+valid; one differs, it is stale, and the check names that run; no digest
+recorded for this class of processor, it cannot verify (the outputs may well be
+the same, but no one has seen them on such a machine). Runs with a
+``posterior_draw`` warn once, in one line, when the posterior is stale or cannot
+be verified (``stale_warning``). The verdict is kept in a small cache (under
+``$LABSIM_CACHE_DIR``, or ``~/.cache/labsim``), keyed by the bytes of the model's
+code and data, the posterior and the processor class, so that the reference runs
+run once per version of the code, not once per run.
 """
 
 from __future__ import annotations
@@ -26,6 +41,7 @@ import csv
 import functools
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,17 +64,22 @@ ENV = "LABSIM_POSTERIOR"  # a folder holding another posterior (``labsim-calibra
 def posterior_dir() -> Path:
     """``conf/posterior/``, or the folder ``$LABSIM_POSTERIOR`` names: the posterior of one's own
     calibration, run as the shipped one is."""
-    import os
-
     from labsim.paths import config_dir
 
     return Path(os.environ.get(ENV) or config_dir() / "posterior")
 
 
-def model_fingerprint() -> str:
-    """A hash of what makes the model's outputs: its code (labsim/model, the KPIs of
+REFERENCE_FILE = "reference.json"
+REFERENCE_DRAWS = (0, 1, 2)  # the draws run as references: the first three (draws are shuffled)
+REFERENCE_WEEKS = 4  # weeks scored after the calibration's burn-in
+
+
+def code_fingerprint() -> str:
+    """A hash of the bytes that make the model's outputs: its code (labsim/model, the KPIs of
     labsim/results.py, the settings of labsim/config.py, the targets and scoring of
-    labsim/calibration) and its data (conf/, without the shipped posterior itself)."""
+    labsim/calibration) and its data (conf/, without the shipped posterior itself). It says
+    whether the code is the very code that ran a calibration, and keys the cache of ``check``;
+    whether the outputs changed is the reference runs' to say."""
     from labsim.paths import config_dir
 
     root = Path(__file__).resolve().parent
@@ -134,16 +155,181 @@ def shipped() -> Posterior:
     return read(folder)
 
 
-def stale_warning(post: Posterior | None = None) -> str | None:
-    """One line when the posterior was calibrated on other model code than this one, else None."""
-    post = post or shipped()
-    made_on = post.provenance.get("model_fingerprint")
-    now = model_fingerprint()
-    if made_on == now:
+@dataclass(frozen=True)
+class Check:
+    """Whether the posterior still fits the model: ``status`` is VALID, STALE or CANNOT_VERIFY;
+    ``detail`` names the reference run that differs, or why there is nothing to compare with."""
+
+    status: str
+    detail: str = ""
+
+
+VALID, STALE, CANNOT_VERIFY = "valid", "stale", "cannot verify"
+
+
+def reference_overrides(draw: int, settings: dict[str, Any]) -> list[str]:
+    """A reference run of ``draw``: the baseline as the calibration ran its particles (its scale,
+    burn-in and step, from the provenance's ``settings``), ``REFERENCE_WEEKS`` weeks after the
+    burn-in."""
+    burn_in = int(settings.get("burn_in", 13))
+    return [f"posterior_draw={draw}", f"scale={settings.get('scale', 0.1)!r}",
+            f"horizon_weeks={burn_in + REFERENCE_WEEKS}", f"warmup_weeks={burn_in}",
+            f"step_h={settings.get('step_h', 2)}", *(settings.get("extra") or ()), "windows.yearly=false",
+            "output.progress=false", "output.report=false"]
+
+
+def read_reference(folder: str | Path) -> dict[str, Any] | None:
+    """The reference runs of the posterior in ``folder`` and their recorded digests (None: none)."""
+    try:
+        ref = json.loads((Path(folder) / REFERENCE_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return None
-    return (f"the model has changed since its posterior was calibrated (fingerprint {made_on}, now {now}): "
-            f"the draws may no longer fit the targets; recalibrate with labsim-calibrate "
-            f"(docs/guide/calibration.md)")
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read {Path(folder) / REFERENCE_FILE}: {str(exc).splitlines()[0]}") from None
+    if not isinstance(ref, dict) or not isinstance(ref.get("runs"), dict) or not isinstance(ref.get("digests"), dict):
+        raise UserError(f"{Path(folder) / REFERENCE_FILE}: expected 'runs' and 'digests'")
+    return ref
+
+
+_checking = False  # the reference runs under way: their own draws are not checked again
+
+
+def _reference_digests(runs: dict[str, list[str]]) -> dict[str, dict[str, str]]:
+    """Each reference run's digests, run by this code on this machine."""
+    global _checking
+    from labsim.behaviour import run_digests
+
+    before, _checking = _checking, True
+    try:
+        return {name: run_digests(list(overrides)) for name, overrides in runs.items()}
+    finally:
+        _checking = before
+
+
+def record_reference(folder: str | Path, runs: dict[str, list[str]] | None = None) -> Path:
+    """Run the reference runs of the posterior in ``folder`` (``runs``, or those already listed in
+    its reference.json, or the draws ``REFERENCE_DRAWS`` run as its provenance's calibration ran
+    its particles) and record their digests for this class of processor, keeping other classes'."""
+    from labsim.behaviour import platform
+    from labsim.files import atomic_write_text
+
+    folder = Path(folder)
+    ref = read_reference(folder) or {}
+    if runs is None:
+        runs = ref.get("runs")
+    if not runs:
+        settings = read(folder).provenance.get("settings") or {}
+        runs = {f"draw{k}": reference_overrides(k, settings) for k in REFERENCE_DRAWS}
+    if ref.get("runs") not in (None, runs):
+        ref["digests"] = {}  # other runs: the digests recorded for the old ones no longer apply
+    env = os.environ.get(ENV)
+    os.environ[ENV] = str(folder)  # the reference runs run this posterior's draws
+    shipped.cache_clear()
+    try:
+        digests = _reference_digests(runs)
+    finally:
+        if env is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = env
+        shipped.cache_clear()
+    ref = {"about": "Short runs of the posterior's own draws and the digests of their outputs, per class of "
+                    "processor (labsim.posterior.check); record with labsim-calibrate --record-reference.",
+           "runs": runs, "digests": {**(ref.get("digests") or {}), platform(): digests}}
+    atomic_write_text(folder / REFERENCE_FILE, json.dumps(ref, indent=2, sort_keys=True) + "\n")
+    return folder / REFERENCE_FILE
+
+
+def _cache_file() -> Path:
+    root = os.environ.get("LABSIM_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "labsim"
+    return Path(root) / "posterior-checks.json"
+
+
+def _cache_key(folder: Path, cls: str) -> str:
+    h = hashlib.sha256()
+    for part in (code_fingerprint(), cls, np.__version__):
+        h.update(part.encode() + b"\0")
+    for name in (DRAWS_FILE, REFERENCE_FILE):
+        h.update((folder / name).read_bytes())
+    return h.hexdigest()[:32]
+
+
+def _cached(key: str) -> Check | None:
+    try:
+        got = json.loads(_cache_file().read_text(encoding="utf-8")).get(key)
+        return Check(str(got["status"]), str(got["detail"])) if got else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _remember(key: str, check_: Check) -> None:
+    from labsim.files import atomic_write_text
+
+    path = _cache_file()
+    try:
+        try:
+            known = json.loads(path.read_text(encoding="utf-8"))
+            known = known if isinstance(known, dict) else {}
+        except (OSError, ValueError):
+            known = {}
+        known[key] = {"status": check_.status, "detail": check_.detail}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps(dict(list(known.items())[-64:]), indent=1) + "\n")
+    except OSError:
+        pass  # no cache: the check runs again next time
+
+
+def check(folder: str | Path | None = None, use_cache: bool = True) -> Check:
+    """Whether the posterior in ``folder`` (the shipped one by default) still fits this model: its
+    reference runs, run now, give the digests recorded for this class of processor."""
+    from labsim.behaviour import platform
+
+    folder = Path(folder) if folder is not None else posterior_dir()
+    ref = read_reference(folder)
+    if ref is None:
+        return Check(CANNOT_VERIFY, f"the posterior in {folder} has no reference runs ({REFERENCE_FILE})")
+    cls = platform()
+    recorded = ref["digests"].get(cls)
+    if not recorded or set(recorded) != set(ref["runs"]):
+        return Check(CANNOT_VERIFY, f"no digests of its reference runs are recorded for processors of class {cls} "
+                                    f"(labsim-calibrate --record-reference records them)")
+    key = _cache_key(folder, cls)
+    if use_cache and (known := _cached(key)) is not None:
+        return known
+    env = os.environ.get(ENV)
+    os.environ[ENV] = str(folder)
+    shipped.cache_clear()
+    try:
+        now = _reference_digests(ref["runs"])
+    finally:
+        if env is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = env
+        shipped.cache_clear()
+    verdict = Check(VALID)
+    for name in sorted(ref["runs"]):
+        changed = [table for table in sorted(recorded[name]) if now[name].get(table) != recorded[name][table]]
+        if changed:
+            verdict = Check(STALE, f"reference run {name} ({' '.join(ref['runs'][name])}) now gives other "
+                                   f"{' and '.join(changed)} tables than recorded")
+            break
+    _remember(key, verdict)
+    return verdict
+
+
+def stale_warning() -> str | None:
+    """One line when the posterior no longer fits the model (its reference runs give other outputs) or
+    cannot be verified on this machine; None when it fits, and while the reference runs themselves run."""
+    if _checking:
+        return None
+    verdict = check()
+    if verdict.status == VALID:
+        return None
+    if verdict.status == STALE:
+        return (f"the model's outputs have changed since its posterior was calibrated: {verdict.detail}; the "
+                f"draws may no longer fit the targets: recalibrate with labsim-calibrate (docs/guide/calibration.md)")
+    return f"cannot verify that the posterior still fits this model: {verdict.detail}"
 
 
 def check_draw(k: int, post: Posterior | None = None) -> None:

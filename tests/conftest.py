@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 import labsim
+
+# The posterior's check (labsim.posterior.check) caches its verdicts: in a folder of the test session's own,
+# not the user's, and for the processes the tests start too.
+os.environ["LABSIM_CACHE_DIR"] = tempfile.mkdtemp(prefix="labsim-test-cache-")
 
 # A small market: a tenth of the population and demand (the smallest scale the scale test allows), a few weeks.
 SMALL = ["scale=0.1", "horizon_weeks=8", "warmup_weeks=2", "output.progress=false"]
@@ -31,22 +37,32 @@ def process_running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def write_test_posterior(folder: Path, n: int = 20, seed: int = 0, fingerprint: str | None = None) -> Path:
-    """A posterior in the shipped format (``draws.csv``, ``provenance.json``) whose ``n`` draws are
-    drawn from the priors of conf/calibration/priors.yaml: a stand-in with the shipped one's shape,
-    for tests of how draws are run and compared (not of what the calibration found)."""
+# The reference run of a test posterior: its first draw, two weeks at a twentieth of the market.
+TEST_REFERENCE = {"draw0": ["posterior_draw=0", "scale=0.05", "horizon_weeks=2", "warmup_weeks=1",
+                            "output.progress=false", "output.report=false"]}
+
+
+def write_test_posterior(folder: Path, n: int = 20, seed: int = 0, reference: str | None = "record") -> Path:
+    """A posterior in the shipped format (``draws.csv``, ``provenance.json``, ``reference.json``) whose
+    ``n`` draws are drawn from the priors of conf/calibration/priors.yaml: a stand-in with the shipped
+    one's shape, for tests of how draws are run and compared (not of what the calibration found).
+
+    ``reference``: "record" records its reference run's digests as this code gives them (the
+    posterior fits the model), "stale" records digests no run gives (it no longer does), None
+    writes no reference runs (it cannot be verified)."""
     import csv
     import json
 
     import numpy as np
 
+    from labsim import posterior
+    from labsim.behaviour import platform
     from labsim.calibrate import load_priors
-    from labsim.posterior import DRAWS_FILE, PROVENANCE_FILE, model_fingerprint
 
     priors = load_priors()
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / DRAWS_FILE, "w", newline="", encoding="utf-8") as fh:
+    with open(folder / posterior.DRAWS_FILE, "w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
         out.writerow(["draw", "particle", "weight", *(p.key for p in priors), "predicted:test ALL"])
         for k in range(n):
@@ -54,6 +70,12 @@ def write_test_posterior(folder: Path, n: int = 20, seed: int = 0, fingerprint: 
                       else float(rng.uniform(p.low, p.high)) for p in priors]
             out.writerow([k, k, 1.0 / n, *values, float(k)])
     provenance = {"command": "tests/conftest.py write_test_posterior", "labsim_version": labsim.__version__,
-                  "model_fingerprint": fingerprint or model_fingerprint()}
-    (folder / PROVENANCE_FILE).write_text(json.dumps(provenance), encoding="utf-8")
+                  "model_fingerprint": posterior.code_fingerprint()}
+    (folder / posterior.PROVENANCE_FILE).write_text(json.dumps(provenance), encoding="utf-8")
+    if reference == "record":
+        posterior.record_reference(folder, TEST_REFERENCE)
+    elif reference == "stale":
+        wrong = {"timeseries": "0" * 64, "workers": "0" * 64}
+        (folder / posterior.REFERENCE_FILE).write_text(json.dumps(
+            {"runs": TEST_REFERENCE, "digests": {platform(): {name: wrong for name in TEST_REFERENCE}}}))
     return folder

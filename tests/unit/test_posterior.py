@@ -3,6 +3,7 @@ model changed; and what paired differences over draws say (law of total variance
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -113,26 +114,55 @@ def test_a_draw_that_is_not_shipped_is_refused_on_the_command_line(test_posterio
     assert read_command_line(["posterior_draw=range(20)"]).warnings == []
 
 
-def test_a_posterior_from_other_model_code_warns_in_one_line(tmp_path, monkeypatch):
-    folder = write_test_posterior(tmp_path / "old", n=3, fingerprint="0123456789abcdef")
+def test_a_posterior_whose_reference_runs_changed_warns_once_in_one_line_naming_the_run(tmp_path, monkeypatch):
+    folder = write_test_posterior(tmp_path / "old", n=3, reference="stale")
     monkeypatch.setenv(posterior.ENV, str(folder))
     posterior.shipped.cache_clear()
     try:
         from labsim.hydra_app import read_command_line
 
+        verdict = posterior.check()
+        assert verdict.status == posterior.STALE and "reference run draw0" in verdict.detail
         warning = posterior.stale_warning()
-        assert warning and "0123456789abcdef" in warning and posterior.model_fingerprint() in warning
-        assert "\n" not in warning
+        assert warning and "reference run draw0" in warning and "recalibrate" in warning and "\n" not in warning
         assert read_command_line(["posterior_draw=1"]).warnings == [warning]
         assert read_command_line([]).warnings == []  # no draw asked for: nothing to warn about
         res = labsim.run(labsim.compose(["posterior_draw=1", "scale=0.1", "horizon_weeks=1", "warmup_weeks=0",
                                          "output.progress=false"]))
-        assert warning in res.meta["outside_calibration"]
+        assert res.meta["outside_calibration"].count(warning) == 1
     finally:
         posterior.shipped.cache_clear()
 
 
-def test_the_models_fingerprint_follows_the_model_not_the_posterior_it_describes(tmp_path, monkeypatch):
+def test_a_processor_class_with_no_recorded_digests_cannot_verify_and_is_not_called_stale(test_posterior):
+    from labsim.behaviour import platform
+
+    path = test_posterior / posterior.REFERENCE_FILE
+    ref = json.loads(path.read_text())
+    ref["digests"] = {"some-other-class": ref["digests"][platform()]}
+    path.write_text(json.dumps(ref))
+    verdict = posterior.check()
+    assert verdict.status == posterior.CANNOT_VERIFY and platform() in verdict.detail
+    warning = posterior.stale_warning()
+    assert warning.startswith("cannot verify") and "changed" not in warning and "\n" not in warning
+    (test_posterior / posterior.REFERENCE_FILE).unlink()
+    assert posterior.check().status == posterior.CANNOT_VERIFY
+
+
+def test_the_verdict_is_kept_for_the_same_code_and_posterior(test_posterior, monkeypatch):
+    """The reference runs run once per version of the code: a second check reads the cache."""
+    assert posterior.check().status == posterior.VALID
+    import labsim.behaviour
+
+    def no_runs(overrides):
+        raise AssertionError("the reference runs ran again")
+    monkeypatch.setattr(labsim.behaviour, "run_digests", no_runs)
+    assert posterior.check().status == posterior.VALID
+    with pytest.raises(AssertionError, match="ran again"):
+        posterior.check(use_cache=False)
+
+
+def test_the_code_fingerprint_follows_the_model_not_the_posterior_it_describes(tmp_path, monkeypatch):
     import shutil
 
     import labsim.paths
@@ -141,13 +171,13 @@ def test_the_models_fingerprint_follows_the_model_not_the_posterior_it_describes
     conf = tmp_path / "conf"
     shutil.copytree(config_dir(), conf, ignore=shutil.ignore_patterns("posterior"))
     monkeypatch.setattr(labsim.paths, "config_dir", lambda: conf)
-    before = posterior.model_fingerprint()
+    before = posterior.code_fingerprint()
     assert len(before) == 16
-    # Shipping a posterior writes conf/posterior/: the fingerprint it records stays the model's.
-    write_test_posterior(conf / "posterior", n=2, fingerprint=before)
-    assert posterior.model_fingerprint() == before
+    # Shipping a posterior writes conf/posterior/: the fingerprint stays the model's.
+    write_test_posterior(conf / "posterior", n=2, reference=None)
+    assert posterior.code_fingerprint() == before
     (conf / "config.yaml").write_text((conf / "config.yaml").read_text() + "\n# changed\n")
-    assert posterior.model_fingerprint() != before
+    assert posterior.code_fingerprint() != before
 
 
 # --- over draws: the law of total variance ------------------------------------------------------

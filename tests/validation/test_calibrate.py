@@ -177,9 +177,13 @@ def test_shipping_resamples_the_particles_with_their_provenance(synthetic, tmp_p
     heaviest = int(np.argmax(posterior["weight"].to_numpy()))
     assert abs(int((post.particle == heaviest).sum()) - posterior["weight"][heaviest] * 200) < 1
     about = post.provenance
-    assert about["model_fingerprint"] == shipped_posterior.model_fingerprint()
+    assert about["model_fingerprint"] == shipped_posterior.code_fingerprint()
     assert about["shipped"]["draws"] == 200 and about["labsim_version"] and about["date"]
     assert "(the test's synthetic case)" in about["command"]
+    # Its reference runs are recorded with it, and the posterior fits the code that shipped it.
+    ref = shipped_posterior.read_reference(tmp_path / "shipped")
+    assert sorted(ref["runs"]) == [f"draw{k}" for k in shipped_posterior.REFERENCE_DRAWS]
+    assert shipped_posterior.check(tmp_path / "shipped").status == shipped_posterior.VALID
 
 
 def test_shipping_a_calibration_of_other_model_code_needs_a_reason_that_holds(synthetic, tmp_path):

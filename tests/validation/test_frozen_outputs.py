@@ -12,26 +12,19 @@ says why::
 
     python -m tests.validation.test_frozen_outputs --record
 
-Digests are kept per class of processor. numpy computes some of its
-vectorised maths (exponentials, logarithms, powers) with AVX-512 code where
-the processor has it and with other code elsewhere; the two may differ in a
-last bit, and a last bit is enough for a simulated worker to decide otherwise
-one day, so a run is reproducible on one class of machine, not across
-them. The classes (``platform()``) are "AVX512_SKX" (Intel Xeon since
-Skylake, AMD since Zen 4) and "no-AVX512"; ``--record`` records the class it
-runs on, and a class with no digests fails the test with the command that
-records them. Found when the project moved to an AMD EPYC machine without
-AVX-512: every market case's digest changed with no change of code (numpy
-2.2 to 2.4 and polars 1.36 to 2.1 left them unchanged there, and so did
-turning off numpy's AVX2 paths); the digests recorded before are kept as the
-AVX512_SKX class's, and an AMD EPYC machine with AVX-512 later reproduced
-every one of them.
+Digests are kept per class of processor (``labsim.behaviour.platform``: a
+run is reproducible on one class of machine, not across them); ``--record``
+records the class it runs on, and a class with no digests fails the test with
+the command that records them. Found when the project moved to an AMD EPYC
+machine without AVX-512: every market case's digest changed with no change of
+code (numpy 2.2 to 2.4 and polars 1.36 to 2.1 left them unchanged there); an
+AMD EPYC machine with AVX-512 later reproduced every AVX512_SKX digest, and
+with numpy's AVX-512 paths turned off (``NPY_DISABLE_CPU_FEATURES="X86_V4
+AVX512_ICL"``) every no-AVX512 one.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import multiprocessing
 import os
@@ -43,7 +36,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-import labsim
+from labsim.behaviour import frame_digest, platform, run_digests
 from labsim.hydra_app import scenario_names
 
 DIGESTS = Path(__file__).with_name("frozen_digests.json")
@@ -71,34 +64,6 @@ def cases() -> dict[str, list[str]]:
     return out
 
 
-def frame_digest(df: pl.DataFrame) -> str:
-    """SHA-256 of a frame as it decodes from Parquet: names, types and exact values."""
-    buf = io.BytesIO()
-    df.write_parquet(buf)
-    buf.seek(0)
-    decoded = pl.read_parquet(buf)
-    h = hashlib.sha256()
-    for name in decoded.columns:
-        col = decoded[name]
-        h.update(f"{name}:{col.dtype}:{col.len()}:{col.null_count()};".encode())
-        if col.dtype == pl.Utf8:
-            h.update("\x1f".join("\x00" if v is None else v for v in col.to_list()).encode())
-        else:
-            h.update(col.is_null().to_numpy().tobytes())
-            filled = col.fill_null(0) if col.dtype != pl.Boolean else col.fill_null(False)
-            h.update(np.ascontiguousarray(filled.to_numpy()).tobytes())
-    return h.hexdigest()
-
-
-def platform() -> str:
-    """The class of processor whose digests apply (see the module's docstring)."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as features
-    except ImportError:  # numpy < 2
-        from numpy.core._multiarray_umath import __cpu_features__ as features
-    return "AVX512_SKX" if features.get("AVX512_SKX") else "no-AVX512"
-
-
 def recorded() -> dict[str, dict[str, str]]:
     """This platform's recorded digests (a test failure naming the command when there are none)."""
     by_platform = json.loads(DIGESTS.read_text())
@@ -109,13 +74,8 @@ def recorded() -> dict[str, dict[str, str]]:
     return by_platform[platform()]
 
 
-def digests_of(overrides: list[str]) -> dict[str, str]:
-    res = labsim.run(labsim.compose(overrides))
-    return {"timeseries": frame_digest(res.timeseries), "workers": frame_digest(res.workers)}
-
-
 def _one(item: tuple[str, list[str]]) -> tuple[str, dict[str, str]]:
-    return item[0], digests_of(item[1])
+    return item[0], run_digests(item[1])
 
 
 def compute_all() -> dict[str, dict[str, str]]:
