@@ -7,12 +7,19 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 import labsim
 
 # The posterior's check (labsim.posterior.check) caches its verdicts: in a folder of the test session's own,
 # not the user's, and for the processes the tests start too.
 os.environ["LABSIM_CACHE_DIR"] = tempfile.mkdtemp(prefix="labsim-test-cache-")
+
+# Property tests state rules, not speeds: the kernel's compiled loops (labsim.model.jit) compile or load
+# from numba's cache on their first call, which no example should be timed against (speed belongs in
+# benchmarks/).
+settings.register_profile("labsim", deadline=None)
+settings.load_profile("labsim")
 
 # A small market: a tenth of the population and demand (the smallest scale the scale test allows), a few weeks.
 SMALL = ["scale=0.1", "horizon_weeks=8", "warmup_weeks=2", "output.progress=false"]

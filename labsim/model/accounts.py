@@ -16,6 +16,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from labsim.model.jit import njit
 from labsim.model.units import UUSD
 
 # Per-cell weekly flows.
@@ -41,24 +42,68 @@ def _is_count(name: str) -> bool:
     return name.endswith("uusd") or name.startswith("tasks") or name.startswith("batches")
 
 
+@njit
+def _post(cells, values, whole, row, ints, floats, truncate):  # pragma: no cover - compiled
+    """Add ``values[j]`` (one per entry of ``cells``) into row ``row[j]`` of ``ints`` (``whole``)
+    or ``floats``: each flow is summed per cell first, in entry order (as ``bincount`` sums),
+    then added; a whole-number flow's sum is rounded (or ``truncate``d, as ``astype`` does)."""
+    n = ints.shape[1]
+    total = np.zeros(n)
+    for j in range(values.shape[0]):
+        total[:] = 0.0
+        for i in range(cells.size):
+            total[cells[i]] += values[j, i]
+        if whole[j]:
+            for c in range(n):
+                ints[row[j], c] += np.int64(total[c]) if truncate else np.int64(np.rint(total[c]))
+        else:
+            for c in range(n):
+                floats[row[j], c] += total[c]
+
+
 class Accounts:
-    """The week's records per cell; the run's totals are their sums."""
+    """The week's records per cell; the run's totals are their sums.
+
+    The week's flows are rows of four tables (whole-number and other flows, per cell and per
+    market cell); ``week[name]`` is the flow's row, and a post adds to rows in one compiled
+    pass (``slots`` names the rows of a list of flows once, for callers that post every step).
+    """
 
     def __init__(self, n_regions: int, n_types: int, n_channels: int) -> None:
         self.shape = (n_regions, n_types, n_channels)
         self.n_cells = n_regions * n_types * n_channels
         self.n_market = n_types * n_channels
         self.balances: dict[str, int] = defaultdict(int)  # stocks a policy keeps, such as a fund
-        self.week = self._zero_week()
+        self._slot: dict[str, tuple[bool, int]] = {}
+        for names in (CELL_FLOWS, (*MARKET_FLOWS, "automation_share")):
+            whole = [k for k in names if _is_count(k) and k != "automation_share"]
+            other = [k for k in names if k not in whole]
+            self._slot.update({k: (True, j) for j, k in enumerate(whole)})
+            self._slot.update({k: (False, j) for j, k in enumerate(other)})
+        self._width = {True: sum(1 for k in CELL_FLOWS if _is_count(k)),
+                       False: sum(1 for k in CELL_FLOWS if not _is_count(k))}
+        self._market_width = {True: sum(1 for k in MARKET_FLOWS if _is_count(k)),
+                              False: sum(1 for k in MARKET_FLOWS if not _is_count(k)) + 1}
+        self._zero_week()
         self.rows: list[dict[str, np.ndarray]] = []
         self.market_rows: list[dict[str, np.ndarray]] = []
 
-    def _zero_week(self) -> dict[str, np.ndarray]:
-        wk = {k: np.zeros(self.n_cells, np.int64 if _is_count(k) else np.float64) for k in CELL_FLOWS}
-        wk.update({k: np.zeros(self.n_market, np.int64 if _is_count(k) else np.float64)
-                   for k in MARKET_FLOWS})
-        wk["automation_share"] = np.zeros(self.n_market)
-        return wk
+    def _zero_week(self) -> None:
+        self.cell_ints = np.zeros((self._width[True], self.n_cells), np.int64)
+        self.cell_floats = np.zeros((self._width[False], self.n_cells))
+        self.market_ints = np.zeros((self._market_width[True], self.n_market), np.int64)
+        self.market_floats = np.zeros((self._market_width[False], self.n_market))
+        self.week: dict[str, np.ndarray] = {}
+        for names, ints, floats in ((CELL_FLOWS, self.cell_ints, self.cell_floats),
+                                    ((*MARKET_FLOWS, "automation_share"), self.market_ints, self.market_floats)):
+            for k in names:
+                whole, j = self._slot[k]
+                self.week[k] = ints[j] if whole else floats[j]
+
+    def slots(self, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """(whole-number or not, row) of each flow named: where a post adds it."""
+        return (np.array([self._slot[k][0] for k in names], bool),
+                np.array([self._slot[k][1] for k in names], np.int64))
 
     def cell(self, region: np.ndarray, task_type: np.ndarray, channel: np.ndarray) -> np.ndarray:
         _, n_t, n_c = self.shape
@@ -66,19 +111,24 @@ class Accounts:
 
     def post(self, cells: np.ndarray, flows: dict[str, np.ndarray]) -> None:
         """Add flows (name -> one value per entry of ``cells``) to the week's record."""
-        k, n = len(flows), self.n_cells
-        sums = np.bincount((cells[None, :] + n * np.arange(k)[:, None]).ravel(),
-                           weights=np.concatenate([np.asarray(v, float) for v in flows.values()]),
-                           minlength=k * n).reshape(k, n)
-        for name, total in zip(flows, sums):
-            acc = self.week[name]
-            acc += np.rint(total).astype(np.int64) if acc.dtype == np.int64 else total
+        whole, row = self.slots(tuple(flows))
+        values = np.array([np.asarray(v, float) for v in flows.values()]).reshape(len(flows), -1)
+        _post(np.asarray(cells, np.int64), values, whole, row, self.cell_ints, self.cell_floats, False)
+
+    def post_rows(self, cells: np.ndarray, values: np.ndarray, slots: tuple[np.ndarray, np.ndarray]) -> None:
+        """Add per-cell flows ``values`` (flows x entries, floats) to the rows ``slots`` names."""
+        _post(cells, values, slots[0], slots[1], self.cell_ints, self.cell_floats, False)
 
     def post_market(self, market_cells: np.ndarray, flows: dict[str, np.ndarray]) -> None:
         """Add market flows given per entry of ``market_cells`` ((task type, channel) cells)."""
-        for name, values in flows.items():
-            acc = self.week[name]
-            acc += np.bincount(market_cells, weights=values, minlength=self.n_market).astype(acc.dtype)
+        whole, row = self.slots(tuple(flows))
+        values = np.array([np.asarray(v, float) for v in flows.values()]).reshape(len(flows), -1)
+        _post(np.asarray(market_cells, np.int64), values, whole, row, self.market_ints, self.market_floats, True)
+
+    def post_market_rows(self, market_cells: np.ndarray, values: np.ndarray,
+                         slots: tuple[np.ndarray, np.ndarray]) -> None:
+        """Add market flows ``values`` (flows x entries, floats) to the rows ``slots`` names."""
+        _post(market_cells, values, slots[0], slots[1], self.market_ints, self.market_floats, True)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -102,7 +152,7 @@ class Accounts:
         market["backlog"] = backlog.astype(np.int64)
         market["week"] = np.full(self.n_market, week, np.int32)
         self.market_rows.append(market)
-        self.week = self._zero_week()
+        self._zero_week()
 
     def tables(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Stacked records: per-cell table and per-market table, as column arrays (USD)."""

@@ -1,4 +1,4 @@
-"""Where work waits: books of open batches, and the table that holds them.
+"""Where work waits: books of open batches.
 
 Requesters post batches (projects) of tasks; a task is a count inside a
 batch, never an object. A batch waits in a *book*: one task type, one
@@ -6,8 +6,8 @@ channel, one access group (open to all, geofenced to some regions, or
 qualified: only for workers with enough approved tasks), on one platform.
 Crowd books are served best-paid batch first (workers pick the best HIT),
 vendor books oldest first. ``BookSpec`` says what a book is; ``Books`` holds
-every book's parameters as arrays; ``BatchStore`` holds the open batches of
-all books in one table. Unfinished tasks expire at the deadline.
+every book's parameters as arrays; ``labsim.model.store.BatchStore`` holds
+the open batches of all books in one table.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from labsim.model.units import CHANNELS, CROWD, UUSD, VENDOR
 if TYPE_CHECKING:
     from labsim.config import LabsimConfig, TaskTypeConfig
 
-_I64 = np.int64
 
 
 @dataclass(frozen=True)
@@ -125,6 +124,8 @@ class Books:
         # Flows that also count the tasks done on some books (name -> bool per book).
         self.count_as = {name: np.array([s.count_as == name for s in specs], bool)
                          for name in sorted({s.count_as for s in specs if s.count_as})}
+        self.count_as_table = (np.array(list(self.count_as.values())) if self.count_as
+                               else np.zeros((0, self.n), bool))  # (flows, books)
         # The (task type, channel) market cell of each book.
         self.market_cell = self.type * len(CHANNELS) + self.channel
         # The task type a vendor team member may take from each book (-2: none, a crowd book).
@@ -150,180 +151,6 @@ class Books:
         # configured size (the classes share the work out; they do not add to it).
         size = np.array([r.batch_size_multiplier for r in cfg.requesters.values()])
         self.size_multiplier = size[None, :] / (mix @ size)[:, None]
+        self.log_size_multiplier = np.log(self.size_multiplier)
         self.duration_cv2 = types.duration_cv2[self.type]
         self.floor_uusd = np.array([round(t.piece_rate_floor_usd * UUSD) for t in tts], float)
-
-
-@dataclass
-class Taken:
-    """What one hour's takes removed, per batch, grouped by book in book order."""
-
-    book: np.ndarray
-    counts: np.ndarray  # tasks taken from each batch
-    rate_uusd: np.ndarray  # worker's piece rate per task of each batch
-    fee_uusd: np.ndarray  # platform fee per task of each batch
-    wait_h: np.ndarray  # per book: sum over taken tasks of (now - batch posted)
-    worth_usd: np.ndarray  # per book: what the taken tasks were still worth to their requesters
-
-
-def proportional_take(book: np.ndarray, rem: np.ndarray, weight: np.ndarray, n: np.ndarray,
-                      n_books: int) -> np.ndarray:
-    """Split n[b] tasks of each book b across its batches in proportion to ``weight``,
-    never more than a batch holds, in whole tasks summing exactly to n[b] (n <= open tasks).
-
-    Shares that would overfill a batch are capped and the rest shared again among the
-    others; the tasks left by rounding down go to the largest remainders.
-    """
-    n = n.astype(float)
-    target = np.zeros(rem.size)
-    left = n.copy()
-    free = (rem > 0) & (weight > 0)
-    for _ in range(6):  # water-filling: a few rounds settle every cap in practice
-        w = np.where(free, weight, 0.0)
-        total = np.bincount(book, weights=w, minlength=n_books)
-        add = np.divide(left[book] * w, total[book], out=np.zeros(rem.size), where=total[book] > 0)
-        target = np.minimum(target + add, rem)
-        left = n - np.bincount(book, weights=target, minlength=n_books)
-        free &= target < rem
-        if not (left > 1e-9).any() or not free.any():
-            break
-    counts = np.minimum(np.floor(target + 1e-9), rem).astype(_I64)
-    short = np.rint(n - np.bincount(book, weights=counts, minlength=n_books)).astype(_I64)
-    if short.any():
-        # The largest remainders (among batches with room) get one more task each.
-        frac = np.where(counts < rem, target - counts, -1.0)
-        order = np.lexsort((-frac, book))
-        first = np.searchsorted(book[order], np.arange(n_books))
-        rank = np.arange(order.size) - first[book[order]]
-        gets = (rank < short[book[order]]) & (frac[order] > -1.0)
-        counts[order[gets]] += 1
-    return counts
-
-
-class BatchStore:
-    """All open batches of the market, in one table grouped by book in posting order.
-
-    Vendor books are served oldest batch first (a managed queue). On crowd
-    books, workers find batches by search: the tasks taken from a book are
-    shared among its batches in proportion to their open tasks x (piece rate
-    in USD) ^ ``elasticity``, so a higher rate makes a batch a little more
-    likely to be picked, and its take-up rate has that elasticity (Dube et
-    al. 2020 measure about 0.1 on Mechanical Turk). Every step the market
-    adds the new batches, drops expired ones and takes the tasks workers
-    finished, each as a handful of numpy calls over the whole table.
-    Integer columns (book, remaining, size, rate, fee) and float columns
-    (posted, deadline, search weight per open task, value per task to its
-    requester) are two 2-D arrays so that reordering is one call per dtype.
-    A task taken ``t`` hours after its batch was posted is worth its value x
-    exp(-``decay_per_h`` t) to its requester (docs/model.md, 7.2); a task
-    that expires loses its whole value (``expired_value_usd``, per book, of
-    the last ``expire``).
-    """
-
-    BOOK, REM, SIZE, RATE, FEE = range(5)
-    POSTED, DEADLINE, PULL, VALUE = range(4)
-
-    def __init__(self, fifo: np.ndarray, elasticity: float = 0.1, decay_per_h: float = 0.0) -> None:
-        self.fifo = np.asarray(fifo, bool)  # per book
-        self.n_books = self.fifo.size
-        self.elasticity = float(elasticity)
-        self.decay_per_h = float(decay_per_h)
-        self.ints = np.zeros((5, 0), _I64)
-        self.times = np.zeros((4, 0))
-        self.expired_value_usd = np.zeros(self.n_books)
-        self.next_deadline_h = np.inf
-        self.filled = np.zeros(self.n_books, _I64)  # batches emptied by workers since reset
-        self.fill_hours = np.zeros(self.n_books)  # and their summed time to fill
-
-    def open_tasks(self) -> np.ndarray:
-        return np.rint(np.bincount(self.ints[self.BOOK], weights=self.ints[self.REM],
-                                   minlength=self.n_books)).astype(_I64)
-
-    def search_weight(self) -> np.ndarray:
-        """Per book: the open tasks weighted by their batches' pull (rate ^ elasticity)."""
-        return np.bincount(self.ints[self.BOOK], weights=self.ints[self.REM] * self.times[self.PULL],
-                           minlength=self.n_books)
-
-    def mean_rate_uusd(self) -> np.ndarray:
-        """Expected piece rate of the next task taken from each book (0 where a book is empty):
-        the oldest batch's on a vendor book, the pull-weighted mean on a crowd book."""
-        book, rate = self.ints[self.BOOK], self.ints[self.RATE]
-        w = self.ints[self.REM] * self.times[self.PULL]
-        total = np.bincount(book, weights=w, minlength=self.n_books)
-        mean = np.divide(np.bincount(book, weights=w * rate, minlength=self.n_books), total,
-                         out=np.zeros(self.n_books), where=total > 0)
-        first = np.searchsorted(book, np.arange(self.n_books))
-        has = first < book.size
-        has[has] = book[first[has]] == np.flatnonzero(has)
-        oldest = np.zeros(self.n_books)
-        oldest[has] = rate[first[has]]
-        return np.where(self.fifo, oldest, mean)
-
-    def add(self, book: np.ndarray, size: np.ndarray, rate_uusd: np.ndarray, fee_uusd: np.ndarray,
-            posted_h: float, deadline_h: np.ndarray, value_usd: np.ndarray | None = None) -> None:
-        """Add batches posted at ``posted_h``, no earlier than any batch already here, each task
-        worth ``value_usd`` to its requester (0 if not given)."""
-        if book.size == 0:
-            return
-        value = np.zeros(book.size) if value_usd is None else np.asarray(value_usd, float)
-        pull = np.where(self.fifo[book], 1.0, (np.maximum(rate_uusd, 1) / UUSD) ** self.elasticity)
-        ints = np.concatenate([self.ints, np.stack([book, size, size, rate_uusd, fee_uusd])], axis=1)
-        order = np.argsort(ints[self.BOOK], kind="stable")  # by book, in posting order
-        self.ints = ints[:, order]
-        new_t = np.stack([np.full(book.size, posted_h), deadline_h, pull, value])
-        self.times = np.concatenate([self.times, new_t], axis=1)[:, order]
-        self.next_deadline_h = min(self.next_deadline_h, float(deadline_h.min()))
-
-    def expire(self, now_h: float) -> np.ndarray:
-        """Drop batches whose deadline has passed; return expired tasks per book (their value
-        to requesters is left in ``expired_value_usd``)."""
-        if now_h < self.next_deadline_h:
-            self.expired_value_usd[:] = 0.0
-            return np.zeros(self.n_books, _I64)
-        dead = self.times[self.DEADLINE] <= now_h
-        expired = np.rint(np.bincount(self.ints[self.BOOK, dead], weights=self.ints[self.REM, dead],
-                                      minlength=self.n_books)).astype(_I64)
-        self.expired_value_usd = np.bincount(self.ints[self.BOOK, dead],
-                                             weights=self.ints[self.REM, dead] * self.times[self.VALUE, dead],
-                                             minlength=self.n_books)
-        self._keep(~dead)
-        return expired
-
-    def _keep(self, mask: np.ndarray) -> None:
-        self.ints, self.times = self.ints[:, mask], self.times[:, mask]
-        self.next_deadline_h = float(self.times[self.DEADLINE].min()) if self.times.shape[1] else np.inf
-
-    def take(self, n: np.ndarray, now_h: float) -> Taken:
-        """Remove n[b] tasks from each book b (n <= open tasks): oldest batches first on a
-        vendor book, shared by pull on a crowd book."""
-        book, rem = self.ints[self.BOOK], self.ints[self.REM]
-        fifo = self.fifo[book]
-        counts = np.zeros(rem.size, _I64)
-        if fifo.any():
-            before = np.cumsum(np.where(fifo, rem, 0))
-            before -= np.where(fifo, rem, 0)  # tasks of earlier vendor batches in the table
-            first = np.searchsorted(book, np.arange(self.n_books))
-            offset = np.zeros(self.n_books, _I64)
-            ok = first < book.size
-            offset[ok] = before[first[ok]]
-            ahead = before - offset[book]  # tasks ahead of the batch within its book
-            counts = np.where(fifo, np.clip(n[book] - ahead, 0, rem), 0)
-        if (~fifo).any():
-            crowd = proportional_take(book, np.where(fifo, 0, rem), self.times[self.PULL],
-                                      np.where(self.fifo, 0, n), self.n_books)
-            counts = np.where(fifo, counts, crowd)
-        hit = counts > 0
-        posted = self.times[self.POSTED]
-        waited = now_h - posted[hit]
-        worth = counts[hit] * self.times[self.VALUE, hit] * np.exp(-self.decay_per_h * waited)
-        taken = Taken(book[hit], counts[hit], self.ints[self.RATE, hit], self.ints[self.FEE, hit],
-                      np.bincount(book[hit], weights=counts[hit] * waited, minlength=self.n_books),
-                      np.bincount(book[hit], weights=worth, minlength=self.n_books))
-        rem -= counts
-        emptied = hit & (rem == 0)
-        if emptied.any():
-            self.filled += np.bincount(book[emptied], minlength=self.n_books)
-            self.fill_hours += np.bincount(book[emptied], weights=now_h - posted[emptied],
-                                           minlength=self.n_books)
-            self._keep(rem > 0)
-        return taken

@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 
     from labsim.config import LabsimConfig
     from labsim.model.accounts import Accounts
-    from labsim.model.books import BatchStore, Books
+    from labsim.model.books import Books
     from labsim.model.rng import Streams
     from labsim.model.state import MarketState, WorkerPool
+    from labsim.model.store import BatchStore
     from labsim.model.tables import Regions, Requesters, TaskTypes
 
 
@@ -26,6 +27,11 @@ class Context:
 
     cfg: LabsimConfig
     rng: Streams  # named random streams
+    held: Any  # labsim.model.rng.Generators: the streams of the steps, for compiled code
+    held_work: int  # the position of stream "work" among them
+    held_schedule: int  # and of stream "schedule"
+    work_slots: tuple  # the accounts' rows of the flows a step posts (labsim.model.rules.work.work_slots)
+    batch_slots: tuple  # and of those arrivals post (labsim.model.rules.arrivals.BATCH_FLOWS)
     regions: Regions
     types: TaskTypes
     requesters: Requesters
@@ -41,8 +47,8 @@ class Context:
     horizon_h: float
     window_start_h: float  # the KPI window opens here
     week_start_h: float  # start of the current week
-    week_hours: list  # (worker, task type, hours) of the week's steps
     vendor_work_h0: float  # vendor work per week as configured (routing's reference)
     policies: Any  # labsim.model.policies.PolicySet
     rosters: Any  # labsim.model.rules.schedule.Rosters of the current week
+    crew: Any  # labsim.model.crew.Crew: the rosters' workers, dense, while the week's steps run
     vendor_shifts: Any  # labsim.model.rules.schedule.VendorShifts

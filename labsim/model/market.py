@@ -20,15 +20,18 @@ import simpy
 
 import labsim.model.week as wk
 from labsim.model.accounts import Accounts
-from labsim.model.books import BatchStore, Books, book_specs
+from labsim.model.books import Books, book_specs
+from labsim.model.store import BatchStore
 from labsim.model.context import Context
+from labsim.model.crew import Crew
 from labsim.model.engine import Engine, Progress
 from labsim.model.policies import PolicySet
 from labsim.model import steady
 from labsim.model.records import Records, records
+from labsim.model.rng import hold
 from labsim.model.rules import (arrivals, automation, hours, joining, pricing, routing, schedule, skills,
                                 turnover, wellbeing, word_of_mouth)
-from labsim.model.rules.work import work
+from labsim.model.rules.work import work, work_slots
 from labsim.model.state import EXIT_BURNOUT, MarketState, WorkerPool
 from labsim.model.tables import Regions, Requesters, TaskTypes
 from labsim.model.units import CHANNELS, HOURS_PER_WEEK
@@ -61,6 +64,12 @@ class Market(Context):
         self.cfg, self.rng, self.progress = cfg, streams, progress
         self.start_state = start  # the stored steady state to start from (None: stylised draws)
         self.regions, self.types = Regions.from_config(cfg), TaskTypes.from_config(cfg)
+        # The streams the steps draw from, held for compiled code: each type's batches and their
+        # count, then the work and the schedule.
+        names = ([f"demand.{t}" for t in self.types.names] + [f"demand.{t}.count" for t in self.types.names]
+                 + ["work", "schedule"])
+        self.held = hold(streams, names)
+        self.held_work, self.held_schedule = len(names) - 2, len(names) - 1
         self.requesters = Requesters.from_config(cfg)
         self.solver = pricing.RateSolver(cfg.pricing.supply_elasticity)
         self.min_wage_usd_h = self.regions.min_wage_usd_h
@@ -72,6 +81,8 @@ class Market(Context):
         self.store = BatchStore(self.books.fifo, cfg.pricing.supply_elasticity,
                                 cfg.pricing.impatience_per_week / HOURS_PER_WEEK)
         self.accounts = Accounts(self.regions.n, self.types.n, len(CHANNELS))
+        self.work_slots = work_slots(self.accounts, tuple(self.books.count_as))
+        self.batch_slots = self.accounts.slots(arrivals.BATCH_FLOWS)
         self.pool = WorkerPool(self.types.n, capacity_hint(cfg), skills.cache_columns(self.books),
                                n_windows=len(self.windows))
         d = cfg.demand
@@ -90,10 +101,10 @@ class Market(Context):
         self.vendor_work_h0 = routing.vendor_work_h(self)  # vendor work as configured
         self.vendor_shifts = schedule.VendorShifts(self)
         self.active = np.zeros(0, np.int64)  # workers present (rows of the pool)
-        self.week_hours: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (worker, type, hours)
         self.week_start_h = 0.0
         self.week: wk.Week | None = None
         self.rosters: schedule.Rosters | None = None
+        self.crew: Crew | None = None  # the rosters' workers, dense, while the week's steps run
         self.online: schedule.Online | None = None
         self.policies.set_levers(self, 0.0)
         routing.choose_channels(self)  # the start shares (no costs seen yet)
@@ -112,7 +123,6 @@ class Market(Context):
 
     def week_phases(self):
         return (self.open_tick,          # the week [start, now) closes
-                self.gather_hours,       # its hours per worker and task type
                 self.weekly_money,       # policies: top-ups, levies, services
                 self.measure_week,       # earnings, hours, main types, head counts
                 self.update_workers,     # rules.skills, rules.wellbeing, policies
@@ -126,7 +136,7 @@ class Market(Context):
     def final_phases(self):
         if self.horizon_h <= self.week_start_h:
             return ()
-        return (self.open_tick, self.gather_hours, self.weekly_money, self.measure_week,
+        return (self.open_tick, self.weekly_money, self.measure_week,
                 self.record_week, self.roll_over)
 
     def run(self) -> Records:
@@ -176,10 +186,8 @@ class Market(Context):
     # --- week phases -----------------------------------------------------------------------
 
     def open_tick(self, now: float) -> None:
+        self.crew.flush(self.pool)  # the week's flows, from its steps
         self.week = wk.Week(self.week_start_h, now, self.active)
-
-    def gather_hours(self, now: float) -> None:
-        wk.gather_hours(self, self.week)
 
     def weekly_money(self, now: float) -> None:
         self.policies.weekly_money(self, self.week.a, self.week.start_h)
@@ -233,6 +241,7 @@ class Market(Context):
     def open_week(self, now: float) -> None:
         self.rosters = schedule.Rosters.for_week(self, now)
         self.policies.start_week(self, now)
+        self.crew = Crew.gather(self.pool, self.rosters.crowd, self.rosters.vendor)
 
     # --- outputs -----------------------------------------------------------------------------
 

@@ -59,7 +59,6 @@ class QueueModel:
         self.accounts = Accounts(len(self.region_codes), len(self.type_names), len(CHANNELS))
         self.pool = WorkerPool(len(self.type_names), capacity=1024, n_windows=len(self.windows))
         self.active = np.zeros(0, np.int64)
-        self.week_hours: list = []
         self.week_start_h = 0.0
         self.week: wk.Week | None = None
         self.queue: deque[float] = deque()

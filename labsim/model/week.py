@@ -34,7 +34,6 @@ class Kernel(Protocol):
     window_start_h: float
     windows: list  # labsim.model.windows.Window, the KPI window first
     min_wage_usd_h: np.ndarray
-    week_hours: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
 
     def backlog(self) -> np.ndarray: ...
 
@@ -57,14 +56,6 @@ class Week:
     @property
     def number(self) -> int:
         return int(self.start_h // HOURS_PER_WEEK)
-
-
-def gather_hours(m: Kernel, week: Week) -> None:
-    """The week's hours per worker and task type, collected step by step."""
-    if m.week_hours:
-        ids, types, h = (np.concatenate(x) for x in zip(*m.week_hours))
-        np.add.at(m.pool.wk_hours_type, (ids, types), h)
-        m.week_hours.clear()
 
 
 def measure(m: Kernel, week: Week) -> None:

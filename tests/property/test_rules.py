@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from labsim.model.books import BatchStore
+from labsim.model.store import BatchStore
 from labsim.model.rules.matching import allocate, piecewise_pay, renewal_counts, trim_to_open
 from labsim.model.rules.turnover import quit_hazard
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from labsim.config import LabsimConfig, RegionConfig, RequesterConfig, TaskTypeConfig, VendorConfig
+from labsim.model.crew import Crew
 from labsim.model.market import Market
 from labsim.model.rng import Streams
 from labsim.model.rules import pricing, skills
+from labsim.model.rules.work import work
 from labsim.model.units import CROWD
 
 
@@ -80,3 +82,16 @@ def add(m: Market, k: int = 1, skill: float = 1.0, cap: float = 1.0, **columns) 
 
 def cell_of(m: Market, r: int, t: int, c: int) -> int:
     return int(m.accounts.cell(np.array([r]), np.array([t]), np.array([c]))[0])
+
+
+def work_step(m: Market, now: float, online) -> None:
+    """One step of work as a running week does it: the workers online gathered into the week's crew,
+    the step, and its flows added into the worker table as the week's close adds them."""
+    m.crew = Crew.gather(m.pool, online.crowd, online.vendor)
+    work(m, now, online)
+    m.crew.flush(m.pool)
+
+
+def night_hours(m: Market, row: int) -> float:
+    """The night hours worker ``row`` has worked so far this week (held by the week's crew)."""
+    return float(m.crew.night_h[m.crew.pos[row]])

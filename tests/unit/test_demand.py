@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from labsim.model.books import BatchStore
+from labsim.model.store import BatchStore
 from labsim.model.rules.arrivals import office_hours_profile
 
 

@@ -20,10 +20,10 @@ from labsim.model.policies import PolicySet, in_force
 from labsim.model.policies.social_protection_levy import FUND
 from labsim.model.rules import routing, schedule
 from labsim.model.rules.schedule import Online
-from labsim.model.rules.work import Pairs, work
+from labsim.model.rules.work import Pairs
 from labsim.model.state import EXIT_BURNOUT, EXIT_LOW_PAY, EXIT_NONE
 from labsim.model.units import CROWD, HOURS_PER_WEEK, VENDOR
-from tests.unit.small_world import add, cell_of, config, market, region, task
+from tests.unit.small_world import add, cell_of, config, market, region, task, work_step
 
 WEEK = HOURS_PER_WEEK
 
@@ -309,7 +309,7 @@ def test_two_capped_stretches_in_one_step_stay_within_the_allowance():
     a = add(m, wk_exposed_h=19.0)
     m.store.add(np.array([0, 1]), np.array([54, 1000]), np.array([100_000, 50_000]), np.zeros(2, np.int64),
                 0.0, np.array([100.0, 100.0]))
-    work(m, 0.0, Online(a, np.array([2.0]), np.zeros(0, np.int64), np.zeros(0)))
+    work_step(m, 0.0, Online(a, np.array([2.0]), np.zeros(0, np.int64), np.zeros(0)))
     assert m.pool.wk_exposed_h[a[0]] <= 20.0 + 1e-9
 
 
@@ -435,7 +435,7 @@ def test_on_the_fair_platform_rejected_work_is_paid_and_its_tasks_counted():
     m = market(cfg)
     a = add(m)
     m.store.add(np.array([1]), np.array([500]), np.array([50_000]), np.array([5_000]), 0.0, np.array([100.0]))
-    work(m, 0.0, Online(a, np.array([2.0]), np.zeros(0, np.int64), np.zeros(0)))
+    work_step(m, 0.0, Online(a, np.array([2.0]), np.zeros(0, np.int64), np.zeros(0)))
     p, i = m.pool, a[0]
     done = int(p.wk_tasks[i] + p.wk_rejected[i])
     assert p.wk_tasks[i] > 0 and p.wk_rejected[i] > 0
@@ -455,7 +455,7 @@ def test_rejected_work_on_the_fair_platform_is_paid_at_the_rate_of_the_batches_t
     a = add(m)
     m.store.add(np.array([1, 1]), np.array([10, 1000]), np.array([100_000, 50_000]), np.zeros(2, np.int64),
                 0.0, np.array([100.0, 100.0]))
-    work(m, 0.0, Online(a, np.array([2.0]), np.zeros(0, np.int64), np.zeros(0)))
+    work_step(m, 0.0, Online(a, np.array([2.0]), np.zeros(0, np.int64), np.zeros(0)))
     p, i = m.pool, a[0]
     acc, rej = int(p.wk_tasks[i]), int(p.wk_rejected[i])
     assert acc > 10 and rej > 0  # it took the dear batch whole and part of the cheap one

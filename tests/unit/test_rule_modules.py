@@ -24,10 +24,9 @@ from labsim.model.rules import (arrivals, automation, joining, pricing, routing,
                                 wellbeing, word_of_mouth)
 from labsim.model.rules.matching import renewal_counts, trim_to_open
 from labsim.model.rules.schedule import Online
-from labsim.model.rules.work import work
 from labsim.model.state import COLUMNS, EXIT_LOW_PAY, EXIT_NONE, EXIT_OTHER, Levers, WorkerPool
 from labsim.model.units import CROWD, HOURS_PER_WEEK, VENDOR
-from tests.unit.small_world import add, cell_of, config, market, region, task
+from tests.unit.small_world import add, cell_of, config, market, night_hours, region, task, work_step
 
 E = math.e
 
@@ -35,23 +34,12 @@ E = math.e
 # --- small worlds --------------------------------------------------------------------------------
 
 
-class Draws:
-    """A stand-in for the demand streams (every one of them): one batch per task type with an
-    arrival rate, no spread (z = 0), uniforms 0 (the type's first book, the first class of
-    requesters; sizes rounded down). ``lam`` holds the rates the last post asked for, by type."""
-
-    def __init__(self) -> None:
-        self.lam = np.zeros(0)
-
-    def __getitem__(self, name: str) -> "Draws":
-        return self
-
-    def poisson(self, lam):
-        self.lam = np.append(self.lam, lam)
-        return 1
-
-    def random(self, shape):
-        return np.zeros(shape)
+def post_one_each(m, now: float) -> None:
+    """Post one batch of each task type at ``now`` with every uniform 0 (the type's first book, the
+    first class of requesters, no spread: z = 0, sizes rounded down): the arrivals' rules without
+    their draws."""
+    n = m.types.n
+    arrivals.post_drawn(m, now, np.ones(n, np.int64), np.zeros((n, 5)))
 
 
 class FixedRate:
@@ -234,16 +222,12 @@ def test_batches_arrive_at_the_books_rate_times_office_hours():
     cfg = config()
     cfg.demand.growth_per_year = 0.0
     m = market(cfg)
-    m.rng = draws = Draws()
-    m.solver = FixedRate(0.06)
     # 168 batches a week = 1 an hour. Requesters (UTC-5) post 3x in office hours, 9-18 Mon-Fri:
     # 45 office hours of 168, mean weight (45 x 3 + 123) / 168 = 258 / 168, so an office hour weighs
     # 3 x 168 / 258. Monday 14:00-16:00 UTC is 09:00-11:00 in New York: 2 office hours.
-    arrivals.post_batches(m, 14.0)
-    assert draws.lam.tolist() == pytest.approx([2 * 3 * 168 / 258])  # 1.9535
-    draws.lam = np.zeros(0)
-    arrivals.post_batches(m, 2.0)  # Sunday night in New York: 2 hours at 168 / 258
-    assert draws.lam.tolist() == pytest.approx([2 * 168 / 258])
+    assert arrivals.arrival_rates(m, 14.0).tolist() == pytest.approx([2 * 3 * 168 / 258])  # 1.9535
+    # Sunday night in New York: 2 hours at 168 / 258
+    assert arrivals.arrival_rates(m, 2.0).tolist() == pytest.approx([2 * 168 / 258])
 
 
 def test_demand_grows_and_evaluation_work_follows_automation():
@@ -254,10 +238,8 @@ def test_demand_grows_and_evaluation_work_follows_automation():
     cfg.demand.growth_per_year = 0.1
     m = market(cfg)
     m.state.eval_multiplier = 1.5
-    m.rng = draws = Draws()
-    m.solver = FixedRate(0.06)
-    arrivals.post_batches(m, 8766.0)  # a year in: x 1.1; 2 hours at 1 batch an hour
-    assert draws.lam.tolist() == pytest.approx([2 * 1.1, 2 * 1.1 * 1.5])
+    # a year in: x 1.1; 2 hours at 1 batch an hour
+    assert arrivals.arrival_rates(m, 8766.0).tolist() == pytest.approx([2 * 1.1, 2 * 1.1 * 1.5])
 
 
 def test_a_batch_keeps_its_draws_whichever_book_it_goes_to():
@@ -282,7 +264,6 @@ def test_a_batch_keeps_its_draws_whichever_book_it_goes_to():
 
 def _posting_market(rate_usd=0.06, **task_kw):
     m = market(config(types={"text": task(**task_kw)}))
-    m.rng = Draws()
     m.solver = FixedRate(rate_usd)
     m.state.kappa[:] = 0.5
     m.state.reject_share[:] = 0.2
@@ -295,7 +276,7 @@ def test_a_batch_carries_its_size_rate_and_the_platforms_fee(large_from, fee):
     top, 40 % on large batches, and the requester's cost factor counts the fee and rejections."""
     m = _posting_market()
     m.cfg.crowd.large_batch_min_tasks = large_from
-    arrivals.post_batches(m, 0.0)
+    post_one_each(m, 0.0)
     s = m.store
     # 0.06 USD = 60_000 µUSD a task; fee 40 % = 24_000 (batch of 10 >= 10) or 20 % = 12_000
     assert s.ints[s.REM].tolist() == [10] and s.ints[s.RATE].tolist() == [60_000]
@@ -319,7 +300,7 @@ def test_a_batch_worth_less_than_its_cost_is_not_posted():
     for fixed, posted in ((50.0, 0), (40.0, 10)):
         m = _posting_market()
         m.requesters.fixed_cost_usd[:] = fixed
-        arrivals.post_batches(m, 0.0)
+        post_one_each(m, 0.0)
         wk = m.accounts.week
         assert wk["tasks_posted"][0] == posted and wk["tasks_unposted"][0] == 10 - posted
         assert m.store.open_tasks().tolist() == [posted]
@@ -330,9 +311,9 @@ def test_a_scaled_down_world_keeps_the_batches_with_fewer_tasks():
     uniform draw 0: 2); the arrival rate of batches does not change with scale."""
     m = _posting_market()
     m.cfg.scale = 0.25
-    arrivals.post_batches(m, 14.0)
+    post_one_each(m, 14.0)
     assert m.store.ints[m.store.REM].tolist() == [2]
-    assert m.rng.lam.tolist() == pytest.approx([2 * 3 * 168 / 258])
+    assert arrivals.arrival_rates(m, 14.0).tolist() == pytest.approx([2 * 3 * 168 / 258])
 
 
 def test_a_model_does_its_share_of_a_batch_at_the_compute_price():
@@ -340,7 +321,7 @@ def test_a_model_does_its_share_of_a_batch_at_the_compute_price():
     m = _posting_market(automatable=True, automation_ceiling=0.6, automation_qa_share=0.2,
                         compute_cost_usd=0.002)
     m.state.auto_share[:] = 0.5
-    arrivals.post_batches(m, 0.0)
+    post_one_each(m, 0.0)
     # 10 x 0.5 x 0.8 = 4 automated at 2_000 µUSD; 6 left to people
     wk = m.accounts.week
     assert wk["tasks_automated"][0] == 4 and wk["compute_cost_uusd"][0] == 8_000
@@ -351,7 +332,7 @@ def test_a_model_does_its_share_of_a_batch_at_the_compute_price():
 def test_no_batch_pays_less_than_the_types_floor():
     """A piece rate below the type's floor is raised to it."""
     m = _posting_market(rate_usd=0.05, piece_rate_floor_usd=0.08)
-    arrivals.post_batches(m, 0.0)
+    post_one_each(m, 0.0)
     assert m.store.ints[m.store.RATE].tolist() == [80_000]  # 0.05 USD < 0.08 USD floor
 
 
@@ -376,14 +357,14 @@ def test_a_crowd_session_is_online_for_its_hours_and_counts_night_hours():
     cfg.workers.days_per_week = 7.0  # works every day
     m = market(cfg)
     w = add(m, utc_offset=0.0, start_local_h=20.0, session_h=3.0)
-    m.rosters = schedule.Rosters.for_week(m, 0.0)
+    m.open_week(0.0)  # the week's rosters and crew
     assert schedule.online(m, 18.0).crowd.size == 0
     on = schedule.online(m, 20.0)
     assert on.crowd.tolist() == w.tolist() and on.crowd_h.tolist() == [2.0]
-    assert m.pool.wk_night_h[w[0]] == 0.0
+    assert night_hours(m, w[0]) == 0.0
     on = schedule.online(m, 22.0)
     assert on.crowd_h.tolist() == [1.0]
-    assert m.pool.wk_night_h[w[0]] == 1.0  # 22:00-23:00 local
+    assert night_hours(m, w[0]) == 1.0  # 22:00-23:00 local
 
 
 def test_vendor_staff_work_their_shift_on_weekdays_and_night_shifts_count_as_night():
@@ -393,10 +374,10 @@ def test_vendor_staff_work_their_shift_on_weekdays_and_night_shifts_count_as_nig
                  types={"text": task(vendor_share=0.5)})
     m = market(cfg)
     v = add(m, channel=VENDOR, team=0, utc_offset=8.0)
-    m.rosters = schedule.Rosters.for_week(m, 0.0)
+    m.open_week(0.0)  # the week's rosters and crew
     on = schedule.online(m, 14.0)  # Monday 22:00-24:00 local
     assert on.vendor.tolist() == v.tolist() and on.vendor_h.tolist() == [2.0]
-    assert m.pool.wk_night_h[v[0]] == 2.0
+    assert night_hours(m, v[0]) == 2.0
     assert schedule.online(m, 5 * 24 + 14.0).vendor.size == 0  # Saturday 22:00 local
 
 
@@ -406,7 +387,7 @@ def test_workers_on_paid_leave_stay_home():
     cfg.workers.days_per_week = 7.0
     m = market(cfg)
     add(m, utc_offset=0.0, start_local_h=20.0, session_h=3.0, leave_until_h=500.0)
-    m.rosters = schedule.Rosters.for_week(m, 0.0)
+    m.open_week(0.0)  # the week's rosters and crew
     assert m.rosters.crowd.size == 0
     assert schedule.online(m, 20.0).crowd.size == 0
 
@@ -417,7 +398,7 @@ def test_a_joiner_is_online_only_from_the_step_after_it_joins():
     cfg.workers.days_per_week = 7.0
     m = market(cfg)
     add(m, joined_h=21.0, utc_offset=0.0, start_local_h=20.0, session_h=4.0)
-    m.rosters = schedule.Rosters.for_week(m, 0.0)
+    m.open_week(0.0)  # the week's rosters and crew
     assert schedule.online(m, 20.0).crowd.size == 0
     assert schedule.online(m, 22.0).crowd_h.tolist() == [2.0]
 
@@ -428,7 +409,7 @@ def test_a_session_at_a_half_hour_offset_is_online_for_all_its_hours():
     cfg.workers.days_per_week = 7.0
     m = market(cfg)
     add(m, utc_offset=5.5, start_local_h=19.0, session_h=3.0)
-    m.rosters = schedule.Rosters.for_week(m, 0.0)
+    m.open_week(0.0)  # the week's rosters and crew
     hours = sum(schedule.online(m, float(h)).crowd_h.sum() for h in range(0, 24, 2))
     assert hours == pytest.approx(3.0)  # 19:00-22:00 local = 13:30-16:30 UTC
 
@@ -439,7 +420,7 @@ def test_a_shift_at_a_half_hour_offset_lasts_its_hours():
                  types={"text": task(vendor_share=0.5)})
     m = market(cfg)
     add(m, channel=VENDOR, team=0, utc_offset=5.5)
-    m.rosters = schedule.Rosters.for_week(m, 0.0)
+    m.open_week(0.0)  # the week's rosters and crew
     hours = sum(schedule.online(m, float(h)).vendor_h.sum() for h in range(0, 24, 2))
     assert hours == pytest.approx(8.0)  # 09:00-17:00 local = 03:30-11:30 UTC
 
@@ -555,7 +536,7 @@ def test_a_crowd_worker_searches_unpaid_then_is_paid_each_accepted_task():
     m = _work_market()
     w = add(m)
     _batch(m, 0, 200)
-    work(m, 0.0, _crowd_online(w))
+    work_step(m, 0.0, _crowd_online(w))
     p = m.pool
     assert p.wk_tasks[w[0]] == 108 and p.wk_earn_uusd[w[0]] == 5_400_000
     assert p.wk_paid_h[w[0]] == pytest.approx(1.8) and p.wk_unpaid_h[w[0]] == pytest.approx(0.2)
@@ -571,7 +552,7 @@ def test_a_rationed_worker_takes_what_the_book_holds_and_searches_the_rest():
     m = _work_market()
     w = add(m)
     _batch(m, 0, 50)
-    work(m, 0.0, _crowd_online(w))
+    work_step(m, 0.0, _crowd_online(w))
     p = m.pool
     assert p.wk_tasks[w[0]] == 50 and p.wk_earn_uusd[w[0]] == 2_500_000
     assert p.wk_paid_h[w[0]] == pytest.approx(50 / 60)
@@ -583,7 +564,7 @@ def test_rejected_work_is_unpaid_and_the_tasks_stay_open():
     m = _work_market(reject_rate_novice=1.0, reject_rate_expert=1.0)
     w = add(m)
     _batch(m, 0, 200)
-    work(m, 0.0, _crowd_online(w))
+    work_step(m, 0.0, _crowd_online(w))
     p = m.pool
     assert p.wk_tasks[w[0]] == 0 and p.wk_rejected[w[0]] > 0
     assert p.wk_earn_uusd[w[0]] == 0
@@ -596,7 +577,7 @@ def test_a_crowd_worker_who_finds_nothing_searches_a_while_and_logs_off():
     """With every book empty, a worker searches give_up_search_h = 0.5 h unpaid and ends its day."""
     m = _work_market()
     w = add(m, workday=True)
-    work(m, 0.0, _crowd_online(w))
+    work_step(m, 0.0, _crowd_online(w))
     assert m.pool.wk_unpaid_h[w[0]] == pytest.approx(0.5)
     assert m.pool.wk_paid_h[w[0]] == 0.0
     assert not m.pool.workday[w[0]]
@@ -609,7 +590,7 @@ def test_vendor_staff_are_paid_every_shift_hour_whatever_they_finish():
     assert m.books.channel.tolist() == [CROWD, VENDOR]
     v = add(m, channel=VENDOR, team=0, wage_uusd_h=2_000_000)
     _batch(m, 1, 30, rate=50_000, fee=0)
-    work(m, 0.0, Online(np.zeros(0, np.int64), np.zeros(0), v, np.array([2.0])))
+    work_step(m, 0.0, Online(np.zeros(0, np.int64), np.zeros(0), v, np.array([2.0])))
     p = m.pool
     assert p.wk_tasks[v[0]] == 30 and p.wk_paid_h[v[0]] == 2.0
     assert p.wk_earn_uusd[v[0]] == 4_000_000

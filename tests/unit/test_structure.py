@@ -50,10 +50,11 @@ def test_importing_the_kernel_loads_no_config_io_or_plot_library():
     assert out.strip() == "[]"
 
 
-def test_the_kernel_imports_only_the_standard_library_numpy_and_simpy():
-    """No module of labsim/model imports a third-party package other than numpy and SimPy, or
-    a labsim module outside the kernel (the config only for type hints)."""
-    allowed_third = {"numpy", "simpy"}
+def test_the_kernel_imports_only_the_standard_library_numpy_simpy_and_numba():
+    """No module of labsim/model imports a third-party package other than numpy, SimPy and numba
+    (its compiled loops, labsim/model/jit.py), or a labsim module outside the kernel (the config
+    only for type hints)."""
+    allowed_third = {"numpy", "simpy", "numba"}
     stdlib = set(sys.stdlib_module_names)
     for path in MODEL.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))

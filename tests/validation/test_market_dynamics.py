@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 import labsim
-from labsim.model.books import BatchStore
+from labsim.model.store import BatchStore
 from labsim.model.market import Market
 from labsim.model.rng import Streams
 from tests.conftest import small_config

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from labsim import steady_state
-from labsim.model.books import BatchStore
+from labsim.model.store import BatchStore
 from labsim.model.engine import Engine
 from labsim.model.market import Market
 from labsim.model.rng import Streams

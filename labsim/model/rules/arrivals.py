@@ -18,13 +18,14 @@ rest waits in its book until taken or until its deadline.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from labsim.model.context import Context
 from labsim.model.rules import pricing
-from labsim.model.rules.automation import split_tasks
+from labsim.model.accounts import _post
+from labsim.model.jit import group_by, njit
+from labsim.model.rng import poisson
+from labsim.model.rules.automation import _automated
 from labsim.model.units import HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR, UUSD
 
 
@@ -50,104 +51,280 @@ def demand_growth(now_h: float, growth_per_year: float) -> float:
     return (1.0 + growth_per_year) ** (now_h / HOURS_PER_YEAR)
 
 
-def block_size(lam: float) -> int:
+@njit
+def block_size(lam):  # pragma: no cover - compiled
     """Rows of random numbers drawn for a step's batches of one type: enough for all but a
     vanishing share of Poisson(``lam``) counts (mean + 12 standard deviations + 20)."""
-    return int(lam + 12.0 * math.sqrt(lam) + 20.0)
+    return np.int64(lam + 12.0 * np.sqrt(lam) + 20.0)
 
 
 def post_batches(m: Context, now: float) -> None:
     """Draw the batches requesters consider in [now, now + step) and post those worth posting.
 
+    Batches arrive per task type and then go to a book by the books' shares (a multinomial split
+    of Poisson arrivals: the same law as a Poisson stream per book). Each type draws from its own
+    streams, its count from one and its batches' random numbers from another, a block whose size
+    depends only on the arrival rate: two runs that share a seed but route differently (a policy
+    moving work between channels) face the same batches. ``post_drawn`` posts them.
+    """
+    counts, u = _draw(m.held, arrival_rates(m, now))
+    post_drawn(m, now, counts, u)
+
+
+def arrival_rates(m: Context, now: float) -> np.ndarray:
+    """Expected batches of each task type in [now, now + step): the type's books' rates x the
+    office-hours profile over the step x demand growth, x the demand automation creates for
+    evaluation work."""
+    cfg, books, state = m.cfg, m.books, m.state
+    growth = demand_growth(now, cfg.demand.growth_per_year)
+    hour = int(now) % HOURS_PER_WEEK
+    boost = float(m.profile[hour: hour + m.sub_hours].sum() * growth)
+    return _rates(books.type, state.book_rate_h, m.types.is_eval, float(state.eval_multiplier), boost)
+
+
+@njit
+def _rates(book_type, book_rate_h, is_eval, eval_multiplier, boost):  # pragma: no cover - compiled
+    lam = np.zeros(is_eval.size)
+    for b in range(book_type.size):
+        lam[book_type[b]] += book_rate_h[b]
+    for t in range(is_eval.size):
+        lam[t] = lam[t] * boost
+        if is_eval[t]:
+            lam[t] = lam[t] * eval_multiplier
+    return lam
+
+
+@njit
+def _draw(held, lam):  # pragma: no cover - compiled
+    """Each type's batches: a Poisson count (the type's count stream, held at ``n_types + k``) and
+    five uniforms each from a block of the type's own stream (held at ``k``)."""
+    n_types = lam.size
+    rows = 0
+    for t in range(n_types):
+        if lam[t] > 0:
+            rows += block_size(lam[t])
+    u = np.empty((rows, 5))
+    counts = np.zeros(n_types, np.int64)
+    total = 0
+    for t in range(n_types):
+        if not lam[t] > 0:
+            continue
+        size = block_size(lam[t])
+        draws = held.streams[t]
+        block = np.empty((size, 5))
+        for i in range(size):
+            for j in range(5):
+                block[i, j] = draws.random()
+        counts[t] = min(poisson(held.streams[n_types + t], lam[t]), size)
+        for i in range(counts[t]):
+            u[total + i] = block[i]
+        total += counts[t]
+    return counts, u[:total]
+
+
+def post_drawn(m: Context, now: float, counts: np.ndarray, u: np.ndarray) -> None:
+    """Post the batches drawn: ``counts[k]`` of type k, in type order, each with five uniforms
+    (``u``, one row a batch: book, class, rounding at scale, and two for its size's and value's
+    standard normals by Box-Muller).
+
     Each batch's requester class (by the book's mix), size, value per task and
-    deadline are drawn; crowd batches are priced by their requester
+    deadline follow; crowd batches are priced by their requester
     (``pricing``) and posted only if their expected surplus covers the class's
     fixed cost of a batch; vendor batches are billed by the hour and always
     posted. Writes the batch store, the market accounts and the week's counts
     of human tasks posted.
     """
     cfg, books, state, req = m.cfg, m.books, m.state, m.requesters
-    growth = demand_growth(now, cfg.demand.growth_per_year)
-    hour = int(now) % HOURS_PER_WEEK
-    # Batches arrive per task type and then go to a book by the books' shares (a multinomial
-    # split of Poisson arrivals: the same law as a Poisson stream per book). Each type draws
-    # from its own streams, its count from one and its batches' random numbers from another, a
-    # block whose size depends only on the arrival rate: two runs that share a seed but route
-    # differently (a policy moving work between channels) face the same batches.
-    n_types = m.types.n
-    type_rate = np.bincount(books.type, weights=state.book_rate_h, minlength=n_types)
-    lam = type_rate * (m.profile[hour: hour + m.sub_hours].sum() * growth)
-    lam = np.where(m.types.is_eval, lam * state.eval_multiplier, lam)
-    counts, blocks = np.zeros(n_types, np.int64), []
-    for k in np.flatnonzero(lam > 0):
-        name = m.types.names[k]
-        block = m.rng[f"demand.{name}"].random((block_size(float(lam[k])), 5))
-        counts[k] = min(int(m.rng[f"demand.{name}.count"].poisson(lam[k])), block.shape[0])
-        blocks.append(block[:counts[k]])
-    total = int(counts.sum())
-    if total == 0:
+    # Each type's books, by their share of its batches; each batch's requester class, by its
+    # book's mix; the batches in book order, as the store keeps them.
+    which, cls, u_round, neg_u1, angle = _arrive(
+        np.asarray(counts, np.int64), np.asarray(u, float), state.book_rate_h, books.type, books.by_type,
+        books.n_of_type, books.class_cum)
+    if which.size == 0:
         return
-    t = np.repeat(np.arange(n_types), counts)
-    u_book, u_class, u_round, u1, u2 = np.concatenate(blocks).T
     # Two standard normals from two uniforms (Box-Muller), for sizes and values.
-    radius = np.sqrt(-2.0 * np.log1p(-u1))
-    z_size, z_value = radius * np.cos(2 * np.pi * u2), radius * np.sin(2 * np.pi * u2)
-    # Each type's books, by their share of its batches (cumulative, within the type).
-    share = np.divide(state.book_rate_h, type_rate[books.type], out=np.zeros(books.n), where=type_rate[books.type] > 0)
-    cum = np.cumsum(share[books.by_type], axis=1)  # (types, books of the type), padded
-    pick = np.minimum((u_book[:, None] > cum[t]).sum(axis=1), books.n_of_type[t] - 1)
-    which = books.by_type[t, pick]
-    order = np.argsort(which, kind="stable")  # batches in book order, as the store keeps them
-    which, u_class, u_round, z_size, z_value = (x[order] for x in (which, u_class, u_round, z_size, z_value))
-    cls = (u_class[:, None] > books.class_cum[which]).sum(axis=1)
-    size = np.maximum(1, np.rint(np.exp(books.log_size[which] + np.log(books.size_multiplier[which, cls])
-                                        + books.size_sigma[which] * z_size))).astype(np.int64)
-    value = books.value_usd[which] * req.value_multiplier[cls] * np.exp(req.value_sigma[cls] * z_value)
-    deadline = books.deadline_h[which] * req.deadline_multiplier[cls]
-    # The crowd platform's fee is charged to the requester on top of the reward
-    # (another platform's own fee on its books); vendors bill by the hour instead.
-    commission = np.where(size >= cfg.crowd.large_batch_min_tasks, books.commission[1, which],
-                          books.commission[0, which])
-    crowd = books.is_crowd[which]
+    x_size, x_value = _exponents(np.log1p(neg_u1), np.cos(angle), np.sin(angle), which, cls, books.log_size,
+                                 books.log_size_multiplier, books.size_sigma, req.value_sigma)
     # A customary-rate requester's budget buys its drawn size at the fee it planned for; a
-    # higher fee, or a policy's charge per task, buys fewer tasks.
-    budget = crowd & req.customary_rate[cls]
-    charge = state.surcharge_usd[which] / books.start_rate_usd[which]
-    size_f = np.where(budget, pricing.budget_tasks(size, req.budget_fee_share[cls], commission, charge), size)
-    # A scaled-down world keeps the same batches with fewer tasks each (rounded at random to
-    # keep the mean), so a batch weighs as much against the workforce at every scale.
-    tasks = np.floor(size_f * cfg.scale + u_round).astype(np.int64)
-    rate = np.zeros(total)
-    posted = np.ones(total, bool)
+    # higher fee, or a policy's charge per task, buys fewer tasks. A scaled-down world keeps the
+    # same batches with fewer tasks each (rounded at random to keep the mean), so a batch weighs
+    # as much against the workforce at every scale. The crowd platform's fee is charged to the
+    # requester on top of the reward (another platform's own fee on its books); vendors bill by
+    # the hour instead.
+    size_f, tasks, value, deadline, commission, crowd, budget = _batch_terms(
+        which, cls, u_round, np.exp(x_size), np.exp(x_value), cfg.scale, cfg.crowd.large_batch_min_tasks,
+        books.commission, books.is_crowd, books.value_usd, books.deadline_h, books.start_rate_usd,
+        state.surcharge_usd, req.value_multiplier, req.deadline_multiplier, req.customary_rate,
+        req.budget_fee_share)
+    rate = np.zeros(which.size)
+    surplus = np.full(which.size, np.inf)
     if crowd.any():
-        rate[crowd], surplus = pricing.price_batches(m, which[crowd], size_f[crowd], value[crowd],
-                                                     commission[crowd], budget[crowd])
-        posted[crowd] = surplus >= req.fixed_cost_usd[cls[crowd]]
-    rate = np.where(crowd, np.maximum(np.maximum(np.rint(rate), 1), books.floor_uusd[which]), 0).astype(np.int64)
-    fee = np.rint(rate * commission).astype(np.int64)
-
-    def per_book(x: np.ndarray, mask: np.ndarray = posted) -> np.ndarray:
-        return np.rint(np.bincount(which[mask], weights=x[mask], minlength=books.n)).astype(np.int64)
-
+        rate[crowd], surplus[crowd] = pricing.price_batches(m, which[crowd], size_f[crowd], value[crowd],
+                                                            commission[crowd], budget[crowd])
     # A model or LLM labels do part of each batch of an automatable type, at a compute price or
     # the LLM's price per task (``routing`` sets the shares).
-    t = books.type[which]
-    human, automated = split_tasks(tasks, state.auto_share[t], m.types.automation_qa_share[t])
-    by_llm = np.floor(automated * state.llm_part[t] + 0.5).astype(np.int64)
-    machine_uusd = ((automated - by_llm) * m.types.compute_uusd[t]
-                    + by_llm * int(round(cfg.routing.llm_cost_usd * UUSD)))
-    keep = posted & (human > 0)
-    m.store.add(which[keep], human[keep], rate[keep], fee[keep], now, now + deadline[keep], value[keep])
-    m.accounts.post_market(books.market_cell, {
-        "value_automated_uusd": per_book(automated * value * UUSD),
-        "value_unposted_uusd": per_book(tasks * value * UUSD, ~posted)})
-    posted_human = per_book(human)
-    m.accounts.post_market(books.market_cell, {
-        "tasks_posted": per_book(tasks), "tasks_automated": per_book(automated), "tasks_llm": per_book(by_llm),
-        "compute_cost_uusd": per_book(machine_uusd),
-        "tasks_posted_human": posted_human, "posted_value_uusd": per_book(human * rate),
-        "tasks_unposted": per_book(tasks, ~posted)})
-    state.week_posted_human += posted_human
+    acc = m.accounts
+    book, human, rate, fee, deadline, value = _settle_batches(
+        which, cls, tasks, value, rate, surplus, req.fixed_cost_usd, commission, crowd, deadline, float(now),
+        books.floor_uusd, books.type, state.auto_share, m.types.automation_qa_share, state.llm_part,
+        m.types.compute_uusd, int(round(cfg.routing.llm_cost_usd * UUSD)), books.market_cell, acc.market_ints,
+        acc.market_floats, m.batch_slots, state.week_posted_human)
+    m.store.add(book, human, rate, fee, now, deadline, value)
+
+
+# What the arrivals post per book: values lost to machines and to batches not worth posting,
+# tasks posted, automated (by LLMs among them), their compute, posted to people and not posted.
+BATCH_FLOWS = ("value_automated_uusd", "value_unposted_uusd", "tasks_posted", "tasks_automated", "tasks_llm",
+               "compute_cost_uusd", "tasks_posted_human", "posted_value_uusd", "tasks_unposted")
+
+
+@njit
+def _arrive(counts, u, book_rate_h, book_type, by_type, n_of_type, class_cum):  # pragma: no cover - compiled
+    """The batches drawn (``counts`` per type, a row of ``u`` each), in book order (drawing order
+    within a book): book (by the books' shares of the type), class (by the book's mix), the
+    rounding uniform, and the Box-Muller arguments ``-u`` (of the log) and ``2 pi u`` (of the
+    angle)."""
+    n_types = counts.size
+    type_rate = np.zeros(n_types)
+    for b in range(book_type.size):
+        type_rate[book_type[b]] += book_rate_h[b]
+    total = 0
+    for t in range(n_types):
+        total += counts[t]
+    types = np.empty(total, np.int64)
+    i = 0
+    for t in range(n_types):
+        for _ in range(counts[t]):
+            types[i] = t
+            i += 1
+    width = by_type.shape[1]
+    cum = np.zeros((n_types, width))  # each type's books' cumulative shares (padded)
+    for t in range(n_types):
+        acc = 0.0
+        for j in range(width):
+            b = by_type[t, j]
+            rate = type_rate[book_type[b]]
+            acc += book_rate_h[b] / rate if rate > 0 else 0.0
+            cum[t, j] = acc
+    which = np.empty(total, np.int64)
+    for i in range(total):
+        t = types[i]
+        pick = 0
+        for j in range(width):
+            pick += u[i, 0] > cum[t, j]
+        which[i] = by_type[t, min(pick, n_of_type[t] - 1)]
+    order, _ = group_by(which, book_type.size)  # by book, in drawing order within a book
+    n_classes = class_cum.shape[1]
+    out_which, cls = np.empty(total, np.int64), np.empty(total, np.int64)
+    u_round, neg_u1, angle = np.empty(total), np.empty(total), np.empty(total)
+    for o in range(total):
+        i = order[o]
+        b = which[i]
+        c = 0
+        for j in range(n_classes):
+            c += u[i, 1] > class_cum[b, j]
+        out_which[o], cls[o], u_round[o] = b, c, u[i, 2]
+        neg_u1[o] = -u[i, 3]
+        angle[o] = 2 * np.pi * u[i, 4]
+    return out_which, cls, u_round, neg_u1, angle
+
+
+@njit
+def _exponents(log1p_neg_u1, cos_angle, sin_angle, which, cls, log_size, log_size_multiplier, size_sigma,
+               value_sigma):  # pragma: no cover - compiled
+    """The logs of each batch's size (its book's median, its class's multiplier, its spread) and of
+    its value's deviation, from its two standard normals (Box-Muller)."""
+    n = which.size
+    x_size, x_value = np.empty(n), np.empty(n)
+    for i in range(n):
+        radius = np.sqrt(-2.0 * log1p_neg_u1[i])
+        b, c = which[i], cls[i]
+        x_size[i] = log_size[b] + log_size_multiplier[b, c] + size_sigma[b] * (radius * cos_angle[i])
+        x_value[i] = value_sigma[c] * (radius * sin_angle[i])
+    return x_size, x_value
+
+
+@njit
+def _batch_terms(which, cls, u_round, size_factor, value_factor, scale, large_min, book_commission, is_crowd,
+                 value_usd, deadline_h, start_rate_usd, surcharge_usd, value_multiplier, deadline_multiplier,
+                 customary_rate, budget_fee_share):  # pragma: no cover - compiled
+    """Each batch's size (at least one task; what a customary-rate budget buys, and the tasks at
+    this scale), value per task, deadline, fee, channel and whether a budget pays it."""
+    n = which.size
+    size_f, value, deadline, commission = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    tasks = np.empty(n, np.int64)
+    crowd, budget = np.empty(n, np.bool_), np.empty(n, np.bool_)
+    for i in range(n):
+        b, c = which[i], cls[i]
+        size = np.int64(max(1.0, np.rint(size_factor[i])))
+        value[i] = value_usd[b] * value_multiplier[c] * value_factor[i]
+        deadline[i] = deadline_h[b] * deadline_multiplier[c]
+        commission[i] = book_commission[1, b] if size >= large_min else book_commission[0, b]
+        crowd[i] = is_crowd[b]
+        budget[i] = crowd[i] and customary_rate[c]
+        if budget[i]:
+            charge = surcharge_usd[b] / start_rate_usd[b]
+            size_f[i] = size * (1.0 + budget_fee_share[c]) / (1.0 + commission[i] + charge)
+        else:
+            size_f[i] = size
+        tasks[i] = np.int64(np.floor(size_f[i] * scale + u_round[i]))
+    return size_f, tasks, value, deadline, commission, crowd, budget
+
+
+@njit
+def _settle_batches(which, cls, tasks, value, rate_f, surplus, fixed_cost_usd, commission, crowd, deadline, now,
+                    floor_uusd, book_type, auto_share, qa_share, llm_part, compute_uusd, llm_uusd, market_cell,
+                    market_ints, market_floats, slots, week_posted_human):  # pragma: no cover - compiled
+    """Which batches are posted (a crowd batch whose surplus covers its class's fixed cost),
+    their piece rates in whole µUSD (at least 1 and the type's floor) and fees; the tasks left to
+    people and those machines do (``automation.split_tasks``); the flows of ``BATCH_FLOWS`` per
+    book, posted. Returns the batches that wait in the store: book, tasks, rate, fee, deadline,
+    value per task."""
+    n, n_books = which.size, book_type.size
+    rate, fee = np.zeros(n, np.int64), np.empty(n, np.int64)
+    human, keep = np.empty(n, np.int64), np.empty(n, np.bool_)
+    sums = np.zeros((len(BATCH_FLOWS), n_books))
+    kept = 0
+    for i in range(n):
+        b = which[i]
+        t = book_type[b]
+        posted = surplus[i] >= fixed_cost_usd[cls[i]]
+        if crowd[i]:
+            rate[i] = np.int64(max(max(np.rint(rate_f[i]), 1.0), floor_uusd[b]))
+        fee[i] = np.int64(np.rint(rate[i] * commission[i]))
+        automated = _automated(tasks[i], auto_share[t], qa_share[t])
+        human[i] = tasks[i] - automated
+        by_llm = np.int64(np.floor(automated * llm_part[t] + 0.5))
+        machine = (automated - by_llm) * compute_uusd[t] + by_llm * llm_uusd
+        keep[i] = posted and human[i] > 0
+        kept += keep[i]
+        if posted:
+            sums[0, b] += automated * value[i] * UUSD
+            sums[2, b] += tasks[i]
+            sums[3, b] += automated
+            sums[4, b] += by_llm
+            sums[5, b] += machine
+            sums[6, b] += human[i]
+            sums[7, b] += human[i] * rate[i]
+        else:
+            sums[1, b] += tasks[i] * value[i] * UUSD
+            sums[8, b] += tasks[i]
+    for f in range(sums.shape[0]):
+        for b in range(n_books):
+            sums[f, b] = np.rint(sums[f, b])
+    for b in range(n_books):
+        week_posted_human[b] += np.int64(sums[6, b])
+    _post(market_cell, sums, slots[0], slots[1], market_ints, market_floats, True)
+    out_book, out_human = np.empty(kept, np.int64), np.empty(kept, np.int64)
+    out_rate, out_fee = np.empty(kept, np.int64), np.empty(kept, np.int64)
+    out_deadline, out_value = np.empty(kept), np.empty(kept)
+    j = 0
+    for i in range(n):
+        if keep[i]:
+            out_book[j], out_human[j], out_rate[j], out_fee[j] = which[i], human[i], rate[i], fee[i]
+            out_deadline[j], out_value[j] = now + deadline[i], value[i]
+            j += 1
+    return out_book, out_human, out_rate, out_fee, out_deadline, out_value
 
 
 def expire_batches(m: Context, now: float) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from labsim.model.context import Context
+from labsim.model.jit import njit
 
 
 def automation_share(labels: np.ndarray, ceiling: np.ndarray, half_labels: np.ndarray,
@@ -39,9 +40,24 @@ def split_tasks(size: np.ndarray, share: np.ndarray, qa_share: np.ndarray) -> tu
     The model takes ``share`` of each batch; ``qa_share`` of those come back
     to humans for review. Counts are whole tasks and add up to ``size``.
     """
-    automated = np.floor(size * share * (1.0 - qa_share) + 0.5).astype(np.int64)
-    automated = np.clip(automated, 0, size)
+    size, share, qa_share = np.broadcast_arrays(np.asarray(size, np.int64), np.asarray(share, float),
+                                                np.asarray(qa_share, float))
+    automated = _split(size.ravel(), share.ravel(), qa_share.ravel()).reshape(size.shape)
     return size - automated, automated
+
+
+@njit
+def _split(size, share, qa_share):  # pragma: no cover - compiled
+    out = np.empty(size.size, np.int64)
+    for i in range(size.size):
+        out[i] = _automated(size[i], share[i], qa_share[i])
+    return out
+
+
+@njit
+def _automated(size, share, qa_share):  # pragma: no cover - compiled
+    """Tasks of a batch of ``size`` the model does: its share, less the review, rounded."""
+    return min(max(np.int64(np.floor(size * share * (1.0 - qa_share) + 0.5)), 0), size)
 
 
 def evaluation_demand(mean_share: float, boost: float) -> float:

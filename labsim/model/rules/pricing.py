@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from labsim.model.store import _search_weight
 from labsim.model.context import Context
+from labsim.model.jit import njit
 from labsim.model.units import CROWD, HOURS_PER_WEEK, UUSD
 
 _LOG_U = np.linspace(np.log(1e-6), np.log(1e6), 4001)  # the grid that inverts the rate equation
@@ -201,7 +203,16 @@ def observe(m: Context) -> None:
     rate^eps, hours), the step's integral by the trapezoid rule (half the step at each end), so
     that work taken within a step does not count as waiting for the whole step (a 6-hour step
     measured at its start alone overstates the pull-hours and makes requesters pay more)."""
-    m.state.week_pull_h += m.store.search_weight() * (0.5 * m.sub_hours)
+    store = m.store
+    _observe(store.ints[store.BOOK], store.ints[store.REM], store.times[store.PULL], 0.5 * m.sub_hours,
+             m.state.week_pull_h)
+
+
+@njit
+def _observe(book, rem, pull, half_step_h, week_pull_h):  # pragma: no cover - compiled
+    weight = _search_weight(book, rem, pull, week_pull_h.size)
+    for b in range(week_pull_h.size):
+        week_pull_h[b] += weight[b] * half_step_h
 
 
 def learn(m: Context) -> None:

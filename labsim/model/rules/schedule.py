@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from labsim.model.context import Context
+from labsim.model.jit import njit
 from labsim.model.units import CROWD, HOURS_PER_DAY, HOURS_PER_WEEK, VENDOR
 
 NIGHT_START_LOCAL_H, NIGHT_END_LOCAL_H = 22.0, 6.0  # what counts as night work
@@ -27,18 +28,18 @@ def session_phase(utc_offset_h: np.ndarray, start_local_h: np.ndarray) -> np.nda
     return utc_offset_h - start_local_h
 
 
-def session_fraction(now_h: float, phase_h: np.ndarray, session_h: np.ndarray,
-                     ) -> tuple[np.ndarray, np.ndarray]:
+@njit
+def session_fraction(now_h, phase_h, session_h):  # pragma: no cover - compiled
     """Share of the hour [now, now+1) inside each worker's daily session window.
 
     Returns (fraction online in [0, 1], True where the session starts this hour).
     The hour may hold the end of yesterday's session and the start of today's
-    (time zones at a half hour).
+    (time zones at a half hour). For one worker or an array of them.
     """
     elapsed = (now_h + phase_h) % 24.0  # hours since the latest session start
-    today = np.clip(session_h - elapsed, 0.0, 1.0)
+    today = _clip(session_h - elapsed, 0.0, 1.0)
     next_start = 24.0 - elapsed  # hours from now to the next session start
-    tomorrow = np.clip(np.minimum(1.0 - next_start, session_h), 0.0, 1.0)
+    tomorrow = _clip(np.minimum(1.0 - next_start, session_h), 0.0, 1.0)
     return today + tomorrow, (elapsed == 0.0) | (next_start < 1.0)
 
 
@@ -58,15 +59,22 @@ def shift_fraction(now_h: float, utc_offset_h: np.ndarray, start_local_h: np.nda
     return today + tomorrow
 
 
-def night_share(local_hour: np.ndarray, night_start: float = NIGHT_START_LOCAL_H,
-                night_end: float = NIGHT_END_LOCAL_H) -> np.ndarray:
-    """Share of the hour [h, h+1) local time that falls in the night (22:00-06:00)."""
+@njit
+def night_share(local_hour, night_start=NIGHT_START_LOCAL_H, night_end=NIGHT_END_LOCAL_H):  # pragma: no cover
+    """Share of the hour [h, h+1) local time that falls in the night (22:00-06:00): for one hour or
+    an array of them, in numpy and in compiled code alike."""
     h = np.mod(local_hour, 24.0)
     # overlap of [h, h+1) with [night_start, 24) and with [0, night_end), counting the wrap
-    late = np.clip(np.minimum(h + 1.0, 24.0) - np.maximum(h, night_start), 0.0, 1.0)
-    early = np.clip(np.minimum(h + 1.0, night_end) - h, 0.0, 1.0)
-    wrap = np.clip(h + 1.0 - 24.0, 0.0, night_end)
+    late = _clip(np.minimum(h + 1.0, 24.0) - np.maximum(h, night_start), 0.0, 1.0)
+    early = _clip(np.minimum(h + 1.0, night_end) - h, 0.0, 1.0)
+    wrap = _clip(h + 1.0 - 24.0, 0.0, night_end)
     return np.minimum(late + early + wrap, 1.0)
+
+
+@njit
+def _clip(x, low, high):  # pragma: no cover - compiled
+    """``np.clip``, for numbers and arrays alike."""
+    return np.minimum(np.maximum(x, low), high)
 
 
 @dataclass
@@ -91,21 +99,28 @@ class Rosters:
         v = a[pool.channel[a] == VENDOR]
         # Hours since the session's local start = (now + phase) mod 24.
         phase = session_phase(pool.utc_offset[c], pool.start_local_h[c])
-        session = pool.session_h[c]
-        slots = HOURS_PER_DAY // sub
-        day_frac = np.zeros((slots, c.size))
-        day_night = np.zeros((slots, c.size))
-        day_starts = np.zeros((slots, c.size), bool)
-        offset = pool.utc_offset[c]
-        for j in range(slots):
-            for k in range(sub):
-                h = j * sub + k
-                frac, starts = session_fraction(float(h), phase, session)
-                day_frac[j] += frac
-                day_starts[j] |= starts
-                day_night[j] += frac * night_share(h + offset)
+        day_frac, day_night, day_starts = _day_tables(phase, pool.session_h[c], pool.utc_offset[c],
+                                                      HOURS_PER_DAY // sub, sub)
         return cls(c, v, pool.joined_h[c], pool.joined_h[v], pool.region[v], day_frac, day_night,
                    day_starts, float(pool.joined_h[a].max()) if a.size else -np.inf)
+
+
+@njit
+def _day_tables(phase, session, offset, slots, sub):  # pragma: no cover - compiled
+    """Per step of the day and crowd worker: hours online (``session_fraction``, hour by hour), of
+    them at night (``night_share``), and whether the session starts in the step."""
+    n = phase.size
+    day_frac, day_night = np.zeros((slots, n)), np.zeros((slots, n))
+    day_starts = np.zeros((slots, n), np.bool_)
+    for j in range(slots):
+        for k in range(sub):
+            h = j * sub + k
+            for i in range(n):
+                frac, starts = session_fraction(float(h), phase[i], session[i])
+                day_frac[j, i] += frac
+                day_starts[j, i] |= starts
+                day_night[j, i] += frac * night_share(h + offset[i])
+    return day_frac, day_night, day_starts
 
 
 class VendorShifts:
@@ -149,29 +164,52 @@ def online(m: Context, now: float) -> Online:
     """Crowd sessions and vendor shifts in [now, now + step); adds up night hours.
 
     Reads the week's rosters; draws whether a crowd worker works today when
-    its session starts (stream ``schedule``); writes the week's night hours.
+    its session starts (stream ``schedule``); writes the week's night hours
+    (of the week's crew, ``labsim.model.crew``).
     """
-    pool, ro = m.pool, m.rosters
-    c = ro.crowd
+    ro, crew = m.rosters, m.crew
     slot = int(now % 24.0) // m.sub_hours  # schedules repeat daily
-    frac_c = ro.day_frac[slot].copy()
-    night_c = ro.day_night[slot]
-    starts = ro.day_starts[slot]
-    if now < ro.last_join_h:
-        frac_c[ro.crowd_joined_h > now] = 0.0
-    if starts.any():
-        s = c[starts]
-        pool.workday[s] = m.rng["schedule"].random(s.size) < m.cfg.workers.days_per_week / 7.0
-    on_c = (frac_c > 0) & pool.workday[c]
-    # Vendor staff work shifts set per region.
-    v = ro.vendor
     frac_r, night_r = m.vendor_shifts(now)
-    frac_v = frac_r[ro.vendor_region]
-    if now < ro.last_join_h:
-        frac_v[ro.vendor_joined_h > now] = 0.0
-    on_v = frac_v > 0
-    cw, cfrac = c[on_c], frac_c[on_c]
-    vw, vfrac = v[on_v], frac_v[on_v]
-    pool.wk_night_h[cw] += night_c[on_c]
-    pool.wk_night_h[vw] += night_r[ro.vendor_region[on_v]]
+    cw, cfrac, vw, vfrac = _online(
+        m.held, m.held_schedule, crew.rows, crew.n_crowd, ro.day_frac[slot], ro.day_night[slot],
+        ro.day_starts[slot], ro.crowd_joined_h, ro.vendor_region, ro.vendor_joined_h, frac_r, night_r, float(now),
+        float(ro.last_join_h), m.cfg.workers.days_per_week / 7.0, crew.workday, crew.night_h)
     return Online(cw, cfrac, vw, vfrac)
+
+
+@njit
+def _online(held, schedule, rows, n_c, day_frac, day_night, day_starts, crowd_joined_h, vendor_region,
+            vendor_joined_h, frac_r, night_r, now, last_join_h, p_workday, workday, night_h
+            ):  # pragma: no cover - compiled
+    """Who is online in the step (pool rows) and for how long. A crowd worker whose session starts in
+    the step works today with probability ``p_workday`` (one draw of stream ``schedule`` each, in
+    roster order); one who has not joined yet is not online; vendor staff work their region's shift.
+    ``workday`` and ``night_h`` are the crew's (crowd first, then vendor staff)."""
+    rng = held.streams[schedule]
+    joining = now < last_join_h
+    for i in range(n_c):
+        if day_starts[i]:
+            workday[i] = rng.random() < p_workday
+    n_on = 0
+    for i in range(n_c):
+        n_on += day_frac[i] > 0 and not (joining and crowd_joined_h[i] > now) and workday[i]
+    cw, cfrac = np.empty(n_on, np.int64), np.empty(n_on)
+    j = 0
+    for i in range(n_c):
+        if day_frac[i] > 0 and not (joining and crowd_joined_h[i] > now) and workday[i]:
+            cw[j], cfrac[j] = rows[i], day_frac[i]
+            night_h[i] += day_night[i]
+            j += 1
+    n_v = rows.size - n_c
+    n_on = 0
+    for i in range(n_v):
+        n_on += frac_r[vendor_region[i]] > 0 and not (joining and vendor_joined_h[i] > now)
+    vw, vfrac = np.empty(n_on, np.int64), np.empty(n_on)
+    j = 0
+    for i in range(n_v):
+        r = vendor_region[i]
+        if frac_r[r] > 0 and not (joining and vendor_joined_h[i] > now):
+            vw[j], vfrac[j] = rows[n_c + i], frac_r[r]
+            night_h[n_c + i] += night_r[r]
+            j += 1
+    return cw, cfrac, vw, vfrac

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from labsim.model.context import Context
-from labsim.model.rules.wellbeing import stress_reject_penalty
+from labsim.model.jit import njit
+from labsim.model.rules.wellbeing import _stress_reject_penalty
 from labsim.model.units import HOURS_PER_WEEK, VENDOR
 
 if TYPE_CHECKING:
@@ -33,6 +34,11 @@ def tasks_per_hour(duration_mean_min: np.ndarray, skill: np.ndarray, novice_slow
 def reject_probability(skill: np.ndarray, novice: np.ndarray, expert: np.ndarray) -> np.ndarray:
     """Share of a worker's tasks rejected: linear from novice (skill 0) to expert (skill 1)."""
     return novice + (expert - novice) * skill
+
+
+# The same rules, compiled for the kernel's loops over one worker and one book at a time.
+_tasks_per_hour = njit(tasks_per_hour)
+_reject_probability = njit(reject_probability)
 
 
 def learn(skill: np.ndarray, hours: np.ndarray, learning_hours: float,
@@ -70,30 +76,50 @@ def cache_columns(books: Books) -> dict[str, tuple[int, type]]:
 
 
 def refresh_book_cache(m: Context, idx: np.ndarray) -> None:
-    """Recompute the per-book caches of workers ``idx`` (after skill, stress or reputation change)."""
+    """Recompute the per-book caches of workers ``idx`` (after skill, stress or reputation change):
+    tasks per hour and rejection probability on every book; on the crowd books a worker may take
+    (a crowd worker, in an allowed region, skilled enough, qualified where the book asks for it
+    or certified where a certificate opens it), the accepted (or paid) tasks an hour; a vendor
+    worker's team book."""
     pool, books, types, cfg = m.pool, m.books, m.types, m.cfg
-    bt = books.type
-    skill = pool.skill[idx][:, bt]
-    tph = tasks_per_hour(types.duration_mean_min[bt], skill, cfg.workers.novice_slowdown)
     wb, crowd_cfg = cfg.wellbeing, cfg.crowd
-    rej = np.minimum(1.0, reject_probability(skill, types.reject_novice[bt], types.reject_expert[bt])
-                     + stress_reject_penalty(pool.stress[idx], wb.burnout_threshold,
-                                             wb.reject_penalty_at_burnout)[:, None])
-    is_vendor = pool.channel[idx] == VENDOR
-    has_qual = qualified(pool.accepted_total[idx], pool.done_total[idx],
-                         crowd_cfg.qualification_min_approved, crowd_cfg.qualification_min_approval)
-    crowd_ok = (~is_vendor[:, None] & books.is_crowd[None, :]
-                & books.allowed[:, pool.region[idx]].T & (skill >= types.skill_required[bt])
-                & (~books.needs_qualification[None, :] | has_qual[:, None]
-                   | (pool.certified[idx][:, None] & books.opens_to_certified[None, :])))
-    vendor_ok = is_vendor[:, None] & (pool.team[idx][:, None] == books.vendor_team[None, :])
-    pool.book_tph[idx] = tph
-    pool.book_rej[idx] = rej
-    cols = books.crowd_cols
-    pool.crowd_tph[idx] = tph[:, cols]
-    paid_share = np.where(books.pays_rejections[cols], 1.0, 1.0 - rej[:, cols])
-    pool.crowd_value[idx] = np.where(crowd_ok[:, cols], tph[:, cols] * paid_share, -np.inf)
-    pool.vendor_book[idx, 0] = np.where(vendor_ok.any(axis=1), vendor_ok.argmax(axis=1), -1)
+    _refresh(np.asarray(idx, np.int64), pool.skill, pool.stress, pool.channel, pool.accepted_total,
+             pool.done_total, pool.region, pool.certified, pool.team, books.type, books.is_crowd, books.allowed,
+             books.needs_qualification, books.opens_to_certified, books.vendor_team, books.crowd_cols,
+             books.pays_rejections, types.duration_mean_min, types.reject_novice, types.reject_expert,
+             types.skill_required, float(cfg.workers.novice_slowdown), float(wb.burnout_threshold),
+             float(wb.reject_penalty_at_burnout), float(crowd_cfg.qualification_min_approved),
+             float(crowd_cfg.qualification_min_approval), pool.book_tph, pool.book_rej, pool.crowd_tph,
+             pool.crowd_value, pool.vendor_book)
+
+
+@njit
+def _refresh(idx, skill, stress, channel, accepted, done, region, certified, team, book_type, is_crowd, allowed,
+             needs_qualification, opens_to_certified, vendor_team, crowd_cols, pays_rejections, duration, novice,
+             expert, skill_required, slowdown, burnout_threshold, penalty_at_burnout, min_approved, min_rate,
+             book_tph, book_rej, crowd_tph, crowd_value, vendor_book):  # pragma: no cover - compiled
+    n_books = book_type.size
+    for k in idx:
+        penalty = _stress_reject_penalty(stress[k], burnout_threshold, penalty_at_burnout)
+        vendor = channel[k] == VENDOR
+        rate = accepted[k] / done[k] if done[k] > 0 else 1.0
+        qualified_ = accepted[k] >= min_approved and rate >= min_rate
+        vendor_book[k, 0] = -1
+        for b in range(n_books):
+            t = book_type[b]
+            s = skill[k, t]
+            book_tph[k, b] = _tasks_per_hour(duration[t], s, slowdown)
+            book_rej[k, b] = min(1.0, _reject_probability(s, novice[t], expert[t]) + penalty)
+            if vendor and vendor_book[k, 0] < 0 and team[k] == vendor_team[b]:
+                vendor_book[k, 0] = b
+        for c in range(crowd_cols.size):
+            b = crowd_cols[c]
+            t = book_type[b]
+            ok = (not vendor and is_crowd[b] and allowed[b, region[k]] and skill[k, t] >= skill_required[t]
+                  and (not needs_qualification[b] or qualified_ or (certified[k] and opens_to_certified[b])))
+            crowd_tph[k, c] = book_tph[k, b]
+            paid_share = 1.0 if pays_rejections[b] else 1.0 - book_rej[k, b]
+            crowd_value[k, c] = book_tph[k, b] * paid_share if ok else -np.inf
 
 
 def update_reputation_and_skills(m: Context, a: np.ndarray) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from labsim.model.context import Context
+from labsim.model.jit import njit
 from labsim.model.units import HOURS_PER_WEEK, VENDOR
 
 
@@ -40,7 +41,10 @@ def stress_update(stress: np.ndarray, toxic_hours: np.ndarray, sensitivity: np.n
 
 def stress_reject_penalty(stress: np.ndarray, burnout_threshold: float, penalty_at_burnout: float) -> np.ndarray:
     """Extra rejection probability from stress: linear up to ``penalty_at_burnout`` at burnout."""
-    return penalty_at_burnout * np.clip(stress / burnout_threshold, 0.0, 1.0)
+    return penalty_at_burnout * np.minimum(np.maximum(stress / burnout_threshold, 0.0), 1.0)
+
+
+_stress_reject_penalty = njit(stress_reject_penalty)  # the same rule, compiled for one worker at a time
 
 
 def burned_out(stress: np.ndarray, burnout_threshold: float) -> np.ndarray:

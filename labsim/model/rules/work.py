@@ -26,8 +26,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from labsim.model.context import Context
-from labsim.model.rules.matching import allocate, piecewise_pay, renewal_counts, trim_to_open
-from labsim.model.units import UUSD
+from labsim.model.jit import group_by, njit
+from labsim.model.rng import poisson
+from labsim.model.rules.matching import _allocate, _renewal_counts, _trim_to_open
+from labsim.model.rules.pay import settle
+from labsim.model.store import _mean_rate, _per_book_int, _take_start
+from labsim.model.units import CHANNELS
 
 if TYPE_CHECKING:
     from labsim.model.rules.schedule import Online
@@ -54,157 +58,258 @@ class Pairs:
         return self.who[self.w]
 
 
-def crowd_choices(m: Context, cw: np.ndarray, cfrac: np.ndarray, open_tasks: np.ndarray,
-                  book_rate: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Crowd workers' stretches: the best-paying books they may take, after unpaid search."""
-    pool, books, cfg = m.pool, m.books, m.cfg
-    cols = books.crowd_cols
-    price = np.maximum(book_rate[cols], 1.0)  # empty books: masked anyway
-    search = min(cfg.crowd.search_min_per_hour / 60.0, 1.0)
-    value = pool.crowd_value[cw] * price
-    for policy in m.policies.step_limits:
-        policy.restrict_choices(m, cw, value)
-    w, b, hours, expected = allocate(cfrac * (1.0 - search), value, pool.crowd_tph, open_tasks[cols],
-                                     rounds=cfg.crowd.matching_rounds, rows_of=cw)
-    return w, cols[b], hours, expected
-
-
-def vendor_stretches(m: Context, vw: np.ndarray, vfrac: np.ndarray, open_tasks: np.ndarray,
-                     ) -> tuple[np.ndarray, ...]:
-    """Vendor staff work their team's book, rationed when it runs short."""
-    pool, n_books = m.pool, m.books.n
-    vb = pool.vendor_book[vw, 0]
-    has = np.flatnonzero(vb >= 0)
-    vbook = vb[has]
-    tph = pool.book_tph[vw[has], vbook]
-    want = vfrac[has] * tph
-    demand = np.bincount(vbook, weights=want, minlength=n_books)
-    ration = np.divide(open_tasks, demand, out=np.ones(n_books), where=demand > open_tasks)
-    got = want * ration[vbook]
-    return has, vbook, got / tph, got
-
-
-def stretches(m: Context, on: Online, open_tasks: np.ndarray, book_rate: np.ndarray) -> Pairs:
-    """Everyone's stretches of work this step, in random order within each book."""
-    cw, vw = on.crowd, on.vendor
-    w, b, hours, expected = crowd_choices(m, cw, on.crowd_h, open_tasks, book_rate)
-    if vw.size:
-        has, vbook, vhours, vgot = vendor_stretches(m, vw, on.vendor_h, open_tasks)
-        if has.size:
-            w = np.concatenate([w, cw.size + has])
-            b = np.concatenate([b, vbook])
-            hours = np.concatenate([hours, vhours])
-            expected = np.concatenate([expected, vgot])
-    pairs = Pairs(np.concatenate([cw, vw]), cw.size, w, b, hours, expected)
-    for policy in m.policies.step_limits:
-        policy.trim_hours(m, pairs)
-    # Pairs sorted by book, in random order within a book: who gets the
-    # best-paid tasks of a book depends on no one's position.
-    order = np.argsort(pairs.b + m.rng["work"].random(pairs.w.size))
-    pairs.w, pairs.b = pairs.w[order], pairs.b[order]
-    pairs.hours, pairs.expected = pairs.hours[order], pairs.expected[order]
-    return pairs
-
-
-def outcomes(m: Context, pairs: Pairs, open_tasks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Tasks accepted and rejected in each stretch.
-
-    Tasks finished in a stretch are a renewal count: for many tasks it is
-    close to normal with variance CV^2 x mean, CV the coefficient of
-    variation of one task's duration. Rejections are rare events: Poisson.
-    """
-    rng, b = m.rng["work"], pairs.b
-    p_rej = m.pool.book_rej[pairs.ids, b]
-    accepted = renewal_counts(rng, pairs.expected * (1.0 - p_rej), m.books.duration_cv2[b])
-    draws = np.concatenate([accepted, rng.poisson(pairs.expected * p_rej)])
-    draws = trim_to_open(rng, draws, np.concatenate([b, b]), open_tasks)
-    return draws[: b.size], draws[b.size:]
-
-
 def work(m: Context, now: float, on: Online) -> None:
     """One step of work for everyone ``on`` line: match, draw, take, review, pay.
 
-    Writes the batch store, the workers' week, the week's hours per type and
-    labels, and the accounts.
+    Writes the batch store, the workers' week (their hours per task type among
+    it), the week's labels, and the accounts. Three compiled passes
+    (``stretches``, ``outcomes``, ``settle``) do it, the policies' hooks
+    between them; the value that taken tasks keep for their requesters
+    (an exponential) is numpy's.
     """
-    pool, books, accounts = m.pool, m.books, m.accounts
-    open_tasks = m.store.open_tasks()
-    book_rate = m.store.mean_rate_uusd()  # what the next task taken from each book pays
-    pairs = stretches(m, on, open_tasks, book_rate)
-    acc, r = outcomes(m, pairs, open_tasks)
-    w, b, hours, who, n_c = pairs.w, pairs.b, pairs.hours, pairs.who, pairs.n_crowd
-    ids, m_all = pairs.ids, who.size
-    n = acc + r
-    per_book = np.rint(np.bincount(b, weights=acc, minlength=books.n)).astype(np.int64)
-    m.state.week_taken += per_book
-    m.state.week_rejected += np.bincount(b, weights=r, minlength=books.n)
-    taken = m.store.take(per_book, now)
-    accounts.post_market(books.market_cell, {"wait_hours": taken.wait_h, "tasks_taken": per_book,
-                                              "value_human_uusd": np.rint(taken.worth_usd * UUSD).astype(np.int64)})
-    # Pairs and batches are both grouped by book in book order, so task k
-    # of the pairs is task k of the batches. Vendor batches carry no
-    # per-task price to the worker: vendors pay by the hour.
-    crowd_batch = books.is_crowd[taken.book]
-    prices = np.stack([np.where(crowd_batch, taken.rate_uusd, 0),
-                       np.where(crowd_batch, taken.fee_uusd, 0)], axis=1)
-    pf = piecewise_pay(acc, taken.counts, prices)
-    pay, fee = pf[:, 0], pf[:, 1]
-    pays_rej = books.pays_rejections[b] if books.pays_rejections.any() else None
-    if pays_rej is not None and pays_rej.any():
-        # A platform that pays rejected work pays it at the rate of the batches the worker was
-        # taking (its accepted tasks' mean rate; the book's going rate when none was
-        # accepted), its fee on top.
-        rate = np.divide(pay, acc, out=book_rate[b].astype(float), where=acc > 0)
-        rej_pay = np.where(pays_rej, np.rint(r * rate), 0).astype(np.int64)
-        rej_fee = np.rint(rej_pay * books.commission[0, b]).astype(np.int64)
-        pay, fee = pay + rej_pay, fee + rej_fee
-
-    # Crowd: paid for accepted tasks only; search and rejected work are
-    # unpaid. Vendor staff: paid every shift hour, worked or idle, and
-    # the vendor bills the requester the wage plus its margin.
-    is_vendor_pair = w >= n_c
-    paid_acc = acc if pays_rej is None else np.where(pays_rej, n, acc)  # tasks paid for
-    paid_pair = np.divide(hours * paid_acc, n, out=np.zeros_like(hours), where=(n > 0) & ~is_vendor_pair)
-    toxic = hours * m.types.toxicity[books.type[b]]
-    flows = [paid_pair, hours, acc, r, pay, toxic]
-    k = len(flows)
-    per_worker = np.bincount(np.concatenate([w + i * m_all for i in range(k)]),
-                             weights=np.concatenate(flows), minlength=k * m_all).reshape(k, m_all)
-    paid, worked, tasks, rejected, earn, toxic = per_worker
-    worked = worked > 0
-    cw, vw, vfrac = on.crowd, on.vendor, on.vendor_h
-    frac = np.concatenate([on.crowd_h, vfrac])
-    # A crowd worker who finds nothing searches a while, then gives up the session.
-    unpaid = np.where(worked, frac - paid, np.minimum(frac, m.cfg.crowd.give_up_search_h))
-    unpaid[n_c:] = 0.0
-    paid[n_c:] = vfrac
-    pool.workday[cw[~worked[:n_c]]] = False
-    wage = np.rint(vfrac * pool.wage_uusd_h[vw]).astype(np.int64)
-    margin = np.rint(wage * m.cfg.vendor.margin).astype(np.int64)
-    earn = np.rint(earn).astype(np.int64)
-    earn[n_c:] += wage
-    pool.wk_paid_h[who] += paid
-    pool.wk_unpaid_h[who] += unpaid
-    pool.wk_earn_uusd[who] += earn
-    pool.wk_tasks[who] += np.rint(tasks).astype(np.int64)
-    pool.wk_rejected[who] += np.rint(rejected).astype(np.int64)
-    pool.wk_toxic_h[who] += toxic
-    for policy in m.policies.step_limits:
+    pool, books, store, state, cfg, crew = m.pool, m.books, m.store, m.state, m.cfg, m.crew
+    limits = m.policies.step_limits
+    cw, vw = on.crowd, on.vendor
+    search = min(cfg.crowd.search_min_per_hour / 60.0, 1.0)
+    if limits:  # policies may bar books: each worker's value of each crowd book, as a table they edit
+        book_rate = store.mean_rate_uusd()
+        value = pool.crowd_value[cw] * np.maximum(book_rate[books.crowd_cols], 1.0)
+        for policy in limits:
+            policy.restrict_choices(m, cw, value)
+        priced = False
+    else:
+        value, priced = crew.crowd_value, True
+    open_tasks, book_rate, who, pos, w, b, hours, expected = _stretches(
+        store.ints, store.times, store.fifo, books.crowd_cols, value, priced, crew.crowd_tph, crew.pos, cw,
+        on.crowd_h, search, int(cfg.crowd.matching_rounds), vw, on.vendor_h, crew.vendor_book, crew.book_tph)
+    pairs = Pairs(who, cw.size, w, b, hours, expected)
+    for policy in limits:
+        policy.trim_hours(m, pairs)
+    done = _outcomes(m.held, m.held_work, pos, pairs.w, pairs.b, pairs.hours, pairs.expected, crew.book_rej,
+                     books.duration_cv2, open_tasks, state.week_taken, state.week_rejected, store.ints, store.times,
+                     store.fifo, float(now))
+    if done[-1]:  # stretches sorting on equal keys: numpy's own sort decides their order, as it always has
+        done = _outcomes_in_order(np.argsort(done[-2]), m.held, m.held_work, pos, pairs.w, pairs.b, pairs.hours,
+                                  pairs.expected, crew.book_rej, books.duration_cv2, open_tasks, state.week_taken,
+                                  state.week_rejected, store.ints, store.times, store.fifo, float(now))
+    w, b, hours, expected, acc, r, counts, hit, waited = done[:9]
+    pairs.w, pairs.b, pairs.hours, pairs.expected = w, b, hours, expected
+    decay = np.exp(-store.decay_per_h * waited)  # what a taken task is still worth to its requester
+    accounts = m.accounts
+    emptied = settle(
+        w, b, hours, acc, r, counts, hit, waited, decay, float(now), book_rate, pairs.n_crowd, pos, on.crowd_h,
+        on.vendor_h, cfg.crowd.give_up_search_h, cfg.vendor.margin, m.types.toxicity, books.type, books.is_crowd,
+        books.pays_rejections, books.commission, books.count_as_table, books.market_cell, m.types.n, len(CHANNELS),
+        store.ints, store.times, store.filled, store.fill_hours, crew.region, crew.channel, crew.main_type,
+        crew.wage_uusd_h, crew.workday, crew.paid_h, crew.unpaid_h, crew.earn_uusd, crew.tasks, crew.rejected,
+        crew.toxic_h, crew.hours_type, state.week_labels, accounts.cell_ints, accounts.cell_floats,
+        accounts.market_ints, accounts.market_floats, m.work_slots)
+    if emptied:
+        store.drop_empty()
+    for policy in limits:
         policy.after_work(m, pairs)
-    types = books.type[b]
-    m.week_hours.append((ids, types, hours))
-    m.state.week_labels += np.bincount(types, weights=acc, minlength=m.types.n)
-    # Flows tied to tasks go to the task's cell; hours and pay not tied to
-    # a task (search, vendor shifts) to the worker's main task type.
-    region = pool.region[who]
-    cells = accounts.cell(region[w], types, pool.channel[ids])
-    task_flows = {"tasks_done_human": acc, "tasks_rejected": r, "paid_hours": paid_pair,
-                  "earnings_uusd": pay, "requester_spend_uusd": pay + fee, "platform_fees_uusd": fee}
-    for name, mask in books.count_as.items():
-        task_flows[name] = acc * mask[b]
-    accounts.post(cells, task_flows)
-    home = accounts.cell(region, pool.main_type[who], pool.channel[who])
-    accounts.post(home[:n_c], {"unpaid_hours": unpaid[:n_c]})
-    if vw.size:
-        accounts.post(home[n_c:], {"paid_hours": vfrac, "earnings_uusd": wage,
-                                   "requester_spend_uusd": wage + margin, "vendor_margin_uusd": margin})
+
+
+# What a step posts, where (``Accounts.slots``): per market cell, the takes; per cell, the work of each
+# stretch, the unpaid search of crowd workers and the shifts of vendor staff.
+TAKE_FLOWS = ("wait_hours", "tasks_taken", "value_human_uusd")
+TASK_FLOWS = ("tasks_done_human", "tasks_rejected", "paid_hours", "earnings_uusd", "requester_spend_uusd",
+              "platform_fees_uusd")
+SEARCH_FLOWS = ("unpaid_hours",)
+VENDOR_FLOWS = ("paid_hours", "earnings_uusd", "requester_spend_uusd", "vendor_margin_uusd")
+
+
+def work_slots(accounts, count_as: tuple[str, ...]) -> tuple:
+    """The accounts' rows of every flow a step posts (``TAKE_FLOWS``, ``TASK_FLOWS`` and the books'
+    own counts, ``SEARCH_FLOWS``, ``VENDOR_FLOWS``)."""
+    return (accounts.slots(TAKE_FLOWS), accounts.slots(TASK_FLOWS + count_as), accounts.slots(SEARCH_FLOWS),
+            accounts.slots(VENDOR_FLOWS))
+
+
+@njit
+def _stretches(ints, times, fifo, crowd_cols, value, priced, crowd_tph, pos, cw, crowd_h, search, rounds, vw,
+               vendor_h, vendor_book, book_tph):  # pragma: no cover - compiled
+    """Everyone's stretches of work this step (crowd workers first, then vendor staff), with what
+    each book holds and pays.
+
+    A crowd worker, after ``search`` of each hour unpaid, takes the book that pays it best per
+    hour: its accepted (or paid) tasks an hour x the rate a task taken from the book pays on
+    average (``value``: the crew's table priced by the books' going rates, or a table already
+    priced, one row per crowd worker online), rationed when a book runs short
+    (``matching.allocate``). Vendor staff work their team's book, rationed likewise. The crew's
+    tables are read at each worker's place in the crew (``pos``). Returns the open tasks and going
+    rate of each book, ``who`` (the workers online, crowd first: pool rows) and their places in
+    the crew, and the stretches: worker (position in ``who``), book, hours, expected tasks.
+    """
+    n_books = fifo.size
+    book, rem = ints[0], ints[1]
+    open_tasks = _per_book_int(book, rem, n_books)
+    book_rate = _mean_rate(book, rem, ints[3], times[2], fifo, n_books)  # RATE, PULL
+    n_cols = crowd_cols.size
+    price = np.ones(n_cols)
+    open_crowd = np.empty(n_cols)
+    for c in range(n_cols):
+        if priced:
+            price[c] = max(book_rate[crowd_cols[c]], 1.0)  # empty books: masked anyway
+        open_crowd[c] = open_tasks[crowd_cols[c]]
+    n_all = cw.size + vw.size
+    who, wpos = np.empty(n_all, np.int64), np.empty(n_all, np.int64)
+    for i in range(cw.size):
+        who[i], wpos[i] = cw[i], pos[cw[i]]
+    for i in range(vw.size):
+        who[cw.size + i], wpos[cw.size + i] = vw[i], pos[vw[i]]
+    cap = np.empty(cw.size)
+    vrow = np.empty(cw.size, np.int64)
+    for i in range(cw.size):
+        cap[i] = crowd_h[i] * (1.0 - search)
+        vrow[i] = wpos[i] if priced else i
+    cwp, cb, ch, ct = _allocate(cap, value, vrow, price, crowd_tph, wpos[:cw.size], open_crowd, rounds)
+    vpos = wpos[cw.size:]
+    vb = np.empty(vw.size, np.int64)
+    for i in range(vw.size):
+        vb[i] = vendor_book[vpos[i]]
+    has, vbook, vhours, vgot = _vendor_stretches(vb, vpos, vendor_h, book_tph, open_tasks)
+    n = cwp.size + has.size
+    w, b, hours, expected = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n), np.empty(n)
+    for j in range(cwp.size):
+        w[j], b[j], hours[j], expected[j] = cwp[j], crowd_cols[cb[j]], ch[j], ct[j]
+    for j in range(has.size):
+        k = cwp.size + j
+        w[k], b[k], hours[k], expected[k] = cw.size + has[j], vbook[j], vhours[j], vgot[j]
+    return open_tasks, book_rate, who, wpos, w, b, hours, expected
+
+
+@njit
+def _vendor_stretches(vb, vw, vfrac, book_tph, open_tasks):  # pragma: no cover - compiled
+    """Vendor staff work their team's book (``vb``; -1: none), rationed when it runs short."""
+    n_has = 0
+    for i in range(vw.size):
+        n_has += vb[i] >= 0
+    has = np.empty(n_has, np.int64)  # staff with a team book
+    vbook = np.empty(n_has, np.int64)
+    j = 0
+    for i in range(vw.size):
+        if vb[i] >= 0:
+            has[j], vbook[j] = i, vb[i]
+            j += 1
+    tph = np.empty(has.size)
+    want = np.empty(has.size)
+    demand = np.zeros(open_tasks.size)
+    for j in range(has.size):
+        tph[j] = book_tph[vw[has[j]], vbook[j]]
+        want[j] = vfrac[has[j]] * tph[j]
+        demand[vbook[j]] += want[j]
+    ration = np.empty(open_tasks.size)
+    for b in range(open_tasks.size):
+        ration[b] = open_tasks[b] / demand[b] if demand[b] > open_tasks[b] else 1.0
+    got = np.empty(has.size)
+    hours = np.empty(has.size)
+    for j in range(has.size):
+        got[j] = want[j] * ration[vbook[j]]
+        hours[j] = got[j] / tph[j]
+    return has, vbook, hours, got
+
+
+@njit
+def _outcomes(held, stream, pos, w, b, hours, expected, book_rej, duration_cv2, open_tasks, week_taken,
+              week_rejected, ints, times, fifo, now):  # pragma: no cover - compiled
+    """The stretches in random order within each book (one uniform each from stream ``work``:
+    who gets the best-paid tasks of a book depends on no one's position), then their outcomes
+    (``_outcomes_in_order``). Where two sort keys are equal, returns the keys alone (last item
+    True) for numpy's sort to order them as it always has."""
+    rng = held.streams[stream]
+    u = rng.random(w.size)
+    keys = np.empty(w.size)
+    for j in range(w.size):
+        keys[j] = b[j] + u[j]
+    order = _book_order(b, keys, book_rej.shape[1])
+    for j in range(1, order.size):
+        if keys[order[j]] == keys[order[j - 1]]:
+            i0, f0 = np.zeros(0, np.int64), np.zeros(0)
+            return i0, i0, f0, f0, i0, i0, i0, i0, f0, keys, True
+    return _outcomes_in_order(order, held, stream, pos, w, b, hours, expected, book_rej, duration_cv2, open_tasks,
+                              week_taken, week_rejected, ints, times, fifo, now)
+
+
+@njit
+def _book_order(b, keys, n_books):  # pragma: no cover - compiled
+    """The order of ``keys = b + u`` (u uniform in [0, 1)): by book (a counting sort), then by key
+    within a book (a bucket sort of its uniforms, insertion within a bucket). Keys that are all
+    distinct have one sorted order, whatever the sort."""
+    order, start = group_by(b, n_books)
+    out = np.empty(b.size, np.int64)
+    for g in range(n_books):
+        lo, hi = start[g], start[g + 1]
+        m = hi - lo
+        if m == 0:
+            continue
+        bucket = np.empty(m, np.int64)
+        for j in range(m):
+            bucket[j] = min(max(np.int64((keys[order[lo + j]] - g) * m), 0), m - 1)
+        inner, first = group_by(bucket, m)
+        for j in range(m):
+            cur = order[lo + inner[j]]
+            key = keys[cur]
+            k = lo + j
+            floor = lo + first[bucket[inner[j]]]  # the bucket's first place: insertion within it
+            while k > floor and key < keys[out[k - 1]]:
+                out[k] = out[k - 1]
+                k -= 1
+            out[k] = cur
+    return out
+
+
+@njit
+def _outcomes_in_order(order, held, stream, pos, w, b, hours, expected, book_rej, duration_cv2, open_tasks,
+                       week_taken, week_rejected, ints, times, fifo, now):  # pragma: no cover - compiled
+    """Tasks accepted and rejected in each stretch, and the tasks taken from each batch.
+
+    Tasks finished in a stretch are a renewal count: for many tasks it is close to normal with
+    variance CV^2 x mean, CV the coefficient of variation of one task's duration
+    (``matching.renewal_counts``). Rejections are rare events: Poisson. A book never gives out
+    more than it holds (``matching.trim_to_open``). The accepted tasks are taken from the books'
+    batches (``BatchStore.take``), and counted with the rejected in the week's tallies.
+    Returns the stretches in their new order, the tasks accepted and rejected, the tasks taken
+    from each batch, the batches hit and how long their tasks waited.
+    """
+    rng = held.streams[stream]
+    n = order.size
+    w2, b2, h2, e2 = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n), np.empty(n)
+    accept_mean, cv2 = np.empty(n), np.empty(n)
+    for j in range(n):
+        i = order[j]
+        w2[j], b2[j], h2[j], e2[j] = w[i], b[i], hours[i], expected[i]
+        p_rej = book_rej[pos[w2[j]], b2[j]]
+        accept_mean[j] = e2[j] * (1.0 - p_rej)
+        cv2[j] = duration_cv2[b2[j]]
+    accepted = _renewal_counts(rng, accept_mean, cv2)
+    draws = np.empty(2 * n, np.int64)
+    for j in range(n):
+        draws[j] = accepted[j]
+    for j in range(n):
+        draws[n + j] = poisson(rng, e2[j] * book_rej[pos[w2[j]], b2[j]])
+    books2 = np.empty(2 * n, np.int64)
+    for j in range(n):
+        books2[j] = b2[j]
+        books2[n + j] = b2[j]
+    draws = _trim_to_open(rng, draws, books2, open_tasks)
+    acc, r = draws[:n].copy(), draws[n:].copy()
+    per_book = _tally(b2, acc, r, week_taken, week_rejected)
+    counts, hit, waited = _take_start(ints, times, fifo, per_book, now)
+    return w2, b2, h2, e2, acc, r, counts, hit, waited, np.zeros(0), False
+
+
+@njit
+def _tally(b, acc, r, week_taken, week_rejected):  # pragma: no cover - compiled
+    """Tasks accepted per book (added to the week's, as the rejected are)."""
+    n_books = week_taken.size
+    taken, rejected = np.zeros(n_books), np.zeros(n_books)
+    for j in range(b.size):
+        taken[b[j]] += acc[j]
+        rejected[b[j]] += r[j]
+    per_book = np.empty(n_books, np.int64)
+    for k in range(n_books):
+        per_book[k] = np.int64(np.rint(taken[k]))
+        week_taken[k] += per_book[k]
+        week_rejected[k] += rejected[k]
+    return per_book
