@@ -17,7 +17,7 @@ from labsim.model import simulate
 from labsim.model.windows import events
 from labsim.results import Results
 
-__all__ = ["compose", "git_commit", "run", "to_config"]
+__all__ = ["compose", "git_commit", "run", "to_config", "warm_up"]
 
 
 def to_config(cfg: Any) -> LabsimConfig:
@@ -70,3 +70,10 @@ def run(cfg: Any, progress: Callable[[float], None] | None = None) -> Results:
         if stale:
             notes.append(stale)
     return Results.from_records(records, min_wage, meta)
+
+
+def warm_up() -> None:
+    """Load the kernel's compiled loops (compiling them on the first run after an install), with a
+    run too small to notice: a server calls this when it starts, so its first real run waits for
+    nothing but itself."""
+    run(LabsimConfig(scale=0.02, horizon_weeks=1.0, warmup_weeks=0.0))

@@ -125,13 +125,14 @@ def _demand(cfg: LabsimConfig) -> tuple[float, float]:
     return end, mean
 
 
-def _row_bytes(cfg: LabsimConfig, n_books: int, n_crowd_books: int) -> int:
+def _row_bytes(cfg: LabsimConfig) -> int:
     """Bytes per row of the worker table (labsim.model.state.WorkerPool): its columns, the
-    skill, ceiling and hours per type, the window totals and the per-book caches."""
+    skill, ceiling and hours per type and the window totals. (What each worker gets from the
+    books is worked out for the week's crew only: labsim.model.crew.)"""
     n_types, n_windows = len(cfg.task_types), len(named_windows(cfg))
     columns = sum(c.dtype(0).itemsize for c in COLUMNS.values())
     window_totals = sum(1 for c in COLUMNS.values() if c.window) * n_windows
-    return columns + 8 * (3 * n_types + window_totals + 2 * n_books + 2 * n_crowd_books + 1)
+    return columns + 8 * (3 * n_types + window_totals)
 
 
 def sizes(cfg: LabsimConfig) -> Sizes:
@@ -144,7 +145,7 @@ def sizes(cfg: LabsimConfig) -> Sizes:
         hours = cfg.horizon_weeks * HOURS_PER_WEEK
         rows = max(1024, 2 ** math.ceil(math.log2(m.servers)))
         tasks, busy = m.arrival_rate_per_h * hours, m.arrival_rate_per_h / m.service_rate_per_h
-        return Sizes(m.servers, m.servers, rows * _row_bytes(cfg, 0, 0), cells, 0.0, 0.0, 0.0, tasks,
+        return Sizes(m.servers, m.servers, rows * _row_bytes(cfg), cells, 0.0, 0.0, 0.0, tasks,
                      tasks * max(1.0, m.servers - busy), max(0.0, m.arrival_rate_per_h - m.servers *
                                                              m.service_rate_per_h) * hours)
     end, mean = _demand(cfg)
@@ -158,8 +159,7 @@ def sizes(cfg: LabsimConfig) -> Sizes:
     rows = float(capacity_hint(cfg))
     if workers > rows:  # the table doubles until it holds them, the old one still held while copying
         rows = 3.0 * workers
-    fair = 1 if cfg.policy.fair_platform.enabled else 0
-    row_bytes = _row_bytes(cfg, (4 + fair) * n_types, (3 + fair) * n_types)
+    row_bytes = _row_bytes(cfg)
     # The crowd tends to the stock its arrivals sustain against quits; vendors follow demand.
     crowd_mean = _mean_stock(crowd, arrivals, w.base_quit_hazard_per_week, cfg.horizon_weeks)
     shift_h = cfg.vendor.shift_hours * cfg.vendor.shift_days_per_week

@@ -10,6 +10,8 @@ included, works without any network.
 
 from __future__ import annotations
 
+import threading
+
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from labsim.api import warm_up
 from labsim.classroom.controls import (AUTOMATION_SPEEDS, CLASSROOM_SCALE, CLASSROOM_STEP_H, HORIZON_STEP,
                                        NUMBER_CONTROLS, TOGGLES, Controls, RunCache, controls_for_scenario,
                                        is_plain_number, policy_start_week, scenario_description, shown)
@@ -222,6 +225,8 @@ def create_app(*, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H
     start = Controls.from_values(initial or {})
     start = Controls.from_values({**asdict(controls_for_scenario(start.scenario, start)), **(initial or {})})
     cache = RunCache()
+    # The server's own first run waits for nothing but itself: the compiled kernel loads now.
+    threading.Thread(target=warm_up, name="labsim-warm-up", daemon=True).start()
 
     app = Dash(__name__, title="labsim classroom", update_title=None, serve_locally=True)
     app.index_string = _index()

@@ -439,9 +439,12 @@ class RunCache:
             return self._pool
 
     def warm_up(self) -> None:
-        """Start the helper process now (it imports labsim once), so the first pair is quick."""
+        """Start the helper process now (it imports labsim and loads the compiled kernel once), so the
+        first pair is quick."""
+        from labsim.api import warm_up
+
         try:
-            self._helper().submit(scenario_names)
+            self._helper().submit(warm_up)
         except Exception:  # noqa: BLE001 - run_pair falls back to one process
             pass
 

@@ -6,12 +6,13 @@ tasks, rejections, exposure, night hours). In the worker table (one row per
 worker ever present, most of them gone, one array per column) these lie far
 apart in memory, and a step paid more for fetching them than for its
 arithmetic. So when a week opens, the rosters' workers (crowd first, then
-vendor staff, in roster order) are copied into dense arrays; the week's
-steps read and add to those; and when the week closes, its flows are added
-back into the table (where they were zero: the weekly reset) and each
-worker's last workday draw is kept. The copies hold exactly the table's
-values and the steps add in the same order, so a run computes exactly what
-it would on the table.
+vendor staff, in roster order) are gathered into dense arrays, with what
+each gets from the books worked out for the week (skills, stress and
+reputation change only at the weekly tick: ``skills.book_tables``); the
+week's steps read and add to those; and when the week closes, its flows are
+added back into the table (where they were zero: the weekly reset) and each
+worker's last workday draw is kept. The steps add in the same order as on the
+table, so a run computes exactly what it would there.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from labsim.model.context import Context
+from labsim.model.rules import skills
 from labsim.model.state import WorkerPool
 
 _FLOWS = ("paid_h", "unpaid_h", "earn_uusd", "tasks", "rejected", "toxic_h", "night_h")
@@ -27,17 +30,19 @@ _FLOWS = ("paid_h", "unpaid_h", "earn_uusd", "tasks", "rejected", "toxic_h", "ni
 
 @dataclass
 class Crew:
-    """The rosters' workers in roster order (crowd, then vendor staff): their per-book caches and
-    attributes as the table holds them at the week's start, and the week's flows so far."""
+    """The rosters' workers in roster order (crowd, then vendor staff): what each gets from the books
+    (``skills.book_tables``) at the week's start, their attributes as the table holds them, and the
+    week's flows so far."""
 
     rows: np.ndarray  # pool rows, crowd then vendor staff
     n_crowd: int
     pos: np.ndarray  # per pool row: its place in the crew, -1 if not on a roster
-    crowd_value: np.ndarray  # (crowd, crowd books)
-    crowd_tph: np.ndarray  # (crowd, crowd books)
-    book_tph: np.ndarray  # (crew, books)
-    book_rej: np.ndarray  # (crew, books)
-    vendor_book: np.ndarray
+    crowd_value: np.ndarray  # (crowd, crowd books): accepted (or paid) tasks an hour, -inf where barred
+    crowd_tph: np.ndarray  # (crowd, crowd books): tasks an hour
+    crowd_rej: np.ndarray  # (crowd, crowd books): share rejected
+    vendor_book: np.ndarray  # (vendor staff,): the team's book, -1 for none
+    vendor_tph: np.ndarray  # (vendor staff,): tasks an hour on it
+    vendor_rej: np.ndarray  # (vendor staff,): share rejected on it
     region: np.ndarray
     channel: np.ndarray
     main_type: np.ndarray
@@ -53,17 +58,17 @@ class Crew:
     hours_type: np.ndarray  # (crew, task types)
 
     @classmethod
-    def gather(cls, pool: WorkerPool, crowd: np.ndarray, vendor: np.ndarray) -> "Crew":
-        rows = np.concatenate([crowd, vendor]).astype(np.int64)
+    def gather(cls, m: Context, crowd: np.ndarray, vendor: np.ndarray) -> "Crew":
+        pool = m.pool
+        crowd, vendor = np.asarray(crowd, np.int64), np.asarray(vendor, np.int64)
+        rows = np.concatenate([crowd, vendor])
         pos = np.full(pool.n, -1, np.int64)
         pos[rows] = np.arange(rows.size)
-        c = rows[:crowd.size]
         n, n_types = rows.size, pool.skill.shape[1]
-        return cls(rows, crowd.size, pos, pool.crowd_value[c], pool.crowd_tph[c], pool.book_tph[rows],
-                   pool.book_rej[rows], pool.vendor_book[rows, 0], pool.region[rows], pool.channel[rows],
-                   pool.main_type[rows], pool.wage_uusd_h[rows], pool.workday[rows], np.zeros(n), np.zeros(n),
-                   np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n), np.zeros(n),
-                   np.zeros((n, n_types)))
+        tables = skills.fill_crew(crowd, vendor, *skills.book_inputs(m))
+        return cls(rows, crowd.size, pos, *tables, pool.region[rows], pool.channel[rows], pool.main_type[rows],
+                   pool.wage_uusd_h[rows], pool.workday[rows], np.zeros(n), np.zeros(n), np.zeros(n, np.int64),
+                   np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n), np.zeros(n), np.zeros((n, n_types)))
 
     def flush(self, pool: WorkerPool) -> None:
         """Add the week's flows into the table and keep the workday draws."""

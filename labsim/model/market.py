@@ -83,8 +83,7 @@ class Market(Context):
         self.accounts = Accounts(self.regions.n, self.types.n, len(CHANNELS))
         self.work_slots = work_slots(self.accounts, tuple(self.books.count_as))
         self.batch_slots = self.accounts.slots(arrivals.BATCH_FLOWS)
-        self.pool = WorkerPool(self.types.n, capacity_hint(cfg), skills.cache_columns(self.books),
-                               n_windows=len(self.windows))
+        self.pool = WorkerPool(self.types.n, capacity_hint(cfg), n_windows=len(self.windows))
         d = cfg.demand
         self.profile = arrivals.office_hours_profile(d.requester_utc_offset_h, d.office_hours_boost,
                                                      d.office_start_local_h, d.office_end_local_h)
@@ -201,7 +200,6 @@ class Market(Context):
         skills.update_reputation_and_skills(self, a)
         self.week.burnout = wellbeing.update_stress(self, a, now) & self.week.present
         self.policies.update_workers(self, a, now)
-        skills.refresh_book_cache(self, a)
 
     def update_market(self, now: float) -> None:
         if self.cfg.automation.learning:
@@ -241,7 +239,7 @@ class Market(Context):
     def open_week(self, now: float) -> None:
         self.rosters = schedule.Rosters.for_week(self, now)
         self.policies.start_week(self, now)
-        self.crew = Crew.gather(self.pool, self.rosters.crowd, self.rosters.vendor)
+        self.crew = Crew.gather(self, self.rosters.crowd, self.rosters.vendor)
 
     # --- outputs -----------------------------------------------------------------------------
 

@@ -195,7 +195,6 @@ def add_stored_workers(m: Context, r: int, channel: int, k: int, stored: dict[st
         team = _by_name(rows["team"], names)
         pool.team[idx] = np.where(team >= 0, team, pool.team[idx])
         pool.main_type[idx] = pool.team[idx]
-    skills.refresh_book_cache(m, idx)
     if channel == CROWD:
         hours.adjust_sessions(m, idx)  # this week's sessions, from the recent wage against the reservation wage
     return idx

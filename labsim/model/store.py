@@ -352,10 +352,18 @@ class BatchStore:
         value = np.zeros(book.size) if value_usd is None else np.asarray(value_usd, float)
         # A batch's pull: its rate in USD to the elasticity (numpy's power), 1 on a vendor book.
         pull = (np.maximum(rate_uusd, 1) / UUSD) ** self.elasticity
+        self.insert(np.asarray(book, _I64), np.asarray(size, _I64), np.asarray(rate_uusd, _I64),
+                    np.asarray(fee_uusd, _I64), float(posted_h), np.asarray(deadline_h, float), value, pull)
+
+    def insert(self, book: np.ndarray, size: np.ndarray, rate_uusd: np.ndarray, fee_uusd: np.ndarray,
+               posted_h: float, deadline_h: np.ndarray, value_usd: np.ndarray, pull: np.ndarray) -> None:
+        """``add`` with the arrays as the table holds them (int64, float64) and each batch's pull
+        (rate in USD ^ elasticity; ignored on a vendor book) given."""
+        if book.size == 0:
+            return
         self.ints, self.times, self.next_deadline_h = _insert(
-            self.ints, self.times, np.asarray(book, _I64), np.asarray(size, _I64), np.asarray(rate_uusd, _I64),
-            np.asarray(fee_uusd, _I64), float(posted_h), np.asarray(deadline_h, float), pull, value, self.fifo,
-            float(self.next_deadline_h))
+            self.ints, self.times, book, size, rate_uusd, fee_uusd, posted_h, deadline_h, pull, value_usd,
+            self.fifo, float(self.next_deadline_h))
 
     def expire(self, now_h: float) -> np.ndarray:
         """Drop batches whose deadline has passed; return expired tasks per book (their value

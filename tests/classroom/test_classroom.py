@@ -31,6 +31,8 @@ from labsim.hydra_app import scenario_names
 from labsim.paths import scenarios_dir
 from tests.conftest import process_running
 
+pytestmark = pytest.mark.slow  # the classroom's server and its runs
+
 # Short classroom runs: half a year (policies start at week 9), the classroom's scale and step.
 SHORT = 26
 

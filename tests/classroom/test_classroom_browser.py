@@ -22,6 +22,8 @@ import pytest
 from labsim.classroom import create_app
 from labsim.classroom.figures import FIGURES
 
+pytestmark = pytest.mark.slow  # the page driven in a browser
+
 TIMEOUT_S = 120
 HORIZON = 26  # half a year: each run takes a second or two
 

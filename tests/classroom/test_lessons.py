@@ -20,6 +20,8 @@ from labsim.classroom.controls import Controls, scenario_config, simulate
 from labsim.classroom.figures import weekly_wage_by_region
 from labsim.classroom.lessons import load_lessons
 
+pytestmark = pytest.mark.slow  # every lesson run
+
 LESSONS = ("race_to_the_bottom", "who_pays_for_a_wage_floor", "automation_trained_by_its_workers",
            "moderators_burnout")
 

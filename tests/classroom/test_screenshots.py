@@ -19,6 +19,8 @@ import pytest
 from tests.classroom.test_classroom_browser import _severe, _wait, browser_paths, server  # noqa: F401 (fixtures)
 from tests.cli.conftest import job_dir, run_labsim
 
+pytestmark = pytest.mark.slow  # the page rendered in a browser
+
 WIDTH, HEIGHT = 1280, 720
 
 # Per figure: its id, how many traces it has, its size on the page, and how many marks are drawn.

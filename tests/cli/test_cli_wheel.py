@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds and installs the wheel
+
 
 def _pip(args, cwd):
     return subprocess.run([sys.executable, "-m", "pip", *args], cwd=str(cwd),
@@ -33,7 +35,6 @@ def installed_wheel(tmp_path_factory, repo_root):
     return wheels[0], site, base
 
 
-@pytest.mark.slow
 def test_wheel_lists_the_config_files(installed_wheel):
     """The wheel ships the configuration inside the package:
     labsim/conf/config.yaml and labsim/scenarios/baseline.yaml."""
@@ -43,7 +44,6 @@ def test_wheel_lists_the_config_files(installed_wheel):
     assert "labsim/scenarios/baseline.yaml" in names, sorted(names)
 
 
-@pytest.mark.slow
 def test_installed_wheel_runs_outside_the_checkout(installed_wheel, labsim, quick, find_run_dirs,
                                                    repo_root):
     """Installed from the wheel alone and run outside the checkout,
@@ -69,7 +69,6 @@ def test_installed_wheel_runs_outside_the_checkout(installed_wheel, labsim, quic
     assert (dirs[0] / "kpis.json").is_file()
 
 
-@pytest.mark.slow
 def test_wheel_ships_the_classroom(installed_wheel):
     """The classroom's lessons and its config group travel with the package, and the wheel
     declares the labsim-classroom command."""

@@ -160,6 +160,7 @@ def test_a_run_folder_that_is_a_file_is_refused(monkeypatch, capsys, tmp_path, t
     assert line == f"labsim: error: hydra.run.dir={afile} is a file, not a folder: choose another folder"
 
 
+@pytest.mark.slow  # each case a process of its own
 @pytest.mark.parametrize("args", [["workers.hours_per_week_median=200"], ["+foo=1"], ["seed=0,1"], ["--bogus"],
                                   ["seed=${oc.env:HOME}"], ["hydra.run.dir=/proc/labsim-run"]])
 def test_a_sample_through_the_real_command(tmp_path, args):

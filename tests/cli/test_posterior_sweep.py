@@ -21,6 +21,8 @@ from labsim.stats import ALL_REGIONS, DRAW, HEADLINE, mean_ci
 from tests.cli.conftest import run_labsim
 from tests.conftest import write_test_posterior
 
+pytestmark = pytest.mark.slow  # an 80-run sweep over posterior draws
+
 DRAWS, SEEDS = 20, 2
 SIZE = ["horizon_weeks=10", "warmup_weeks=1", "scale=0.1", "step_h=6", "policy.min_wage_floor.start_week=3",
         "windows.reference_week=3", "output.progress=false", "output.report=false"]

@@ -20,8 +20,10 @@ import pytest
 from tests.cli.conftest import QUICK, run_labsim
 from tests.conftest import process_running
 
+pytestmark = pytest.mark.slow  # runs interrupted and resumed through the real command
+
 # Long enough to be interrupted in the middle (a few seconds), short enough for the suite.
-SLOW = ["horizon_weeks=60", "warmup_weeks=1", "scale=0.1", "output.progress=false", "output.report=false"]
+SLOW = ["horizon_weeks=150", "warmup_weeks=1", "scale=0.1", "output.progress=false", "output.report=false"]
 
 
 def _listing(path: Path) -> list[str]:

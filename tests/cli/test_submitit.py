@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 
 import polars as pl
+import pytest
 
 from tests.cli.conftest import QUICK, run_labsim
+
+pytestmark = pytest.mark.slow  # sweeps through the submitit launcher
 
 
 def test_a_multirun_through_the_submitit_launcher_writes_every_run_and_the_sweep_table(tmp_path):

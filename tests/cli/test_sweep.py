@@ -30,6 +30,8 @@ from labsim.report.compare import comparison_page
 from labsim.sweep import HEADLINE, SweepCallback, collect, last_sweep_failures, paired_differences
 from tests.cli.conftest import QUICK, job_dir, run_labsim
 
+pytestmark = pytest.mark.slow  # sweeps through the real command, and their pages in a browser
+
 SCENARIOS = ["baseline", "automation_shock", "new_region_entry"]
 SEEDS = [0, 1, 2]
 # "++" adds the callback, or keeps it where conf/config.yaml registers it already.

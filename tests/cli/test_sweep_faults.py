@@ -17,6 +17,8 @@ import labsim.api
 from labsim import cli
 from tests.cli.conftest import QUICK, job_dir
 
+pytestmark = pytest.mark.slow  # sweeps with faults injected
+
 REAL_SIMULATE = labsim.api.simulate
 
 

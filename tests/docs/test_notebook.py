@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs the example notebook
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "examples" / "policy_comparison.ipynb"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"

@@ -7,6 +7,8 @@ base rate, one batch an hour, all crowd and open; workers added by hand.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from labsim.config import LabsimConfig, RegionConfig, RequesterConfig, TaskTypeConfig, VendorConfig
@@ -75,7 +77,6 @@ def add(m: Market, k: int = 1, skill: float = 1.0, cap: float = 1.0, **columns) 
     idx = m.pool.add(k, **cols)
     m.pool.skill[idx] = skill
     m.pool.skill_cap[idx] = cap
-    skills.refresh_book_cache(m, idx)
     m.active = np.concatenate([m.active, idx])
     return idx
 
@@ -87,7 +88,7 @@ def cell_of(m: Market, r: int, t: int, c: int) -> int:
 def work_step(m: Market, now: float, online) -> None:
     """One step of work as a running week does it: the workers online gathered into the week's crew,
     the step, and its flows added into the worker table as the week's close adds them."""
-    m.crew = Crew.gather(m.pool, online.crowd, online.vendor)
+    m.crew = Crew.gather(m, online.crowd, online.vendor)
     work(m, now, online)
     m.crew.flush(m.pool)
 
@@ -95,3 +96,10 @@ def work_step(m: Market, now: float, online) -> None:
 def night_hours(m: Market, row: int) -> float:
     """The night hours worker ``row`` has worked so far this week (held by the week's crew)."""
     return float(m.crew.night_h[m.crew.pos[row]])
+
+
+def book_row(m: Market, row: int) -> SimpleNamespace:
+    """What worker ``row`` gets from each book as it stands (``skills.book_tables``): tasks per hour
+    and share rejected on every book, value on each crowd book, its team's book."""
+    tph, rej, value, team = skills.book_tables(m, np.array([row]))
+    return SimpleNamespace(tph=tph[0], rej=rej[0], value=value[0], team_book=int(team[0]))

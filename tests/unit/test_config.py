@@ -61,6 +61,7 @@ def _set(cfg, key, value):
     setattr(node, leaf, value)
 
 
+@pytest.mark.slow  # a configuration composed for every numeric setting
 @pytest.mark.parametrize("key, meta", _numeric_settings(), ids=lambda x: x if isinstance(x, str) else "")
 def test_values_just_outside_a_range_are_refused_with_the_rule(key, meta):
     """Just below the lower bound and just above the upper one, a setting is refused with one

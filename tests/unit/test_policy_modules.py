@@ -23,7 +23,7 @@ from labsim.model.rules.schedule import Online
 from labsim.model.rules.work import Pairs
 from labsim.model.state import EXIT_BURNOUT, EXIT_LOW_PAY, EXIT_NONE
 from labsim.model.units import CROWD, HOURS_PER_WEEK, VENDOR
-from tests.unit.small_world import add, cell_of, config, market, region, task, work_step
+from tests.unit.small_world import add, book_row, cell_of, config, market, region, task, work_step
 
 WEEK = HOURS_PER_WEEK
 
@@ -423,7 +423,7 @@ def test_workers_prefer_the_fair_book_where_rejected_work_is_paid():
     the fair one."""
     m = market(config("fair_platform", types={"text": task(reject_rate_novice=0.5, reject_rate_expert=0.5)}))
     a = add(m)
-    assert m.pool.crowd_value[a[0]].tolist() == pytest.approx([30.0, 60.0])
+    assert book_row(m, a[0]).value.tolist() == pytest.approx([30.0, 60.0])
 
 
 def test_on_the_fair_platform_rejected_work_is_paid_and_its_tasks_counted():
@@ -573,11 +573,11 @@ def test_a_certificate_opens_the_target_types_qualified_batches_as_a_track_recor
     assert [m.books.specs[b].task_type for b in qualified] == [0, 1]
     a = add(m, enrolled=True, skill=0.5)
     col = {b: int(np.flatnonzero(m.books.crowd_cols == b)[0]) for b in qualified}
-    assert np.isneginf(m.pool.crowd_value[a[0], list(col.values())]).all()
+    assert np.isneginf(book_row(m, a[0]).value[list(col.values())]).all()
     m.policies.update_workers(m, a, 168.0)
     assert m.pool.certified[a[0]]
-    assert np.isfinite(m.pool.crowd_value[a[0], col[qualified[0]]]) == credential
-    assert np.isneginf(m.pool.crowd_value[a[0], col[qualified[1]]])
+    assert np.isfinite(book_row(m, a[0]).value[col[qualified[0]]]) == credential
+    assert np.isneginf(book_row(m, a[0]).value[col[qualified[1]]])
 
 
 def test_nobody_enrols_before_the_start_week():

@@ -99,6 +99,7 @@ def test_the_estimate_is_cheap_and_loads_neither_hydra_nor_plotly():
     assert out["loaded"] == [] and out["seconds"] < 0.01
 
 
+@pytest.mark.slow  # runs in a process of its own, measured
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads VmHWM from /proc")
 def test_the_estimate_is_at_least_a_real_runs_peak_memory_and_not_four_times_it(compose):
     overrides = ["scale=0.1", "horizon_weeks=26"]

@@ -26,7 +26,7 @@ from labsim.model.rules.matching import renewal_counts, trim_to_open
 from labsim.model.rules.schedule import Online
 from labsim.model.state import COLUMNS, EXIT_LOW_PAY, EXIT_NONE, EXIT_OTHER, Levers, WorkerPool
 from labsim.model.units import CROWD, HOURS_PER_WEEK, VENDOR
-from tests.unit.small_world import add, cell_of, config, market, night_hours, region, task, work_step
+from tests.unit.small_world import add, book_row, cell_of, config, market, night_hours, region, task, work_step
 
 E = math.e
 
@@ -463,37 +463,38 @@ def _skills_market():
     return m
 
 
-def test_book_cache_holds_speed_rejections_and_paid_tasks_per_hour():
+def test_book_tables_hold_speed_rejections_and_paid_tasks_per_hour():
     """Skill 0.5 on 1-minute tasks (novices 1.5x slower): 60 / 1.25 = 48 tasks an hour; rejections
     0.15 + (0.05 - 0.15) x 0.5 = 0.10, plus stress 0.5 x 0.1 = 0.05; value 48 x 0.85 = 40.8."""
     m = _skills_market()
     w = add(m, skill=0.5, stress=0.5)
-    assert m.pool.book_tph[w[0]].tolist() == pytest.approx([48.0, 48.0, 48.0])
-    assert m.pool.book_rej[w[0]].tolist() == pytest.approx([0.15, 0.15, 0.15])
-    assert m.pool.crowd_value[w[0]].tolist() == pytest.approx([40.8, -np.inf])  # not qualified
-    assert m.pool.vendor_book[w[0], 0] == -1
+    row = book_row(m, w[0])
+    assert row.tph.tolist() == pytest.approx([48.0, 48.0, 48.0])
+    assert row.rej.tolist() == pytest.approx([0.15, 0.15, 0.15])
+    assert row.value.tolist() == pytest.approx([40.8, -np.inf])  # not qualified
+    assert row.team_book == -1
 
 
 def test_qualification_opens_the_qualified_book():
     """20,000 approved of 21,000 (95 %) meets 15,000 at 90 %: the qualified book opens."""
     m = _skills_market()
     w = add(m, skill=0.5, accepted_total=20_000, done_total=21_000)
-    assert m.pool.crowd_value[w[0]].tolist() == pytest.approx([48 * 0.9, 48 * 0.9])  # 43.2 each
+    assert book_row(m, w[0]).value.tolist() == pytest.approx([48 * 0.9, 48 * 0.9])  # 43.2 each
 
 
 def test_vendor_staff_take_only_their_teams_book():
     """A vendor worker of team 0 takes the type's vendor book (book 2) and no crowd book."""
     m = _skills_market()
     v = add(m, channel=VENDOR, team=0, skill=0.5)
-    assert m.pool.vendor_book[v[0], 0] == 2
-    assert np.isneginf(m.pool.crowd_value[v[0]]).all()
+    assert book_row(m, v[0]).team_book == 2
+    assert np.isneginf(book_row(m, v[0]).value).all()
 
 
 def test_a_worker_below_the_required_skill_may_not_take_the_type():
     """Skill 0.5 below a type's required 0.6: its crowd book is closed to the worker."""
     m = market(config(types={"text": task(skill_required=0.6)}))
     w = add(m, skill=0.5)
-    assert np.isneginf(m.pool.crowd_value[w[0]]).all()
+    assert np.isneginf(book_row(m, w[0]).value).all()
 
 
 def test_a_week_adds_to_reputation_and_skill():

@@ -105,6 +105,7 @@ def _statuses(out):
     return {p.parent.name: p.stat().st_mtime_ns for p in sorted((out / "runs").glob("*/status.json"))}
 
 
+@pytest.mark.slow  # a Morris design run through, then resumed
 def test_morris_design_end_to_end_then_resume(tmp_path, capsys, monkeypatch):
     """Two parameters, Morris, N=2: (k + 1) N = 6 runs in parallel, the three outputs; the
     same command again runs nothing and rebuilds the same tables."""

@@ -39,6 +39,8 @@ from labsim import posterior as shipped_posterior
 from labsim.posterior import PREDICTED
 from tests.conftest import process_running
 
+pytestmark = pytest.mark.slow  # reduced calibrations (ABC-SMC) of tens of runs
+
 TRUTH = {"workers.hours_per_week_median": 18.0, "wellbeing.recovery_per_week": 0.1}
 QUICK = dict(scale=0.1, weeks=4, burn_in=2, step_h=6, min_epsilon=0.0)
 

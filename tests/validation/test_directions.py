@@ -12,6 +12,8 @@ import pytest
 import labsim
 from tests.conftest import small_config
 
+pytestmark = pytest.mark.slow  # paired runs for the signs of comparative statics
+
 SEEDS = (0, 1, 2)
 BASE = ("scale=0.1", "horizon_weeks=30", "warmup_weeks=4")
 

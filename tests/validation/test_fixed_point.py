@@ -28,6 +28,8 @@ from labsim.model.rules import pricing
 from labsim.model.units import CROWD
 from tests.conftest import small_config
 
+pytestmark = pytest.mark.slow  # half-scale runs of 39 weeks
+
 SEEDS = (0, 1, 2)
 
 
@@ -40,15 +42,15 @@ class Watched(Market):
         self.since_h = since_week * 168.0
         self.taken, self.pull_h, self.believed, self.posted, self.value = (np.zeros(self.books.n)
                                                                           for _ in range(5))
-        add = self.store.add
+        insert = self.store.insert  # where the arrivals put the batches posted
 
-        def watched_add(book, tasks, rate, fee, posted_h, deadline_h, *rest):
+        def watched_insert(book, tasks, rate, fee, posted_h, deadline_h, *rest):
             if posted_h >= self.since_h:
                 np.add.at(self.posted, book, tasks)
                 np.add.at(self.value, book, tasks * rate / 1e6)
-            return add(book, tasks, rate, fee, posted_h, deadline_h, *rest)
+            return insert(book, tasks, rate, fee, posted_h, deadline_h, *rest)
 
-        self.store.add = watched_add
+        self.store.insert = watched_insert
 
     def update_market(self, now: float) -> None:
         if now > self.since_h:

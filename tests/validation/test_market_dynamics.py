@@ -14,6 +14,8 @@ from labsim.model.market import Market
 from labsim.model.rng import Streams
 from tests.conftest import small_config
 
+pytestmark = pytest.mark.slow  # year-long market runs
+
 BASE = ("scale=0.1", "horizon_weeks=80", "warmup_weeks=4")
 
 

@@ -22,6 +22,8 @@ import pytest
 import labsim
 from tests.conftest import SMALL
 
+pytestmark = pytest.mark.slow  # paired policy runs at scale
+
 SEEDS = (0, 1, 2, 3, 4)
 START = 3
 SHORT = [*SMALL, "scale=0.1", "horizon_weeks=14", "warmup_weeks=4"]

@@ -16,6 +16,8 @@ import pytest
 from labsim.stats import paired_differences
 from tests.cli.conftest import run_labsim
 
+pytestmark = pytest.mark.slow  # paired multi-seed sweeps
+
 SCENARIOS = ("baseline", "min_wage_floor", "psych_support")
 
 

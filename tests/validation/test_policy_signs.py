@@ -23,6 +23,8 @@ import pytest
 import labsim
 from labsim.results import workers_over
 
+pytestmark = pytest.mark.slow  # paired multi-seed policy runs
+
 SEEDS = (0, 1, 2)
 START, SETTLING, HORIZON = 14, 13, 40
 LONG = 80  # a change with small effects on noisy counts is judged over a year (weeks 28-80)

@@ -12,6 +12,8 @@ import pytest
 import labsim
 from labsim.theory import mmc_mean_wait, mmc_utilization
 
+pytestmark = pytest.mark.slow  # long M/M/c runs checked against Erlang C
+
 CASES = [
     # servers, arrivals per hour, services per hour, weeks per seed
     pytest.param(1, 0.5, 1.0, 150, id="c=1 rho=0.5"),
@@ -29,7 +31,6 @@ def _mmc(c, lam, mu, weeks, seed):
     return labsim.run(cfg).kpis["overall"]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("c, lam, mu, weeks", CASES)
 def test_mean_wait_matches_erlang_c(c, lam, mu, weeks):
     """Mean wait in queue is within 5 % of Erlang C; utilisation within 1 % of lambda/(c mu)."""

@@ -14,6 +14,8 @@ import pytest
 import labsim
 from tests.conftest import small_config
 
+pytestmark = pytest.mark.slow  # runs at several scales
+
 SMALLEST = 0.1
 SEEDS = (0, 1, 2)
 KPIS = ["effective_wage_mean_usd_h", "effective_wage_median_usd_h", "paid_wage_mean_usd_h",
@@ -28,7 +30,6 @@ def _kpis(run: tuple[float, int]) -> dict:
     return res.kpis["overall"]
 
 
-@pytest.mark.slow
 def test_per_worker_and_per_task_kpis_agree_between_the_smallest_scale_and_scale_1():
     """Over paired seeds, each KPI's mean at scale 0.1 is within 5 % plus three standard errors
     (of the paired difference) of its mean at scale 1, while the population is ten times smaller."""

@@ -8,6 +8,8 @@ import pytest
 import labsim
 from labsim.hydra_app import scenario_names
 
+pytestmark = pytest.mark.slow  # a run of every shipped scenario
+
 
 @pytest.mark.parametrize("name", scenario_names())
 def test_scenario_composes_and_runs_a_few_weeks(name, tmp_path):

@@ -6,12 +6,13 @@ import pytest
 import labsim
 from tests.conftest import small_config
 
+pytestmark = pytest.mark.slow  # runs at several step lengths
+
 KPIS = ["effective_wage_mean_usd_h", "paid_wage_mean_usd_h", "unpaid_min_per_paid_hour",
         "hours_per_week_mean", "worker_pay_usd", "tasks_done"]
 SEEDS = range(6)
 
 
-@pytest.mark.slow
 def test_one_and_two_hour_steps_give_the_same_market():
     """Headline KPIs with step_h=1 and step_h=2 differ by at most 3 % plus three standard
     errors of the difference (the runs diverge, so their seeds are not paired)."""

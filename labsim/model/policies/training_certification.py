@@ -19,7 +19,6 @@ import numpy as np
 
 from labsim.model.context import Context
 from labsim.model.policies.base import Policy, post_home
-from labsim.model.rules.skills import refresh_book_cache
 from labsim.model.units import CROWD, HOURS_PER_WEEK, UUSD
 
 if TYPE_CHECKING:
@@ -82,7 +81,6 @@ class TrainingCertification(Policy):
             pool.certified[grad] = True
             pool.skill[grad, t] = np.minimum(1.0, pool.skill[grad, t] + self.p.skill_gain)
             pool.skill_cap[grad, t] = np.maximum(pool.skill_cap[grad, t], pool.skill[grad, t])
-            refresh_book_cache(m, grad)
         self.enrol(m, a, now)
 
     def weekly_money(self, m: Context, a: np.ndarray, week_start_h: float) -> None:

@@ -26,6 +26,7 @@ from labsim.model.accounts import _post
 from labsim.model.jit import group_by, njit
 from labsim.model.rng import poisson
 from labsim.model.rules.automation import _automated
+from labsim.model.rules.pricing import _budget_tasks
 from labsim.model.units import HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR, UUSD
 
 
@@ -151,25 +152,21 @@ def post_drawn(m: Context, now: float, counts: np.ndarray, u: np.ndarray) -> Non
     # as much against the workforce at every scale. The crowd platform's fee is charged to the
     # requester on top of the reward (another platform's own fee on its books); vendors bill by
     # the hour instead.
-    size_f, tasks, value, deadline, commission, crowd, budget = _batch_terms(
+    tasks, value, deadline, commission, crowd, priced = _batch_terms(
         which, cls, u_round, np.exp(x_size), np.exp(x_value), cfg.scale, cfg.crowd.large_batch_min_tasks,
         books.commission, books.is_crowd, books.value_usd, books.deadline_h, books.start_rate_usd,
         state.surcharge_usd, req.value_multiplier, req.deadline_multiplier, req.customary_rate,
         req.budget_fee_share)
-    rate = np.zeros(which.size)
-    surplus = np.full(which.size, np.inf)
-    if crowd.any():
-        rate[crowd], surplus[crowd] = pricing.price_batches(m, which[crowd], size_f[crowd], value[crowd],
-                                                            commission[crowd], budget[crowd])
+    rate, surplus = pricing.price_batches(m, *priced)  # the crowd batches' (book, size, value, fee, customary)
     # A model or LLM labels do part of each batch of an automatable type, at a compute price or
     # the LLM's price per task (``routing`` sets the shares).
     acc = m.accounts
-    book, human, rate, fee, deadline, value = _settle_batches(
+    book, human, rate, fee, deadline, value, pull_base = _settle_batches(
         which, cls, tasks, value, rate, surplus, req.fixed_cost_usd, commission, crowd, deadline, float(now),
         books.floor_uusd, books.type, state.auto_share, m.types.automation_qa_share, state.llm_part,
         m.types.compute_uusd, int(round(cfg.routing.llm_cost_usd * UUSD)), books.market_cell, acc.market_ints,
         acc.market_floats, m.batch_slots, state.week_posted_human)
-    m.store.add(book, human, rate, fee, now, deadline, value)
+    m.store.insert(book, human, rate, fee, float(now), deadline, value, pull_base ** m.store.elasticity)
 
 
 # What the arrivals post per book: values lost to machines and to batches not worth posting,
@@ -248,12 +245,14 @@ def _exponents(log1p_neg_u1, cos_angle, sin_angle, which, cls, log_size, log_siz
 def _batch_terms(which, cls, u_round, size_factor, value_factor, scale, large_min, book_commission, is_crowd,
                  value_usd, deadline_h, start_rate_usd, surcharge_usd, value_multiplier, deadline_multiplier,
                  customary_rate, budget_fee_share):  # pragma: no cover - compiled
-    """Each batch's size (at least one task; what a customary-rate budget buys, and the tasks at
-    this scale), value per task, deadline, fee, channel and whether a budget pays it."""
+    """Each batch's tasks at this scale (its size, at least one task, or what a customary-rate
+    budget buys), value per task, deadline, fee and channel; and what pricing needs of the crowd
+    batches: book, size, value, fee and whether a budget pays it."""
     n = which.size
     size_f, value, deadline, commission = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     tasks = np.empty(n, np.int64)
     crowd, budget = np.empty(n, np.bool_), np.empty(n, np.bool_)
+    n_crowd = 0
     for i in range(n):
         b, c = which[i], cls[i]
         size = np.int64(max(1.0, np.rint(size_factor[i])))
@@ -261,36 +260,49 @@ def _batch_terms(which, cls, u_round, size_factor, value_factor, scale, large_mi
         deadline[i] = deadline_h[b] * deadline_multiplier[c]
         commission[i] = book_commission[1, b] if size >= large_min else book_commission[0, b]
         crowd[i] = is_crowd[b]
+        n_crowd += crowd[i]
         budget[i] = crowd[i] and customary_rate[c]
         if budget[i]:
-            charge = surcharge_usd[b] / start_rate_usd[b]
-            size_f[i] = size * (1.0 + budget_fee_share[c]) / (1.0 + commission[i] + charge)
+            size_f[i] = _budget_tasks(size, budget_fee_share[c], commission[i], surcharge_usd[b] / start_rate_usd[b])
         else:
             size_f[i] = size
         tasks[i] = np.int64(np.floor(size_f[i] * scale + u_round[i]))
-    return size_f, tasks, value, deadline, commission, crowd, budget
+    c_book, c_size, c_value = np.empty(n_crowd, np.int64), np.empty(n_crowd), np.empty(n_crowd)
+    c_commission, c_budget = np.empty(n_crowd), np.empty(n_crowd, np.bool_)
+    j = 0
+    for i in range(n):
+        if crowd[i]:
+            c_book[j], c_size[j], c_value[j] = which[i], size_f[i], value[i]
+            c_commission[j], c_budget[j] = commission[i], budget[i]
+            j += 1
+    return tasks, value, deadline, commission, crowd, (c_book, c_size, c_value, c_commission, c_budget)
 
 
 @njit
-def _settle_batches(which, cls, tasks, value, rate_f, surplus, fixed_cost_usd, commission, crowd, deadline, now,
+def _settle_batches(which, cls, tasks, value, crowd_rate, crowd_surplus, fixed_cost_usd, commission, crowd, deadline,
+                    now,
                     floor_uusd, book_type, auto_share, qa_share, llm_part, compute_uusd, llm_uusd, market_cell,
                     market_ints, market_floats, slots, week_posted_human):  # pragma: no cover - compiled
-    """Which batches are posted (a crowd batch whose surplus covers its class's fixed cost),
-    their piece rates in whole µUSD (at least 1 and the type's floor) and fees; the tasks left to
-    people and those machines do (``automation.split_tasks``); the flows of ``BATCH_FLOWS`` per
-    book, posted. Returns the batches that wait in the store: book, tasks, rate, fee, deadline,
-    value per task."""
+    """Which batches are posted (a crowd batch whose surplus covers its class's fixed cost; a vendor
+    batch always), their piece rates in whole µUSD (at least 1 and the type's floor) and fees;
+    the tasks left to people and those machines do (``automation.split_tasks``); the flows of
+    ``BATCH_FLOWS`` per book, posted. ``crowd_rate`` and ``crowd_surplus`` are the crowd batches'
+    (µUSD, USD), in order. Returns the batches that wait in the store: book, tasks, rate, fee,
+    deadline, value per task, and the base of their pull (rate in USD, at least one µUSD)."""
     n, n_books = which.size, book_type.size
     rate, fee = np.zeros(n, np.int64), np.empty(n, np.int64)
     human, keep = np.empty(n, np.int64), np.empty(n, np.bool_)
     sums = np.zeros((len(BATCH_FLOWS), n_books))
     kept = 0
+    c = 0
     for i in range(n):
         b = which[i]
         t = book_type[b]
-        posted = surplus[i] >= fixed_cost_usd[cls[i]]
+        posted = True
         if crowd[i]:
-            rate[i] = np.int64(max(max(np.rint(rate_f[i]), 1.0), floor_uusd[b]))
+            posted = crowd_surplus[c] >= fixed_cost_usd[cls[i]]
+            rate[i] = np.int64(max(max(np.rint(crowd_rate[c]), 1.0), floor_uusd[b]))
+            c += 1
         fee[i] = np.int64(np.rint(rate[i] * commission[i]))
         automated = _automated(tasks[i], auto_share[t], qa_share[t])
         human[i] = tasks[i] - automated
@@ -317,14 +329,15 @@ def _settle_batches(which, cls, tasks, value, rate_f, surplus, fixed_cost_usd, c
     _post(market_cell, sums, slots[0], slots[1], market_ints, market_floats, True)
     out_book, out_human = np.empty(kept, np.int64), np.empty(kept, np.int64)
     out_rate, out_fee = np.empty(kept, np.int64), np.empty(kept, np.int64)
-    out_deadline, out_value = np.empty(kept), np.empty(kept)
+    out_deadline, out_value, pull_base = np.empty(kept), np.empty(kept), np.empty(kept)
     j = 0
     for i in range(n):
         if keep[i]:
             out_book[j], out_human[j], out_rate[j], out_fee[j] = which[i], human[i], rate[i], fee[i]
             out_deadline[j], out_value[j] = now + deadline[i], value[i]
+            pull_base[j] = max(rate[i], 1) / UUSD
             j += 1
-    return out_book, out_human, out_rate, out_fee, out_deadline, out_value
+    return out_book, out_human, out_rate, out_fee, out_deadline, out_value, pull_base
 
 
 def expire_batches(m: Context, now: float) -> None:

@@ -24,7 +24,7 @@ from statistics import NormalDist
 import numpy as np
 
 from labsim.model.context import Context
-from labsim.model.rules.skills import refresh_book_cache, tasks_per_hour, warm_skills
+from labsim.model.rules.skills import book_tables, tasks_per_hour, warm_skills
 from labsim.model.rules.wellbeing import warm_stress, weekly_hours
 from labsim.model.rules.word_of_mouth import expected_wage
 from labsim.model.state import EXIT_NONE, EXIT_OTHER
@@ -85,17 +85,15 @@ def join(m: Context, week_end: float, initial: bool = False,
                 spread = crowd_work_share(m, m.pool.skill[idx])
                 warm_skills(m, idx, -joined, weekly_hours(m, idx), spread)
                 warm_stress(m, idx, -joined)
-                refresh_book_cache(m, idx)
                 # Their tenure has earned them a record of reviewed tasks (their paid hours at
                 # their speed on each type: slow types earn fewer) at the approval their skill
                 # gives, so as many qualify as would have in a steady market.
                 paid_h = -joined / HOURS_PER_WEEK * weekly_hours(m, idx) * w.initial_paid_share
                 tph = tasks_per_hour(m.types.duration_mean_min, m.pool.skill[idx], cfg.workers.novice_slowdown)
                 reviewed = np.rint(paid_h * (spread * tph).sum(axis=1)).astype(np.int64)
-                approval = 1.0 - m.pool.book_rej[idx].mean(axis=1)
+                approval = 1.0 - book_tables(m, idx)[1].mean(axis=1)
                 m.pool.done_total[idx] = reviewed
                 m.pool.accepted_total[idx] = np.rint(reviewed * approval).astype(np.int64)
-                refresh_book_cache(m, idx)
         # Vendors hire to keep their headcount, once the region has entered.
         if entry_h[r] <= week_end + (0 if initial else horizon):
             target = vendor_target(m, r)
@@ -109,7 +107,6 @@ def join(m: Context, week_end: float, initial: bool = False,
                 if initial:
                     warm_skills(m, idx, -joined, weekly_hours(m, idx))
                     warm_stress(m, idx, -joined)
-                    refresh_book_cache(m, idx)
 
 
 def vendor_target(m: Context, r: int) -> int:
@@ -186,6 +183,5 @@ def add_workers(m: Context, r: int, channel: int, joined: np.ndarray, rng: np.ra
     )
     m.pool.skill[idx] = skill
     m.pool.skill_cap[idx] = np.minimum(1.0, skill + w.max_skill_gain)
-    refresh_book_cache(m, idx)
     m.active = np.concatenate([m.active, idx])
     return idx

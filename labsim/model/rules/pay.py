@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from labsim.model.accounts import _post
-from labsim.model.jit import njit
+from labsim.model.jit import group_by, njit
 from labsim.model.rules.matching import _piecewise_pay
 from labsim.model.store import _take_finish
 from labsim.model.units import UUSD
@@ -64,18 +64,12 @@ def settle(w, b, hours, acc, r, counts, hit, waited, decay, now, book_rate, n_c,
         take_values[1, k] = np.rint(taken[k])
         take_values[2, k] = np.rint(worth[k] * UUSD)
     _post(market_cell, take_values, slots[0][0], slots[0][1], market_ints, market_floats, True)
-    paid = np.zeros(m_all)
-    worked = np.zeros(m_all)
-    tasks = np.zeros(m_all)
-    rejected = np.zeros(m_all)
-    earn = np.zeros(m_all)
-    toxic = np.zeros(m_all)
     labels = np.zeros(week_labels.size)
     n_ca = count_as.shape[0]
     task_values = np.empty((6 + n_ca, n_pairs))
-    cells = np.empty(n_pairs, np.int64)
+    pays = np.empty(n_pairs, np.int64)
+    paid_pair = np.zeros(n_pairs)
     for j in range(n_pairs):
-        t = book_type[b[j]]
         pay, fee = pf[j, 0], pf[j, 1]
         paid_tasks = acc[j]
         if pays_rejections[b[j]]:
@@ -84,26 +78,41 @@ def settle(w, b, hours, acc, r, counts, hit, waited, decay, now, book_rate, n_c,
             pay, fee = pay + rej_pay, fee + np.int64(np.rint(rej_pay * commission[0, b[j]]))
             paid_tasks = acc[j] + r[j]
         n = acc[j] + r[j]
-        paid_pair = hours[j] * paid_tasks / n if n > 0 and w[j] < n_c else 0.0
-        i = w[j]
-        paid[i] += paid_pair
-        worked[i] += hours[j]
-        tasks[i] += acc[j]
-        rejected[i] += r[j]
-        earn[i] += pay
-        toxic[i] += hours[j] * toxicity[t]
-        labels[t] += acc[j]
-        k = pos[i]
-        crew_hours_type[k, t] += hours[j]  # the week's hours per worker and task type
-        cells[j] = (np.int64(region[k]) * n_types + t) * n_channels + channel[k]
+        if n > 0 and w[j] < n_c:
+            paid_pair[j] = hours[j] * paid_tasks / n
+        pays[j] = pay
+        labels[book_type[b[j]]] += acc[j]
         task_values[0, j] = acc[j]
         task_values[1, j] = r[j]
-        task_values[2, j] = paid_pair
+        task_values[2, j] = paid_pair[j]
         task_values[3, j] = pay
         task_values[4, j] = pay + fee
         task_values[5, j] = fee
         for c in range(n_ca):
             task_values[6 + c, j] = acc[j] * count_as[c, b[j]]
+    # Each worker's stretches in their order (the sums below add in that order), worker by worker.
+    order, first = group_by(w, m_all)
+    paid = np.zeros(m_all)
+    worked = np.zeros(m_all)
+    tasks = np.zeros(m_all)
+    rejected = np.zeros(m_all)
+    earn = np.zeros(m_all)
+    toxic = np.zeros(m_all)
+    cells = np.empty(n_pairs, np.int64)
+    for i in range(m_all):
+        k = pos[i]
+        base = np.int64(region[k]) * n_types * n_channels + channel[k]  # the cell of task type 0
+        for o in range(first[i], first[i + 1]):
+            j = order[o]
+            t = book_type[b[j]]
+            paid[i] += paid_pair[j]
+            worked[i] += hours[j]
+            tasks[i] += acc[j]
+            rejected[i] += r[j]
+            earn[i] += pays[j]
+            toxic[i] += hours[j] * toxicity[t]
+            crew_hours_type[k, t] += hours[j]  # the week's hours per worker and task type
+            cells[j] = base + t * n_channels
     for t in range(week_labels.size):
         week_labels[t] += labels[t]
     n_v = m_all - n_c

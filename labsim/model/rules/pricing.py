@@ -38,14 +38,10 @@ import numpy as np
 from labsim.model.store import _search_weight
 from labsim.model.context import Context
 from labsim.model.jit import njit
+from labsim.model.rules.skills import book_tables
 from labsim.model.units import CROWD, HOURS_PER_WEEK, UUSD
 
 _LOG_U = np.linspace(np.log(1e-6), np.log(1e6), 4001)  # the grid that inverts the rate equation
-
-
-def expected_worth(u: np.ndarray) -> np.ndarray:
-    """Share of a task's value left when it is taken at ``u`` times the rate its value decays."""
-    return u / (1.0 + u)
 
 
 class RateSolver:
@@ -69,13 +65,22 @@ class RateSolver:
 
 def surplus_usd(n: np.ndarray, value_usd: np.ndarray, k: np.ndarray, rate_usd: np.ndarray,
                 u: np.ndarray) -> np.ndarray:
-    """A requester's expected surplus from a batch of ``n`` tasks."""
-    return n * (value_usd * expected_worth(u) - k * rate_usd)
+    """A requester's expected surplus from a batch of ``n`` tasks: each task is worth ``u / (1 + u)``
+    of its value when taken at ``u`` times the rate its value decays, and costs ``k x rate``."""
+    return n * (value_usd * (u / (1.0 + u)) - k * rate_usd)
 
 
 def cost_factor(commission: np.ndarray, reject_share: np.ndarray) -> np.ndarray:
     """What one accepted task costs per unit of piece rate: the fee on top, rejected tasks redone."""
     return (1.0 + commission) / (1.0 - np.minimum(reject_share, 0.95))
+
+
+@njit
+def speed_at_rate(paid, rate, u, a, paid_eps):  # pragma: no cover - compiled
+    """The take-up speed ``u`` of one batch at the rate paid: ``a x paid^eps`` (``paid_eps``) where a
+    floor raised the rate or ``u`` is unknown (NaN: a customary rate), else the ``u`` of the rate
+    solved."""
+    return a * paid_eps if (paid > rate or np.isnan(u)) else u
 
 
 def budget_tasks(size: np.ndarray, budget_fee: np.ndarray, commission: np.ndarray,
@@ -84,6 +89,10 @@ def budget_tasks(size: np.ndarray, budget_fee: np.ndarray, commission: np.ndarra
     (``budget_fee``), fewer at a higher fee or with a policy's charge per task (as a share of
     the customary rate)."""
     return size * (1.0 + budget_fee) / (1.0 + commission + charge)
+
+
+# The same rules, compiled for one batch at a time (``price``, ``arrivals``).
+_cost_factor, _surplus_usd, _budget_tasks = njit(cost_factor), njit(surplus_usd), njit(budget_tasks)
 
 
 def impatience_per_h(m: Context) -> float:
@@ -100,9 +109,10 @@ def init_beliefs(m: Context) -> None:
     crowd = m.active[pool.channel[m.active] == CROWD]
     rej = np.full(books.n, 0.1)
     if crowd.size:
-        can = np.isfinite(pool.crowd_value[crowd])  # (workers, crowd books)
+        _, book_rej, crowd_value, _ = book_tables(m, crowd)
+        can = np.isfinite(crowd_value)  # (workers, crowd books)
         n_can = can.sum(axis=0)
-        rej[cols] = np.divide((pool.book_rej[crowd][:, cols] * can).sum(axis=0), n_can,
+        rej[cols] = np.divide((book_rej[:, cols] * can).sum(axis=0), n_can,
                               out=np.full(cols.size, 0.1), where=n_can > 0)
     state.reject_share = rej
     state.kappa = start_kappa(m, rej)
@@ -138,25 +148,66 @@ def _posting(m: Context, kappa: np.ndarray, reject_share: np.ndarray) -> tuple[n
     size = np.where(customary, budget_tasks(size, req.budget_fee_share[None, :, None, None], commission,
                                             surcharge / books.start_rate_usd[:, None, None, None]), size)
     shape = np.broadcast_shapes(value.shape, size.shape)
-    k = np.broadcast_to(cost_factor(commission, reject_share[:, None, None, None]), shape)
-    a = np.broadcast_to((kappa / impatience_per_h(m))[:, None, None, None], shape)
-    rate, u = m.solver.solve(np.broadcast_to(value, shape), k, a)
-    start = np.broadcast_to(books.start_rate_usd[:, None, None, None], shape)
-    rate, u = _at_least_floor(m, np.arange(books.n)[:, None, None, None], np.where(customary, start, rate),
-                              np.where(customary, np.nan, u), a)
-    posted = surplus_usd(size, value, k, rate, u) - size * surcharge >= req.fixed_cost_usd[None, :, None, None]
+
+    def flat(x):
+        return np.ascontiguousarray(np.broadcast_to(x, shape)).ravel()
+    rate, surplus, k = price(m, flat(np.arange(books.n)[:, None, None, None]), flat(size), flat(value),
+                             flat(commission), flat(customary), kappa, reject_share)
+    rate, k = rate.reshape(shape), k.reshape(shape)
+    posted = surplus.reshape(shape) >= req.fixed_cost_usd[None, :, None, None]
     w = mix * _WEIGHTS[None, None, :, None] * _WEIGHTS[None, None, None, :] * size
     return w, posted, rate, k
 
 
-def _at_least_floor(m: Context, book: np.ndarray, rate: np.ndarray, u: np.ndarray,
-                    a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rates (USD) raised to their book's piece-rate floor, and the take-up speed ``u`` at the
-    rate paid (recomputed, ``a x rate^eps``, where the floor binds or ``u`` is NaN): requesters
-    decide whether a batch is worth posting at the rate they will pay."""
-    floor = m.books.floor_uusd[book] / UUSD
-    paid = np.maximum(rate, floor)
-    return paid, np.where((paid > rate) | np.isnan(u), a * paid ** m.solver.eps, u)
+def price(m: Context, book: np.ndarray, n: np.ndarray, value_usd: np.ndarray, commission: np.ndarray,
+          customary: np.ndarray, kappa: np.ndarray, reject_share: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Batches' piece rates (USD), their requesters' expected surplus (USD) and their cost factors,
+    had requesters believed each book taken at ``kappa`` with ``reject_share`` rejected: the best
+    rate (``RateSolver``), or the book's customary rate for requesters who pay it, raised to the
+    book's floor; the surplus at the rate paid, less what policies charge per task (a charge
+    that does not depend on the rate, a floor's top-ups or a levy, leaves the best rate as it is
+    and lowers what a batch is worth to post). Compiled arithmetic between numpy's logarithms,
+    exponentials and powers."""
+    state, books = m.state, m.books
+    k, a = _price_terms(book, commission, kappa, reject_share, impatience_per_h(m))
+    rate, u = m.solver.solve(value_usd, k, a)
+    paid, rate, u = _floor_rates(book, rate, u, customary, books.start_rate_usd, books.floor_uusd)
+    surplus = _surplus(n, value_usd, k, paid, rate, u, a, paid ** m.solver.eps, state.surcharge_usd, book)
+    return paid, surplus, k
+
+
+@njit
+def _price_terms(book, commission, kappa, reject_share, delta):  # pragma: no cover - compiled
+    """Each batch's cost factor and ``a = kappa / delta``."""
+    n = book.size
+    k, a = np.empty(n), np.empty(n)
+    for i in range(n):
+        k[i] = _cost_factor(commission[i], reject_share[book[i]])
+        a[i] = kappa[book[i]] / delta
+    return k, a
+
+
+@njit
+def _floor_rates(book, rate, u, customary, start_rate_usd, floor_uusd):  # pragma: no cover - compiled
+    """The rate a batch's requester chooses (its book's customary rate, with no take-up speed
+    known, for one that pays it) and the rate it pays: at least the book's floor."""
+    n = book.size
+    paid, chosen, speed = np.empty(n), np.empty(n), np.empty(n)
+    for i in range(n):
+        chosen[i] = start_rate_usd[book[i]] if customary[i] else rate[i]
+        speed[i] = np.nan if customary[i] else u[i]
+        paid[i] = max(chosen[i], floor_uusd[book[i]] / UUSD)
+    return paid, chosen, speed
+
+
+@njit
+def _surplus(n, value_usd, k, paid, rate, u, a, paid_eps, surcharge_usd, book):  # pragma: no cover - compiled
+    """Requesters decide whether a batch is worth posting at the rate they will pay."""
+    out = np.empty(n.size)
+    for i in range(n.size):
+        speed = speed_at_rate(paid[i], rate[i], u[i], a[i], paid_eps[i])
+        out[i] = _surplus_usd(n[i], value_usd[i], k[i], paid[i], speed) - n[i] * surcharge_usd[book[i]]
+    return out
 
 
 def _weighted_mean(w: np.ndarray, x: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -268,14 +319,6 @@ def reset_week(m: Context) -> None:
 def price_batches(m: Context, book: np.ndarray, n: np.ndarray, value_usd: np.ndarray,
                   commission: np.ndarray, customary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """New crowd batches' piece rates (µUSD) and their requesters' expected surplus (USD), from
-    the requesters' beliefs about their books: the best rate, or the book's customary rate for
-    requesters who pay it (``customary``)."""
-    state = m.state
-    k = cost_factor(commission, state.reject_share[book])
-    a = state.kappa[book] / impatience_per_h(m)
-    rate, u = m.solver.solve(value_usd, k, a)
-    rate, u = _at_least_floor(m, book, np.where(customary, m.books.start_rate_usd[book], rate),
-                              np.where(customary, np.nan, u), a)
-    # A charge per accepted task that does not depend on the rate (a floor's top-ups, a levy)
-    # leaves the best rate as it is and lowers what a batch is worth to post.
-    return rate * UUSD, surplus_usd(n, value_usd, k, rate, u) - n * state.surcharge_usd[book]
+    the requesters' beliefs about their books (``price``)."""
+    rate, surplus, _ = price(m, book, n, value_usd, commission, customary, m.state.kappa, m.state.reject_share)
+    return rate * UUSD, surplus

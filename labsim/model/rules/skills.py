@@ -13,17 +13,12 @@ stress or reputation changes (weekly).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from labsim.model.context import Context
 from labsim.model.jit import njit
 from labsim.model.rules.wellbeing import _stress_reject_penalty
 from labsim.model.units import HOURS_PER_WEEK, VENDOR
-
-if TYPE_CHECKING:
-    from labsim.model.books import Books
 
 
 def tasks_per_hour(duration_mean_min: np.ndarray, skill: np.ndarray, novice_slowdown: float) -> np.ndarray:
@@ -55,71 +50,156 @@ def learn(skill: np.ndarray, hours: np.ndarray, learning_hours: float,
 
 def approval_rate(accepted: np.ndarray, done: np.ndarray) -> np.ndarray:
     """Reputation: share of a worker's tasks accepted so far (1 before any task)."""
-    return np.divide(accepted, done, out=np.ones(np.shape(done)), where=np.asarray(done) > 0)
+    accepted, done = np.broadcast_arrays(np.asarray(accepted, float), np.asarray(done, float))
+    return _each_approval(accepted.ravel(), done.ravel()).reshape(accepted.shape)
 
 
 def qualified(accepted: np.ndarray, done: np.ndarray, min_approved: float, min_rate: float) -> np.ndarray:
     """Platforms' qualification: enough approved tasks at a high enough approval rate."""
-    return (accepted >= min_approved) & (approval_rate(accepted, done) >= min_rate)
-
-
-def cache_columns(books: Books) -> dict[str, tuple[int, type]]:
-    """Per-worker caches, one column per book (crowd books for the crowd's)."""
-    n_crowd = int(books.is_crowd.sum())
-    # tasks per hour and rejection probability on every book; on crowd books,
-    # the value factor: accepted (or paid) tasks per hour where the worker may
-    # take from the book, -inf where it may not (times the book's current
-    # piece rate, the expected pay per hour); for vendor staff, their team's book.
-    return {"book_tph": (books.n, np.float64), "book_rej": (books.n, np.float64),
-            "crowd_tph": (n_crowd, np.float64), "crowd_value": (n_crowd, np.float64),
-            "vendor_book": (1, np.int64)}
-
-
-def refresh_book_cache(m: Context, idx: np.ndarray) -> None:
-    """Recompute the per-book caches of workers ``idx`` (after skill, stress or reputation change):
-    tasks per hour and rejection probability on every book; on the crowd books a worker may take
-    (a crowd worker, in an allowed region, skilled enough, qualified where the book asks for it
-    or certified where a certificate opens it), the accepted (or paid) tasks an hour; a vendor
-    worker's team book."""
-    pool, books, types, cfg = m.pool, m.books, m.types, m.cfg
-    wb, crowd_cfg = cfg.wellbeing, cfg.crowd
-    _refresh(np.asarray(idx, np.int64), pool.skill, pool.stress, pool.channel, pool.accepted_total,
-             pool.done_total, pool.region, pool.certified, pool.team, books.type, books.is_crowd, books.allowed,
-             books.needs_qualification, books.opens_to_certified, books.vendor_team, books.crowd_cols,
-             books.pays_rejections, types.duration_mean_min, types.reject_novice, types.reject_expert,
-             types.skill_required, float(cfg.workers.novice_slowdown), float(wb.burnout_threshold),
-             float(wb.reject_penalty_at_burnout), float(crowd_cfg.qualification_min_approved),
-             float(crowd_cfg.qualification_min_approval), pool.book_tph, pool.book_rej, pool.crowd_tph,
-             pool.crowd_value, pool.vendor_book)
+    accepted, done = np.asarray(accepted, float), np.asarray(done, float)
+    return _each_qualified(accepted.ravel(), done.ravel(), float(min_approved), float(min_rate)).reshape(
+        accepted.shape)
 
 
 @njit
-def _refresh(idx, skill, stress, channel, accepted, done, region, certified, team, book_type, is_crowd, allowed,
-             needs_qualification, opens_to_certified, vendor_team, crowd_cols, pays_rejections, duration, novice,
-             expert, skill_required, slowdown, burnout_threshold, penalty_at_burnout, min_approved, min_rate,
-             book_tph, book_rej, crowd_tph, crowd_value, vendor_book):  # pragma: no cover - compiled
-    n_books = book_type.size
-    for k in idx:
+def _approval(accepted, done):  # pragma: no cover - compiled
+    """``approval_rate`` of one worker."""
+    return accepted / done if done > 0 else 1.0
+
+
+@njit
+def _qualified(accepted, done, min_approved, min_rate):  # pragma: no cover - compiled
+    """``qualified`` for one worker."""
+    return accepted >= min_approved and _approval(accepted, done) >= min_rate
+
+
+@njit
+def _each_approval(accepted, done):  # pragma: no cover - compiled
+    out = np.empty(accepted.size)
+    for i in range(accepted.size):
+        out[i] = _approval(accepted[i], done[i])
+    return out
+
+
+@njit
+def _each_qualified(accepted, done, min_approved, min_rate):  # pragma: no cover - compiled
+    out = np.empty(accepted.size, np.bool_)
+    for i in range(accepted.size):
+        out[i] = _qualified(accepted[i], done[i], min_approved, min_rate)
+    return out
+
+
+def book_tables(m: Context, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What workers ``rows`` get from each book as they stand (skill, stress, reputation): tasks per
+    hour and rejection probability on every book (workers x books); on the crowd books, the
+    accepted (or paid) tasks an hour where the worker may take from the book (a crowd worker, in an
+    allowed region, skilled enough, qualified where the book asks for it or certified where a
+    certificate opens it), -inf where it may not (workers x crowd books); a vendor worker's team
+    book (-1: none). The week's crew holds them for its steps (``labsim.model.crew``)."""
+    n, n_books, n_cols = len(rows), m.books.n, m.books.crowd_cols.size
+    out = np.zeros((n, n_books)), np.zeros((n, n_books)), np.zeros((n, n_cols)), np.zeros(n, np.int64)
+    _fill(np.asarray(rows, np.int64), *book_inputs(m), *out)
+    return out
+
+
+def book_inputs(m: Context) -> tuple:
+    """What the per-book rules read: the worker table's columns, the books, the types, the settings."""
+    pool, books, types, cfg = m.pool, m.books, m.types, m.cfg
+    wb, crowd_cfg = cfg.wellbeing, cfg.crowd
+    return (pool.skill, pool.stress, pool.channel, pool.accepted_total, pool.done_total, pool.region,
+            pool.certified, pool.team, books.type, books.is_crowd, books.allowed, books.needs_qualification,
+            books.opens_to_certified, books.vendor_team, books.crowd_cols, books.pays_rejections,
+            types.duration_mean_min, types.reject_novice, types.reject_expert, types.skill_required,
+            float(cfg.workers.novice_slowdown), float(wb.burnout_threshold), float(wb.reject_penalty_at_burnout),
+            float(crowd_cfg.qualification_min_approved), float(crowd_cfg.qualification_min_approval))
+
+
+@njit
+def _fill(rows, skill, stress, channel, accepted, done, region, certified, team, book_type, is_crowd, allowed,
+          needs_qualification, opens_to_certified, vendor_team, crowd_cols, pays_rejections, duration, novice,
+          expert, skill_required, slowdown, burnout_threshold, penalty_at_burnout, min_approved, min_rate,
+          book_tph, book_rej, crowd_value, vendor_book):  # pragma: no cover - compiled
+    """``book_tables`` for ``rows``: row i of each table is worker ``rows[i]``'s."""
+    for i in range(rows.size):
+        k = rows[i]
         penalty = _stress_reject_penalty(stress[k], burnout_threshold, penalty_at_burnout)
-        vendor = channel[k] == VENDOR
-        rate = accepted[k] / done[k] if done[k] > 0 else 1.0
-        qualified_ = accepted[k] >= min_approved and rate >= min_rate
-        vendor_book[k, 0] = -1
-        for b in range(n_books):
-            t = book_type[b]
-            s = skill[k, t]
-            book_tph[k, b] = _tasks_per_hour(duration[t], s, slowdown)
-            book_rej[k, b] = min(1.0, _reject_probability(s, novice[t], expert[t]) + penalty)
-            if vendor and vendor_book[k, 0] < 0 and team[k] == vendor_team[b]:
-                vendor_book[k, 0] = b
+        qualified_ = _qualified(accepted[k], done[k], min_approved, min_rate)
+        for b in range(book_type.size):
+            book_tph[i, b], book_rej[i, b] = _terms(skill[k, book_type[b]], penalty, duration[book_type[b]],
+                                                    novice[book_type[b]], expert[book_type[b]], slowdown)
+        vendor_book[i] = _team_book(channel[k], team[k], vendor_team)
         for c in range(crowd_cols.size):
             b = crowd_cols[c]
+            ok = _may_take(channel[k], region[k], skill[k, book_type[b]], qualified_, certified[k], b, is_crowd,
+                           allowed, skill_required[book_type[b]], needs_qualification, opens_to_certified)
+            crowd_value[i, c] = _value(book_tph[i, b], book_rej[i, b], pays_rejections[b], ok)
+
+
+@njit
+def fill_crew(crowd, vendor, skill, stress, channel, accepted, done, region, certified, team, book_type, is_crowd,
+              allowed, needs_qualification, opens_to_certified, vendor_team, crowd_cols, pays_rejections, duration,
+              novice, expert, skill_required, slowdown, burnout_threshold, penalty_at_burnout, min_approved,
+              min_rate):  # pragma: no cover - compiled
+    """``book_tables`` as the week's crew holds them: for crowd workers ``crowd``, their value, tasks per
+    hour and rejection probability on each crowd book; for vendor staff ``vendor``, their team book
+    and their tasks per hour and rejection probability on it (-1, NaN, NaN: no team book)."""
+    n_c, n_cols = crowd.size, crowd_cols.size
+    value, tph, rej = np.empty((n_c, n_cols)), np.empty((n_c, n_cols)), np.empty((n_c, n_cols))
+    for i in range(n_c):
+        k = crowd[i]
+        penalty = _stress_reject_penalty(stress[k], burnout_threshold, penalty_at_burnout)
+        qualified_ = _qualified(accepted[k], done[k], min_approved, min_rate)
+        for c in range(n_cols):
+            b = crowd_cols[c]
             t = book_type[b]
-            ok = (not vendor and is_crowd[b] and allowed[b, region[k]] and skill[k, t] >= skill_required[t]
-                  and (not needs_qualification[b] or qualified_ or (certified[k] and opens_to_certified[b])))
-            crowd_tph[k, c] = book_tph[k, b]
-            paid_share = 1.0 if pays_rejections[b] else 1.0 - book_rej[k, b]
-            crowd_value[k, c] = book_tph[k, b] * paid_share if ok else -np.inf
+            tph[i, c], rej[i, c] = _terms(skill[k, t], penalty, duration[t], novice[t], expert[t], slowdown)
+            ok = _may_take(channel[k], region[k], skill[k, t], qualified_, certified[k], b, is_crowd, allowed,
+                           skill_required[t], needs_qualification, opens_to_certified)
+            value[i, c] = _value(tph[i, c], rej[i, c], pays_rejections[b], ok)
+    n_v = vendor.size
+    v_book, v_tph, v_rej = np.empty(n_v, np.int64), np.full(n_v, np.nan), np.full(n_v, np.nan)
+    for i in range(n_v):
+        k = vendor[i]
+        v_book[i] = b = _team_book(channel[k], team[k], vendor_team)
+        if b >= 0:
+            t = book_type[b]
+            penalty = _stress_reject_penalty(stress[k], burnout_threshold, penalty_at_burnout)
+            v_tph[i], v_rej[i] = _terms(skill[k, t], penalty, duration[t], novice[t], expert[t], slowdown)
+    return value, tph, rej, v_book, v_tph, v_rej
+
+
+@njit
+def _terms(skill, penalty, duration, novice, expert, slowdown):  # pragma: no cover - compiled
+    """One worker's tasks per hour on a book and the share of its tasks rejected (its skill's,
+    plus what stress adds, at most all)."""
+    return (_tasks_per_hour(duration, skill, slowdown),
+            min(1.0, _reject_probability(skill, novice, expert) + penalty))
+
+
+@njit
+def _team_book(channel, team, vendor_team):  # pragma: no cover - compiled
+    """A vendor worker's team book: the first book of its team's type (-1: none, or not vendor staff)."""
+    if channel == VENDOR:
+        for b in range(vendor_team.size):
+            if team == vendor_team[b]:
+                return b
+    return -1
+
+
+@njit
+def _may_take(channel, region, skill, qualified_, certified, b, is_crowd, allowed, skill_required,
+              needs_qualification, opens_to_certified):  # pragma: no cover - compiled
+    """Whether a worker may take from crowd book ``b``: a crowd worker, in an allowed region, skilled
+    enough, qualified where the book asks for it or certified where a certificate opens it."""
+    return (channel != VENDOR and is_crowd[b] and allowed[b, region] and skill >= skill_required
+            and (not needs_qualification[b] or qualified_ or (certified and opens_to_certified[b])))
+
+
+@njit
+def _value(tph, rej, pays_rejections, ok):  # pragma: no cover - compiled
+    """Accepted (or, where rejected work is paid, all) tasks an hour on a book one may take; -inf
+    on one one may not."""
+    return tph * (1.0 if pays_rejections else 1.0 - rej) if ok else -np.inf
 
 
 def update_reputation_and_skills(m: Context, a: np.ndarray) -> None:

@@ -73,24 +73,25 @@ def work(m: Context, now: float, on: Online) -> None:
     search = min(cfg.crowd.search_min_per_hour / 60.0, 1.0)
     if limits:  # policies may bar books: each worker's value of each crowd book, as a table they edit
         book_rate = store.mean_rate_uusd()
-        value = pool.crowd_value[cw] * np.maximum(book_rate[books.crowd_cols], 1.0)
+        value = crew.crowd_value[crew.pos[cw]] * np.maximum(book_rate[books.crowd_cols], 1.0)
         for policy in limits:
             policy.restrict_choices(m, cw, value)
         priced = False
     else:
         value, priced = crew.crowd_value, True
-    open_tasks, book_rate, who, pos, w, b, hours, expected = _stretches(
-        store.ints, store.times, store.fifo, books.crowd_cols, value, priced, crew.crowd_tph, crew.pos, cw,
-        on.crowd_h, search, int(cfg.crowd.matching_rounds), vw, on.vendor_h, crew.vendor_book, crew.book_tph)
+    open_tasks, book_rate, who, pos, w, b, hours, expected, p_rej = _stretches(
+        store.ints, store.times, store.fifo, books.crowd_cols, value, priced, crew.crowd_tph, crew.crowd_rej,
+        crew.pos, crew.n_crowd, cw, on.crowd_h, search, int(cfg.crowd.matching_rounds), vw, on.vendor_h,
+        crew.vendor_book, crew.vendor_tph, crew.vendor_rej)
     pairs = Pairs(who, cw.size, w, b, hours, expected)
     for policy in limits:
         policy.trim_hours(m, pairs)
-    done = _outcomes(m.held, m.held_work, pos, pairs.w, pairs.b, pairs.hours, pairs.expected, crew.book_rej,
+    done = _outcomes(m.held, m.held_work, pairs.w, pairs.b, pairs.hours, pairs.expected, p_rej,
                      books.duration_cv2, open_tasks, state.week_taken, state.week_rejected, store.ints, store.times,
                      store.fifo, float(now))
     if done[-1]:  # stretches sorting on equal keys: numpy's own sort decides their order, as it always has
-        done = _outcomes_in_order(np.argsort(done[-2]), m.held, m.held_work, pos, pairs.w, pairs.b, pairs.hours,
-                                  pairs.expected, crew.book_rej, books.duration_cv2, open_tasks, state.week_taken,
+        done = _outcomes_in_order(np.argsort(done[-2]), m.held, m.held_work, pairs.w, pairs.b, pairs.hours,
+                                  pairs.expected, p_rej, books.duration_cv2, open_tasks, state.week_taken,
                                   state.week_rejected, store.ints, store.times, store.fifo, float(now))
     w, b, hours, expected, acc, r, counts, hit, waited = done[:9]
     pairs.w, pairs.b, pairs.hours, pairs.expected = w, b, hours, expected
@@ -127,8 +128,8 @@ def work_slots(accounts, count_as: tuple[str, ...]) -> tuple:
 
 
 @njit
-def _stretches(ints, times, fifo, crowd_cols, value, priced, crowd_tph, pos, cw, crowd_h, search, rounds, vw,
-               vendor_h, vendor_book, book_tph):  # pragma: no cover - compiled
+def _stretches(ints, times, fifo, crowd_cols, value, priced, crowd_tph, crowd_rej, pos, n_crew_crowd, cw, crowd_h,
+               search, rounds, vw, vendor_h, vendor_book, vendor_tph, vendor_rej):  # pragma: no cover - compiled
     """Everyone's stretches of work this step (crowd workers first, then vendor staff), with what
     each book holds and pays.
 
@@ -137,9 +138,10 @@ def _stretches(ints, times, fifo, crowd_cols, value, priced, crowd_tph, pos, cw,
     average (``value``: the crew's table priced by the books' going rates, or a table already
     priced, one row per crowd worker online), rationed when a book runs short
     (``matching.allocate``). Vendor staff work their team's book, rationed likewise. The crew's
-    tables are read at each worker's place in the crew (``pos``). Returns the open tasks and going
-    rate of each book, ``who`` (the workers online, crowd first: pool rows) and their places in
-    the crew, and the stretches: worker (position in ``who``), book, hours, expected tasks.
+    tables are read at each worker's place in the crew (``pos``; vendor staff follow its
+    ``n_crew_crowd`` crowd workers). Returns the open tasks and going rate of each book, ``who``
+    (the workers online, crowd first: pool rows) and their places in the crew, and the
+    stretches: worker (position in ``who``), book, hours, expected tasks, share rejected.
     """
     n_books = fifo.size
     book, rem = ints[0], ints[1]
@@ -164,40 +166,42 @@ def _stretches(ints, times, fifo, crowd_cols, value, priced, crowd_tph, pos, cw,
         cap[i] = crowd_h[i] * (1.0 - search)
         vrow[i] = wpos[i] if priced else i
     cwp, cb, ch, ct = _allocate(cap, value, vrow, price, crowd_tph, wpos[:cw.size], open_crowd, rounds)
-    vpos = wpos[cw.size:]
-    vb = np.empty(vw.size, np.int64)
+    vb, v_tph = np.empty(vw.size, np.int64), np.empty(vw.size)
     for i in range(vw.size):
-        vb[i] = vendor_book[vpos[i]]
-    has, vbook, vhours, vgot = _vendor_stretches(vb, vpos, vendor_h, book_tph, open_tasks)
+        v = wpos[cw.size + i] - n_crew_crowd
+        vb[i], v_tph[i] = vendor_book[v], vendor_tph[v]
+    has, vbook, vhours, vgot = _vendor_stretches(vb, v_tph, vendor_h, open_tasks)
     n = cwp.size + has.size
     w, b, hours, expected = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n), np.empty(n)
+    p_rej = np.empty(n)
     for j in range(cwp.size):
         w[j], b[j], hours[j], expected[j] = cwp[j], crowd_cols[cb[j]], ch[j], ct[j]
+        p_rej[j] = crowd_rej[wpos[cwp[j]], cb[j]]
     for j in range(has.size):
         k = cwp.size + j
         w[k], b[k], hours[k], expected[k] = cw.size + has[j], vbook[j], vhours[j], vgot[j]
-    return open_tasks, book_rate, who, wpos, w, b, hours, expected
+        p_rej[k] = vendor_rej[wpos[cw.size + has[j]] - n_crew_crowd]
+    return open_tasks, book_rate, who, wpos, w, b, hours, expected, p_rej
 
 
 @njit
-def _vendor_stretches(vb, vw, vfrac, book_tph, open_tasks):  # pragma: no cover - compiled
-    """Vendor staff work their team's book (``vb``; -1: none), rationed when it runs short."""
+def _vendor_stretches(vb, tph, vfrac, open_tasks):  # pragma: no cover - compiled
+    """Vendor staff work their team's book (``vb``; -1: none) at ``tph`` tasks an hour, rationed
+    when it runs short."""
     n_has = 0
-    for i in range(vw.size):
+    for i in range(vb.size):
         n_has += vb[i] >= 0
     has = np.empty(n_has, np.int64)  # staff with a team book
     vbook = np.empty(n_has, np.int64)
     j = 0
-    for i in range(vw.size):
+    for i in range(vb.size):
         if vb[i] >= 0:
             has[j], vbook[j] = i, vb[i]
             j += 1
-    tph = np.empty(has.size)
     want = np.empty(has.size)
     demand = np.zeros(open_tasks.size)
     for j in range(has.size):
-        tph[j] = book_tph[vw[has[j]], vbook[j]]
-        want[j] = vfrac[has[j]] * tph[j]
+        want[j] = vfrac[has[j]] * tph[has[j]]
         demand[vbook[j]] += want[j]
     ration = np.empty(open_tasks.size)
     for b in range(open_tasks.size):
@@ -206,12 +210,12 @@ def _vendor_stretches(vb, vw, vfrac, book_tph, open_tasks):  # pragma: no cover 
     hours = np.empty(has.size)
     for j in range(has.size):
         got[j] = want[j] * ration[vbook[j]]
-        hours[j] = got[j] / tph[j]
+        hours[j] = got[j] / tph[has[j]]
     return has, vbook, hours, got
 
 
 @njit
-def _outcomes(held, stream, pos, w, b, hours, expected, book_rej, duration_cv2, open_tasks, week_taken,
+def _outcomes(held, stream, w, b, hours, expected, p_rej, duration_cv2, open_tasks, week_taken,
               week_rejected, ints, times, fifo, now):  # pragma: no cover - compiled
     """The stretches in random order within each book (one uniform each from stream ``work``:
     who gets the best-paid tasks of a book depends on no one's position), then their outcomes
@@ -222,12 +226,12 @@ def _outcomes(held, stream, pos, w, b, hours, expected, book_rej, duration_cv2, 
     keys = np.empty(w.size)
     for j in range(w.size):
         keys[j] = b[j] + u[j]
-    order = _book_order(b, keys, book_rej.shape[1])
+    order = _book_order(b, keys, open_tasks.size)
     for j in range(1, order.size):
         if keys[order[j]] == keys[order[j - 1]]:
             i0, f0 = np.zeros(0, np.int64), np.zeros(0)
             return i0, i0, f0, f0, i0, i0, i0, i0, f0, keys, True
-    return _outcomes_in_order(order, held, stream, pos, w, b, hours, expected, book_rej, duration_cv2, open_tasks,
+    return _outcomes_in_order(order, held, stream, w, b, hours, expected, p_rej, duration_cv2, open_tasks,
                               week_taken, week_rejected, ints, times, fifo, now)
 
 
@@ -260,7 +264,7 @@ def _book_order(b, keys, n_books):  # pragma: no cover - compiled
 
 
 @njit
-def _outcomes_in_order(order, held, stream, pos, w, b, hours, expected, book_rej, duration_cv2, open_tasks,
+def _outcomes_in_order(order, held, stream, w, b, hours, expected, p_rej, duration_cv2, open_tasks,
                        week_taken, week_rejected, ints, times, fifo, now):  # pragma: no cover - compiled
     """Tasks accepted and rejected in each stretch, and the tasks taken from each batch.
 
@@ -275,19 +279,19 @@ def _outcomes_in_order(order, held, stream, pos, w, b, hours, expected, book_rej
     rng = held.streams[stream]
     n = order.size
     w2, b2, h2, e2 = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n), np.empty(n)
-    accept_mean, cv2 = np.empty(n), np.empty(n)
+    accept_mean, reject_mean, cv2 = np.empty(n), np.empty(n), np.empty(n)
     for j in range(n):
         i = order[j]
         w2[j], b2[j], h2[j], e2[j] = w[i], b[i], hours[i], expected[i]
-        p_rej = book_rej[pos[w2[j]], b2[j]]
-        accept_mean[j] = e2[j] * (1.0 - p_rej)
+        accept_mean[j] = e2[j] * (1.0 - p_rej[i])
+        reject_mean[j] = e2[j] * p_rej[i]
         cv2[j] = duration_cv2[b2[j]]
     accepted = _renewal_counts(rng, accept_mean, cv2)
     draws = np.empty(2 * n, np.int64)
     for j in range(n):
         draws[j] = accepted[j]
     for j in range(n):
-        draws[n + j] = poisson(rng, e2[j] * book_rej[pos[w2[j]], b2[j]])
+        draws[n + j] = poisson(rng, reject_mean[j])
     books2 = np.empty(2 * n, np.int64)
     for j in range(n):
         books2[j] = b2[j]
