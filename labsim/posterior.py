@@ -194,16 +194,25 @@ def read_reference(folder: str | Path) -> dict[str, Any] | None:
 _checking = False  # the reference runs under way: their own draws are not checked again
 
 
-def _reference_digests(runs: dict[str, list[str]]) -> dict[str, dict[str, str]]:
-    """Each reference run's digests, run by this code on this machine."""
+def _reference_digests(folder: Path, runs: dict[str, list[str]]) -> dict[str, dict[str, str]]:
+    """Each reference run's digests, run by this code on this machine with the draws of the
+    posterior in ``folder``."""
     global _checking
     from labsim.behaviour import run_digests
 
     before, _checking = _checking, True
+    env = os.environ.get(ENV)
+    os.environ[ENV] = str(folder)  # the reference runs run this posterior's draws
+    shipped.cache_clear()
     try:
         return {name: run_digests(list(overrides)) for name, overrides in runs.items()}
     finally:
         _checking = before
+        if env is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = env
+        shipped.cache_clear()
 
 
 def record_reference(folder: str | Path, runs: dict[str, list[str]] | None = None) -> Path:
@@ -222,17 +231,7 @@ def record_reference(folder: str | Path, runs: dict[str, list[str]] | None = Non
         runs = {f"draw{k}": reference_overrides(k, settings) for k in REFERENCE_DRAWS}
     if ref.get("runs") not in (None, runs):
         ref["digests"] = {}  # other runs: the digests recorded for the old ones no longer apply
-    env = os.environ.get(ENV)
-    os.environ[ENV] = str(folder)  # the reference runs run this posterior's draws
-    shipped.cache_clear()
-    try:
-        digests = _reference_digests(runs)
-    finally:
-        if env is None:
-            os.environ.pop(ENV, None)
-        else:
-            os.environ[ENV] = env
-        shipped.cache_clear()
+    digests = _reference_digests(folder, runs)
     ref = {"about": "Short runs of the posterior's own draws and the digests of their outputs, per class of "
                     "processor (labsim.posterior.check); record with labsim-calibrate --record-reference.",
            "runs": runs, "digests": {**(ref.get("digests") or {}), platform(): digests}}
@@ -296,17 +295,7 @@ def check(folder: str | Path | None = None, use_cache: bool = True) -> Check:
     key = _cache_key(folder, cls)
     if use_cache and (known := _cached(key)) is not None:
         return known
-    env = os.environ.get(ENV)
-    os.environ[ENV] = str(folder)
-    shipped.cache_clear()
-    try:
-        now = _reference_digests(ref["runs"])
-    finally:
-        if env is None:
-            os.environ.pop(ENV, None)
-        else:
-            os.environ[ENV] = env
-        shipped.cache_clear()
+    now = _reference_digests(folder, ref["runs"])
     verdict = Check(VALID)
     for name in sorted(ref["runs"]):
         changed = [table for table in sorted(recorded[name]) if now[name].get(table) != recorded[name][table]]

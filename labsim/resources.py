@@ -10,41 +10,42 @@ not fit in memory (such a run used to die with a MemoryError after minutes),
 and returns one-line warnings for a run that will take long.
 
 The coefficients below come from ``python benchmarks/resources_fit.py``
-(which prints them), run on 2026-12-01 at commit d1873a4 on a 2-core Intel
-Xeon with 23 GiB (x86_64 Linux, Python 3.11.7): 24 runs of ``labsim.run``,
-each in its own process, its peak RSS (imports and composition included) and
-its wall time (the run alone); least squares with non-negative coefficients,
+(which prints them), run on 2026-12-07 on the project's 2-core AMD EPYC with
+24 GiB (x86_64 Linux, Python 3.11.7), the kernel's loops compiled by numba:
+24 runs of ``labsim.run``, each in its own process, its peak RSS (imports,
+composition and numba's runtime included: about 120 MB of the base) and its
+wall time (the run alone); least squares with non-negative coefficients,
 relative for time. Measured, and fitted (memory before its margin):
 
     case (overrides)          workers  peak MiB (fit)  seconds (fit)
-    scale 0.1, 26 weeks           929     153   (151)     2.5   (2.6)
-    scale 0.1, 52 weeks         1,119     163   (155)     4.8   (5.0)
-    scale 0.1, 104 weeks        1,514     170   (162)     9.4   (9.7)
-    scale 0.5, 26 weeks         4,638     164   (161)     3.4   (3.6)
-    scale 0.5, 52 weeks         5,566     171   (167)     6.8   (6.9)
-    scale 0.5, 104 weeks        7,394     151   (179)    15.6  (13.5)
-    scale 1, 26 weeks           9,224     179   (175)     4.8   (4.7)
-    scale 1, 52 weeks          11,091     193   (183)     9.4   (9.3)
-    scale 1, 104 weeks         14,797     168   (199)    18.7  (18.3)
-    scale 2, 26 weeks          18,391     209   (201)     6.9   (7.1)
-    scale 2, 52 weeks          22,121     236   (215)    14.2  (14.0)
-    scale 2, 104 weeks         29,343     230   (240)    28.5  (28.0)
-    scale 5, 26 weeks          46,112     289   (281)    14.2  (14.2)
-    scale 10, 13 weeks         82,963     409   (394)    13.9  (13.0)
-    scale 0.05, 1040 weeks      4,218     301   (296)    93.4  (89.2)
-    scale 0.02, 2080 weeks      3,344     433   (434)   174.7 (172.1)
-    scale 0.1, 26 w, batches x20  1,175   172   (174)    52.1  (50.3)
-    scale 0.5, 26 w, batches x5   5,843   168   (166)    13.9  (13.6)
-    scale 0.5, 104 w, growth 1    8,846   184   (182)    24.3  (26.7)
-    KEN 200,000 at start, 13 w  207,325   774   (781)    29.2  (31.4)
-    mmc (5 servers, 60 weeks)        5    148   (152)     0.3   (0.3)
-    mmc 500 servers, 400/h, 26 w   500    139   (147)    79.3  (75.5)
-    mmc 200 servers, 20/h, 26 w    200    138   (147)     6.6   (6.9)
-    mmc 1 server, 200/h, 26 w        1    171   (171)     1.4   (1.4)
+    scale 0.1, 26 weeks           929     270   (264)     1.3   (1.4)
+    scale 0.1, 52 weeks         1,119     278   (268)     2.0   (2.2)
+    scale 0.1, 104 weeks        1,514     286   (277)     3.4   (3.7)
+    scale 0.5, 26 weeks         4,638     280   (273)     1.9   (2.1)
+    scale 0.5, 52 weeks         5,566     292   (280)     3.7   (3.7)
+    scale 0.5, 104 weeks        7,394     303   (296)     6.8   (6.8)
+    scale 1, 26 weeks           9,224     290   (285)     3.7   (3.1)
+    scale 1, 52 weeks          11,091     308   (295)     7.3   (5.6)
+    scale 1, 104 weeks         14,797     328   (321)    12.8  (10.7)
+    scale 2, 26 weeks          18,391     309   (309)     5.6   (5.0)
+    scale 2, 52 weeks          22,121     329   (325)     9.4   (9.4)
+    scale 2, 104 weeks         29,343     366   (371)    16.7  (18.5)
+    scale 5, 26 weeks          46,112     383   (381)    10.7  (10.7)
+    scale 10, 13 weeks         82,963     459   (482)    11.0  (10.3)
+    scale 0.05, 1040 weeks      4,218     430   (422)    31.7  (28.0)
+    scale 0.02, 2080 weeks      3,344     560   (565)    55.4  (50.6)
+    scale 0.1, 26 w, batches x20  1,175   283   (289)    18.6  (16.8)
+    scale 0.5, 26 w, batches x5   5,843   285   (279)     5.7   (5.4)
+    scale 0.5, 104 w, growth 1    8,846   307   (300)     9.4  (11.7)
+    KEN 200,000 at start, 13 w  207,325   836   (829)    22.2  (25.1)
+    mmc (5 servers, 60 weeks)        5    245   (266)     0.7   (0.7)
+    mmc 500 servers, 400/h, 26 w   500    237   (262)   125.1 (116.8)
+    mmc 200 servers, 20/h, 26 w    200    237   (262)    10.3  (10.9)
+    mmc 1 server, 200/h, 26 w        1    271   (271)     2.7   (2.7)
 
-The fit is within 0.91-1.19 of the measured peaks and the memory estimate is
-the fit times ``MEMORY_MARGIN`` (1.5), so it errs on the large side: 1.4-1.8
-times the measured peaks. The fitted times are within 0.87-1.10 of these
+The fit is within 0.96-1.10 of the measured peaks and the memory estimate is
+the fit times ``MEMORY_MARGIN`` (1.5), so it errs on the large side: 1.4-1.6
+times the measured peaks. The fitted times are within 0.77-1.25 of these
 measurements, but time on this machine varies threefold from day to day, and
 other machines differ more: the time estimate is an order of magnitude,
 nothing more. A run through the ``labsim`` command also writes its files and
@@ -76,17 +77,17 @@ LONG_RUN_S = 600.0  # a run longer than this gets a warning
 PRESSURE_BASELINE = 0.725  # Sizes' ratio of work to workers in the default configuration
 
 # Fitted by benchmarks/resources_fit.py (see the module docstring).
-MEMORY_BASE = 1.503e8  # bytes: interpreter, numpy, polars, SimPy, the configuration, the stored start
-MEMORY_PER_POOL_BYTE = 1.697  # x the worker table as reserved (outputs per worker included)
-MEMORY_PER_CELL = 1704.0  # bytes per row of the weekly records (accounts, then the timeseries)
-MEMORY_PER_OPEN_BATCH = 172.6  # bytes per batch open at once
-MEMORY_PER_QUEUED_TASK = 28.6  # bytes per task waiting in the queueing mode's queue
-SECONDS_BASE = 0.2268  # imports, composition, building the outputs
-SECONDS_PER_STEP = 9.608e-4  # per cohort step, whatever the size
-SECONDS_PER_WORKER_STEP = 1.422e-7  # per worker present per step
-SECONDS_PER_BACKLOG_STEP = 1.568e-7  # per batch that may be open, per step, x the share of work left (excess)
-SECONDS_PER_TASK = 9.6e-7  # per task of the queueing mode (its arrival and its service)
-SECONDS_PER_WAKEUP = 4.211e-7  # per idle server an arrival wakes (queueing mode)
+MEMORY_BASE = 2.691e8  # bytes: interpreter, numpy, numba's runtime, polars, SimPy, the configuration, the start
+MEMORY_PER_POOL_BYTE = 3.667  # x the worker table as reserved (the week's crew and outputs per worker included)
+MEMORY_PER_CELL = 1723.0  # bytes per row of the weekly records (accounts, then the timeseries)
+MEMORY_PER_OPEN_BATCH = 190.3  # bytes per batch open at once
+MEMORY_PER_QUEUED_TASK = 11.06  # bytes per task waiting in the queueing mode's queue
+SECONDS_BASE = 0.5795  # imports, composition, loading the compiled kernel, building the outputs
+SECONDS_PER_STEP = 2.677e-4  # per cohort step, whatever the size
+SECONDS_PER_WORKER_STEP = 1.147e-7  # per worker present per step
+SECONDS_PER_BACKLOG_STEP = 5.08e-8  # per batch that may be open, per step, x the share of work left (excess)
+SECONDS_PER_TASK = 1.794e-6  # per task of the queueing mode (its arrival and its service)
+SECONDS_PER_WAKEUP = 6.474e-7  # per idle server an arrival wakes (queueing mode)
 
 
 @dataclass(frozen=True)
