@@ -32,6 +32,7 @@ class Context:
     held_schedule: int  # and of stream "schedule"
     work_slots: tuple  # the accounts' rows of the flows a step posts (labsim.model.rules.work.work_slots)
     batch_slots: tuple  # and of those arrivals post (labsim.model.rules.arrivals.BATCH_FLOWS)
+    expiry_slots: tuple  # and of those expiry posts (labsim.model.rules.arrivals.EXPIRY_FLOWS)
     regions: Regions
     types: TaskTypes
     requesters: Requesters

@@ -83,6 +83,7 @@ class Market(Context):
         self.accounts = Accounts(self.regions.n, self.types.n, len(CHANNELS))
         self.work_slots = work_slots(self.accounts, tuple(self.books.count_as))
         self.batch_slots = self.accounts.slots(arrivals.BATCH_FLOWS)
+        self.expiry_slots = self.accounts.slots(arrivals.EXPIRY_FLOWS)
         self.pool = WorkerPool(self.types.n, capacity_hint(cfg), n_windows=len(self.windows))
         d = cfg.demand
         self.profile = arrivals.office_hours_profile(d.requester_utc_offset_h, d.office_hours_boost,

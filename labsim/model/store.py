@@ -190,7 +190,8 @@ def _insert(ints, times, book, size, rate, fee, posted_h, deadline, pull, value,
 
 @njit
 def _expire(ints, times, now_h, n_books):  # pragma: no cover - compiled
-    """Expired tasks and their value per book, and the table without the expired batches."""
+    """Expired tasks and their value per book, and the table without the expired batches (and
+    its next deadline)."""
     expired = np.zeros(n_books, np.int64)
     value = np.zeros(n_books)
     keep = np.empty(ints.shape[1], np.bool_)
@@ -200,7 +201,8 @@ def _expire(ints, times, now_h, n_books):  # pragma: no cover - compiled
             b = ints[0, i]
             expired[b] += ints[1, i]  # REM
             value[b] += ints[1, i] * times[3, i]  # REM x VALUE
-    return expired, value, keep
+    out_i, out_t, deadline = _compress(ints, times, keep)
+    return expired, value, out_i, out_t, deadline
 
 
 @njit
@@ -371,8 +373,8 @@ class BatchStore:
         if now_h < self.next_deadline_h:
             self.expired_value_usd[:] = 0.0
             return np.zeros(self.n_books, _I64)
-        expired, self.expired_value_usd, keep = _expire(self.ints, self.times, float(now_h), self.n_books)
-        self.ints, self.times, self.next_deadline_h = _compress(self.ints, self.times, keep)
+        expired, self.expired_value_usd, self.ints, self.times, self.next_deadline_h = _expire(
+            self.ints, self.times, float(now_h), self.n_books)
         return expired
 
     def take(self, n: np.ndarray, now_h: float) -> Taken:

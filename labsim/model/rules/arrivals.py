@@ -118,7 +118,8 @@ def _draw(held, lam):  # pragma: no cover - compiled
                 block[i, j] = draws.random()
         counts[t] = min(poisson(held.streams[n_types + t], lam[t]), size)
         for i in range(counts[t]):
-            u[total + i] = block[i]
+            for j in range(5):
+                u[total + i, j] = block[i, j]
         total += counts[t]
     return counts, u[:total]
 
@@ -341,10 +342,29 @@ def _settle_batches(which, cls, tasks, value, crowd_rate, crowd_surplus, fixed_c
 
 
 def expire_batches(m: Context, now: float) -> None:
-    """Drop batches whose deadline has passed; their open tasks count as expired."""
-    expired = m.store.expire(now)
+    """Drop batches whose deadline has passed; their open tasks count as expired, and their value
+    to requesters is lost."""
+    store = m.store
+    if now < store.next_deadline_h:
+        store.expired_value_usd[:] = 0.0
+        return
+    expired = store.expire(now)
     if expired.any():
-        m.state.week_expired += expired
-        m.accounts.post_market(m.books.market_cell, {
-            "tasks_expired": expired,
-            "value_expired_uusd": np.rint(m.store.expired_value_usd * UUSD).astype(np.int64)})
+        acc = m.accounts
+        _count_expired(expired, store.expired_value_usd, m.state.week_expired, m.books.market_cell,
+                       acc.market_ints, acc.market_floats, m.expiry_slots)
+
+
+EXPIRY_FLOWS = ("tasks_expired", "value_expired_uusd")
+
+
+@njit
+def _count_expired(expired, value_usd, week_expired, market_cell, market_ints, market_floats,
+                   slots):  # pragma: no cover - compiled
+    """The week's expired tasks per book, and ``EXPIRY_FLOWS`` posted."""
+    flows = np.empty((2, expired.size))
+    for b in range(expired.size):
+        week_expired[b] += expired[b]
+        flows[0, b] = expired[b]
+        flows[1, b] = np.int64(np.rint(value_usd[b] * UUSD))
+    _post(market_cell, flows, slots[0], slots[1], market_ints, market_floats, True)
