@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labsim.model.jit import njit, stable_argsort
+from labsim.model.jit import group_by, njit, stable_argsort
 from labsim.model.units import UUSD
 
 _I64 = np.int64
@@ -176,7 +176,7 @@ def _insert(ints, times, book, size, rate, fee, posted_h, deadline, pull, value,
     """The table with batches posted at ``posted_h`` merged in, in book order, after those already
     there (a stable sort by book), and the next deadline."""
     k = book.size
-    order = stable_argsort(book)
+    order, _ = group_by(book, fifo.size)  # by book, in posting order within a book
     new_i, new_t = np.empty((5, k), np.int64), np.empty((4, k))
     for j in range(k):
         i = order[j]

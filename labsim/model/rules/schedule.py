@@ -145,7 +145,7 @@ class VendorShifts:
                 f = shift_fraction(slot + k, regions.utc_offset_h, regions.vendor_shift_start_local_h,
                                    vendor.shift_hours, vendor.shift_days_per_week)
                 frac_r += f
-                night_r += f * night_share(slot + k + regions.utc_offset_h)
+                night_r += f * np.array([night_share(h) for h in (slot + k + regions.utc_offset_h).tolist()])
             cached = self._slots[slot] = (frac_r, night_r)
         return cached
 

@@ -50,13 +50,13 @@ def learn(skill: np.ndarray, hours: np.ndarray, learning_hours: float,
 
 def approval_rate(accepted: np.ndarray, done: np.ndarray) -> np.ndarray:
     """Reputation: share of a worker's tasks accepted so far (1 before any task)."""
-    accepted, done = np.broadcast_arrays(np.asarray(accepted, float), np.asarray(done, float))
+    accepted, done = np.broadcast_arrays(np.asarray(accepted, np.int64), np.asarray(done, np.int64))
     return _each_approval(accepted.ravel(), done.ravel()).reshape(accepted.shape)
 
 
 def qualified(accepted: np.ndarray, done: np.ndarray, min_approved: float, min_rate: float) -> np.ndarray:
     """Platforms' qualification: enough approved tasks at a high enough approval rate."""
-    accepted, done = np.asarray(accepted, float), np.asarray(done, float)
+    accepted, done = np.asarray(accepted, np.int64), np.asarray(done, np.int64)
     return _each_qualified(accepted.ravel(), done.ravel(), float(min_approved), float(min_rate)).reshape(
         accepted.shape)
 
