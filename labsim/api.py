@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from labsim import __version__, posterior, steady_state
 from labsim.config import LabsimConfig, outside_calibration, validate
+from labsim.errors import held_signals
 from labsim.model import simulate
 from labsim.model.windows import events
 from labsim.results import Results
@@ -56,7 +57,13 @@ def run(cfg: Any, progress: Callable[[float], None] | None = None) -> Results:
     """Run one replication and return its Results (nothing is written)."""
     config = to_config(cfg)
     start = steady_state.load() if config.start == "steady" and config.mode == "market" else None
-    records = simulate(config, progress, start)
+    with held_signals() as deliver:  # a signal stops the run between its weeks, never inside compiled code
+
+        def weekly(share: float) -> None:
+            deliver()
+            if progress is not None:
+                progress(share)
+        records = simulate(config, weekly, start)
     min_wage = {code: r.min_wage_usd_h for code, r in config.regions.items()}
     notes = outside_calibration(config)
     meta = {"labsim_version": __version__, "seed": config.seed, "mode": config.mode,

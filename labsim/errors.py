@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import reprlib
-from typing import Any
+import signal
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 
 class UserError(Exception):
@@ -43,6 +47,56 @@ class Interrupted(BaseException):
 def raise_interrupted(signum: int, frame: Any) -> None:
     """A signal handler: turn SIGTERM or SIGHUP into ``Interrupted``, so that ``finally`` clauses run."""
     raise Interrupted(signum)
+
+
+_HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_pending: list[int] = []
+
+
+@contextmanager
+def held_signals() -> Iterator[Callable[[], None]]:
+    """Hold SIGINT, SIGTERM and SIGHUP while the simulation runs, and deliver them at safe points.
+
+    A signal's handler runs between two Python instructions, and the kernel's compiled loops
+    (numba) are called from Python code that numba runs too: an exception raised there comes out as
+    a ``SystemError`` ("returned a result with an exception set"), so a run stopped by Ctrl-C or
+    SIGTERM would look like a failed one. Within this block the signals are only noted; the function
+    yielded delivers a noted one (call it where stopping is safe: between the simulation's weeks),
+    and leaving the block delivers it too, as the handlers in force before would have. Outside the
+    main thread (a server's worker threads) signals are not this thread's: nothing is held.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: None
+        return
+    before = {sig: signal.getsignal(sig) for sig in _HELD}
+
+    def note(signum: int, frame: Any) -> None:
+        _pending.append(signum)
+
+    def deliver() -> None:
+        if not _pending:
+            return
+        signum = _pending[0]
+        _pending.clear()
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+        handler = before[signum]
+        if callable(handler):
+            handler(signum, None)  # Python's default for SIGINT raises KeyboardInterrupt; labsim's, Interrupted
+        elif handler == signal.SIG_DFL:
+            os.kill(os.getpid(), signum)  # the default: end as that signal ends a process
+        for sig in _HELD:  # an ignored signal: hold on
+            signal.signal(sig, note)
+
+    for sig in _HELD:
+        signal.signal(sig, note)
+    try:
+        yield deliver
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+    if _pending:
+        deliver()
 
 
 _SHORT = reprlib.Repr()
