@@ -422,7 +422,13 @@ def main() -> None:
             return
         flags, _ = _split_args(args)
         if flags & _SHOW:  # --help, --cfg job...: Hydra shows them, nothing runs
-            _hydra_main()
+            os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises; this function says it in one line
+            try:
+                _hydra_main()
+            except SystemExit:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a refusal while showing (a value that reads the environment)
+                _fail(explain(exc, args))
             return
         hydra_args, multirun, target, created = _prepare(args)
     except UserError as exc:

@@ -63,6 +63,23 @@ if not OmegaConf.has_resolver("labsim_job"):
     OmegaConf.register_new_resolver("labsim_job", job_folder)
 
 
+class EnvironmentRefused(ValueError):
+    """A configuration asked for an environment variable (``${oc.env:NAME}``)."""
+
+
+def _no_environment(name: str, *default: Any) -> Any:
+    raise EnvironmentRefused(f"${{oc.env:{name}}} reads the environment of the machine running labsim, which "
+                             "a configuration may not do (its value could end in an error, a file or a page): "
+                             "write the value itself")
+
+
+# Wherever configuration enters (the command line, a scenario file, a search path's files, --cfg with
+# --resolve, the classroom), ``${oc.env:...}`` is refused without reading the variable: OmegaConf's
+# resolver is replaced by one that raises. Hydra's own interpolations (${now:...}, the job's name,
+# its override dirname) are untouched.
+OmegaConf.register_new_resolver("oc.env", _no_environment, replace=True)
+
+
 def register() -> None:
     """Register the schema and the bundled scenarios with Hydra (once)."""
     global _REGISTERED
@@ -162,7 +179,14 @@ def refuse_unknown(values: Any, cls: type = LabsimConfig, prefix: str = "") -> N
 def compose(overrides: list[str] | tuple[str, ...] = ()) -> LabsimConfig:
     """Compose conf/ + a scenario + overrides, as the command line does, and validate."""
     screen_overrides(list(overrides), once=False)  # in Python a later override may replace an earlier one
-    return to_config(compose_dict(list(overrides)))
+    try:
+        return to_config(compose_dict(list(overrides)))
+    except UserError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Hydra's and OmegaConf's refusals, as one line
+        if any(isinstance(e, EnvironmentRefused) for e in _chain(exc)):
+            raise UserError(explain(exc, list(overrides))) from None
+        raise
 
 
 # A value that calls a resolver: ``${oc.env:HOME}``, ``${oc.decode:...}``, any ``${name:...}``.
@@ -246,6 +270,10 @@ def explain(exc: BaseException, overrides: list[str]) -> str:
     """One line saying what is wrong with the user's input."""
     if isinstance(exc, (ConfigError, UserError)):
         return str(exc)
+    refused = next((e for e in _chain(exc) if isinstance(e, EnvironmentRefused)), None)
+    if refused is not None:  # say which setting, never what the environment holds
+        key = next((getattr(e, "full_key", None) for e in _chain(exc) if getattr(e, "full_key", None)), None)
+        return f"{key}: {refused}" if key else str(refused)
     text = "\n".join(str(e) for e in _chain(exc))
     m = re.search(r"Could not find '([^']+)/([^']+)'", text)
     if m:
