@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labsim.model.jit import group_by, njit, stable_argsort
+from labsim.model.jit import for_python, group_by, njit, stable_argsort
 from labsim.model.units import UUSD
 
 _I64 = np.int64
@@ -296,6 +296,10 @@ def _take_finish(ints, times, counts, hit, waited, decay, filled, fill_hours, no
     return wait_h, worth, emptied
 
 
+_take_start_py = for_python(_take_start)  # the market takes tasks in compiled code (rules.work, .pay)
+_take_finish_py = for_python(_take_finish)
+
+
 class BatchStore:
     """All open batches of the market, in one table grouped by book in posting order.
 
@@ -381,11 +385,11 @@ class BatchStore:
         """Remove n[b] tasks from each book b (n <= open tasks): oldest batches first on a
         vendor book, shared by pull on a crowd book."""
         ints, times, now_h = self.ints, self.times, float(now_h)
-        counts, hit, waited = _take_start(ints, times, self.fifo, np.asarray(n, _I64), now_h)
+        counts, hit, waited = _take_start_py(ints, times, self.fifo, np.asarray(n, _I64), now_h)
         taken = Taken(ints[self.BOOK, hit], counts[hit], ints[self.RATE, hit], ints[self.FEE, hit],
                       np.zeros(0), np.zeros(0))
         decay = np.exp(-self.decay_per_h * waited)
-        taken.wait_h, taken.worth_usd, emptied = _take_finish(ints, times, counts, hit, waited, decay,
+        taken.wait_h, taken.worth_usd, emptied = _take_finish_py(ints, times, counts, hit, waited, decay,
                                                               self.filled, self.fill_hours, now_h, self.n_books)
         if emptied:
             self.drop_empty()
