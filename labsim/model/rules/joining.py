@@ -39,6 +39,8 @@ def lognormal_cdf(x: float, median: float, sigma: float) -> float:
         return 0.0
     if not math.isfinite(x):
         return 1.0
+    if sigma <= 0:  # no spread: every value is the median
+        return 1.0 if x >= median else 0.0
     return _STD_NORMAL.cdf(math.log(x / median) / sigma)
 
 
