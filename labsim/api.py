@@ -12,28 +12,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from labsim import __version__, posterior, steady_state
-from labsim.config import LabsimConfig, outside_calibration, validate
+from labsim.config import LabsimConfig, outside_calibration
 from labsim.errors import held_signals
+from labsim.hydra_app import to_config
 from labsim.model import simulate
 from labsim.model.windows import events
 from labsim.results import Results
 
 __all__ = ["compose", "git_commit", "run", "to_config", "warm_up"]
-
-
-def to_config(cfg: Any) -> LabsimConfig:
-    """A validated LabsimConfig from a LabsimConfig, a DictConfig or a plain dict.
-
-    Hydra is loaded only for the last two: ``run(LabsimConfig())`` needs none of it.
-    """
-    if isinstance(cfg, LabsimConfig):
-        validate(cfg)
-        if posterior.apply(cfg):
-            validate(cfg)
-        return cfg
-    from labsim.hydra_app import to_config as from_hydra
-
-    return from_hydra(cfg)
 
 
 def compose(overrides: list[str] | tuple[str, ...] = ()) -> LabsimConfig:

@@ -47,6 +47,7 @@ import yaml
 
 from labsim.errors import ArgumentParser, Interrupted, UserError, raise_interrupted
 from labsim.posterior import DRAWS, PREDICTED, code_fingerprint
+from labsim.rundir import SharedFolder
 
 PROG = "labsim-calibrate"
 SHAPES = ("uniform", "loguniform")
@@ -226,10 +227,11 @@ class Settings:
     extra: tuple[str, ...] = ()
 
 
-def _sampler(s: Settings) -> tuple[Any, Any]:
+def _sampler(s: Settings, base: Any) -> tuple[Any, Any]:
     """(sampler, what to close after): one process, local processes or a dask cluster. Local
-    processes are spawned, not forked (pyabc's multicore samplers fork, and a fork of a process whose
-    numeric libraries run threads can hang)."""
+    processes are labsim.jobs' (spawned, not forked as pyabc's multicore samplers would: a fork of a
+    process whose numeric libraries run threads can hang), as many as the cores and the memory a
+    particle's run (``base``) needs allow."""
     from pyabc.sampler import ConcurrentFutureSampler, SingleCoreSampler
 
     if s.dask:
@@ -238,14 +240,16 @@ def _sampler(s: Settings) -> tuple[Any, Any]:
 
         client = Client(s.dask)
         return DaskDistributedSampler(dask_client=client), client
-    jobs = s.jobs or (os.cpu_count() or 1)
+    from labsim.jobs import Pool
+    from labsim.resources import cores, parallel_slots
+
+    jobs, warning = parallel_slots(s.jobs or cores(), s.population, base, "--jobs")
+    if warning:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     if jobs == 1:
         return SingleCoreSampler(), None
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
-    return ConcurrentFutureSampler(cfuture_executor=pool, client_max_jobs=jobs), pool
+    pool = Pool(jobs)
+    return ConcurrentFutureSampler(cfuture_executor=pool.executor, client_max_jobs=jobs), pool
 
 
 def calibrate(priors: list[Prior], observed: dict[str, float], s: Settings,
@@ -256,9 +260,10 @@ def calibrate(priors: list[Prior], observed: dict[str, float], s: Settings,
     widths = widths or {k: hi - lo for k, (_, lo, hi) in target_bands().items()}
     s.out.mkdir(parents=True, exist_ok=True)
     keys = tuple(p.key for p in priors)
-    simulator = Simulator(base_config(s.scale, s.weeks, s.burn_in, s.step_h, s.extra), keys)
+    base = base_config(s.scale, s.weeks, s.burn_in, s.step_h, s.extra)
+    simulator = Simulator(base, keys)
     prior = pyabc.Distribution(**{p.key: p.rv() for p in priors})
-    sampler, resource = _sampler(s)
+    sampler, resource = _sampler(s, base)
 
     def abc() -> Any:
         return pyabc.ABCSMC(simulator, prior, BandDistance(widths), population_size=s.population, sampler=sampler)
@@ -278,16 +283,15 @@ def calibrate(priors: list[Prior], observed: dict[str, float], s: Settings,
                 break
             np.random.seed((s.seed * 1_000_003 + t) % 2**32)
             smc.run(minimum_epsilon=s.min_epsilon, max_nr_populations=1)
-    except BaseException:  # interrupted (Ctrl-C, SIGTERM) or failed: the runs under way are not waited for
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM) or failed: the runs under way are stopped now
         if not s.dask and resource is not None:
-            for process in list((getattr(resource, "_processes", None) or {}).values()):
-                process.terminate()
+            resource.stop()
         raise
     finally:  # the local worker processes end with the calibration; a cluster's client disconnects
         if s.dask and resource is not None:
             resource.close()
         elif resource is not None:
-            resource.shutdown(cancel_futures=True)
+            resource.executor.shutdown(cancel_futures=True)
     return final_population(history, keys, list(widths)), history
 
 
@@ -500,6 +504,11 @@ def _main(argv: list[str]) -> int:
                 raise UserError(f"--{name.replace('_', '-')} {getattr(args, name)}: a whole number of at least 1")
         if args.burn_in < 0 or args.jobs < 0:
             raise UserError("--burn-in and --jobs take whole numbers of at least 0")
+        if not (math.isfinite(args.min_epsilon) and args.min_epsilon >= 0):
+            raise UserError(f"--min-epsilon {args.min_epsilon} is not allowed: a finite number of at least 0 "
+                            "(a threshold in target bands, e.g. 0.25)")
+        if not (math.isfinite(args.scale) and args.scale > 0):
+            raise UserError(f"--scale {args.scale} is not allowed: a finite number above 0 (e.g. 0.1)")
         if args.record_reference:
             from labsim.behaviour import platform
             from labsim.posterior import posterior_dir, record_reference
@@ -519,11 +528,17 @@ def _main(argv: list[str]) -> int:
         except ImportError:
             raise UserError("calibration needs pyabc: pip install 'labsim[calibrate]'") from None
         priors = load_priors(args.priors)
+        folder = SharedFolder(args.out, "--out", outputs=(DB, POSTERIOR, PROVENANCE, REFEREE),
+                              ours=lambda f: (f / DB).is_file(), foreign_ok=True)
+        folder.claim()  # a folder (not a file), nothing of the user's replaced, one calibration at a time
         s = Settings(Path(args.out), args.population, args.generations, args.min_epsilon, args.scale, args.weeks,
                      args.burn_in, args.step_h, args.jobs, args.seed, args.dask)
         observed = {k: t for k, (t, _, _) in target_bands().items()}
-        posterior, history = calibrate(priors, observed, s)
-        write_posterior(posterior, history, priors, s, argv)
+        try:
+            posterior, history = calibrate(priors, observed, s)
+            write_posterior(posterior, history, priors, s, argv)
+        finally:
+            folder.abandon()  # the lock released; the folder removed if nothing was written into it
     except UserError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any, NoReturn
@@ -24,11 +23,13 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from labsim.errors import Interrupted, UserError, raise_interrupted
-from labsim.files import CONFIG, PART_SUFFIX, REPORT, STATUS, atomic_write_text, is_stale, remove_stale, write_json
+from labsim.files import PART_SUFFIX, REPORT, atomic_write_text, is_stale, remove_stale
 from labsim.hydra_app import explain, hydra_settings, job_number, read_command_line, register, task_overrides
-from labsim.resources import check_parallel
+from labsim.resources import cores, parallel_slots
 from labsim.paths import config_dir
-from labsim.rundir import RunFolder, finished, make_folder
+from labsim.jobs import (PARENT_ENV, JobFailed, Status, done, finished, read_status, run_into, to_config,
+                         watch_parent, write_status)
+from labsim.rundir import RunFolder, SharedFolder
 
 PROG = "labsim"
 
@@ -54,25 +55,32 @@ def _progress_bar(enabled: bool, label: str):
 
 
 def run_job(cfg: DictConfig) -> None:
-    """One Hydra job: validate, simulate, write the run folder all or nothing (labsim.rundir).
+    """One Hydra job: check, simulate, write the run folder all or nothing (labsim.rundir, labsim.jobs).
 
     The folder ends with ``status.json``: ``ok`` with the provenance of the
     run, or, in a multirun, ``failed`` with the error line (the other jobs go
     on; the sweep's table records the failure). A job whose folder already
-    holds an ``ok`` run of the same configuration is skipped, so rerunning a
-    multirun resumes it.
+    holds a finished run of the same settings is skipped (``labsim.jobs.done``),
+    so rerunning a multirun resumes it.
     """
     hc = HydraConfig.get()
     out = Path(os.path.abspath(hc.runtime.output_dir))
     multirun = hc.mode == RunMode.MULTIRUN
     scenario = hc.runtime.choices.get("scenario", "baseline")
-    resolved = OmegaConf.to_yaml(cfg, resolve=True)
+    overrides = list(hc.overrides.task)
+    what = " ".join(map(str, overrides)) or f"{scenario} seed={cfg.get('seed')}"
     if multirun:
-        _watch_parent()
-        if _complete(out, resolved):
-            print(f"{PROG}: {_jobs_done(out.parent)} already complete, skipped: job {hc.job.num}: "
-                  f"{' '.join(map(str, hc.overrides.task))}", file=sys.stderr)
-            return
+        watch_parent(_discard_current)
+    try:
+        config, refused = to_config(cfg), None
+    except Exception as exc:  # noqa: BLE001 - a configuration a job cannot run: its status says why
+        if not multirun:
+            raise UserError(explain(exc, [])) from None
+        config, refused = None, explain(exc, [])
+    if multirun and config is not None and done(out, config):
+        print(f"{PROG}: {_jobs_done(out.parent)} already complete, skipped: job {hc.job.num}: {what}",
+              file=sys.stderr)
+        return
     pinned = _PINNED is not None and _PINNED.staging == out
     folder = _PINNED if pinned else RunFolder(out, overwrite=bool(cfg.output.overwrite),
                                              setting="hydra.sweep.dir" if multirun else "hydra.run.dir")
@@ -83,10 +91,15 @@ def run_job(cfg: DictConfig) -> None:
             except UserError as exc:
                 if not multirun:
                     raise
-                print(f"{PROG}: error: {scenario} seed={cfg.seed}: {exc}", file=sys.stderr)
+                print(f"{PROG}: error: job {hc.job.num}: {what}: {exc}", file=sys.stderr)
                 return
         _CURRENT.append(folder)
-        status, kpis = _run_into(folder.staging, cfg, resolved, scenario, multirun, list(hc.overrides.task))
+        if config is None:
+            status, kpis = Status("failed", refused, scenario=scenario, seed=_seed(cfg), overrides=tuple(overrides)), {}
+            write_status(folder.staging, status)
+        else:
+            status, kpis = _run_into(folder.staging, config, OmegaConf.to_yaml(cfg, resolve=True), scenario,
+                                     multirun, overrides)
         if not pinned:  # Hydra wrote this job's records into the target: they go with the run
             folder.adopt(".hydra", f"{hc.job.name}.log")
         folder.commit()
@@ -97,15 +110,24 @@ def run_job(cfg: DictConfig) -> None:
         if folder in _CURRENT:
             _CURRENT.remove(folder)
     if not multirun:
-        print(f"{PROG}: {scenario} seed={status['seed']} -> {folder.target}", file=sys.stderr)
+        print(f"{PROG}: {scenario} seed={status.seed} -> {folder.target}", file=sys.stderr)
         print(_summary(kpis, folder.target))
         return
-    what = " ".join(map(str, hc.overrides.task)) or f"{scenario} seed={status['seed']}"
-    if status["status"] == "ok":
+    if status.ok:
         print(f"{PROG}: {_jobs_done(out.parent)} done: job {hc.job.num}: {what}", file=sys.stderr)
     else:
-        print(f"{PROG}: {_jobs_done(out.parent)} failed: job {hc.job.num}: {what}: {status['error']}",
+        print(f"{PROG}: {_jobs_done(out.parent)} failed: job {hc.job.num}: {what}: {status.error}",
               file=sys.stderr)
+
+
+def _seed(cfg: Any) -> int | None:
+    seed = cfg.get("seed") if hasattr(cfg, "get") else None
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+def _discard_current() -> None:
+    for folder in list(_CURRENT):
+        folder.discard()
 
 
 def _shared_plotlyjs(sweep: Path) -> str:
@@ -125,61 +147,36 @@ JOBS_ENV = "LABSIM_SWEEP_JOBS"  # the number of jobs of the sweep, for its worke
 
 
 def _jobs_done(sweep: Path) -> str:
-    """``[3/9]``: the sweep's jobs that have finished (their folder holds status.json), of how many."""
+    """``[3/9]``: the sweep's jobs that have finished (their folder holds a status), of how many."""
     try:
-        done = sum(1 for d in sweep.iterdir() if job_number(d.name) is not None and (d / STATUS).is_file())
+        ended = sum(1 for d in sweep.iterdir()
+                    if job_number(d.name) is not None and read_status(d).state != "missing")
     except OSError:
         return "[?]"
     total = os.environ.get(JOBS_ENV)
-    return f"[{done}/{total}]" if total else f"[{done}]"
+    return f"[{ended}/{total}]" if total else f"[{ended}]"
 
 
-def _run_into(staging: Path, cfg: DictConfig, resolved: str, scenario: str, multirun: bool,
-              overrides: list[str]) -> tuple[dict, dict]:
-    """Simulate into ``staging``; the status written last. Returns the status and the run's KPIs. A
-    single run's failure ends the command (one line, exit 2 for a configuration, 1 for a failed
-    run); a sweep job's is its status."""
-    from labsim.api import git_commit, run, to_config
+def _run_into(staging: Path, config: Any, resolved: str, scenario: str, multirun: bool,
+              overrides: list[str]) -> tuple[Status, dict]:
+    """Simulate into ``staging`` (labsim.jobs.run_into), with a progress bar for a single run and the
+    report. A single run's failure ends the command (exit 1); a sweep job's is its status."""
     from labsim.report import run_report
 
-    base = {"scenario": scenario, "seed": cfg.get("seed"), "overrides": overrides}
+    def page(results: Any) -> str | None:
+        if not config.output.report:
+            return None
+        return run_report(results, title=f"labsim — {scenario}, seed {config.seed}",
+                          plotlyjs=_shared_plotlyjs(staging.parent) if multirun else None)
 
-    def failed(line: str) -> tuple[dict, dict]:
-        status = {"status": "failed", "error": line, **base}
-        write_json(staging / STATUS, status)
-        return status, {}
-
-    try:
-        config = to_config(cfg)
-    except Exception as exc:
-        if not multirun:
-            raise UserError(explain(exc, [])) from None
-        return failed(explain(exc, []))
     # A sweep's jobs run side by side, and their bars would overwrite one another: a sweep reports each
     # job's end with a count instead (run_job).
     update, close = _progress_bar(config.output.progress and not multirun, f"{PROG} {scenario} seed={config.seed}")
-    started = time.perf_counter()
     try:
-        results = run(config, update)
-        results.meta.update({"scenario": scenario, "git_commit": git_commit(), "overrides": overrides})
-        html = (run_report(results, title=f"labsim — {scenario}, seed {config.seed}",
-                           plotlyjs=_shared_plotlyjs(staging.parent) if multirun else None)
-                if config.output.report else None)
-        results.write(staging, html)
-    except Exception as exc:  # a bug or a numerical failure, not a user error
-        line = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        if not multirun:
-            raise RunFailed(f"the run failed: {line}") from None
-        return failed(line)
+        return run_into(staging, config, scenario=scenario, overrides=overrides, page=page, resolved=resolved,
+                        progress=update, keep_going=multirun)
     finally:
         close()
-    atomic_write_text(staging / CONFIG, resolved)
-    status = {"status": "ok", **base, "seed": config.seed,
-              "seconds": round(time.perf_counter() - started, 3),
-              "labsim_version": results.meta.get("labsim_version"),
-              "git_commit": results.meta.get("git_commit")}
-    write_json(staging / STATUS, status)
-    return status, {**results.kpis, "meta": results.meta}
 
 
 # The end of a run: these KPIs, over the KPI window, and where the report is.
@@ -202,63 +199,11 @@ def _summary(kpis: dict, target: Path) -> str:
     return "\n".join([*lines, f"  ({span}{where})", *notes])
 
 
-class RunFailed(Exception):
-    """A single run failed (a bug or a numerical failure): exit code 1."""
-
-
-def _settings(text: str) -> dict | None:
-    """A resolved configuration without its ``output`` section (what a run writes, not what it is);
-    None when it is not one."""
-    import yaml
-
-    try:
-        values = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
-    if not isinstance(values, dict):
-        return None
-    values.pop("output", None)
-    return values
-
-
-def _complete(run_dir: Path, resolved: str) -> bool:
-    """Whether ``run_dir`` already holds a finished run of exactly this configuration."""
-    try:
-        ran = _settings((run_dir / CONFIG).read_text())
-    except OSError:
-        return False
-    return ran is not None and ran == _settings(resolved) and finished(run_dir)
-
-
 # --- the process: signals, the folder a single run writes, a sweep's workers -----------------
 
 _PINNED: RunFolder | None = None  # a single run's folder, staged before Hydra starts
+_SWEEP: SharedFolder | None = None  # a sweep's folder, claimed before Hydra starts
 _CURRENT: list[RunFolder] = []  # folders being written in this process
-
-
-_WATCHING = False
-
-
-def _watch_parent() -> None:
-    """In a sweep's worker process (a child of the ``labsim -m`` process): when that process dies,
-    remove this job's staging folder and exit, so no orphan keeps writing into the sweep folder."""
-    global _WATCHING
-    parent = os.environ.get(PARENT_ENV)
-    if _WATCHING or not parent or not parent.isdigit() or os.getppid() != int(parent):
-        return  # not a direct child of labsim (the basic launcher, a cluster's job): nothing to watch
-    _WATCHING = True
-
-    def watch() -> None:
-        while os.getppid() == int(parent):
-            time.sleep(0.5)
-        for folder in list(_CURRENT):
-            folder.discard()
-        os._exit(143)
-
-    threading.Thread(target=watch, name="labsim-parent-watch", daemon=True).start()
-
-
-PARENT_ENV = "LABSIM_PARENT_PID"
 
 
 @hydra.main(version_base=None, config_path=str(config_dir()), config_name="config")
@@ -303,9 +248,9 @@ def _quoted(path: Path) -> str:
     return "'" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _prepare(args: list[str]) -> tuple[list[str], bool, Path, list[Path]]:
+def _prepare(args: list[str]) -> tuple[list[str], bool, Path]:
     """Check the command line and the folder it writes before Hydra starts; returns the arguments
-    for Hydra (the folder pinned), whether it is a multirun, the folder and the folders created."""
+    for Hydra (the folder pinned), whether it is a multirun and the folder."""
     global _PINNED
     flags, words = _split_args(args)
     multirun = bool(flags & {"-m", "--multirun"})
@@ -317,30 +262,56 @@ def _prepare(args: list[str]) -> tuple[list[str], bool, Path, list[Path]]:
         raise UserError(f"{swept.split('=')[0]} is swept ({line.jobs} runs): add -m to run them all "
                         f"(labsim -m {' '.join(words)})")
     key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    for w in words:  # each job's folder must be inside the sweep's: that is where its table looks
+        name, _, value = w.lstrip("+~").partition("=")
+        if multirun and name == "hydra.sweep.subdir":
+            parts = Path(value.strip("'\"")).parts
+            if not parts or Path(value.strip("'\"")).is_absolute() or ".." in parts:
+                raise UserError(f"hydra.sweep.subdir={value} is not allowed: a folder inside the sweep's, "
+                                "relative and without '..' (default: ${hydra.job.num}-${hydra.job.override_dirname})")
     own = [w for w in words if w.lstrip("+~").startswith("hydra") and not w.startswith("hydra.searchpath")]
     folder, launcher, n_jobs = hydra_settings([*own, *line.first],
                                               [key, "hydra.launcher._target_", "hydra.launcher.n_jobs"])
     target = Path(os.path.abspath(str(folder)))
-    if multirun and "joblib" in str(launcher).lower():  # jobs at once on this machine: their memory adds up
-        n = int(n_jobs) if isinstance(n_jobs, int) else -1
-        check_parallel(line.config, min(line.jobs, n if n > 0 else max(1, (os.cpu_count() or 1) + 1 + n)))
     rest = [a for a in args if not a.lstrip("+").startswith(key + "=")]
+    if multirun and "joblib" in str(launcher).lower():  # jobs at once on this machine: cores and memory
+        asked = n_jobs if isinstance(n_jobs, int) and not isinstance(n_jobs, bool) else -1
+        if asked == 0:
+            raise UserError("hydra.launcher.n_jobs=0 is not allowed: a number of jobs at once, at least 1 "
+                            "(or -1 for one per core)")
+        requested = asked if asked > 0 else max(1, cores() + 1 + asked)
+        slots, warning = parallel_slots(requested, line.jobs, line.config, "hydra.launcher.n_jobs")
+        if warning:
+            print(f"{PROG}: warning: {warning}", file=sys.stderr)
+        rest = [a for a in rest if not a.lstrip("+").startswith("hydra.launcher.n_jobs=")]
+        rest.append(f"hydra.launcher.n_jobs={slots}")
     overwrite = line.config.output.overwrite
     if not multirun:
         _PINNED = RunFolder(target, overwrite=overwrite, setting=key)
         staging = _PINNED.begin()
-        return [*rest, f"{key}={_quoted(staging)}"], False, target, []
+        return [*rest, f"{key}={_quoted(staging)}"], False, target
     check_sweep_folder(target, line, overwrite)
     os.environ[JOBS_ENV] = str(line.jobs)  # the workers inherit it (run_job's count)
-    created = make_folder(target, key)
+    if _SWEEP is not None:
+        _SWEEP.claim()
     remove_stale(target)
-    return [*rest, f"{key}={_quoted(target)}"], True, target, created
+    return [*rest, f"{key}={_quoted(target)}"], True, target
+
+
+def sweep_folder(target: Path) -> SharedFolder:
+    """A sweep's folder under the rule of labsim.rundir.SharedFolder."""
+    from labsim.files import COMPARISON, COMPARISON_CSV, RUNS
+    from labsim.sweep import has_jobs
+
+    return SharedFolder(target, "hydra.sweep.dir", outputs=(RUNS, COMPARISON, COMPARISON_CSV), ours=has_jobs)
 
 
 def check_sweep_folder(target: Path, line: Any, overwrite: bool) -> None:
-    """Refuse a sweep folder that holds a finished run of another sweep (unless ``overwrite``)."""
-    if target.exists() and not target.is_dir():
-        raise UserError(f"hydra.sweep.dir={target} is a file, not a folder: choose another folder")
+    """Refuse a sweep folder that holds files labsim did not write, or a finished run of another sweep
+    (unless ``overwrite``); the folder this sweep will claim (``_SWEEP``)."""
+    global _SWEEP
+    _SWEEP = sweep_folder(target)
+    _SWEEP.check()
     if overwrite or not target.is_dir():
         return
     import yaml
@@ -430,15 +401,21 @@ def main() -> None:
             except Exception as exc:  # noqa: BLE001 - a refusal while showing (a value that reads the environment)
                 _fail(explain(exc, args))
             return
-        hydra_args, multirun, target, created = _prepare(args)
+        hydra_args, multirun, target = _prepare(args)
     except UserError as exc:
         _fail(str(exc))
+    except BaseException:  # an interrupt while checking: nothing stays (labsim.entry says it in one line)
+        if _PINNED is not None:
+            _PINNED.discard()
+        if _SWEEP is not None:
+            _SWEEP.abandon()
+        raise
     sys.argv = [sys.argv[0], *hydra_args]
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises; this function says it in one line
     os.environ[PARENT_ENV] = str(os.getpid())
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, raise_interrupted)
+    before = {sig: signal.signal(sig, raise_interrupted) for sig in (signal.SIGTERM, signal.SIGHUP)}
     code, message = 0, None
+    stderr, sys.stderr = sys.stderr, _WithoutHydrasLine(sys.stderr)
     try:
         _hydra_main()
     except KeyboardInterrupt:
@@ -447,24 +424,24 @@ def main() -> None:
         code, message = 128 + exc.signum, f"interrupted ({signal.Signals(exc.signum).name})"
     except UserError as exc:
         code, message = 2, f"error: {exc}"
-    except RunFailed as exc:
+    except JobFailed as exc:
         code, message = 1, f"error: {exc}"
     except Exception as exc:  # Hydra's own refusals (a folder it cannot write, a launcher's error)
         code, message = 2, f"error: {explain(exc, hydra_args)}"
     finally:
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_DFL)
+        sys.stderr = stderr
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
         if _PINNED is not None:
             _PINNED.discard()  # a committed run's staging folder is gone already
             _PINNED = None
+        if _SWEEP is not None and not code:
+            _SWEEP.release()
     if code:
         if multirun:
             _settle(target)
-            for folder in created:
-                try:
-                    folder.rmdir()
-                except OSError:
-                    break
+            if _SWEEP is not None:
+                _SWEEP.abandon()
             where = (f"; finished runs stay in {target}: run the same command to resume"
                      if target.is_dir() else "")
         else:
@@ -475,6 +452,22 @@ def main() -> None:
 
     if last_sweep_failures():
         sys.exit(1)  # the sweep's table and page are written; some runs failed
+
+
+class _WithoutHydrasLine:
+    """stderr without the line Hydra adds before re-raising a job's exception ("Error executing job
+    with overrides: [...]"): labsim says what went wrong in one line of its own."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if text.startswith("Error executing job with overrides:"):
+            return len(text)
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _settle(sweep: Path, seconds: float = 10.0) -> None:

@@ -783,14 +783,26 @@ def enabled_policies(cfg: LabsimConfig) -> list[tuple[str, Any]]:
 
 
 def late_starts(cfg: LabsimConfig) -> list[str]:
-    """One line per enabled policy or region entry that starts after the run ends: valid (short
-    runs of the shipped scenarios stay possible) but the run cannot show it."""
+    """The warnings of a valid configuration, one line each: an enabled policy or a region's entry
+    that starts after the run ends, a reference week set beyond it (short runs of the shipped
+    scenarios stay possible, but the run cannot show them), an M/M/c queue that never settles
+    (utilisation at least 1: a run of it is possible, but its waits are not a steady state's)."""
     out = [f"policy.{name} starts in week {p.start_week:g}, after the run ends (horizon_weeks="
            f"{cfg.horizon_weeks:g}): the run cannot show it"
            for name, p in enabled_policies(cfg) if p.start_week >= cfg.horizon_weeks]
     out += [f"regions.{code}.entry_week={r.entry_week:g} is after the run ends (horizon_weeks="
             f"{cfg.horizon_weeks:g}): its workers never join" for code, r in cfg.regions.items()
             if r.entry_week >= cfg.horizon_weeks]
+    split = cfg.windows.reference_week
+    if split >= cfg.horizon_weeks and split != WindowsConfig().reference_week and cfg.mode == "market":
+        out.append(f"windows.reference_week={split:g} is after the run ends (horizon_weeks={cfg.horizon_weeks:g}): "
+                   "a run without a policy reports no 'before' and 'after' windows")
+    q = cfg.mmc
+    load = q.arrival_rate_per_h / (q.servers * q.service_rate_per_h)
+    if cfg.mode == "mmc" and load >= 1:
+        out.append(f"mmc: utilisation {load:.3g} (arrival_rate_per_h / (servers x service_rate_per_h)) is at least 1: "
+                   "the queue never settles, and its waits grow with the run's length rather than measure a "
+                   "steady state")
     return out
 
 
@@ -820,13 +832,35 @@ def outside_calibration(cfg: LabsimConfig) -> list[str]:
     return out
 
 
+def settings_key(cfg: LabsimConfig) -> str:
+    """A digest of what a run of ``cfg`` computes: every setting but ``output`` (what it writes and
+    shows). Two configurations with the same key give the same results, byte for byte: a sweep's job
+    or a design's run whose folder holds a finished run with this key is already done."""
+    import dataclasses
+    import hashlib
+    import json
+
+    values = dataclasses.asdict(cfg)
+    values.pop("output", None)
+    text = json.dumps(values, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def validate(cfg: LabsimConfig) -> None:
     """Raise ConfigError on the first value a run cannot use: each field against its declaration,
     then the cross-field rules (``RULES``)."""
     for key, value, meta in parameters(cfg):
         if meta.get("kind") not in ("name", "names"):  # names are checked against the tables by _names
             check_field(cfg, key, value, meta)
+            if _negative_zero(value):  # -0.0 is 0 (numpy's samplers would read a sigma of -0.0 as below 0)
+                set_setting(cfg, key, 0.0)
+            elif isinstance(value, dict):
+                value.update({k: 0.0 for k, x in value.items() if _negative_zero(x)})
     check_rules(cfg)
+
+
+def _negative_zero(value: Any) -> bool:
+    return isinstance(value, float) and value == 0.0 and math.copysign(1.0, value) < 0
 
 
 def check_rules(cfg: LabsimConfig, rules: Any = None) -> None:
@@ -895,6 +929,17 @@ _NAME_KEYS = ("automation.eval_task_types", "crowd.geofence_regions", "mmc.regio
 # Each cross-field rule with the settings it reads (glob patterns over dotted keys; a table's
 # name stands for all its rows). A sweep's pre-check (labsim.hydra_app) tries every combination
 # of the swept values that meet in one rule, and only those.
+def _some_workers(cfg: LabsimConfig) -> None:
+    """A market run needs at least one worker at its start: each region's workers are its headcounts
+    at scale 1 times ``scale``, rounded."""
+    if cfg.mode != "market":
+        return
+    largest = max((max(r.initial_crowd_workers, r.vendor_workers) for r in cfg.regions.values()), default=0)
+    if largest and largest * cfg.scale < 0.5:
+        raise ConfigError("scale", cfg.scale, f"large enough for at least one worker (the largest headcount, "
+                          f"{largest:,} at scale 1, times scale rounds to 0): at least {0.5 / largest:.2g}")
+
+
 RULES: tuple[tuple[tuple[str, ...], Any], ...] = (
     (("warmup_weeks", "horizon_weeks"), _warmup_before_horizon),
     (("regions", "task_types", "requesters"), _tables),
@@ -903,6 +948,7 @@ RULES: tuple[tuple[tuple[str, ...], Any], ...] = (
     (("regions", "task_types", *_NAME_KEYS), _names),
     (("wellbeing.high_stress_threshold", "wellbeing.burnout_threshold"), _thresholds),
     (("demand.office_start_local_h", "demand.office_end_local_h"), _office_hours),
+    (("scale", "regions"), _some_workers),
 )
 
 

@@ -29,7 +29,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from labsim.config import (RULES, LabsimConfig, check_field, check_rules, describe, late_starts, parameters,
-                           register_configs, set_setting, validate)
+                           register_configs, set_setting, settings_key, validate)
 from labsim.errors import ConfigError, UserError
 from labsim.paths import config_dir, scenarios_dir
 from labsim.posterior import NO_DRAW, check_draw, stale_warning
@@ -129,18 +129,27 @@ def scenario_about(name: str) -> ScenarioAbout:
                          " ".join(x for x in lines if x))
 
 
+_CHECKED = "_labsim_checked"  # set on a configuration to_config returned: its settings_key then
+
+
 def to_config(cfg: Any) -> LabsimConfig:
-    """A validated LabsimConfig from a LabsimConfig, a DictConfig or a plain dict: every key
-    known, every value within its declared range and the cross-field rules, and a run that
-    fits in this machine's memory (``labsim.resources``)."""
+    """A configuration that may run, from a LabsimConfig, a DictConfig or a plain dict: every key
+    known, every value within its declared range and the cross-field rules, the shipped posterior's
+    draw applied (``posterior_draw``) and checked again, and a run that fits in this machine's memory
+    (``labsim.resources``). Raises ConfigError (one line). The one place a configuration is checked:
+    one it returned, unchanged since, comes back as it is (a run, a job's folder, a worker process
+    receiving it check nothing twice)."""
     from labsim import posterior, resources
 
+    if isinstance(cfg, LabsimConfig) and getattr(cfg, _CHECKED, None) == settings_key(cfg):
+        return cfg
     if not isinstance(cfg, LabsimConfig):
         cfg = typed_config(cfg)
     validate(cfg)
     if posterior.apply(cfg):  # a draw's values: within their settings' ranges, checked again with the rules
         validate(cfg)
     resources.check(cfg)
+    object.__setattr__(cfg, _CHECKED, settings_key(cfg))
     return cfg
 
 
@@ -285,6 +294,9 @@ def explain(exc: BaseException, overrides: list[str]) -> str:
          or re.search(r"Could not override '()([^']+)'", text))
     if m:
         key = m.group(2)
+        if key == "scenario" or key.startswith("scenario."):  # a scenario file's values, in its own package
+            return ("a scenario file's settings must apply to the whole configuration: write '# @package "
+                    f"_global_' as its first line, as the shipped scenarios do (it set {key})")
         given = [o.split("=", 1)[1] for o in overrides if o.lstrip("+~").split("=", 1)[0] == key]
         shown = f"{key}={given[0]}" if given else key
         return f"{shown}: no such setting{_suggest(key)}"
@@ -378,8 +390,48 @@ def _lookup_field(key: str) -> tuple[str, Any]:
     return "unknown", None
 
 
+MAX_SWEEP_JOBS = 2_000_000  # jobs in one sweep: Hydra builds the list of them all before the first runs
+
+
+def sweep_length(o: Any) -> int:
+    """How many values a parsed override takes (1 unless it is a sweep), counted before any list is
+    built; UserError for a sweep that is empty, endless or not a list of values."""
+    from hydra.core.override_parser.types import ChoiceSweep, Glob, RangeSweep
+
+    if not o.is_sweep_override():
+        return 1
+    text = o.input_line
+    value = o.value()
+    if isinstance(value, Glob):
+        raise UserError(f"{text}: labsim sweeps list their values (glob() matches configuration files): "
+                        "write key=a,b,c (labsim --scenarios lists the scenarios)")
+    if isinstance(value, RangeSweep):
+        start, stop, step = value.start, value.stop, value.step
+        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+                   for x in (start, stop, step)):
+            raise UserError(f"{text}: range() takes finite numbers: range(START, STOP[, STEP])")
+        if step == 0:
+            raise UserError(f"{text}: range() needs a STEP other than 0")
+        n = (max(0, math.ceil((stop - start) / step)) if any(isinstance(x, float) for x in (start, stop, step))
+             else len(range(start, stop, step)))
+        if n == 0:
+            raise UserError(f"{text}: this range is empty (from {start} up to {stop}, by {step}): "
+                            f"{'give a STEP below 0 to count down' if stop < start and step > 0 else 'swap its ends'}")
+        return n
+    if isinstance(value, ChoiceSweep):
+        return len(value.list)
+    raise UserError(f"{text}: labsim sweeps lists and ranges (key=a,b or key=range(0,10)), not intervals")
+
+
 def _screen_parsed(parsed: list[Any]) -> None:
-    """One-line refusals Hydra would make in several lines, or not make at all."""
+    """One-line refusals Hydra would make in several lines, or not make at all; a sweep sized before
+    any of its lists is built."""
+    sizes = [(sweep_length(o), o) for o in parsed]
+    total = math.prod(n for n, _ in sizes)
+    if total > MAX_SWEEP_JOBS:
+        n, o = max(sizes, key=lambda x: x[0])
+        raise UserError(f"{o.input_line} is not allowed: a sweep of at most {MAX_SWEEP_JOBS:,} jobs "
+                        f"(this one has {total:,}); split it into several sweeps")
     for o in parsed:
         key = o.get_key_element().lstrip("+~")
         if key.startswith("hydra") or "/" in key:
@@ -636,10 +688,12 @@ MAX_YAML_BYTES = 1_000_000
 MAX_YAML_VALUES = 100_000
 
 
-def screen_yaml(path: Path) -> None:
-    """Refuse a user's YAML file that composition could not read in reasonable time and memory: over
-    a megabyte, or with anchors and aliases expanding to more than MAX_YAML_VALUES values (a
-    "billion laughs" file: each alias copies its anchor, so nine levels of ten make a billion)."""
+def screen_yaml(path: Path) -> Any:
+    """Refuse a user's YAML file that composition could not read in reasonable time and memory, or
+    would read wrongly: over a megabyte, with anchors and aliases expanding to more than
+    MAX_YAML_VALUES values (a "billion laughs" file: each alias copies its anchor, so nine levels of
+    ten make a billion), with more than MAX_TABLE_ROWS rows in a table, with a key given twice, or
+    empty. Returns what the file holds."""
     import yaml
 
     try:
@@ -649,6 +703,8 @@ def screen_yaml(path: Path) -> None:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"{path}: cannot read it as YAML ({first})") from None
+    if root is None or (isinstance(root, yaml.MappingNode) and not root.value):
+        raise UserError(f"{path} is empty: a scenario file sets values (see the shipped scenarios, labsim --scenarios)")
     sizes: dict[int, int] = {}
 
     def size(node: Any, depth: int = 0) -> int:
@@ -657,6 +713,16 @@ def screen_yaml(path: Path) -> None:
         if depth > 100:
             raise UserError(f"{path}: nested more than 100 levels deep")
         if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for k, _ in node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    if k.value in seen:
+                        raise UserError(f"{path}: the key {k.value!r} is given twice (line {k.start_mark.line + 1}): "
+                                        "give each key once")
+                    seen.add(k.value)
+            if depth <= 2 and len(node.value) > MAX_TABLE_ROWS:
+                raise UserError(f"{path}: a table of {len(node.value):,} rows (line {node.start_mark.line + 1}); "
+                                f"labsim reads at most {MAX_TABLE_ROWS:,} regions, task types or requester classes")
             n = 1 + sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
         elif isinstance(node, yaml.SequenceNode):
             n = 1 + sum(size(v, depth + 1) for v in node.value)
@@ -665,9 +731,13 @@ def screen_yaml(path: Path) -> None:
         sizes[id(node)] = n
         return n
 
-    if root is not None and size(root) > MAX_YAML_VALUES:
+    if size(root) > MAX_YAML_VALUES:
         raise UserError(f"{path}: its anchors and aliases expand to more than {MAX_YAML_VALUES:,} values; "
                         "write the values out")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+MAX_TABLE_ROWS = 1_000
 
 
 def _search_folders(value: str) -> list[Path]:
@@ -681,14 +751,47 @@ def _search_folders(value: str) -> list[Path]:
 
 
 def screen_search_path(overrides: list[str]) -> None:
-    """Screen every YAML file of the folders ``hydra.searchpath`` adds (users' scenarios)."""
+    """Screen the scenario files a command line would load from the folders ``hydra.searchpath``
+    adds (users' scenarios; see screen_yaml), following their ``defaults``: only those, so that a
+    broken file beside them stops nothing and a search path of ``/`` is not read whole. A folder
+    that is not one, or the root of the file system, is refused; so is a scenario whose defaults
+    include itself."""
+    folders: list[Path] = []
     for o in overrides:
         key, _, value = o.partition("=")
-        if key.lstrip("+") != "hydra.searchpath":
+        if key.lstrip("+~") != "hydra.searchpath":
             continue
         for folder in _search_folders(value):
-            for path in sorted(folder.glob("**/*.yaml"))[:1000] if folder.is_dir() else []:
-                screen_yaml(path)
+            if folder == Path(folder.anchor or "/") or str(folder) in ("", "."):
+                raise UserError(f"hydra.searchpath: file://{folder} is the root of the file system: name the "
+                                "folder that holds scenario/NAME.yaml")
+            if not folder.is_dir():
+                raise UserError(f"hydra.searchpath: file://{folder} is not a folder: name the folder that "
+                                "holds scenario/NAME.yaml")
+            folders.append(folder)
+    if not folders:
+        return
+    names = [v.strip().strip("'\"") for o in overrides if o.lstrip("+~").partition("=")[0] == "scenario"
+             for v in o.partition("=")[2].split(",")]
+    for name in names or ["baseline"]:
+        _screen_scenario(name, folders, [])
+
+
+def _screen_scenario(name: str, folders: list[Path], chain: list[str]) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        return  # not a plain name (a sweep function...): read_command_line says what is wrong with it
+    if name in chain:
+        raise UserError(f"scenario {chain[0]}: its defaults include scenario {name} again "
+                        f"({' -> '.join([*chain, name])}): a scenario cannot include itself")
+    path = next((f / "scenario" / f"{name}.yaml" for f in folders if (f / "scenario" / f"{name}.yaml").is_file()),
+                None)
+    if path is None:
+        return  # a shipped scenario, or none: Hydra says so
+    content = screen_yaml(path)
+    defaults = content.get("defaults") if isinstance(content, dict) else None
+    for entry in defaults if isinstance(defaults, list) else []:
+        if isinstance(entry, str) and entry != "_self_" and "/" not in entry and not entry.startswith("override"):
+            _screen_scenario(entry.removeprefix("optional ").strip(), folders, [*chain, name])
 
 
 def task_overrides(args: list[str]) -> list[str]:

@@ -329,14 +329,37 @@ def check(cfg: LabsimConfig, available_bytes: int | None = None) -> list[str]:
     return []
 
 
-def check_parallel(cfg: LabsimConfig, jobs: int, available_bytes: int | None = None) -> None:
-    """Refuse a sweep whose ``jobs`` runs at once (each like ``cfg``, its first configuration) would
-    not fit in memory together; ConfigError naming ``hydra.launcher.n_jobs``."""
-    each = estimate(cfg).memory_bytes
-    available = available_memory() if available_bytes is None else available_bytes
-    if jobs > 1 and jobs * each > USABLE_SHARE * available:
-        fits = max(1, int(USABLE_SHARE * available // each))
-        raise ConfigError("hydra.launcher.n_jobs", jobs, (
-            f"as many runs at once as fit in memory: {jobs} at once need about {_bytes(jobs * each)} (each about "
-            f"{_bytes(each)}) and the machine has {_bytes(available)} available, of which runs may use "
-            f"{USABLE_SHARE:.0%}; write hydra.launcher.n_jobs={fits}"))
+def cores() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def parallel_slots(requested: int, jobs: int, cfg: LabsimConfig | None, setting: str,
+                   available_bytes: int | None = None, n_cores: int | None = None) -> tuple[int, str | None]:
+    """How many of ``jobs`` runs may go at once on this machine when ``requested`` were asked for: at
+    most one per core, and as many as fit in memory together (each like ``cfg``, the largest job's).
+    Returns that number and, when it is fewer than asked, a one-line warning naming ``setting``;
+    ConfigError (naming the setting that drives the size) when not even one run fits."""
+    n_cores = cores() if n_cores is None else n_cores
+    want = max(1, min(requested, jobs))
+    slots, why = want, []
+    if slots > n_cores:
+        slots = n_cores
+        why.append(f"{n_cores} cores")
+    if cfg is not None:
+        each = max(1, estimate(cfg).memory_bytes)
+        available = available_memory() if available_bytes is None else available_bytes
+        fits = int(USABLE_SHARE * available // each)
+        if fits < 1:
+            check(cfg, available)  # refuses, naming the setting that makes one run too large
+            fits = 1
+        if slots > fits:
+            slots = fits
+            why.append(f"memory for {fits} run{'s' if fits > 1 else ''} of about {_bytes(each)} at once, "
+                       f"{USABLE_SHARE:.0%} of the {_bytes(available)} available")
+    if slots >= want:
+        return slots, None
+    return slots, f"{setting}={requested}: {slots} at once (this machine has {' and '.join(why)})"

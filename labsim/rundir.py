@@ -24,24 +24,16 @@ holding anything else (a user's files) or a path that is a file is refused.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
 from pathlib import Path
+from typing import Callable
 
 from labsim.errors import UserError
-from labsim.files import KPIS, STATUS, part_path, remove_stale
+from labsim.files import part_path, remove_stale
+from labsim.jobs import finished
 
 HYDRA_RECORDS = ".hydra"
-
-
-def finished(folder: Path) -> bool:
-    """Whether ``folder`` holds a finished run: ``status.json`` ok and ``kpis.json``."""
-    try:
-        status = json.loads((folder / STATUS).read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(status, dict) and status.get("status") == "ok" and (folder / KPIS).is_file()
 
 
 def _own(folder: Path) -> bool:
@@ -49,10 +41,34 @@ def _own(folder: Path) -> bool:
     return (folder / HYDRA_RECORDS).is_dir()
 
 
+NAME_MAX = 255  # bytes in one folder name (Linux, macOS)
+PATH_MAX = 4096  # bytes in a path (Linux)
+MARGIN = 64  # what a temporary name adds to a folder's name (labsim.files.part_path), and a file's
+
+
+def check_path(target: Path, setting: str) -> None:
+    """Refuse, in one line, a folder path no run can be written at: the root of the file system, a
+    name or a path longer than the file system takes (with the temporary names written beside it),
+    a symbolic link to nothing (dangling, or a loop)."""
+    if not target.name:
+        raise UserError(f"{setting}={target} is the root of the file system: give the run a folder of its own")
+    longest = max(target.parts[1:], key=lambda p: len(os.fsencode(p)))
+    if len(os.fsencode(longest)) + MARGIN > NAME_MAX:
+        raise UserError(f"{setting}: a folder name of {len(os.fsencode(longest))} characters ({longest[:20]}...); "
+                        f"at most {NAME_MAX - MARGIN}")
+    if len(os.fsencode(str(target))) + 2 * MARGIN > PATH_MAX:
+        raise UserError(f"{setting}: a path of {len(os.fsencode(str(target)))} characters; at most "
+                        f"{PATH_MAX - 2 * MARGIN}")
+    if target.is_symlink() and not target.exists():
+        raise UserError(f"{setting}={target} is a link to nothing (a dangling or looping symlink): choose "
+                        "another folder")
+
+
 def check_target(target: Path, overwrite: bool, setting: str = "hydra.run.dir", owned: bool = False) -> None:
     """Refuse, in one line, a target this run could not take whole (see the module's rule). ``owned``:
     the caller made the folder's parent for its runs (labsim-sensitivity's runs/NNNN), so whatever
     is there that is not a finished run is an earlier attempt's."""
+    check_path(target, setting)
     here = Path.cwd()
     if target == here or target in here.parents:
         raise UserError(f"{setting}={target} is the current folder{' or holds it' if target != here else ''}: "
@@ -109,6 +125,7 @@ class RunFolder:
     def __init__(self, target: str | Path, overwrite: bool = False, setting: str = "hydra.run.dir",
                  owned: bool = False) -> None:
         self.target = Path(os.path.abspath(target))
+        check_path(self.target, setting)
         self.overwrite = overwrite
         self.setting = setting
         self.owned = owned
@@ -167,3 +184,108 @@ class RunFolder:
             except OSError:
                 break
         self._created = []
+
+
+# --- folders of many runs: a sweep's, a design's, a comparison's ---------------------------
+
+MARK = ".labsim"  # in a folder of many runs labsim writes: it is labsim's, and the lock of whoever writes it
+
+
+def _held_entries(folder: Path) -> list[str]:
+    try:
+        return sorted(p.name for p in folder.iterdir())
+    except OSError as exc:
+        raise UserError(f"{folder} cannot be read ({exc.strerror})") from None
+
+
+class SharedFolder:
+    """A folder that many runs or the tables built from them go into (``labsim -m``'s sweep folder,
+    ``labsim-sensitivity --out``, ``labsim-compare --out``), claimed by one labsim process at a time.
+
+    The rule, as for a run folder: the folder may be new, empty or labsim's (it holds ``.labsim``, or
+    ``ours`` says so: job folders Hydra wrote, a design's ``runs/``); a folder holding anything else
+    is refused, unless ``foreign_ok`` and none of ``outputs`` (the files this command writes) is
+    there, so nothing the user wrote is ever replaced. ``claim`` then takes an exclusive lock on
+    ``.labsim`` for as long as this process lives (the kernel drops it when the process ends, SIGKILL
+    included): a second command writing into the same folder at the same time is refused in one line
+    rather than mixing its tables with the first's.
+    """
+
+    def __init__(self, target: str | Path, setting: str, outputs: tuple[str, ...] = (),
+                 ours: Callable[[Path], bool] | None = None, foreign_ok: bool = False) -> None:
+        self.target = Path(os.path.abspath(target))
+        self.setting = setting
+        self.outputs = outputs
+        self.ours = ours
+        self.foreign_ok = foreign_ok
+        self._fd: int | None = None
+        self.created: list[Path] = []  # the folders claim made
+
+    def labsims(self) -> bool:
+        """Whether the folder is one labsim wrote."""
+        return (self.target / MARK).is_file() or (self.ours is not None and self.ours(self.target))
+
+    def check(self) -> None:
+        """Refuse, in one line, a folder this command may not write into (see the class's rule)."""
+        where = f"{self.setting}={self.target}"
+        check_path(self.target, self.setting)
+        here = Path.cwd()
+        if self.target == here or self.target in here.parents:
+            if not self.foreign_ok:
+                raise UserError(f"{where} is the current folder{' or holds it' if self.target != here else ''}: "
+                                "give it a folder of its own")
+        if self.target.exists() and not self.target.is_dir():
+            raise UserError(f"{where} is a file, not a folder: choose another folder")
+        if not self.target.is_dir():
+            return
+        entries = [e for e in _held_entries(self.target) if e != MARK]
+        if not entries or self.labsims():
+            return
+        clash = [e for e in entries if e in self.outputs] if self.foreign_ok else entries
+        if clash:
+            shown = ", ".join(clash[:3]) + (", ..." if len(clash) > 3 else "")
+            raise UserError(f"{where} holds files labsim did not write ({shown}), which it would "
+                            "replace: choose a new or empty folder")
+
+    def claim(self) -> list[Path]:
+        """Check, create the folder (returns the folders created) and lock it for this process."""
+        import fcntl
+
+        self.check()
+        created = self.created = make_folder(self.target, self.setting)
+        try:
+            fd = os.open(self.target / MARK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise UserError(f"{self.setting}={self.target}: cannot write there ({exc.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise UserError(f"{self.setting}={self.target} is being written by another labsim command "
+                                "right now: wait until it ends (then run this again to resume or rebuild), "
+                                "or choose another folder") from None
+            # a file system without locks (some network file systems): go on unlocked
+            return created
+        self._fd = fd
+        return created
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing drops the lock
+            self._fd = None
+
+    def abandon(self) -> None:
+        """After an interrupt before anything was written: release the folder and remove what
+        ``claim`` created (the marker, the folders), if nothing else is there."""
+        self.release()
+        try:
+            if [p.name for p in self.target.iterdir()] == [MARK]:
+                (self.target / MARK).unlink()
+        except OSError:
+            return
+        for folder in self.created:
+            try:
+                folder.rmdir()
+            except OSError:
+                break

@@ -41,12 +41,11 @@ import html
 import importlib.util
 import json
 import math
-import multiprocessing
 import shlex
+import signal
 import sys
-import time
 import warnings
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -55,10 +54,11 @@ from typing import Any, Sequence
 import numpy as np
 import polars as pl
 
-from labsim.errors import ArgumentParser, UserError
+from labsim.errors import ArgumentParser, Interrupted, UserError
 from labsim.report import theme
-from labsim.files import KPIS, STATUS, atomic_write, atomic_write_text, write_json
-from labsim.rundir import RunFolder
+from labsim.files import KPIS, STATUS, atomic_write, atomic_write_text
+from labsim.jobs import Status, done, read_status, run_into, settings_key, to_config, write_status
+from labsim.rundir import RunFolder, SharedFolder
 
 PROG = "labsim-sensitivity"
 METHODS = ("morris", "sobol")
@@ -313,13 +313,6 @@ def _compose(overrides: list[str]):
         raise UserError(explain(exc, overrides)) from None
 
 
-def _simulate(overrides: Sequence[str]):
-    """One run of labsim for ``overrides`` (what every design point does)."""
-    import labsim
-
-    return labsim.run(labsim.compose(list(overrides)))
-
-
 @dataclass
 class Plan:
     method: str
@@ -333,6 +326,7 @@ class Plan:
     out: Path
     X: np.ndarray
     command: str
+    points: list[Any] = dataclasses.field(default_factory=list)  # each point's configuration (seed aside)
 
     @property
     def problem(self) -> dict[str, Any]:
@@ -389,16 +383,20 @@ def check(argv: Sequence[str]) -> Plan:
         params.append(Param(key, low, high, integer=isinstance(current, int)))
 
     prob = problem(params)
+    runs = n * (len(params) + (1 if method == "morris" else 2)) * n_seeds
+    if runs > MAX_RUNS:
+        raise UserError(f"-N={n} is not allowed: with {_count(len(params), 'parameter')} and "
+                        f"{_count(n_seeds, 'seed')} the design has {runs:,} runs, and labsim runs at most "
+                        f"{MAX_RUNS:,} in one design: a smaller -N or fewer --seeds")
     X = sample(prob, method, n, seed=design_seed)
-    _check_points(base, params, X)
+    points = _check_points(base, params, X)
 
     kpis = list(dict.fromkeys(args.kpi or DEFAULT_KPIS))
     _check_kpis(kpis, overrides)
     out = Path(args.out) if args.out else default_out()
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out={out} is not allowed: it exists and is not a folder")
+    _shared(out).check()  # a file, a user's folder: refused before anything runs
     return Plan(method, n, [seed0 + i for i in range(n_seeds)], jobs, design_seed, params, kpis,
-                overrides, out, X, shlex.join([PROG, *argv]))
+                overrides, out, X, shlex.join([PROG, *argv]), points)
 
 
 def _numeric(spec: str, key: str, current: Any) -> None:
@@ -446,11 +444,13 @@ def _corners(overrides: list[str], parsed: list[tuple[str, str, str, float, floa
     return corners[0] if corners else _compose(overrides)
 
 
-def _check_points(base: Any, params: list[Param], X: np.ndarray) -> None:
-    """Validate the configuration of every design point (the ranges may clash jointly)."""
+def _check_points(base: Any, params: list[Param], X: np.ndarray) -> list[Any]:
+    """Validate the configuration of every design point (the ranges may clash jointly); the points'
+    configurations."""
     from labsim.config import validate
     from labsim.errors import ConfigError
 
+    points = []
     for i, row in enumerate(X):
         cfg = copy.deepcopy(base)
         for p, x in zip(params, row):
@@ -460,12 +460,15 @@ def _check_points(base: Any, params: list[Param], X: np.ndarray) -> None:
         except ConfigError as exc:
             point = ", ".join(f"{p.key}={p.value(x)!r}" for p, x in zip(params, row))
             raise UserError(f"{exc} (design point {i}: {point})") from None
+        points.append(cfg)
+    return points
 
 
 def _check_kpis(kpis: list[str], overrides: list[str]) -> None:
     """Every KPI must be a number in the kpis.json of this configuration (learnt from a tiny run)."""
     try:
-        probe = _simulate([*overrides, *PROBE]).kpis
+        config = to_config(_compose([*overrides, *PROBE]))
+        probe = _simulate(RunTask(0, 0, config.seed, "", (*overrides, *PROBE), config)).kpis
     except Exception:  # the runs themselves will tell
         return
     known = _kpi_names(probe)
@@ -483,58 +486,61 @@ def _check_kpis(kpis: list[str], overrides: list[str]) -> None:
 
 # --- running the design ----------------------------------------------------------------
 
+# A design's runs, at most (Morris: N (k + 1) x seeds; Sobol: N (k + 2) x seeds), checked before the
+# design is drawn: beyond it a design would take years on a laptop and its table would not fit.
+MAX_RUNS = 100_000
+
+
 @dataclass(frozen=True)
 class RunTask:
     index: int
     point: int
     seed: int
     run_dir: str
-    overrides: tuple[str, ...]
+    overrides: tuple[str, ...]  # what the run is, as the command line would say it (its status records it)
+    config: Any = None  # the checked configuration it runs (labsim.jobs.to_config)
+
+
+def _scenario(overrides: Sequence[str]) -> str:
+    return next((o.split("=", 1)[1] for o in overrides if _key_of(o) == "scenario"), "baseline")
 
 
 def tasks_for(plan: Plan) -> list[RunTask]:
-    """One task per design point and seed, numbered point-major: run = point x seeds + i."""
+    """One task per design point and seed, numbered point-major: run = point x seeds + i; each with
+    its configuration, checked (the point's, with the seed)."""
     tasks = []
     for point, row in enumerate(plan.X):
         for j, seed in enumerate(plan.seeds):
             index = point * len(plan.seeds) + j
             ov = (*plan.overrides, f"seed={seed}", *(p.override(x) for p, x in zip(plan.params, row)))
-            tasks.append(RunTask(index, point, seed, str(plan.out / RUNS_DIR / f"{index:04d}"), ov))
+            config = copy.deepcopy(plan.points[point])
+            config.seed = seed
+            try:
+                config = to_config(config)
+            except Exception as exc:  # noqa: BLE001 - a point's seed makes it impossible (a posterior draw)
+                from labsim.hydra_app import explain
+
+                raise UserError(f"{explain(exc, [])} (run {index:04d}: {' '.join(ov)})") from None
+            tasks.append(RunTask(index, point, seed, str(plan.out / RUNS_DIR / f"{index:04d}"), ov, config))
     return tasks
 
 
-def _read_status(run_dir: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads((run_dir / STATUS).read_text())
-    except (OSError, ValueError):
-        return None
+def _simulate(task: RunTask, progress: Any = None):
+    """One run of labsim: what every design point does (a seam for tests)."""
+    from labsim.api import run
+
+    return run(task.config, progress)
 
 
-def complete(task: RunTask) -> bool:
-    """Whether the task's folder already holds an ``ok`` run of exactly these overrides."""
-    status = _read_status(Path(task.run_dir))
-    return (status is not None and status.get("status") == "ok"
-            and status.get("overrides") == list(task.overrides)
-            and (Path(task.run_dir) / KPIS).is_file())
-
-
-def run_one(task: RunTask) -> dict[str, Any]:
-    """Run one design point with one seed into its folder, all or nothing (labsim.rundir): an
-    earlier attempt's folder is replaced whole. Never raises but on an interrupt."""
+def run_one(task: RunTask) -> Status:
+    """Run one design point with one seed into its folder, all or nothing (labsim.rundir, labsim.jobs):
+    an earlier attempt's folder is replaced whole. Never raises but on an interrupt."""
     folder = RunFolder(task.run_dir, overwrite=True, setting="--out", owned=True)
-    started = time.perf_counter()
-    status: dict[str, Any] = {"status": "ok", "error": None}
     try:
         folder.begin()
-        try:
-            results = _simulate(task.overrides)
-            results.meta.update({"overrides": list(task.overrides), "design_point": task.point})
-            results.write(folder.staging)
-        except Exception as exc:  # a failed point is recorded; the design goes on
-            status = {"status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
-        status.update({"seed": task.seed, "point": task.point, "overrides": list(task.overrides),
-                       "seconds": round(time.perf_counter() - started, 3)})
-        write_json(folder.staging / STATUS, status)
+        status, _ = run_into(folder.staging, task.config, scenario=_scenario(task.overrides),
+                             overrides=task.overrides, extra={"point": task.point},
+                             run=lambda config, progress: _simulate(task, progress))
         folder.commit()
     except BaseException:
         folder.discard()
@@ -542,47 +548,49 @@ def run_one(task: RunTask) -> dict[str, Any]:
     return status
 
 
-def _executor(jobs: int) -> Executor:
-    # spawn, not fork: the parent has run polars' and Hydra's threads already.
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+def _pool(workers: int, folders: list[Path]) -> Any:
+    """The worker processes (labsim.jobs.Pool; a seam for tests)."""
+    from labsim.jobs import Pool
+
+    return Pool(workers, folders=folders)
 
 
 def execute(tasks: list[RunTask], jobs: int) -> None:
-    """Run the tasks not already complete, ``jobs`` at a time, with a progress bar on stderr."""
+    """Run the tasks not already done (labsim.jobs.done), ``jobs`` at a time (capped by the cores and
+    the memory a run needs), with a progress bar on stderr."""
     from tqdm import tqdm
 
-    todo = [t for t in tasks if not complete(t)]
-    done = len(tasks) - len(todo)
-    print(f"{PROG}: {len(tasks)} runs, {done} already complete, {len(todo)} to run", file=sys.stderr)
+    from labsim.resources import estimate, parallel_slots
+
+    todo = [t for t in tasks if not done(t.run_dir, t.config)]
+    finished = len(tasks) - len(todo)
+    print(f"{PROG}: {len(tasks)} runs, {finished} already complete, {len(todo)} to run", file=sys.stderr)
     if not todo:
         return
-    bar = tqdm(total=len(tasks), initial=done, desc=PROG, unit="run", file=sys.stderr, disable=None)
-    pool = _executor(min(jobs, len(todo)))
+    largest = max((t.config for t in todo), key=lambda c: estimate(c).memory_bytes)
+    slots, warning = parallel_slots(jobs, len(todo), largest, "--jobs")
+    if warning:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    bar = tqdm(total=len(tasks), initial=finished, desc=PROG, unit="run", file=sys.stderr, disable=None)
     try:
-        futures = {pool.submit(run_one, t): t for t in todo}
-        for fut in as_completed(futures):
-            task = futures[fut]
-            try:
-                status = fut.result()
-            except Exception as exc:  # the worker process itself died
-                status = {"status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0],
-                          "seed": task.seed, "point": task.point, "overrides": list(task.overrides),
-                          "seconds": None}
-                Path(task.run_dir).mkdir(parents=True, exist_ok=True)
-                write_json(Path(task.run_dir) / STATUS, status)
-            if status["status"] != "ok":
-                bar.write(f"{PROG}: run {task.index:04d} (point {task.point}, seed {task.seed}) failed: "
-                          f"{status['error']}", file=sys.stderr)
-            bar.update(1)
-    except BaseException:  # Ctrl-C: stop now; runs cut short have no status.json and rerun next time
-        workers = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in workers:
-            proc.terminate()
-        raise
-    finally:
+        with _pool(slots, [Path(tasks[0].run_dir).parent]) as pool:
+            futures = {pool.submit(run_one, t): t for t in todo}
+            for fut in as_completed(futures):
+                task = futures[fut]
+                try:
+                    status = fut.result()
+                except Exception as exc:  # the worker process itself died
+                    status = Status("failed", f"{type(exc).__name__}: {exc}".splitlines()[0] or type(exc).__name__,
+                                    scenario=_scenario(task.overrides), seed=task.seed, overrides=task.overrides,
+                                    extra={"point": task.point})
+                    Path(task.run_dir).mkdir(parents=True, exist_ok=True)
+                    write_status(task.run_dir, status)
+                if not status.ok:
+                    bar.write(f"{PROG}: run {task.index:04d} (point {task.point}, seed {task.seed}) failed: "
+                              f"{status.error}", file=sys.stderr)
+                bar.update(1)
+    finally:  # an interrupt: the pool stopped its workers; runs cut short have no status and rerun next time
         bar.close()
-    pool.shutdown(wait=True)
 
 
 # --- tables -------------------------------------------------------------------------------
@@ -592,20 +600,22 @@ def design_table(plan: Plan, tasks: list[RunTask]) -> pl.DataFrame:
     rows = []
     for t in tasks:
         run_dir = Path(t.run_dir)
-        status = _read_status(run_dir) or {"status": "failed", "error": "no status.json"}
-        if status.get("overrides", list(t.overrides)) != list(t.overrides):
-            status = {"status": "failed", "error": "status.json is from another design"}
+        status = read_status(run_dir)
+        state, error = status.state, status.error
+        if status.ok and status.settings != settings_key(t.config):
+            state, error = "failed", f"{STATUS} is from another design"
+        elif not status.ok and state != "failed":
+            state = "failed"  # missing or unreadable: its error says which
         row: dict[str, Any] = {"run": t.index, "point": t.point, "seed": t.seed}
         for p, x in zip(plan.params, plan.X[t.point]):
             row[p.key] = float(p.value(x))
-        row.update({"status": status.get("status"), "error": status.get("error"),
-                    "seconds": status.get("seconds")})
+        row.update({"status": state, "error": error, "seconds": status.seconds})
         kpis = None
-        if status.get("status") == "ok":
+        if state == "ok":
             try:
                 kpis = json.loads((run_dir / KPIS).read_text())
             except (OSError, ValueError):
-                row.update({"status": "failed", "error": "kpis.json is missing or unreadable"})
+                row.update({"status": "failed", "error": f"{KPIS} is missing or unreadable"})
         for name in plan.kpis:
             try:
                 row[name] = kpi_value(kpis, name) if kpis is not None else None
@@ -804,6 +814,12 @@ def report_html(plan: Plan, table: pl.DataFrame, design: pl.DataFrame,
 
 # --- the command -------------------------------------------------------------------------
 
+def _shared(out: Path) -> SharedFolder:
+    """``--out`` under the rule of labsim.rundir.SharedFolder: labsim's when it holds ``runs/``."""
+    return SharedFolder(out, "--out", outputs=(DESIGN, SENSITIVITY, PAGE),
+                        ours=lambda folder: (folder / RUNS_DIR).is_dir())
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
@@ -825,42 +841,58 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
 
     out = plan.out
-    (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
-    tasks = tasks_for(plan)
-    print(f"{PROG}: {plan.method}, {_count(len(plan.params), 'parameter')}, "
-          f"{_count(len(plan.X), 'point')} x {_count(len(plan.seeds), 'seed')} -> {out}", file=sys.stderr)
+    shared = _shared(out)
     try:
-        execute(tasks, plan.jobs)
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; run the same command with --out {out} to resume", file=sys.stderr)
-        return 130
+        tasks = tasks_for(plan)
+        shared.claim()  # a new, empty or labsim's folder, and no other command writing into it
+        (out / RUNS_DIR).mkdir(exist_ok=True)
+    except UserError as exc:
+        shared.abandon()
+        return _fail(str(exc))
+    except BaseException:  # an interrupt: nothing was written (labsim.entry says it)
+        shared.abandon()
+        raise
+    try:
+        print(f"{PROG}: {plan.method}, {_count(len(plan.params), 'parameter')}, "
+              f"{_count(len(plan.X), 'point')} x {_count(len(plan.seeds), 'seed')} -> {out}", file=sys.stderr)
+        try:
+            execute(tasks, plan.jobs)
+        except (KeyboardInterrupt, Interrupted) as exc:
+            signum = getattr(exc, "signum", signal.SIGINT)
+            print(f"{PROG}: interrupted ({signal.Signals(signum).name}); the finished runs stay in {out}: run the "
+                  f"same command with --out {out} to resume", file=sys.stderr)
+            return 128 + signum
+        except UserError as exc:
+            return _fail(str(exc))
 
-    design = design_table(plan, tasks)
-    atomic_write(out / DESIGN, design.write_parquet)
-    ys, missing = point_outputs(design, plan)
-    table = sensitivity_table(plan, ys)
-    if ys:
-        atomic_write(out / SENSITIVITY, table.write_parquet)
-        page_html = report_html(plan, table, design, missing)
-        atomic_write_text(out / PAGE, page_html)
-        print(format_table(table, plan.method))
-    else:  # nothing to show: leave no indices from an earlier, different design
-        (out / SENSITIVITY).unlink(missing_ok=True)
-        (out / PAGE).unlink(missing_ok=True)
+        design = design_table(plan, tasks)
+        atomic_write(out / DESIGN, design.write_parquet)
+        ys, missing = point_outputs(design, plan)
+        table = sensitivity_table(plan, ys)
+        if ys:
+            atomic_write(out / SENSITIVITY, table.write_parquet)
+            page_html = report_html(plan, table, design, missing)
+            atomic_write_text(out / PAGE, page_html)
+            print(format_table(table, plan.method))
+        else:  # nothing to show: leave no indices from an earlier, different design
+            (out / SENSITIVITY).unlink(missing_ok=True)
+            (out / PAGE).unlink(missing_ok=True)
 
-    failed = design.filter(pl.col("status") != "ok")
-    if failed.height:
-        runs = ", ".join(f"{r:04d}" for r in failed["run"].to_list())
-        print(f"{PROG}: error: {failed.height} of {design.height} runs failed (runs {runs}; "
-              f"see {out / RUNS_DIR}/NNNN/{STATUS}); rerun the same command to retry them",
-              file=sys.stderr)
-    for name, holes in missing.items():
-        print(f"{PROG}: error: no indices for {name}: missing at design point(s) "
-              f"{', '.join(map(str, holes))}, and {plan.method.capitalize()} needs every point",
-              file=sys.stderr)
-    written = [DESIGN] + ([SENSITIVITY, PAGE] if ys else [])
-    print(f"{PROG}: wrote {', '.join(written)} in {out}", file=sys.stderr)
-    return 1 if missing or failed.height else 0
+        failed = design.filter(pl.col("status") != "ok")
+        if failed.height:
+            runs = ", ".join(f"{r:04d}" for r in failed["run"].to_list())
+            print(f"{PROG}: error: {failed.height} of {design.height} runs failed (runs {runs}; "
+                  f"see {out / RUNS_DIR}/NNNN/{STATUS}); rerun the same command to retry them",
+                  file=sys.stderr)
+        for name, holes in missing.items():
+            print(f"{PROG}: error: no indices for {name}: missing at design point(s) "
+                  f"{', '.join(map(str, holes))}, and {plan.method.capitalize()} needs every point",
+                  file=sys.stderr)
+        written = [DESIGN] + ([SENSITIVITY, PAGE] if ys else [])
+        print(f"{PROG}: wrote {', '.join(written)} in {out}", file=sys.stderr)
+        return 1 if missing or failed.height else 0
+    finally:
+        shared.release()
 
 
 if __name__ == "__main__":

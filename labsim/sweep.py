@@ -31,6 +31,8 @@ from labsim.errors import ArgumentParser, UserError
 from labsim.files import (COMPARISON, COMPARISON_CSV, KPIS, RUNS, STATUS, TIMESERIES, atomic_write,
                           atomic_write_text)
 from labsim.hydra_app import job_number, scenario_about
+from labsim.jobs import read_status
+from labsim.rundir import SharedFolder
 from labsim.stats import (
     DIFF_SCHEMA, HEADLINE, OVER_DRAWS_SCHEMA, PARAM, kpi_levels, mean_ci, mean_quarterly_wages, paired_differences,
     param_columns, quarterly_by_region, region_codes, scenarios, t_quantile)
@@ -54,11 +56,23 @@ def job_dirs(root: str | Path) -> list[Path]:
 
     Two levels let ``multirun/DATE`` stand for all sweeps of a day; a plain
     run folder (``outputs/DATE/TIME``) counts as a job of its own.
+    Only folders that are where they seem are counted: a symbolic link (``9-self -> .``, a job
+    folder linked in from another sweep) or a folder reached through one is skipped, so no run is
+    counted twice and none from outside the folders given.
     """
-    root = Path(root)
+    root = Path(root).resolve()
     levels = [[root], sorted(root.glob("*")), sorted(root.glob("*/*"))]
     return [d for level in levels for d in level
-            if not d.name.startswith(".") and (d / OVERRIDES).is_file()]
+            if not d.name.startswith(".") and not d.is_symlink() and d.resolve() == d
+            and (d / OVERRIDES).is_file() and not (d / OVERRIDES.parent).is_symlink()]
+
+
+def has_jobs(folder: Path) -> bool:
+    """Whether ``folder`` holds a job folder Hydra wrote (``N-...`` with ``.hydra/``): a sweep's."""
+    try:
+        return any(job_number(p.name) is not None and (p / OVERRIDES.parent).is_dir() for p in folder.iterdir())
+    except OSError:
+        return False
 
 
 def _job_key(d: Path) -> tuple:
@@ -145,18 +159,18 @@ def _read_job(d: Path) -> tuple[dict[str, Any], dict[str, str], dict | None]:
         kv = _split_override(o)
         if kv:
             params[kv[0]] = kv[1]
-    status = _read_json(d / STATUS)
-    kpis = _read_json(d / KPIS) if status and status.get("status") == "ok" else None
+    said = read_status(d)
+    kpis = _read_json(d / KPIS) if said.ok else None
     meta = (kpis or {}).get("meta") or {}
-    state, error = "missing", None
-    if status is not None:
-        state = "ok" if status.get("status") == "ok" else "failed"
-        error = status.get("error")
-        if state == "ok" and kpis is None:
-            state, error = "missing", "status.json says ok but kpis.json is missing or unreadable"
-    elif (d / STATUS).exists():
-        error = "status.json is unreadable"
-    status = status or {}
+    state, error = said.state, said.error
+    if state == "missing":
+        error = None
+    elif state == "unreadable":
+        state = "missing"
+    elif state == "ok" and kpis is None:
+        state, error = "missing", f"{STATUS} says ok but {KPIS} is missing or unreadable"
+    status = {"scenario": said.scenario, "seed": said.seed, "seconds": said.seconds,
+              "labsim_version": said.labsim_version, "git_commit": said.git_commit}
 
     def first(key: str) -> Any:
         for source in (status, meta):
@@ -207,7 +221,7 @@ def collect(dirs: str | Path | Iterable[str | Path], window: str | None = None) 
         dirs = [dirs]
     found: dict[Path, None] = {}
     for root in dirs:
-        for d in job_dirs(Path(root).resolve()):
+        for d in job_dirs(root):
             found.setdefault(d, None)
     jobs = sorted(found, key=_job_key)
     rows, params, kpis = [], [], []
@@ -363,8 +377,10 @@ class SweepCallback(Callback):
         try:
             out = Path(str(config.hydra.sweep.dir)).resolve()
             runs = collect(out)
-            if runs.height == 0:
-                print(f"labsim: warning: no runs found in {out}", file=sys.stderr)
+            if runs.height == 0:  # the jobs wrote elsewhere (hydra.sweep.subdir), or none ran
+                _last_failures = 1
+                print(f"labsim: error: no runs found in {out} (a job's folder holds {OVERRIDES}): the sweep "
+                      "wrote no result there", file=sys.stderr)
                 return
             _, _, failed, missing = summary(runs)
             _last_failures = failed + missing
@@ -408,10 +424,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not d.is_dir():
                 raise UserError(f"no such directory: {d}")
         out = Path(args.out) if args.out else dirs[0]
-        if out.exists() and not out.is_dir():
-            raise UserError(f"--out {out} is not a directory")
         if args.window is not None and not re.fullmatch(r"kpi|before|after|year[1-9][0-9]*", args.window):
             raise UserError(f"--window {args.window}: not a window (kpi, before, after, year1, year2, ...)")
+        folder = SharedFolder(out, "--out", outputs=(RUNS, COMPARISON, COMPARISON_CSV), ours=has_jobs,
+                              foreign_ok=True)
+        folder.check()  # never replace a file labsim did not write
         runs = collect(dirs, args.window)
         if runs.height == 0:
             raise UserError(f"no runs found in {', '.join(map(str, dirs))} "
@@ -420,18 +437,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.baseline is not None and args.baseline not in names:
             raise UserError(f"--baseline {args.baseline}: no such scenario in the runs "
                             f"(scenarios: {', '.join(names)})")
+        folder.claim()  # and not while a sweep or another labsim-compare writes there
     except UserError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except SystemExit as exc:  # -h / --help
         return exc.code if isinstance(exc.code, int) else 0
-    out.mkdir(parents=True, exist_ok=True)
-    page_error = write_outputs(runs, out, args.baseline)
+    try:
+        runs = collect(dirs, args.window)  # again, under the lock: what a sweep finished meanwhile
+        page_error = write_outputs(runs, out, args.baseline)
+    finally:
+        folder.release()
     print(_summary_line(PROG, runs, out.resolve(), page_error), file=sys.stderr)
+    code = 0
     if page_error:
         print(f"{PROG}: warning: no {COMPARISON}: {page_error}", file=sys.stderr)
-        return 1
-    return 0
+        code = 1
+    bad = runs.filter(pl.col("status") != "ok")
+    if bad.height:  # the table holds them as rows; the command says which, and does not call it a success
+        named = [f"{Path(r).name} ({s}: {e or 'no ' + STATUS})" for r, s, e in
+                 zip(bad["run_dir"], bad["status"], bad["error"])]
+        print(f"{PROG}: error: {bad.height} of {runs.height} runs have no result: {'; '.join(named[:3])}"
+              + (f"; and {bad.height - 3} more" if bad.height > 3 else ""), file=sys.stderr)
+        code = 1
+    return code
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ import yaml
 
 from labsim.errors import ArgumentParser, UserError, is_plain_number, shown
 from labsim.files import CONFIG, KPIS, STATUS, WORKER_WINDOWS, WORKERS
+from labsim.jobs import read_status
 from labsim.model.units import HOURS_PER_WEEK
 from labsim.results import WINDOW_FLOWS, Results, worker_kpis, workers_over
 
@@ -303,14 +304,12 @@ def check(run_dir: str | Path, weeks: str | None = None,
     if not (run_dir / KPIS).is_file() or not (run_dir / WORKERS).is_file():
         raise UserError(f"{where} is not a labsim run folder (no {KPIS}/{WORKERS})")
     if (run_dir / STATUS).exists():  # written last by the labsim command: "ok", or "failed" and why
-        status = _read_json(run_dir / STATUS, run_dir)
-        if not isinstance(status, dict):
-            raise UserError(f"{where}: {STATUS} holds {_json_kind(status)}, not a JSON object")
-        said = status.get("status")
-        if said != "ok":
-            why = status.get("error")
-            raise UserError(f"{where}: the run did not complete ({STATUS} says {shown(said)}"
-                            + (f": {_one_line(why)})" if why else ")"))
+        said = read_status(run_dir)
+        if said.state == "failed":
+            raise UserError(f"{where}: the run did not complete ({STATUS} says 'failed'"
+                            + (f": {said.error})" if said.error else ")"))
+        if not said.ok:
+            raise UserError(f"{where}: {said.error}")
     kpis = _read_json(run_dir / KPIS, run_dir)
     if isinstance(kpis, dict) and isinstance(kpis.get("meta") or {}, dict):
         mode = _mode(run_dir, kpis)  # an mmc run is refused as such, whatever else its kpis.json holds

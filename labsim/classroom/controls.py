@@ -376,14 +376,6 @@ def run_key(overrides: list[str]) -> str:
     return hashlib.sha1("\n".join(overrides).encode()).hexdigest()[:12]
 
 
-def _ignore_interrupts() -> None:
-    """In the helper process: Ctrl+C reaches the whole terminal's group; the server, not the helper,
-    answers it (and stops the helper), so the helper prints no traceback of its own."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 class RunCache:
     """The last runs, by id, kept on the server (a class shares one machine).
 
@@ -428,14 +420,13 @@ class RunCache:
         return self._cached(c, scale, step_h) or self._store(simulate(c, scale, step_h))
 
     def _helper(self):
-        """A one-process pool (spawned: a fork would copy the server's threads), made on first use."""
+        """A one-process pool (labsim.jobs.Pool: spawned, as a fork would copy the server's threads; it
+        ignores Ctrl+C, which the server answers, and ends with the server), made on first use."""
         with self._lock:
             if self._pool is None:
-                import multiprocessing
-                from concurrent.futures import ProcessPoolExecutor
+                from labsim.jobs import Pool
 
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_ignore_interrupts)
+                self._pool = Pool(1)
             return self._pool
 
     def warm_up(self) -> None:
@@ -481,4 +472,4 @@ class RunCache:
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.stop()

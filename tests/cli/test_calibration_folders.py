@@ -297,13 +297,13 @@ def test_without_worker_windows_only_the_kpi_window_is_scored(copy, capsys):
 def test_a_failed_run_is_refused_with_its_error(copy, capsys):
     folder = copy()
     (folder / STATUS).write_text(json.dumps({"status": "failed", "error": "ValueError: boom\nsecond line"}))
-    _refused(capsys, [folder], "the run did not complete", "'failed': ValueError: boom second line")
+    _refused(capsys, [folder], "the run did not complete (status.json says 'failed': ValueError: boom)")
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("{bad", "status.json is not readable JSON"),
-    ("[]", "status.json holds an array, not a JSON object"),
-    ('{"seed": 0}', "the run did not complete (status.json says None)"),
+    ("{bad", "status.json is not JSON (cut short, or not labsim's)"),
+    ("[]", "status.json holds a list, not a JSON object"),
+    ('{"seed": 0}', "status.json says status None (labsim writes ok or failed)"),
 ])
 def test_a_status_it_cannot_read_is_refused(copy, capsys, text, expected):
     folder = copy()

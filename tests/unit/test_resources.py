@@ -112,16 +112,23 @@ def test_the_estimate_is_at_least_a_real_runs_peak_memory_and_not_four_times_it(
     assert peak <= estimate(compose(overrides)).memory_bytes <= 4 * peak
 
 
-def test_a_sweeps_parallel_runs_must_fit_in_memory_together():
+def test_runs_at_once_are_capped_by_cores_and_by_memory_with_one_line_saying_so():
     from labsim.errors import ConfigError
-    from labsim.resources import check_parallel, estimate
+    from labsim.resources import estimate, parallel_slots
 
     cfg = labsim.compose(["scale=0.1", "horizon_weeks=26"])
     each = estimate(cfg).memory_bytes
-    check_parallel(cfg, 2, available_bytes=int(3 * each))  # 2 x each within 80 % of 3 x each
+    # Memory for two at once (80 % of 3 x each), eight cores: two, and the warning says why.
+    slots, warning = parallel_slots(4, 10, cfg, "hydra.launcher.n_jobs", available_bytes=int(3 * each), n_cores=8)
+    assert slots == 2
+    assert warning.startswith("hydra.launcher.n_jobs=4: 2 at once (this machine has memory for 2 runs")
+    assert "\n" not in warning
+    # Cores bind: 100 asked on 2 cores, plenty of memory.
+    slots, warning = parallel_slots(100, 10, cfg, "--jobs", available_bytes=int(1000 * each), n_cores=2)
+    assert (slots, warning) == (2, "--jobs=100: 2 at once (this machine has 2 cores)")
+    # Never more than the jobs there are, and no warning when that is all that limits.
+    assert parallel_slots(8, 3, cfg, "--jobs", available_bytes=int(1000 * each), n_cores=8) == (3, None)
+    # Not even one run fits: refused, naming the setting that makes the run large.
     with pytest.raises(ConfigError) as exc:
-        check_parallel(cfg, 4, available_bytes=int(3 * each))
-    line = str(exc.value)
-    assert "\n" not in line
-    assert line.startswith("hydra.launcher.n_jobs=4 is not allowed: as many runs at once as fit in memory")
-    assert line.endswith("write hydra.launcher.n_jobs=2")
+        parallel_slots(2, 2, cfg, "--jobs", available_bytes=int(each // 4), n_cores=8)
+    assert "\n" not in str(exc.value)

@@ -18,6 +18,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+import labsim
+
 if "CI" in os.environ:
     import SALib  # noqa: F401  (under CI the dependency must be installed)
 else:
@@ -25,6 +27,7 @@ else:
 
 from labsim import sensitivity as sens  # noqa: E402
 from labsim.files import KPIS, STATUS, part_path  # noqa: E402
+from labsim.jobs import to_config  # noqa: E402
 from labsim.results import Results  # noqa: E402
 from labsim.sensitivity import Param, analyze, main, problem, sample  # noqa: E402
 
@@ -152,8 +155,14 @@ def test_morris_design_end_to_end_then_resume(tmp_path, capsys, monkeypatch):
 
 # --- with a stand-in simulator, in this process ------------------------------------------
 
-class SerialExecutor(Executor):
-    """Runs each task at once, in this process (so monkeypatches apply)."""
+class SerialPool(Executor):
+    """Runs each task at once, in this process (so monkeypatches apply); a stand-in for labsim.jobs.Pool."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
 
     def submit(self, fn, /, *args, **kwargs):
         fut: Future = Future()
@@ -168,7 +177,8 @@ def _fake_simulator(fail=lambda values: False):
     """A stand-in for labsim: KPIs are known functions of the overrides."""
     calls = []
 
-    def simulate(overrides):
+    def simulate(task, progress=None):
+        overrides = task.overrides
         values = {}
         for o in overrides:
             key, _, text = o.partition("=")
@@ -193,7 +203,7 @@ def _fake_simulator(fail=lambda values: False):
 
 @pytest.fixture
 def in_process(monkeypatch):
-    monkeypatch.setattr(sens, "_executor", lambda jobs: SerialExecutor())
+    monkeypatch.setattr(sens, "_pool", lambda workers, folders: SerialPool())
 
     def use(simulate):
         monkeypatch.setattr(sens, "_simulate", simulate)
@@ -210,8 +220,9 @@ def test_a_run_clears_the_temporary_files_a_stopped_run_left(tmp_path, in_proces
     run_dir.mkdir(parents=True)
     left = part_path(run_dir / KPIS)
     left.write_text("half a file")
-    status = sens.run_one(sens.RunTask(0, 0, 0, str(run_dir), ("seed=0", *QUICK)))
-    assert status["status"] == "ok"
+    config = to_config(labsim.compose(["seed=0", *QUICK]))
+    status = sens.run_one(sens.RunTask(0, 0, 0, str(run_dir), ("seed=0", *QUICK), config))
+    assert status.ok
     assert not left.exists() and not list(run_dir.glob(".*"))
     assert json.loads((run_dir / STATUS).read_text())["status"] == "ok"
 

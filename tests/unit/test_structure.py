@@ -117,3 +117,50 @@ def test_no_kernel_code_outside_the_policies_names_a_policy():
             continue
         hits = pattern.findall(path.read_text(encoding="utf-8"))
         assert not hits, (path, hits)
+
+
+def _definitions() -> dict[str, list[str]]:
+    """Every function and class defined in labsim, by name: the modules defining it."""
+    out: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                out.setdefault(node.name, []).append(_module_name(path))
+    return out
+
+
+def _calls(name: str) -> list[str]:
+    """The modules that call ``name(...)`` (a plain name or an attribute)."""
+    out = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                f = node.func
+                called = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+                if called == name:
+                    out.append(_module_name(path))
+                    break
+    return out
+
+
+def test_one_job_runner_one_status_reader_and_writer_one_to_config():
+    """The mechanisms of running many jobs exist once each (labsim.jobs): the configuration checked
+    by one to_config, status.json written by one function and read by one, one rule for "already
+    done", and one pool of worker processes that every command running many jobs locally uses."""
+    defined = _definitions()
+    assert defined["to_config"] == ["labsim.hydra_app"]
+    for name in ("write_status", "read_status", "done", "run_into", "Pool", "Status"):
+        assert defined[name] == ["labsim.jobs"], (name, defined[name])
+    assert _calls("ProcessPoolExecutor") == ["labsim.jobs"]
+    assert _calls("Pool") == sorted(["labsim.calibrate", "labsim.classroom.controls", "labsim.sensitivity"])
+    # status.json: only labsim.jobs opens it; the other modules ask read_status (sweeps, designs,
+    # labsim-calibration, labsim-figures, the sweep's count) or write through write_status.
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if _module_name(path) == "labsim.jobs":
+            continue
+        text = path.read_text(encoding="utf-8")
+        opened = re.findall(r"(?:read_text|read_bytes|json\.load|write_json|atomic_write_text)\([^)]*STATUS", text)
+        opened += re.findall(r"STATUS\)?\.(?:read_text|read_bytes|open|write_text)", text)
+        assert not opened, (_module_name(path), opened)
+    for module in ("labsim.cli", "labsim.sensitivity", "labsim.sweep", "labsim.calibration", "labsim.export"):
+        assert "labsim.jobs" in _graph()[module], module
