@@ -32,22 +32,12 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["for_python", "group_by", "njit", "stable_argsort"]
+__all__ = ["group_by", "njit", "stable_argsort"]
 
 
 def njit(func):
     """Compile ``func`` with numba, cached on disk, without fastmath (see the module)."""
     return numba.njit(cache=True, nogil=True, fastmath=False, error_model="numpy")(func)
-
-
-def for_python(compiled):
-    """A second, uncached compilation of ``compiled`` for a Python caller of a function that the
-    market's compiled code calls, and that the market itself never calls from Python (an API kept
-    for tests and users, as ``BatchStore.take``). numba (0.68) gives a cached function that compiled
-    callers have linked the callers' environment when Python first calls it, and returning an
-    array from it then fails ("NRT_adapt_ndarray_to_python: 'descr' is NULL", a SystemError): it
-    happened to the batch store's tests after a run in the same process. Compiled on first use."""
-    return numba.njit(cache=False, nogil=True, fastmath=False, error_model="numpy")(compiled.py_func)
 
 
 _RUN = 24  # runs sorted by insertion before the merges

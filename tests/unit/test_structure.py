@@ -164,3 +164,32 @@ def test_one_job_runner_one_status_reader_and_writer_one_to_config():
         assert not opened, (_module_name(path), opened)
     for module in ("labsim.cli", "labsim.sensitivity", "labsim.sweep", "labsim.calibration", "labsim.export"):
         assert "labsim.jobs" in _graph()[module], module
+
+
+# Compiled functions called both ways that return no array: boxing a float or None reads nothing
+# from the function's environment, which is what numba's cache can get wrong (batch_passes says how).
+NO_ARRAY_RETURNED = {"night_share": "a float", "_post": "nothing"}
+
+
+def test_a_compiled_function_is_called_from_python_or_by_compiled_code_not_both():
+    """numba (0.68) links a cached function that compiled code calls to its callers' environment:
+    called from Python too, it failed to return its arrays after a run in the same process
+    ("NRT_adapt_ndarray_to_python: 'descr' is NULL"). Python calls a one-line ``*_entry`` instead."""
+    compiled: dict[str, str] = {}
+    bodies = []
+    for path in sorted(MODEL.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef):
+                jit = any(getattr(d, "id", getattr(d, "attr", None)) == "njit" for d in node.decorator_list)
+                if jit:
+                    compiled[node.name] = _module_name(path)
+                bodies.append((node, jit))
+    by_compiled, by_python = set(), set()
+    for node, jit in bodies:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in compiled \
+                    and sub.func.id != node.name:
+                (by_compiled if jit else by_python).add(sub.func.id)
+    both = (by_compiled & by_python) - set(NO_ARRAY_RETURNED)
+    assert not both, sorted(both)
+    assert len(by_compiled) > 10 and len(by_python) > 10  # the test sees both kinds of call

@@ -43,7 +43,7 @@ def allocate(capacity_h: np.ndarray, value: np.ndarray, tasks_per_h: np.ndarray,
     """
     n = value.shape[0]
     rows = np.arange(n) if rows_of is None else np.asarray(rows_of, np.int64)
-    return _allocate(np.asarray(capacity_h, float), np.asarray(value, float), np.arange(n), np.ones(value.shape[1]),
+    return _allocate_entry(np.asarray(capacity_h, float), np.asarray(value, float), np.arange(n), np.ones(value.shape[1]),
                      np.asarray(tasks_per_h, float), rows, np.asarray(open_tasks, float), int(rounds))
 
 
@@ -122,7 +122,7 @@ def renewal_counts(rng: np.random.Generator, mean: np.ndarray, cv2: np.ndarray) 
     tasks done in a long stretch has mean m and variance about CV^2 m; drawn
     as round(m + sqrt(CV^2 m) z), never below 0.
     """
-    return _renewal_counts(rng, np.asarray(mean, float), np.asarray(cv2, float))
+    return _renewal_counts_entry(rng, np.asarray(mean, float), np.asarray(cv2, float))
 
 
 @njit
@@ -144,7 +144,7 @@ def trim_to_open(rng: np.random.Generator, counts: np.ndarray, book: np.ndarray,
     pair of each such book, in book order): nobody is favoured by position, and
     the book gives out exactly what it holds.
     """
-    return _trim_to_open(rng, np.asarray(counts, np.int64), np.asarray(book, np.int64),
+    return _trim_to_open_entry(rng, np.asarray(counts, np.int64), np.asarray(book, np.int64),
                          np.asarray(open_tasks, np.int64))
 
 
@@ -199,7 +199,7 @@ def piecewise_pay(accepted: np.ndarray, batch_counts: np.ndarray, per_task_uusd:
     per_task_uusd = np.asarray(per_task_uusd)
     width = int(np.prod(per_task_uusd.shape[1:], dtype=np.int64))
     per_task = per_task_uusd.reshape(len(batch_counts), width).astype(np.int64)
-    out = _piecewise_pay(np.asarray(accepted, np.int64), np.asarray(batch_counts, np.int64), per_task)
+    out = _piecewise_pay_entry(np.asarray(accepted, np.int64), np.asarray(batch_counts, np.int64), per_task)
     return out.reshape((len(accepted),) + per_task_uusd.shape[1:])
 
 
@@ -231,3 +231,27 @@ def _piecewise_pay(accepted, batch_counts, per_task):  # pragma: no cover - comp
             out[i, col] = c - last[col]
             last[col] = c
     return out
+
+
+# --- entries for Python callers: the market's compiled rules call the functions above, and numba's
+# cache wants a compiled function called from Python or by compiled code, not both
+# (labsim.model.batch_passes says why) ------------------------------------------------------------
+
+@njit
+def _allocate_entry(capacity_h, value, vrow, price, tasks_per_h, trow, open_tasks, rounds):  # pragma: no cover
+    return _allocate(capacity_h, value, vrow, price, tasks_per_h, trow, open_tasks, rounds)
+
+
+@njit
+def _renewal_counts_entry(rng, mean, cv2):  # pragma: no cover - compiled
+    return _renewal_counts(rng, mean, cv2)
+
+
+@njit
+def _trim_to_open_entry(rng, counts, book, open_tasks):  # pragma: no cover - compiled
+    return _trim_to_open(rng, counts, book, open_tasks)
+
+
+@njit
+def _piecewise_pay_entry(accepted, batch_counts, per_task):  # pragma: no cover - compiled
+    return _piecewise_pay(accepted, batch_counts, per_task)

@@ -17,7 +17,7 @@ import numpy as np
 from labsim.model.accounts import _post
 from labsim.model.jit import group_by, njit
 from labsim.model.rules.matching import _piecewise_pay
-from labsim.model.store import _take_finish
+from labsim.model.batch_passes import _take_finish
 from labsim.model.units import UUSD
 
 

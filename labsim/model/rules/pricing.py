@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labsim.model.store import _search_weight
+from labsim.model.batch_passes import _search_weight
 from labsim.model.context import Context
 from labsim.model.jit import njit
 from labsim.model.rules.skills import book_tables

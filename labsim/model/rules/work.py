@@ -30,7 +30,7 @@ from labsim.model.jit import group_by, njit
 from labsim.model.rng import poisson
 from labsim.model.rules.matching import _allocate, _renewal_counts, _trim_to_open
 from labsim.model.rules.pay import settle
-from labsim.model.store import _mean_rate, _per_book_int, _take_start
+from labsim.model.batch_passes import _mean_rate, _per_book_int, _take_start
 from labsim.model.units import CHANNELS
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def work(m: Context, now: float, on: Online) -> None:
                      books.duration_cv2, open_tasks, state.week_taken, state.week_rejected, store.ints, store.times,
                      store.fifo, float(now))
     if done[-1]:  # stretches sorting on equal keys: numpy's own sort decides their order, as it always has
-        done = _outcomes_in_order(np.argsort(done[-2]), m.held, m.held_work, pairs.w, pairs.b, pairs.hours,
+        done = _outcomes_in_order_entry(np.argsort(done[-2]), m.held, m.held_work, pairs.w, pairs.b, pairs.hours,
                                   pairs.expected, p_rej, books.duration_cv2, open_tasks, state.week_taken,
                                   state.week_rejected, store.ints, store.times, store.fifo, float(now))
     w, b, hours, expected, acc, r, counts, hit, waited = done[:9]
@@ -317,3 +317,12 @@ def _tally(b, acc, r, week_taken, week_rejected):  # pragma: no cover - compiled
         week_taken[k] += per_book[k]
         week_rejected[k] += rejected[k]
     return per_book
+
+
+@njit
+def _outcomes_in_order_entry(order, held, stream, w, b, hours, expected, p_rej, duration_cv2, open_tasks,
+                             week_taken, week_rejected, ints, times, fifo, now):  # pragma: no cover - compiled
+    """``_outcomes_in_order`` for its Python caller (``_outcomes`` calls it compiled; see
+    labsim.model.batch_passes on why one function is not called both ways)."""
+    return _outcomes_in_order(order, held, stream, w, b, hours, expected, p_rej, duration_cv2, open_tasks,
+                              week_taken, week_rejected, ints, times, fifo, now)
