@@ -392,7 +392,7 @@ def test_labsim_classroom_serves_on_localhost_and_prints_the_address(tmp_path):
 
 def test_the_console_script_is_declared():
     text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
-    assert 'labsim-classroom = "labsim.classroom:main"' in text
+    assert 'labsim-classroom = "labsim.entry:classroom"' in text
 
 
 def test_a_pair_of_runs_numbers_before_then_after_and_caches_both():

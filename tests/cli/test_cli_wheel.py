@@ -79,4 +79,4 @@ def test_wheel_ships_the_classroom(installed_wheel):
                  "labsim/classroom/conf/region_entry/BGD.yaml"):
         assert name in names, name
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "labsim-classroom = labsim.classroom:main" in archive.read(entry_points).decode()
+    assert "labsim-classroom = labsim.entry:classroom" in archive.read(entry_points).decode()

@@ -1,0 +1,90 @@
+"""The console commands' first instructions: signals are answered before anything else is imported.
+
+Every command of ``[project.scripts]`` starts here. Until the command's own module is imported (a
+second or so: numpy, polars, Hydra), Ctrl-C, SIGTERM and SIGHUP end the process at once with one
+line and the signal's exit code (128 + its number), as nothing has been written yet. Then Ctrl-C
+raises KeyboardInterrupt and SIGTERM or SIGHUP ``Interrupted``, so that every ``finally`` clause of
+the command runs (a run's staging folder is discarded, a pool's workers are stopped), and a signal
+the command did not answer itself still ends in one line and that exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import sys
+from typing import Any, NoReturn
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _prog() -> str:
+    return os.path.basename(sys.argv[0]) or "labsim"
+
+
+def _starting(signum: int, frame: Any) -> None:
+    os.write(2, f"{_prog()}: interrupted ({signal.Signals(signum).name}) while starting; nothing was written\n"
+             .encode())
+    os._exit(128 + signum)
+
+
+def _raise(signum: int, frame: Any) -> None:
+    from labsim.errors import Interrupted
+
+    raise Interrupted(signum)
+
+
+def start(target: str) -> NoReturn:
+    """Run the command ``module:function`` (its return value is the exit code)."""
+    for sig in _SIGNALS:
+        signal.signal(sig, _starting)
+    module, name = target.split(":")
+    main = getattr(importlib.import_module(module), name)
+    from labsim.errors import Interrupted
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise)
+    signal.signal(signal.SIGHUP, _raise)
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        code = _said(signal.SIGINT)
+    except Interrupted as exc:
+        code = _said(exc.signum)
+    sys.exit(code)
+
+
+def _said(signum: int) -> int:
+    for sig in _SIGNALS:  # a second signal while this line is written: the same end
+        signal.signal(sig, signal.SIG_IGN)
+    print(f"{_prog()}: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+    return 128 + signum
+
+
+def labsim() -> NoReturn:
+    start("labsim.cli:main")
+
+
+def calibration() -> NoReturn:
+    start("labsim.calibration:main")
+
+
+def compare() -> NoReturn:
+    start("labsim.sweep:main")
+
+
+def sensitivity() -> NoReturn:
+    start("labsim.sensitivity:main")
+
+
+def classroom() -> NoReturn:
+    start("labsim.classroom:main")
+
+
+def figures() -> NoReturn:
+    start("labsim.export:main")
+
+
+def calibrate() -> NoReturn:
+    start("labsim.calibrate:main")
