@@ -21,6 +21,7 @@ from typing import Sequence
 
 from labsim.errors import ArgumentParser, UserError
 from labsim.files import KPIS, STATUS
+from labsim.jobs import read_status
 from labsim.report.page import WORLD_TOPOJSON
 
 PROG = "labsim-figures"
@@ -35,7 +36,7 @@ def run_figures_of(folder: Path) -> dict:
 
     try:
         results = Results.read(folder)
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a file cut short or not labsim's (polars' own errors included)
         raise UserError(f"{folder}: cannot read the run's tables ({type(exc).__name__}: "
                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
     return {f"run-{name}": fig for name, fig in run_figures(results).items()}
@@ -51,13 +52,27 @@ def sweep_figures_of(folder: Path, baseline: str | None = None) -> dict:
     runs = collect(folder)
     if runs.height == 0:
         raise UserError(f"{folder}: no runs found (a sweep folder holds job folders with .hydra/overrides.yaml)")
+    ok = runs.filter(runs["status"] == "ok")
+    if ok.height == 0:
+        bad = runs["run_dir"].to_list()
+        raise UserError(f"{folder}: no finished run to draw ({len(bad)} without a readable {KPIS} or "
+                        f"{STATUS}: {', '.join(Path(d).name for d in bad[:3])}{', ...' if len(bad) > 3 else ''})")
+    names = scenarios(runs)
+    if baseline is not None and baseline not in names:
+        raise UserError(f"--baseline {baseline}: no such scenario in the runs (scenarios: {', '.join(names)})")
     about = {n: (a.title, a.description) for n in scenarios(runs) for a in [scenario_about(n)]}
     return comparison_figures(prepare(runs, baseline, quarterly_wages(runs), about))
 
 
 def figures_of(folder: Path, baseline: str | None = None) -> dict:
     """A run folder's charts (it holds kpis.json and status.json) or a sweep folder's."""
-    if (folder / KPIS).is_file() and (folder / STATUS).is_file():
+    if (folder / STATUS).is_file():  # a run's folder
+        if baseline is not None:
+            raise UserError(f"--baseline {baseline}: a sweep's option, and {folder} is one run's folder")
+        said = read_status(folder)
+        if not said.ok or not (folder / KPIS).is_file():
+            why = said.error if not said.ok else f"no {KPIS}"
+            raise UserError(f"{folder}: not a finished run ({why}): nothing to draw")
         return run_figures_of(folder)
     return sweep_figures_of(folder, baseline)
 

@@ -122,9 +122,16 @@ def read(folder: str | Path) -> Posterior:
     try:
         provenance = json.loads((folder / PROVENANCE_FILE).read_text(encoding="utf-8"))
         with open(folder / DRAWS_FILE, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
+            text = fh.read()
+        rows = list(csv.DictReader(text.splitlines()))
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot read the posterior in {folder}: {str(exc).splitlines()[0]}") from None
+    if text and not text.endswith("\n"):  # labsim writes whole lines: a file cut short, maybe mid-number
+        raise UserError(f"{folder / DRAWS_FILE} is cut short (its last line is not whole): ship the posterior "
+                        "again (labsim-calibrate --ship) or restore the file")
+    if rows and any(None in r or None in r.values() for r in rows):
+        bad = next(i for i, r in enumerate(rows) if None in r or None in r.values())
+        raise UserError(f"{folder / DRAWS_FILE}: draw row {bad + 1} does not have one value per column")
     if not rows:
         raise UserError(f"{folder / DRAWS_FILE}: no draws")
     head = list(rows[0])
