@@ -22,6 +22,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from labsim.indicators import view
 from labsim.errors import Interrupted, UserError, raise_interrupted
 from labsim.files import PART_SUFFIX, REPORT, atomic_write_text, is_stale, remove_stale
 from labsim.hydra_app import explain, hydra_settings, job_number, read_command_line, register, task_overrides
@@ -180,8 +181,7 @@ def _run_into(staging: Path, config: Any, resolved: str, scenario: str, multirun
 
 
 # The end of a run: these KPIs, over the KPI window, and where the report is.
-SUMMARY_KPIS = ("effective_wage_mean_usd_h", "share_below_local_min_wage", "moderator_high_stress_share",
-                "requester_cost_per_task_usd")
+SUMMARY_KPIS = view("summary")
 
 
 def _summary(kpis: dict, target: Path) -> str:

@@ -54,6 +54,7 @@ from typing import Any, Sequence
 import numpy as np
 import polars as pl
 
+from labsim.indicators import view
 from labsim.errors import ArgumentParser, Interrupted, UserError
 from labsim.report import theme
 from labsim.files import KPIS, STATUS, atomic_write, atomic_write_text
@@ -62,8 +63,7 @@ from labsim.rundir import RunFolder, SharedFolder
 
 PROG = "labsim-sensitivity"
 METHODS = ("morris", "sobol")
-DEFAULT_KPIS = ("effective_wage_mean_usd_h", "share_below_local_min_wage", "annual_turnover_rate",
-                "worker_share_of_spend")
+DEFAULT_KPIS = view("sensitivity")
 INDICES = {"morris": ("mu", "mu_star", "mu_star_conf", "sigma"),
            "sobol": ("S1", "S1_conf", "ST", "ST_conf")}
 MAIN_INDEX = {"morris": "mu_star", "sobol": "ST"}

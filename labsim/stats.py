@@ -22,6 +22,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import polars as pl
 
+from labsim.indicators import view
 from labsim.model.units import ALL_REGIONS, WEEKS_PER_QUARTER
 
 PARAM = "param."  # prefix of the runs table's swept settings
@@ -29,10 +30,7 @@ PARAM = "param."  # prefix of the runs table's swept settings
 # The headline KPIs: pay, pay below the local floor, churn, burnout,
 # automation, where the work is done, who gets the money, and what the work
 # costs requesters.
-HEADLINE = ("effective_wage_mean_usd_h", "share_below_local_min_wage", "annual_turnover_rate",
-            "moderator_high_stress_share", "burnout_exits_per_1000_moderator_years", "exits_burnout",
-            "automation_share", "human_work_share",
-            "worker_share_of_spend", "requester_cost_per_task_usd")
+HEADLINE = view("headline")  # the indicators a sweep's differences cover (labsim.indicators)
 
 # Over the draws of the posterior (runs with posterior_draw set): how many draws, the 90 % range of the
 # paired differences over draws and seeds, its variance split into parameter uncertainty and chance,

@@ -31,6 +31,7 @@ from labsim.errors import ArgumentParser, UserError
 from labsim.files import (COMPARISON, COMPARISON_CSV, KPIS, RUNS, STATUS, TIMESERIES, atomic_write,
                           atomic_write_text)
 from labsim.hydra_app import job_number, scenario_about
+from labsim.indicators import verdict_of
 from labsim.jobs import read_status
 from labsim.rundir import SharedFolder
 from labsim.stats import (
@@ -282,19 +283,24 @@ def quarterly_wages(runs: pl.DataFrame) -> pl.DataFrame:
 def comparison_table(runs: pl.DataFrame, baseline: str | None = None) -> pl.DataFrame:
     """The comparison as one table (``comparison.csv``): each scenario's paired difference from the
     baseline (``kind`` = difference) and each scenario's level (``kind`` = level), for every headline
-    KPI, overall and by region, with 95 % intervals; over posterior draws, a difference's range over draws
+    KPI, overall and by region, with 95 % intervals and a difference's verdict (labsim.indicators.verdict:
+    raises, lowers, no clear change, too few runs to tell); over posterior draws, a difference's range over draws
     and seeds and its split into parameter uncertainty and chance (``labsim.stats.over_draws``)."""
     name = baseline or "baseline"
     diffs = (paired_differences(runs, baseline=name) if name in scenarios(runs)
              else pl.DataFrame(schema=DIFF_SCHEMA))
     levels = kpi_levels(runs, by_region=True)
     over_draws = list(OVER_DRAWS_SCHEMA)  # over posterior draws: null for levels
+    said = [verdict_of(r["kpi"], r["ci_low"], r["ci_high"], bool(r.get("sign_depends")))
+            for r in diffs.iter_rows(named=True)]
     return pl.concat([
         diffs.select(pl.lit("difference").alias("kind"), "scenario", "scope", "kpi", pl.col("n_pairs").alias("n"),
-                     pl.col("mean_diff").alias("value"), "ci_low", "ci_high", "relative_change", *over_draws),
+                     pl.col("mean_diff").alias("value"), "ci_low", "ci_high", "relative_change",
+                     pl.Series("verdict", said, dtype=pl.Utf8), *over_draws),
         levels.select(pl.lit("level").alias("kind"), "scenario", "scope", "kpi", pl.col("n_runs").alias("n"),
                       pl.col("mean").alias("value"), "ci_low", "ci_high",
                       pl.lit(None, dtype=pl.Float64).alias("relative_change"),
+                      pl.lit(None, dtype=pl.Utf8).alias("verdict"),
                       *[pl.lit(None, dtype=DIFF_SCHEMA[c]).alias(c) for c in over_draws])])
 
 

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from labsim.indicators import view
 from labsim.report import run as run_report
 from labsim.report import theme
 from labsim.report.maps import animate_quarters, style_world
@@ -227,10 +228,8 @@ def classroom_figures(ts: pl.DataFrame, previous: pl.DataFrame | None = None,
 
 # --- KPIs side by side ---------------------------------------------------------------------
 
-# The indicators of the table under the charts (labels and formats: theme.KPIS).
-KPI_ROWS = ("effective_wage_mean_usd_h", "share_below_local_min_wage", "annual_turnover_rate",
-            "exits_burnout", "moderator_high_stress_share", "automation_share", "worker_share_of_spend",
-            "requester_cost_per_task_usd", "topup_usd")
+# The indicators of the table under the charts (labsim.indicators' classroom view).
+KPI_ROWS = view("classroom")
 
 
 def _diff(key: str, a: Any, b: Any) -> str:

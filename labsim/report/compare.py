@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from labsim.indicators import LOWERS, NO_CLEAR_CHANGE, RAISES, verdict_of, view
 from labsim.config import CALIBRATED_MIN_KPI_WEEKS
 from labsim.model.units import ALL_REGIONS
 from labsim.report import theme
@@ -32,9 +33,7 @@ from labsim.stats import (HEADLINE, end_differences, group_means, kpi_levels, ok
 MAX_HEATMAP_PARAMS = 4
 
 # KPIs drawn against swept parameters (queueing mode's own two when they have values).
-SWEEP_KPIS = ("effective_wage_mean_usd_h", "share_below_local_min_wage", "annual_turnover_rate",
-              "burnout_exits_per_1000_moderator_years", "worker_share_of_spend",
-              "requester_cost_per_task_usd", "mean_wait_h", "utilization")
+SWEEP_KPIS = view("sweep")
 
 
 def _note(text: str) -> str:
@@ -60,9 +59,7 @@ def _seeds(values: list) -> str:
 
 # The indicators the page's answers speak of, in the order a reader asks about them: pay, pay
 # below the legal minimum, harm, churn, who gets the money, automation, and who pays.
-ANSWER_KPIS = ("effective_wage_mean_usd_h", "share_below_local_min_wage", "moderator_high_stress_share",
-               "burnout_exits_per_1000_moderator_years", "annual_turnover_rate", "worker_share_of_spend",
-               "automation_share", "requester_cost_per_task_usd")
+ANSWER_KPIS = view("answer")
 
 
 # --- answers in words --------------------------------------------------------------------
@@ -77,11 +74,24 @@ def _amount(kpi: str, value: float) -> str:
     return fmt(abs(value), k.kind) + k.unit
 
 
+def _smallest(kpi: str) -> str:
+    """The smallest change that matters for ``kpi`` (labsim.indicators), in words' units."""
+    k = theme.kpi(kpi)
+    if k.kind == "usd":
+        return f"${k.delta:,.3g}{k.unit}"
+    return _amount(kpi, k.delta)
+
+
+def row_verdict(row: dict) -> str:
+    """A difference's verdict (labsim.indicators.verdict_of): raises, lowers, no clear change, or too
+    few runs to tell."""
+    return verdict_of(row["kpi"], row["ci_low"], row["ci_high"], bool(row.get("sign_depends")))
+
+
 def significant(row: dict) -> bool:
     """Whether a difference's 95 % interval excludes zero, and (over posterior draws) its sign does
-    not depend on the unknown parameters."""
-    lo, hi = row["ci_low"], row["ci_high"]
-    return lo is not None and hi is not None and (lo > 0 or hi < 0) and not row.get("sign_depends")
+    not depend on the unknown parameters: it raises or lowers the indicator."""
+    return row_verdict(row) in (RAISES, LOWERS)
 
 
 def over_draws_words(row: dict) -> str:
@@ -114,15 +124,23 @@ def answer(row: dict) -> str:
     rel = row["relative_change"]
     if rel is not None and theme.kpi_kind(kpi) != "share" and math.isfinite(rel):
         levels += f", {fmt(rel, 'change')}"
+    said = row_verdict(row)
+    delta = theme.kpi(kpi).delta
     if row["ci_low"] is None:
-        text = f"{noun} moves by {fmt_kpi(kpi, d, True)} ({levels}); one pair of runs, so no interval"
-    elif significant(row):
-        verb = "raises" if d > 0 else "lowers"
-        text = (f"{verb} {noun} by {_amount(kpi, d)} ({levels}; 95 % interval "
+        text = (f"too few runs to tell whether {noun} changes: {fmt_kpi(kpi, d, True)} ({levels}); one pair "
+                "of runs, so no interval")
+    elif said in (RAISES, LOWERS):
+        text = (f"{said} {noun} by {_amount(kpi, d)} ({levels}; 95 % interval "
                 f"{_interval(kpi, row['ci_low'], row['ci_high'], True)})")
-    else:
+    elif said == NO_CLEAR_CHANGE:
         text = (f"no clear change in {noun}: {fmt_kpi(kpi, d, True)} ({levels}), and the 95 % interval, "
-                f"{_interval(kpi, row['ci_low'], row['ci_high'], True)}, includes zero")
+                f"{_interval(kpi, row['ci_low'], row['ci_high'], True)}, lies within ±{_smallest(kpi)}, the "
+                "smallest change that matters")
+    else:
+        within = f", wider than ±{_smallest(kpi)}, the smallest change that matters" if delta is not None else ""
+        text = (f"too few runs to tell whether {noun} changes: {fmt_kpi(kpi, d, True)} ({levels}), and the 95 % "
+                f"interval, {_interval(kpi, row['ci_low'], row['ci_high'], True)}, includes zero{within}: "
+                "more seeds would tell")
     text = text[:1].upper() + text[1:] + "."
     extra = over_draws_words(row)
     return f"{text} {extra}" if extra else text
@@ -218,7 +236,7 @@ def differences_table(diffs: pl.DataFrame, against: str = "baseline") -> str:
         ci = theme.MISSING if r["ci_low"] is None else _interval(kpi, r["ci_low"], r["ci_high"], True)
         row = [r["scenario"], kpi_label(kpi), fmt_kpi(kpi, r["baseline_mean"]),
                fmt_kpi(kpi, r["scenario_mean"]), fmt_kpi(kpi, r["mean_diff"], signed=True), ci,
-               fmt(r["relative_change"], "change"), fmt(r["n_pairs"], "count")]
+               fmt(r["relative_change"], "change"), fmt(r["n_pairs"], "count"), row_verdict(r)]
         if drawn:
             row += [theme.MISSING if r["low_90"] is None else _interval(kpi, r["low_90"], r["high_90"], True),
                     theme.MISSING if r["parameter_share"] is None else f"{100 * r['parameter_share']:.0f} %",
@@ -226,7 +244,7 @@ def differences_table(diffs: pl.DataFrame, against: str = "baseline") -> str:
         rows.append(row)
         marks.append("sig" if significant(r) else "")
     header = ["scenario", "indicator", against, "scenario", "difference", "95 % interval",
-              "relative change", "pairs"]
+              "relative change", "pairs", "verdict"]
     if drawn:
         header += ["90 % over draws and seeds", "share from parameters", "sign"]
     return table_html(header, rows, marks)

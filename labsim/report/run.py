@@ -8,6 +8,7 @@ import math
 import plotly.graph_objects as go
 import polars as pl
 
+from labsim.indicators import view
 from labsim.model.units import CHANNELS, CROWD, HOURS_PER_WEEK
 from labsim.report import theme
 from labsim.report.page import figure_html, page, table_html
@@ -254,17 +255,9 @@ def mark_events(fig: go.Figure, events: list[dict]) -> None:
                       annotation_font_size=11, annotation_font_color=theme.EVENT_COLOR)
 
 
-# The headline cards and the columns of the table by region and channel (labels and
-# number formats from theme.KPIS).
-_CARDS = ("effective_wage_mean_usd_h", "effective_wage_median_usd_h", "paid_wage_mean_usd_h",
-          "unpaid_min_per_paid_hour", "share_below_local_min_wage", "hours_per_week_mean",
-          "annual_turnover_rate", "worker_half_life_months", "moderator_high_stress_share",
-          "burnout_exits_per_1000_moderator_years", "night_hours_share", "platform_commission_share",
-          "worker_share_of_spend", "automation_share", "effective_wage_gini")
-_REGION_COLS = ("workers_counted", "effective_wage_mean_usd_h", "effective_wage_median_usd_h",
-                "paid_wage_mean_usd_h", "share_below_local_min_wage", "hours_per_week_mean",
-                "annual_turnover_rate", "worker_half_life_months", "night_hours_share", "worker_pay_usd",
-                "human_work_share")
+# The headline cards and the columns of the table by region and channel (labsim.indicators' views).
+_CARDS = view("cards")
+_REGION_COLS = view("by_region")
 
 
 def run_report(results: Results, title: str = "labsim run", plotlyjs: str | None = None) -> str:

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
+from labsim.indicators import CATALOGUE, Indicator
 from labsim.model.units import ALL_REGIONS
 
 # --- colours -------------------------------------------------------------------------------
@@ -225,82 +226,10 @@ def tickformat(kind: str) -> str:
 
 # --- KPIs ----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Kpi:
-    """How a KPI of kpis.json is shown.
-
-    ``label`` names it (with its unit), ``short`` heads a column of the table
-    by region, ``kind`` says how to write it (``fmt``), and ``meaning`` says in
-    plain words what a move of it means for the people concerned (the
-    comparison page shows it under the KPI's chart of differences).
-    """
-
-    label: str
-    kind: str = "number"
-    meaning: str = ""
-    short: str = ""
-    noun: str = ""  # the KPI in a sentence ("workers' effective hourly wage"); the label when empty
-    unit: str = ""  # after an amount in a sentence ("an hour")
-
-
-KPIS: dict[str, Kpi] = {
-    "effective_wage_mean_usd_h": Kpi(
-        "Effective hourly wage, mean (USD/h)", "usd",
-        "Right of zero: workers earn more per hour online, counting the unpaid search and "
-        "rejected work that piece rates leave out.", "effective wage (mean)",
-        "workers' effective hourly wage", " an hour"),
-    "effective_wage_median_usd_h": Kpi("Effective hourly wage, median (USD/h)", "usd",
-                                       short="effective wage (median)"),
-    "paid_wage_mean_usd_h": Kpi("Wage per paid hour, mean (USD/h)", "usd", short="paid-hour wage"),
-    "unpaid_min_per_paid_hour": Kpi("Unpaid minutes per paid hour", "number"),
-    "share_below_local_min_wage": Kpi(
-        "Share of workers below their local minimum wage", "share",
-        "Left of zero: fewer workers earn less than their own country's legal minimum per "
-        "hour (the axis is in percentage points).", "below local min. wage",
-        "the share of workers paid below their local minimum wage"),
-    "hours_per_week_mean": Kpi("Hours online per week, mean", "number", short="hours / week"),
-    "annual_turnover_rate": Kpi(
-        "Annual turnover (exits per worker per year)", "share",
-        "Left of zero: workers stay longer, which keeps their skills and reputation in the market.",
-        "annual turnover", "annual turnover (exits per worker per year)"),
-    "worker_half_life_months": Kpi("Worker half-life (months)", "number", short="half-life (months)"),
-    "moderator_high_stress_share": Kpi(
-        "Moderators with high stress", "share",
-        "Left of zero: fewer content moderators carry a high level of stress from the material "
-        "they review.", noun="the share of content moderators under high stress"),
-    "burnout_exits_per_1000_moderator_years": Kpi(
-        "Burnout exits per 1,000 moderator-years", "number",
-        "Left of zero: fewer content moderators leave because the material they review has "
-        "worn them out.", noun="burnout exits per 1,000 moderator-years"),
-    "exits_burnout": Kpi(
-        "Burnout exits (workers over the weeks reported)", "count",
-        "The same burnout exits as a head count, which also moves with the size of the workforce."),
-    "night_hours_share": Kpi("Share of working hours at night", "share", short="night share"),
-    "platform_commission_share": Kpi("Platform fees / crowd spend", "share"),
-    "worker_share_of_spend": Kpi(
-        "Workers' share of requester spend on human work", "share",
-        "Right of zero: more of every dollar requesters spend on human work reaches workers "
-        "rather than platform fees and vendor margins.", noun="workers' share of requester spend"),
-    "automation_share": Kpi(
-        "Share of tasks automated", "share",
-        "Right of zero: models take over more of the work (the axis is in percentage points).",
-        noun="the share of tasks done by models"),
-    "human_work_share": Kpi(
-        "Share of people's tasks done", "share",
-        "Right of zero: a region's (or channel's) workers do a larger share of the tasks people do. "
-        "Where one region regulates and the others do not, this shows where the work goes "
-        "(all regions together: always 100 %).", "share of tasks done"),
-    "effective_wage_gini": Kpi("Gini of effective wages", "number"),
-    "requester_cost_per_task_usd": Kpi(
-        "Requester cost per task (USD)", "usd",
-        "Right of zero: the policy makes each finished task dearer for the AI companies "
-        "buying the work; this is who pays.", noun="requesters' cost per task", unit=" a task"),
-    "topup_usd": Kpi("Policy top-ups paid to workers (USD)", "usd"),
-    "worker_pay_usd": Kpi("Pay to workers (USD)", "usd", short="pay (USD)"),
-    "workers_counted": Kpi("Workers counted", "count", short="workers"),
-    "mean_wait_h": Kpi("Mean wait of a task before a worker takes it (h)", "number"),
-    "utilization": Kpi("Utilisation of the workers", "share"),
-}
+# One catalogue (labsim.indicators): a KPI's label, format, unit, better direction, smallest change
+# that matters and the views that show it.
+Kpi = Indicator
+KPIS = CATALOGUE
 
 
 def kpi(name: str) -> Kpi:
@@ -312,7 +241,7 @@ def kpi(name: str) -> Kpi:
     if rest in KPIS:
         k = KPIS[rest]
         where = "all regions" if scope == ALL_REGIONS else country_name(scope)
-        return Kpi(f"{k.label}, {where}", k.kind, k.meaning, k.short, f"{k.noun or k.label} in {where}", k.unit)
+        return replace(k, label=f"{k.label}, {where}", noun=f"{k.noun or k.label} in {where}")
     return Kpi(name)
 
 

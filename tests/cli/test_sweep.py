@@ -22,6 +22,7 @@ import pytest
 from omegaconf import OmegaConf
 from polars.testing import assert_frame_equal
 
+import labsim.indicators
 import labsim.report.compare
 import labsim.stats
 import labsim.sweep as sweep_mod
@@ -125,7 +126,11 @@ def test_the_comparison_is_also_a_csv_and_the_time_series_one_lazy_frame(sweep):
     table = pl.read_csv(out / "comparison.csv")
     over_draws = list(labsim.stats.OVER_DRAWS_SCHEMA)
     assert table.columns == ["kind", "scenario", "scope", "kpi", "n", "value", "ci_low", "ci_high",
-                             "relative_change", *over_draws]
+                             "relative_change", "verdict", *over_draws]
+    # Each difference has its verdict (labsim.indicators.verdict), each level none.
+    verdicts = table.filter(pl.col("kind") == "difference")["verdict"]
+    assert verdicts.null_count() == 0 and set(verdicts) <= set(labsim.indicators.VERDICTS)
+    assert table.filter(pl.col("kind") == "level")["verdict"].null_count() == table.filter(pl.col("kind") == "level").height
     # No posterior draws in this sweep: what draws would add stays empty.
     assert table.select(over_draws).null_count().row(0) == (table.height,) * len(over_draws)
     diffs = table.filter(pl.col("kind") == "difference")

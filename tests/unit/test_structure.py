@@ -193,3 +193,24 @@ def test_a_compiled_function_is_called_from_python_or_by_compiled_code_not_both(
     both = (by_compiled & by_python) - set(NO_ARRAY_RETURNED)
     assert not both, sorted(both)
     assert len(by_compiled) > 10 and len(by_python) > 10  # the test sees both kinds of call
+
+
+def test_indicators_are_listed_in_one_catalogue_only():
+    """Which indicators a page, a table or a summary shows comes from labsim.indicators (its views),
+    never from a list written elsewhere: no module but the catalogue holds a literal list of three
+    or more of its names."""
+    from labsim.indicators import CATALOGUE, VIEWS, view
+
+    names = set(CATALOGUE)
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if _module_name(path) == "labsim.indicators":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+                held = [e.value for e in node.elts if isinstance(e, ast.Constant) and e.value in names]
+                if len(held) >= 3:
+                    found.append((_module_name(path), node.lineno, held[:3]))
+    assert not found, found
+    for v in VIEWS:
+        assert view(v), v

@@ -185,10 +185,52 @@ def test_an_answer_says_what_moves_by_how_much_and_how_sure():
                              "percentage points (14.4 % → 0.0 %; 95 % interval -19.5 pp to -9.3 pp).")
     noisy = _diff("requester_cost_per_task_usd", 0.25, 0.252, -0.01, 0.02)
     assert not significant(noisy)
-    assert answer(noisy).startswith("No clear change in requesters' cost per task: +0.00 (0.25 → 0.25, +0.8 %), "
-                                    "and the 95 % interval, -0.01 to +0.02, includes zero")
+    assert answer(noisy) == ("Too few runs to tell whether requesters' cost per task changes: +0.00 (0.25 → 0.25, "
+                             "+0.8 %), and the 95 % interval, -0.01 to +0.02, includes zero, wider than ±$0.005 a "
+                             "task, the smallest change that matters: more seeds would tell.")
+    flat = _diff("effective_wage_mean_usd_h", 3.0, 3.01, -0.03, 0.04)
+    assert answer(flat) == ("No clear change in workers' effective hourly wage: +0.01 (3.00 → 3.01, +0.3 %), and "
+                            "the 95 % interval, -0.03 to +0.04, lies within ±$0.05 an hour, the smallest change "
+                            "that matters.")
     one = _diff("effective_wage_mean_usd_h", 3.0, 3.5, None, None)
-    assert not significant(one) and "no interval" in answer(one)
+    assert not significant(one) and "no interval" in answer(one) and answer(one).startswith("Too few runs to tell")
+
+
+@pytest.mark.parametrize("low, high, delta, sign_depends, expected", [
+    (0.62, 0.98, 0.05, False, "raises"),            # clear of zero, above
+    (-0.195, -0.093, 0.01, False, "lowers"),        # clear of zero, below
+    (-0.002, 0.004, 0.005, False, "no clear change"),  # within the smallest change that matters
+    (-0.005, 0.005, 0.005, False, "no clear change"),  # its edges included
+    (-0.01, 0.02, 0.005, False, "too few runs to tell"),  # holds zero and changes that matter
+    (0.1, 0.3, 0.05, True, "too few runs to tell"),  # clear of zero, but the sign depends on the unknowns
+    (-0.001, 0.001, None, False, "too few runs to tell"),  # no smallest change declared
+    (None, None, 0.05, False, "too few runs to tell"),  # one pair: no interval
+    (float("nan"), 0.1, 0.05, False, "too few runs to tell"),
+    (0.0, 0.4, 0.05, False, "too few runs to tell"),  # touching zero is not excluding it
+])
+def test_the_three_verdicts_on_hand_built_intervals(low, high, delta, sign_depends, expected):
+    from labsim.indicators import verdict
+
+    assert verdict(low, high, delta, sign_depends) == expected
+
+
+def test_psychological_supports_burnout_exits_with_three_seeds_are_too_few_to_tell():
+    """40.43 -> 0.00 burnout exits per 1,000 moderator-years (-100 %) over three seeds, whose paired
+    differences spread widely: the interval holds zero and changes far larger than one exit, so the
+    page must not call it "no clear change"."""
+    import polars as pl
+
+    from labsim.indicators import verdict_of
+    from labsim.stats import mean_ci
+
+    diffs = pl.Series([-121.3, 0.0, 0.0])  # one seed's moderators burned out, the others' did not
+    mean, low, high = mean_ci(diffs)
+    assert mean == pytest.approx(-40.43, abs=0.01) and low < 0 < high
+    assert verdict_of("burnout_exits_per_1000_moderator_years", low, high) == "too few runs to tell"
+    row = {**_diff("burnout_exits_per_1000_moderator_years", 40.43, 0.0, low, high)}
+    from labsim.report.compare import answer
+
+    assert answer(row).startswith("Too few runs to tell whether burnout exits per 1,000 moderator-years changes")
 
 
 def test_axes_read_as_whole_counts_and_percentages(small_results):

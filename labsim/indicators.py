@@ -1,0 +1,180 @@
+"""The catalogue of indicators: every KPI a page, a table or a summary shows, defined once.
+
+Each indicator of ``kpis.json`` has here its label (with its unit), how its values are written
+(``kind``, ``labsim.report.theme.fmt``), its unit, which way is better for the workers it
+describes, whether it is a rate (the same at any ``scale``) or a count (that grows with it), the
+smallest change that matters to a user of the tool (``delta``, in the indicator's own units: 0.01
+of a share is one percentage point), and the views that show it: the sweep's table of differences
+(``headline``), the comparison page's charts (``sweep``) and sentences (``answer``), the end of a
+run (``summary``), the sensitivity analysis's default (``sensitivity``), the classroom's table
+(``classroom``), and the run report's cards (``cards``) and table by region and channel
+(``by_region``). A view lists its indicators in the catalogue's order.
+
+``verdict`` says what a paired difference shows, the same way everywhere (``docs/guide/kpis.md``):
+"raises" or "lowers" when its 95 % interval excludes zero; "no clear change" when the interval lies
+within the smallest change that matters (plus or minus ``delta``); "too few runs to tell" otherwise
+(an interval wider than that and holding zero, or a single pair of runs, which has no interval).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RAISES, LOWERS, NO_CLEAR_CHANGE, TOO_FEW = "raises", "lowers", "no clear change", "too few runs to tell"
+VERDICTS = (RAISES, LOWERS, NO_CLEAR_CHANGE, TOO_FEW)
+VIEWS = ("headline", "sweep", "answer", "summary", "sensitivity", "classroom", "cards", "by_region")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator of ``kpis.json`` and how it is shown.
+
+    ``label`` names it (with its unit), ``kind`` says how to write its values, ``meaning`` says in
+    plain words what a move of it means for the people concerned, ``short`` heads a column of the
+    table by region, ``noun`` names it in a sentence, ``unit`` follows an amount in a sentence
+    ("an hour"). ``better``: "higher", "lower" or "" (a description, not a goal). ``scales``:
+    "rate" or "count". ``delta``: the smallest change that matters (None: no verdict of "no clear
+    change" for it). ``views``: where it is shown (VIEWS).
+    """
+
+    label: str
+    kind: str = "number"
+    meaning: str = ""
+    short: str = ""
+    noun: str = ""
+    unit: str = ""
+    better: str = ""
+    scales: str = "rate"
+    delta: float | None = None
+    views: frozenset[str] = frozenset()
+
+
+def _views(*names: str) -> frozenset[str]:
+    unknown = set(names) - set(VIEWS)
+    if unknown:
+        raise ValueError(f"unknown views {sorted(unknown)}: one of {', '.join(VIEWS)}")
+    return frozenset(names)
+
+
+# The smallest changes that matter (``delta``) are assumptions, stated in docs/guide/kpis.md: about
+# 1 % of the baseline's level for money (5 US cents an hour on a wage near 3 USD/h, half a US cent
+# on a task near 0.25 USD), one percentage point for the shares people are counted in, half a
+# point for the shares of money and work, one exit per 1,000 moderator-years.
+CATALOGUE: dict[str, Indicator] = {
+    "workers_counted": Indicator("Workers counted", "count", short="workers", scales="count",
+        views=_views("by_region")),
+    "effective_wage_mean_usd_h": Indicator(
+        "Effective hourly wage, mean (USD/h)", "usd",
+        "Right of zero: workers earn more per hour online, counting the unpaid search and "
+        "rejected work that piece rates leave out.", "effective wage (mean)",
+        "workers' effective hourly wage", " an hour", better="higher", delta=0.05,
+        views=_views("cards", "by_region", "headline", "sweep", "answer", "summary", "sensitivity", "classroom")),
+    "effective_wage_median_usd_h": Indicator("Effective hourly wage, median (USD/h)", "usd",
+                                             short="effective wage (median)", better="higher", delta=0.05,
+                                                 views=_views("cards", "by_region")),
+    "paid_wage_mean_usd_h": Indicator("Wage per paid hour, mean (USD/h)", "usd", short="paid-hour wage",
+                                      better="higher", delta=0.05, views=_views("cards", "by_region")),
+    "unpaid_min_per_paid_hour": Indicator("Unpaid minutes per paid hour", "number", better="lower", delta=0.5,
+        views=_views("cards")),
+    "share_below_local_min_wage": Indicator(
+        "Share of workers below their local minimum wage", "share",
+        "Left of zero: fewer workers earn less than their own country's legal minimum per "
+        "hour (the axis is in percentage points).", "below local min. wage",
+        "the share of workers paid below their local minimum wage", better="lower", delta=0.01,
+        views=_views("cards", "by_region", "headline", "sweep", "answer", "summary", "sensitivity", "classroom")),
+    "hours_per_week_mean": Indicator("Hours online per week, mean", "number", short="hours / week", delta=0.5,
+        views=_views("cards", "by_region")),
+    "annual_turnover_rate": Indicator(
+        "Annual turnover (exits per worker per year)", "share",
+        "Left of zero: workers stay longer, which keeps their skills and reputation in the market.",
+        "annual turnover", "annual turnover (exits per worker per year)", better="lower", delta=0.02,
+        views=_views("cards", "by_region", "headline", "sweep", "answer", "sensitivity", "classroom")),
+    "worker_half_life_months": Indicator("Worker half-life (months)", "number", short="half-life (months)",
+                                         better="higher", delta=0.5, views=_views("cards", "by_region")),
+    "moderator_high_stress_share": Indicator(
+        "Moderators with high stress", "share",
+        "Left of zero: fewer content moderators carry a high level of stress from the material "
+        "they review.", noun="the share of content moderators under high stress", better="lower", delta=0.01,
+        views=_views("cards", "headline", "answer", "summary", "classroom")),
+    "burnout_exits_per_1000_moderator_years": Indicator(
+        "Burnout exits per 1,000 moderator-years", "number",
+        "Left of zero: fewer content moderators leave because the material they review has "
+        "worn them out.", noun="burnout exits per 1,000 moderator-years", better="lower", delta=1.0,
+        views=_views("cards", "headline", "sweep", "answer")),
+    "exits_burnout": Indicator(
+        "Burnout exits (workers over the weeks reported)", "count",
+        "The same burnout exits as a head count, which also moves with the size of the workforce.",
+        better="lower", scales="count", views=_views("headline", "classroom")),
+    "automation_share": Indicator(
+        "Share of tasks automated", "share",
+        "Right of zero: models take over more of the work (the axis is in percentage points).",
+        noun="the share of tasks done by models", delta=0.005,
+        views=_views("cards", "headline", "answer", "classroom")),
+    "human_work_share": Indicator(
+        "Share of people's tasks done", "share",
+        "Right of zero: a region's (or channel's) workers do a larger share of the tasks people do. "
+        "Where one region regulates and the others do not, this shows where the work goes "
+        "(all regions together: always 100 %).", "share of tasks done", delta=0.01,
+            views=_views("by_region", "headline")),
+    "worker_share_of_spend": Indicator(
+        "Workers' share of requester spend on human work", "share",
+        "Right of zero: more of every dollar requesters spend on human work reaches workers "
+        "rather than platform fees and vendor margins.", noun="workers' share of requester spend",
+        better="higher", delta=0.005,
+        views=_views("cards", "headline", "sweep", "answer", "sensitivity", "classroom")),
+    "requester_cost_per_task_usd": Indicator(
+        "Requester cost per task (USD)", "usd",
+        "Right of zero: the policy makes each finished task dearer for the AI companies "
+        "buying the work; this is who pays.", noun="requesters' cost per task", unit=" a task", delta=0.005,
+        views=_views("headline", "sweep", "answer", "summary", "classroom")),
+    "topup_usd": Indicator("Policy top-ups paid to workers (USD)", "usd", scales="count",
+        views=_views("classroom")),
+    "night_hours_share": Indicator("Share of working hours at night", "share", short="night share", delta=0.01,
+        views=_views("cards", "by_region")),
+    "platform_commission_share": Indicator("Platform fees / crowd spend", "share", delta=0.005,
+        views=_views("cards")),
+    "effective_wage_gini": Indicator("Gini of effective wages", "number", better="lower", delta=0.01,
+        views=_views("cards")),
+    "worker_pay_usd": Indicator("Pay to workers (USD)", "usd", short="pay (USD)", scales="count",
+        views=_views("by_region")),
+    "mean_wait_h": Indicator("Mean wait of a task before a worker takes it (h)", "number", delta=0.1,
+                             views=_views("sweep")),
+    "utilization": Indicator("Utilisation of the workers", "share", delta=0.01, views=_views("sweep")),
+}
+
+
+def view(name: str) -> tuple[str, ...]:
+    """The indicators a view shows, in the catalogue's order."""
+    if name not in VIEWS:
+        raise ValueError(f"unknown view {name!r}: one of {', '.join(VIEWS)}")
+    return tuple(k for k, i in CATALOGUE.items() if name in i.views)
+
+
+def base_name(name: str) -> str:
+    """The catalogue's name of ``name``, a KPI overall (``NAME``) or in a scope (``KEN.NAME``,
+    ``crowd.NAME``, ``ALL.NAME``)."""
+    if name in CATALOGUE:
+        return name
+    return name.partition(".")[2]
+
+
+def verdict(ci_low: float | None, ci_high: float | None, delta: float | None,
+            sign_depends: bool = False) -> str:
+    """What a paired difference with this 95 % interval shows (see the module): RAISES, LOWERS,
+    NO_CLEAR_CHANGE or TOO_FEW. ``sign_depends``: over the posterior's draws, the effect's sign
+    depends on the unknown parameters, so an interval clear of zero is not a clear answer."""
+    if ci_low is None or ci_high is None or ci_low != ci_low or ci_high != ci_high:
+        return TOO_FEW
+    if not sign_depends and ci_low > 0:
+        return RAISES
+    if not sign_depends and ci_high < 0:
+        return LOWERS
+    if delta is not None and -delta <= ci_low and ci_high <= delta:
+        return NO_CLEAR_CHANGE
+    return TOO_FEW
+
+
+def verdict_of(kpi: str, ci_low: float | None, ci_high: float | None, sign_depends: bool = False) -> str:
+    """``verdict`` with the catalogue's smallest change that matters for ``kpi`` (in any scope)."""
+    found = CATALOGUE.get(base_name(kpi))
+    return verdict(ci_low, ci_high, found.delta if found else None, sign_depends)
