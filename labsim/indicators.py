@@ -32,7 +32,8 @@ class Indicator:
     ``label`` names it (with its unit), ``kind`` says how to write its values, ``meaning`` says in
     plain words what a move of it means for the people concerned, ``short`` heads a column of the
     table by region, ``noun`` names it in a sentence, ``unit`` follows an amount in a sentence
-    ("an hour"). ``better``: "higher", "lower" or "" (a description, not a goal). ``scales``:
+    ("an hour"), ``measure`` follows a number or a count ("hours a week"). ``better``: "higher",
+    "lower" or "" (a description, not a goal). ``scales``:
     "rate" or "count". ``delta``: the smallest change that matters (None: no verdict of "no clear
     change" for it). ``views``: where it is shown (VIEWS).
     """
@@ -47,6 +48,7 @@ class Indicator:
     scales: str = "rate"
     delta: float | None = None
     views: frozenset[str] = frozenset()
+    measure: str = ""  # the unit written after a number or a count ("exits per 1,000 moderator-years")
 
 
 def _views(*names: str) -> frozenset[str]:
@@ -62,7 +64,7 @@ def _views(*names: str) -> frozenset[str]:
 # point for the shares of money and work, one exit per 1,000 moderator-years.
 CATALOGUE: dict[str, Indicator] = {
     "workers_counted": Indicator("Workers counted", "count", short="workers", scales="count",
-        views=_views("by_region")),
+        views=_views("by_region"), measure="workers"),
     "effective_wage_mean_usd_h": Indicator(
         "Effective hourly wage, mean (USD/h)", "usd",
         "Right of zero: workers earn more per hour online, counting the unpaid search and "
@@ -75,7 +77,7 @@ CATALOGUE: dict[str, Indicator] = {
     "paid_wage_mean_usd_h": Indicator("Wage per paid hour, mean (USD/h)", "usd", short="paid-hour wage",
                                       better="higher", delta=0.05, views=_views("cards", "by_region")),
     "unpaid_min_per_paid_hour": Indicator("Unpaid minutes per paid hour", "number", better="lower", delta=0.5,
-        views=_views("cards")),
+        views=_views("cards"), measure="minutes"),
     "share_below_local_min_wage": Indicator(
         "Share of workers below their local minimum wage", "share",
         "Left of zero: fewer workers earn less than their own country's legal minimum per "
@@ -83,14 +85,15 @@ CATALOGUE: dict[str, Indicator] = {
         "the share of workers paid below their local minimum wage", better="lower", delta=0.01,
         views=_views("cards", "by_region", "headline", "sweep", "answer", "summary", "sensitivity", "classroom")),
     "hours_per_week_mean": Indicator("Hours online per week, mean", "number", short="hours / week", delta=0.5,
-        views=_views("cards", "by_region")),
+        views=_views("cards", "by_region"), measure="hours a week"),
     "annual_turnover_rate": Indicator(
-        "Annual turnover (exits per worker per year)", "share",
+        "Annual turnover (% of workers leaving in a year)", "share",
         "Left of zero: workers stay longer, which keeps their skills and reputation in the market.",
-        "annual turnover", "annual turnover (exits per worker per year)", better="lower", delta=0.02,
+        "annual turnover", "annual turnover (the share of workers leaving in a year)", better="lower", delta=0.02,
         views=_views("cards", "by_region", "headline", "sweep", "answer", "sensitivity", "classroom")),
     "worker_half_life_months": Indicator("Worker half-life (months)", "number", short="half-life (months)",
-                                         better="higher", delta=0.5, views=_views("cards", "by_region")),
+                                         better="higher", delta=0.5, views=_views("cards", "by_region"),
+                                         measure="months"),
     "moderator_high_stress_share": Indicator(
         "Moderators with high stress", "share",
         "Left of zero: fewer content moderators carry a high level of stress from the material "
@@ -100,11 +103,11 @@ CATALOGUE: dict[str, Indicator] = {
         "Burnout exits per 1,000 moderator-years", "number",
         "Left of zero: fewer content moderators leave because the material they review has "
         "worn them out.", noun="burnout exits per 1,000 moderator-years", better="lower", delta=1.0,
-        views=_views("cards", "headline", "sweep", "answer")),
+        views=_views("cards", "headline", "sweep", "answer"), measure="exits per 1,000 moderator-years"),
     "exits_burnout": Indicator(
         "Burnout exits (workers over the weeks reported)", "count",
         "The same burnout exits as a head count, which also moves with the size of the workforce.",
-        better="lower", scales="count", views=_views("headline", "classroom")),
+        better="lower", scales="count", views=_views("headline", "classroom"), measure="workers"),
     "automation_share": Indicator(
         "Share of tasks automated", "share",
         "Right of zero: models take over more of the work (the axis is in percentage points).",
@@ -138,7 +141,7 @@ CATALOGUE: dict[str, Indicator] = {
     "worker_pay_usd": Indicator("Pay to workers (USD)", "usd", short="pay (USD)", scales="count",
         views=_views("by_region")),
     "mean_wait_h": Indicator("Mean wait of a task before a worker takes it (h)", "number", delta=0.1,
-                             views=_views("sweep")),
+                             views=_views("sweep"), measure="hours"),
     "utilization": Indicator("Utilisation of the workers", "share", delta=0.01, views=_views("sweep")),
 }
 

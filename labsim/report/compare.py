@@ -26,7 +26,7 @@ from labsim.model.units import ALL_REGIONS
 from labsim.report import theme
 from labsim.report.maps import animate_quarters, style_world
 from labsim.report.page import figure_html, page, table_html
-from labsim.report.theme import fmt, fmt_kpi, kpi_kind, kpi_label
+from labsim.report.theme import fmt, fmt_kpi, fmt_unit, kpi_kind, kpi_label
 from labsim.stats import (HEADLINE, end_differences, group_means, kpi_levels, ok_runs, paired_differences,
                           param_columns, param_name, scenarios, swept_parameters)
 
@@ -120,25 +120,25 @@ def answer(row: dict) -> str:
     with its 95 % interval, or that chance cannot be ruled out."""
     kpi, d = row["kpi"], row["mean_diff"]
     noun = theme.kpi_noun(kpi)
-    levels = f"{fmt_kpi(kpi, row['baseline_mean'])} → {fmt_kpi(kpi, row['scenario_mean'])}"
+    levels = theme.fmt_range(kpi, row["baseline_mean"], row["scenario_mean"], joint=" → ")
     rel = row["relative_change"]
     if rel is not None and theme.kpi_kind(kpi) != "share" and math.isfinite(rel):
         levels += f", {fmt(rel, 'change')}"
     said = row_verdict(row)
     delta = theme.kpi(kpi).delta
     if row["ci_low"] is None:
-        text = (f"too few runs to tell whether {noun} changes: {fmt_kpi(kpi, d, True)} ({levels}); one pair "
+        text = (f"too few runs to tell whether {noun} changes: {fmt_unit(kpi, d, True)} ({levels}); one pair "
                 "of runs, so no interval")
     elif said in (RAISES, LOWERS):
         text = (f"{said} {noun} by {_amount(kpi, d)} ({levels}; 95 % interval "
                 f"{_interval(kpi, row['ci_low'], row['ci_high'], True)})")
     elif said == NO_CLEAR_CHANGE:
-        text = (f"no clear change in {noun}: {fmt_kpi(kpi, d, True)} ({levels}), and the 95 % interval, "
+        text = (f"no clear change in {noun}: {fmt_unit(kpi, d, True)} ({levels}), and the 95 % interval, "
                 f"{_interval(kpi, row['ci_low'], row['ci_high'], True)}, lies within ±{_smallest(kpi)}, the "
                 "smallest change that matters")
     else:
         within = f", wider than ±{_smallest(kpi)}, the smallest change that matters" if delta is not None else ""
-        text = (f"too few runs to tell whether {noun} changes: {fmt_kpi(kpi, d, True)} ({levels}), and the 95 % "
+        text = (f"too few runs to tell whether {noun} changes: {fmt_unit(kpi, d, True)} ({levels}), and the 95 % "
                 f"interval, {_interval(kpi, row['ci_low'], row['ci_high'], True)}, includes zero{within}: "
                 "more seeds would tell")
     text = text[:1].upper() + text[1:] + "."
@@ -153,7 +153,8 @@ def answers_html(diffs: pl.DataFrame, heads: dict[str, str]) -> str:
     for name, head in heads.items():
         rows = {r["kpi"]: r for r in diffs.filter((pl.col("scenario") == name)
                                                   & (pl.col("scope") == ALL_REGIONS)).iter_rows(named=True)}
-        items = [f"<li class='{'sig' if significant(rows[k]) else 'nosig'}'>{html.escape(answer(rows[k]))}</li>"
+        items = [f"<li class='{'sig' if significant(rows[k]) else 'nosig'}' data-kpi='{k}' "
+                 f"data-verdict='{row_verdict(rows[k])}'>{html.escape(answer(rows[k]))}</li>"
                  for k in ANSWER_KPIS if k in rows]
         if items:
             out.append(f"<h3>{head}</h3><ul class='answers'>{''.join(items)}</ul>")
@@ -221,7 +222,7 @@ def failures_table(runs: pl.DataFrame) -> str | None:
 
 
 def _interval(kpi: str, low: float | None, high: float | None, signed: bool) -> str:
-    return f"{fmt_kpi(kpi, low, signed)} to {fmt_kpi(kpi, high, signed)}"
+    return theme.fmt_range(kpi, low, high, signed)
 
 
 def differences_table(diffs: pl.DataFrame, against: str = "baseline") -> str:

@@ -264,7 +264,7 @@ def run_report(results: Results, title: str = "labsim run", plotlyjs: str | None
     """The run's dashboard; ``plotlyjs`` a relative path to a shared plotly.js (``page.page``)."""
     k = results.kpis
     overall = k["overall"]
-    cards = "".join(f"<div class='card'><div class='v'>{theme.fmt_kpi(key, overall.get(key))}</div>"
+    cards = "".join(f"<div class='card' data-kpi='{key}'><div class='v'>{theme.fmt_kpi(key, overall.get(key))}</div>"
                     f"<div class='k'>{html.escape(theme.kpi_label(key))}</div></div>" for key in _CARDS)
     rows = [[theme.country_name(code)] + [theme.fmt_kpi(c, v.get(c)) for c in _REGION_COLS]
             for code, v in k["by_region"].items()]

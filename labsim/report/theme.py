@@ -261,3 +261,22 @@ def kpi_kind(name: str) -> str:
 def fmt_kpi(name: str, value: Any, signed: bool = False) -> str:
     """A KPI's value written the KPI's way."""
     return fmt(value, kpi_kind(name), signed)
+
+
+def fmt_unit(name: str, value: Any, signed: bool = False, bare: bool = False) -> str:
+    """A KPI's value with its unit, for a sentence: $3.47 an hour, 25.0 %, +3.0 pp, 40.4 exits per
+    1,000 moderator-years. ``bare`` leaves out what follows the number (an hour, exits per...), for
+    the first of two values written together."""
+    k = kpi(name)
+    text = fmt(value, k.kind, signed)
+    if text == MISSING or k.kind in ("share", "change"):
+        return text
+    if k.kind == "usd":
+        sign = text[0] if text[0] in "+-" else ""
+        return f"{sign}${text[len(sign):]}" + ("" if bare else k.unit)
+    return text if bare or not k.measure else f"{text} {k.measure}"
+
+
+def fmt_range(name: str, low: Any, high: Any, signed: bool = False, joint: str = " to ") -> str:
+    """Two values of a KPI with the unit said once: $3.00 to $3.80 an hour, -19.5 pp to -9.3 pp."""
+    return f"{fmt_unit(name, low, signed, bare=True)}{joint}{fmt_unit(name, high, signed)}"

@@ -178,20 +178,21 @@ def test_an_answer_says_what_moves_by_how_much_and_how_sure():
 
     wage = _diff("effective_wage_mean_usd_h", 3.0, 3.8, 0.62, 0.98)
     assert significant(wage)
-    assert answer(wage) == ("Raises workers' effective hourly wage by $0.80 an hour (3.00 → 3.80, +26.7 %; "
-                            "95 % interval +0.62 to +0.98).")
+    assert answer(wage) == ("Raises workers' effective hourly wage by $0.80 an hour ($3.00 → $3.80 an hour, "
+                            "+26.7 %; 95 % interval +$0.62 to +$0.98 an hour).")
     share = _diff("share_below_local_min_wage", 0.144, 0.0, -0.195, -0.093)
     assert answer(share) == ("Lowers the share of workers paid below their local minimum wage by 14.4 "
                              "percentage points (14.4 % → 0.0 %; 95 % interval -19.5 pp to -9.3 pp).")
     noisy = _diff("requester_cost_per_task_usd", 0.25, 0.252, -0.01, 0.02)
     assert not significant(noisy)
-    assert answer(noisy) == ("Too few runs to tell whether requesters' cost per task changes: +0.00 (0.25 → 0.25, "
-                             "+0.8 %), and the 95 % interval, -0.01 to +0.02, includes zero, wider than ±$0.005 a "
-                             "task, the smallest change that matters: more seeds would tell.")
+    assert answer(noisy) == ("Too few runs to tell whether requesters' cost per task changes: +$0.00 a task ($0.25 "
+                             "→ $0.25 a task, +0.8 %), and the 95 % interval, -$0.01 to +$0.02 a task, includes "
+                             "zero, wider than ±$0.005 a task, the smallest change that matters: more seeds would "
+                             "tell.")
     flat = _diff("effective_wage_mean_usd_h", 3.0, 3.01, -0.03, 0.04)
-    assert answer(flat) == ("No clear change in workers' effective hourly wage: +0.01 (3.00 → 3.01, +0.3 %), and "
-                            "the 95 % interval, -0.03 to +0.04, lies within ±$0.05 an hour, the smallest change "
-                            "that matters.")
+    assert answer(flat) == ("No clear change in workers' effective hourly wage: +$0.01 an hour ($3.00 → $3.01 an "
+                            "hour, +0.3 %), and the 95 % interval, -$0.03 to +$0.04 an hour, lies within ±$0.05 an "
+                            "hour, the smallest change that matters.")
     one = _diff("effective_wage_mean_usd_h", 3.0, 3.5, None, None)
     assert not significant(one) and "no interval" in answer(one) and answer(one).startswith("Too few runs to tell")
 
@@ -242,3 +243,39 @@ def test_axes_read_as_whole_counts_and_percentages(small_results):
     assert y2.showgrid is False and y2.tickmode == "linear"
     for key in ("wellbeing", "night", "automation", "shares", "survival"):
         assert figs[key].layout.yaxis.tickformat == theme.tickformat("share") == ".2~%", key
+
+
+def test_every_answer_sentence_carries_its_unit():
+    """The comparison page's sentences name the unit of every level, difference and interval they give:
+    dollars, per cent and percentage points, or the indicator's own measure."""
+    from labsim.indicators import CATALOGUE, view
+    from labsim.report.compare import answer
+
+    for kpi in view("answer"):
+        k = CATALOGUE[kpi]
+        unit = {"usd": "$", "share": " %"}.get(k.kind) or k.measure
+        assert unit, kpi
+        for low, high in ((0.1, 0.3), (-0.3, 0.3), (-0.001, 0.001), (None, None)):
+            text = answer(_diff(kpi, 0.5, 0.6, low, high))
+            assert text.count(unit) >= (2 if k.kind == "share" else 3 if low is not None else 2), (kpi, text)
+
+
+def test_the_run_reports_cards_show_catalogued_indicators_each_formatted_one_way(small_results):
+    """The cards mark their indicator (data-kpi); each is in the catalogue, and its value is written
+    as the catalogue's format writes it, the same as in the classroom's table."""
+    import re
+
+    from labsim.indicators import CATALOGUE
+
+    page = run_report.run_report(small_results)
+    cards = re.findall(r"<div class='card' data-kpi='([a-z_0-9]+)'><div class='v'>([^<]*)</div>", page)
+    assert len(cards) >= 10
+    overall = small_results.kpis["overall"]
+    for name, shown in cards:
+        assert name in CATALOGUE, name
+        assert shown == theme.fmt_kpi(name, overall.get(name)), name
+    header, rows = classroom.kpi_rows({"overall": overall})
+    by_label = {r[0]: r[1] for r in rows}
+    for name, shown in cards:
+        if theme.kpi_label(name) in by_label:
+            assert by_label[theme.kpi_label(name)] == shown, name
