@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Callable
 
+from labsim.indicators import SCHEMA_VERSION
 from labsim import __version__, posterior, steady_state
 from labsim.config import LabsimConfig, outside_calibration
 from labsim.errors import held_signals
@@ -52,7 +53,8 @@ def run(cfg: Any, progress: Callable[[float], None] | None = None) -> Results:
         records = simulate(config, weekly, start)
     min_wage = {code: r.min_wage_usd_h for code, r in config.regions.items()}
     notes = outside_calibration(config)
-    meta = {"labsim_version": __version__, "seed": config.seed, "mode": config.mode,
+    meta = {"labsim_version": __version__, "schema": SCHEMA_VERSION, "seed": config.seed, "mode": config.mode,
+            "scale": config.scale,
             "horizon_h": records.horizon_h, "window_start_h": records.window_start_h,
             "outside_calibration": notes,
             "events": [{"week": week, "what": what} for week, what in events(config)]}

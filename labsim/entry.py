@@ -47,7 +47,11 @@ def start(target: str) -> NoReturn:
     signal.signal(signal.SIGTERM, _raise)
     signal.signal(signal.SIGHUP, _raise)
     try:
-        code = main()
+        try:
+            code = main()
+        finally:  # done (or stopped): a signal now would only cut the exit short
+            for sig in _SIGNALS:
+                signal.signal(sig, signal.SIG_IGN)
     except KeyboardInterrupt:
         code = _said(signal.SIGINT)
     except Interrupted as exc:
@@ -56,8 +60,6 @@ def start(target: str) -> NoReturn:
 
 
 def _said(signum: int) -> int:
-    for sig in _SIGNALS:  # a second signal while this line is written: the same end
-        signal.signal(sig, signal.SIG_IGN)
     print(f"{_prog()}: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
     return 128 + signum
 

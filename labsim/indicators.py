@@ -20,6 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The version of the outputs' schema: kpis.json (meta.schema), runs.parquet and comparison.csv (a
+# schema_version column). 1: before it was written; 2: verdicts, the run's scale, counts scaled to
+# the real-world market on pages and in comparison.csv. CHANGELOG.md says what each version changed.
+SCHEMA_VERSION = 2
+
 RAISES, LOWERS, NO_CLEAR_CHANGE, TOO_FEW = "raises", "lowers", "no clear change", "too few runs to tell"
 VERDICTS = (RAISES, LOWERS, NO_CLEAR_CHANGE, TOO_FEW)
 VIEWS = ("headline", "sweep", "answer", "summary", "sensitivity", "classroom", "cards", "by_region")
@@ -181,3 +186,8 @@ def verdict_of(kpi: str, ci_low: float | None, ci_high: float | None, sign_depen
     """``verdict`` with the catalogue's smallest change that matters for ``kpi`` (in any scope)."""
     found = CATALOGUE.get(base_name(kpi))
     return verdict(ci_low, ci_high, found.delta if found else None, sign_depends)
+
+
+def counts() -> tuple[str, ...]:
+    """The indicators that are counts over the market (they grow with ``scale``)."""
+    return tuple(k for k, i in CATALOGUE.items() if i.scales == "count")

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import polars as pl
 
-from labsim.indicators import view
+from labsim.indicators import base_name, counts, view
 from labsim.model.units import ALL_REGIONS, WEEKS_PER_QUARTER
 
 PARAM = "param."  # prefix of the runs table's swept settings
@@ -58,6 +58,28 @@ def t_quantile(n: int, level: float = 0.95) -> float:
     from scipy.stats import t
 
     return float(t.ppf(0.5 + level / 2, n - 1))
+
+
+def market_counts(runs: pl.DataFrame) -> pl.DataFrame:
+    """``runs`` with the indicators that are counts over the market (labsim.indicators.counts: burnout
+    exits as a head count, top-ups, pay), overall and in every scope, divided by each run's ``scale``:
+    a run of a tenth of the population reports them for the real-world market, as per-worker figures
+    and shares already are. Runs without a scale (written before it was recorded) are left as they are."""
+    if "scale" not in runs.columns:
+        return runs
+    names = set(counts())
+    cols = [c for c in runs.columns if base_name(c) in names and runs.schema[c].is_numeric()]
+    factor = pl.when(pl.col("scale") > 0).then(pl.col("scale")).otherwise(None).fill_null(1.0)
+    return runs.with_columns([(pl.col(c) / factor).alias(c) for c in cols])
+
+
+def simulated_share(runs: pl.DataFrame) -> float | None:
+    """The share of the real-world market the runs simulate (their ``scale``), when it is one for all
+    and not 1; else None."""
+    if "scale" not in runs.columns:
+        return None
+    values = set(runs["scale"].drop_nulls().to_list())
+    return values.pop() if len(values) == 1 and values != {1.0} else None
 
 
 def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:

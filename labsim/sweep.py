@@ -27,16 +27,16 @@ import polars as pl
 import yaml
 from hydra.experimental.callback import Callback
 
-from labsim.errors import ArgumentParser, UserError
+from labsim.errors import ArgumentParser, UserError, shown
 from labsim.files import (COMPARISON, COMPARISON_CSV, KPIS, RUNS, STATUS, TIMESERIES, atomic_write,
                           atomic_write_text)
 from labsim.hydra_app import job_number, scenario_about
-from labsim.indicators import verdict_of
+from labsim.indicators import SCHEMA_VERSION, verdict_of
 from labsim.jobs import read_status
 from labsim.rundir import SharedFolder
 from labsim.stats import (
-    DIFF_SCHEMA, HEADLINE, OVER_DRAWS_SCHEMA, PARAM, kpi_levels, mean_ci, mean_quarterly_wages, paired_differences,
-    param_columns, quarterly_by_region, region_codes, scenarios, t_quantile)
+    DIFF_SCHEMA, HEADLINE, OVER_DRAWS_SCHEMA, PARAM, kpi_levels, market_counts, mean_ci, mean_quarterly_wages,
+    paired_differences, param_columns, quarterly_by_region, region_codes, scenarios, t_quantile)
 
 __all__ = [  # the statistics are re-exported for code written against labsim.sweep
     "collect", "comparison_table", "job_dirs", "quarterly_wages", "timeseries", "write_outputs", "summary",
@@ -170,6 +170,10 @@ def _read_job(d: Path) -> tuple[dict[str, Any], dict[str, str], dict | None]:
         state = "missing"
     elif state == "ok" and kpis is None:
         state, error = "missing", f"{STATUS} says ok but {KPIS} is missing or unreadable"
+    schema = ((kpis or {}).get("meta") or {}).get("schema", 1)
+    if state == "ok" and (not isinstance(schema, int) or schema > SCHEMA_VERSION):
+        state, error = "missing", (f"{KPIS} has schema {shown(schema)}, newer than this labsim reads "
+                                   f"({SCHEMA_VERSION}): upgrade labsim to read it")
     status = {"scenario": said.scenario, "seed": said.seed, "seconds": said.seconds,
               "labsim_version": said.labsim_version, "git_commit": said.git_commit}
 
@@ -248,6 +252,11 @@ def collect(dirs: str | Path | Iterable[str | Path], window: str | None = None) 
     chosen = [_window(k, window) if k else (None, None, {}) for k in kpis]
     columns["window"] = pl.Series("window", [c[0] for c in chosen], dtype=pl.Utf8)
     columns["weeks"] = pl.Series("weeks", [c[1] for c in chosen], dtype=pl.Utf8)
+    metas = [((k or {}).get("meta") or {}) for k in kpis]
+    columns["scale"] = pl.Series("scale", [m.get("scale") if isinstance(m.get("scale"), (int, float)) else None
+                                           for m in metas], dtype=pl.Float64)
+    columns["schema_version"] = pl.Series("schema_version", [m.get("schema", 1) if k else None
+                                                             for m, k in zip(metas, kpis)], dtype=pl.Int64)
     columns["outside_calibration"] = pl.Series("outside_calibration", [
         "; ".join(((k or {}).get("meta") or {}).get("outside_calibration") or []) or None for k in kpis],
         dtype=pl.Utf8)
@@ -287,6 +296,7 @@ def comparison_table(runs: pl.DataFrame, baseline: str | None = None) -> pl.Data
     raises, lowers, no clear change, too few runs to tell); over posterior draws, a difference's range over draws
     and seeds and its split into parameter uncertainty and chance (``labsim.stats.over_draws``)."""
     name = baseline or "baseline"
+    runs = market_counts(runs)
     diffs = (paired_differences(runs, baseline=name) if name in scenarios(runs)
              else pl.DataFrame(schema=DIFF_SCHEMA))
     levels = kpi_levels(runs, by_region=True)
@@ -301,7 +311,8 @@ def comparison_table(runs: pl.DataFrame, baseline: str | None = None) -> pl.Data
                       pl.col("mean").alias("value"), "ci_low", "ci_high",
                       pl.lit(None, dtype=pl.Float64).alias("relative_change"),
                       pl.lit(None, dtype=pl.Utf8).alias("verdict"),
-                      *[pl.lit(None, dtype=DIFF_SCHEMA[c]).alias(c) for c in over_draws])])
+                      *[pl.lit(None, dtype=DIFF_SCHEMA[c]).alias(c) for c in over_draws])]
+    ).with_columns(pl.lit(SCHEMA_VERSION, dtype=pl.Int64).alias("schema_version"))
 
 
 def timeseries(dirs: str | Path | Iterable[str | Path]) -> pl.LazyFrame:

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-from labsim.indicators import view
+from labsim.indicators import counts, view
 from labsim.report import run as run_report
 from labsim.report import theme
 from labsim.report.maps import animate_quarters, style_world
@@ -257,9 +257,9 @@ def calibration_notes(kpis: dict) -> str:
     return ("Outside the calibrated setting, so read the numbers with care: " + "; ".join(notes) + ".") if notes else ""
 
 
-# Rows that are totals over the market (the rest are per worker, per task or shares): a run at a tenth
-# of the population shows them scaled back up to the real-world market's.
-TOTAL_ROWS = ("exits_burnout", "topup_usd")
+# Rows that are totals over the market (the catalogue's counts; the rest are per worker, per task or
+# shares): a run at a tenth of the population shows them scaled back up to the real-world market's.
+TOTAL_ROWS = counts()
 
 
 def kpi_rows(kpis: dict, previous: dict | None = None, scale: float = 1.0) -> tuple[list[str], list[list[str]]]:

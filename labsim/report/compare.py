@@ -27,8 +27,9 @@ from labsim.report import theme
 from labsim.report.maps import animate_quarters, style_world
 from labsim.report.page import figure_html, page, table_html
 from labsim.report.theme import fmt, fmt_kpi, fmt_unit, kpi_kind, kpi_label
-from labsim.stats import (HEADLINE, end_differences, group_means, kpi_levels, ok_runs, paired_differences,
-                          param_columns, param_name, scenarios, swept_parameters)
+from labsim.stats import (HEADLINE, end_differences, group_means, kpi_levels, market_counts, ok_runs,
+                          paired_differences, param_columns, param_name, scenarios, simulated_share,
+                          swept_parameters)
 
 MAX_HEATMAP_PARAMS = 4
 
@@ -268,6 +269,7 @@ def forest(diffs: pl.DataFrame, kpi: str, baseline: str, order: list[str]) -> go
     scopes = [ALL_REGIONS] + sorted(s for s in set(d["scope"].to_list()) if s != ALL_REGIONS)
     names = [s for s in order if s in set(d["scenario"].to_list())]
     share = kpi_kind(kpi) == "share"
+    points = 100.0 if share else 1.0  # a difference of shares is drawn in percentage points
     width = 0.6 / max(len(names), 1)
     fig = go.Figure()
     for j, name in enumerate(names):
@@ -278,11 +280,11 @@ def forest(diffs: pl.DataFrame, kpi: str, baseline: str, order: list[str]) -> go
             r = by_scope.get(scope)
             if r is None:
                 continue
-            xs.append(r["mean_diff"])
+            xs.append(r["mean_diff"] * points)
             ys.append(i + (j - (len(names) - 1) / 2) * width)
             has_ci = r["ci_low"] is not None
-            plus.append(r["ci_high"] - r["mean_diff"] if has_ci else None)
-            minus.append(r["mean_diff"] - r["ci_low"] if has_ci else None)
+            plus.append((r["ci_high"] - r["mean_diff"]) * points if has_ci else None)
+            minus.append((r["mean_diff"] - r["ci_low"]) * points if has_ci else None)
             ci = (f"95 % interval {_interval(kpi, r['ci_low'], r['ci_high'], True)}"
                   if has_ci else "no interval (fewer than two paired seeds)")
             text.append(f"<b>{html.escape(name)}</b> · {html.escape(_scope_label(scope))}<br>difference "
@@ -303,7 +305,8 @@ def forest(diffs: pl.DataFrame, kpi: str, baseline: str, order: list[str]) -> go
         yaxis=dict(tickvals=list(range(len(scopes))), ticktext=[_scope_label(s) for s in scopes],
                    autorange="reversed", zeroline=False),
         legend=dict(orientation="h", y=-0.25), margin=dict(l=110, t=60)))
-    fig.update_xaxes(tickformat=theme.tickformat(kpi_kind(kpi)))
+    if share:  # ticks in points, as the title says: "-30 pp", never "-30 %"
+        fig.update_xaxes(tickformat=".2~f", ticksuffix=" pp")
     return fig
 
 
@@ -510,6 +513,7 @@ def prepare(runs: pl.DataFrame, baseline: str | None = "baseline", wages: pl.Dat
     runs = runs.with_columns(pl.col("scenario").replace(titles))
     if wages is not None:
         wages = wages.with_columns(pl.col("scenario").replace(titles))
+    runs = market_counts(runs)  # counts for the real-world market, as the per-worker figures are
     ok = ok_runs(runs)
     ok_order = [titles[n] for n in names if titles[n] in set(ok["scenario"].to_list())]
     kpis = [k for k in HEADLINE if k in ok.columns]
@@ -565,9 +569,13 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
 
     sections: list[str] = []
     weeks = weeks_note(runs)
-    sig = ("Bold: a change the sweep tells apart from chance (its 95 % interval excludes zero). The "
-           "interval says how far chance alone could move the average over seeds; with few seeds it is "
-           "wide, so add seeds before reading much into a small change.")
+    sig = ("Bold: a change the sweep tells apart from chance (its 95 % interval excludes zero). \"No clear "
+           "change\": the interval lies within the smallest change that matters (docs/guide/kpis.md); \"too few "
+           "runs to tell\": it holds zero and larger changes too, so add seeds before reading much into it.")
+    share = simulated_share(runs)
+    if share is not None:
+        sig += (f" Counts over the market (burnout exits as a head count, top-ups, pay) are scaled to the "
+                f"real-world market: the runs simulate 1 in {1 / share:.3g} of it.")
     if diffs is not None and diffs.height:
         heads = {t: f"{html.escape(t)}, against {html.escape(base_title)}" for t in ok_order if t != base_title}
         sections += ["<h2>The answer</h2>", answers_html(diffs, heads), _note(sig)]

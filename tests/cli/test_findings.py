@@ -238,3 +238,16 @@ def test_read_status_says_what_a_file_holds_and_never_raises(tmp_path, text, sta
         assert said.error == "a"
     assert read_status(tmp_path / "none").state == "missing"
     assert json.dumps(said.payload())  # what it read can be written back
+
+
+def test_a_run_written_by_a_newer_labsim_is_named_not_misread(tmp_path):
+    """kpis.json says its schema (labsim.indicators.SCHEMA_VERSION); one from a newer labsim is a run
+    without a result, named, and one from before the schema was written is read as it is."""
+    from labsim.indicators import SCHEMA_VERSION
+
+    _job(tmp_path / "s" / "0-seed=0", ["seed=0"], kpis=json.dumps({"overall": {}, "meta": {"schema": 99}}))
+    _job(tmp_path / "s" / "1-seed=1", ["seed=1"], kpis=json.dumps({"overall": {}, "meta": {}}))
+    runs = sweep.collect(tmp_path / "s").sort("job")
+    assert runs["status"].to_list() == ["missing", "ok"]
+    assert f"schema 99, newer than this labsim reads ({SCHEMA_VERSION})" in runs["error"][0]
+    assert runs["schema_version"].to_list() == [None, 1]

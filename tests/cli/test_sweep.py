@@ -126,7 +126,8 @@ def test_the_comparison_is_also_a_csv_and_the_time_series_one_lazy_frame(sweep):
     table = pl.read_csv(out / "comparison.csv")
     over_draws = list(labsim.stats.OVER_DRAWS_SCHEMA)
     assert table.columns == ["kind", "scenario", "scope", "kpi", "n", "value", "ci_low", "ci_high",
-                             "relative_change", "verdict", *over_draws]
+                             "relative_change", "verdict", *over_draws, "schema_version"]
+    assert set(table["schema_version"]) == {labsim.indicators.SCHEMA_VERSION}
     # Each difference has its verdict (labsim.indicators.verdict), each level none.
     verdicts = table.filter(pl.col("kind") == "difference")["verdict"]
     assert verdicts.null_count() == 0 and set(verdicts) <= set(labsim.indicators.VERDICTS)

@@ -184,3 +184,25 @@ def test_effective_sample_size_counts_what_weighted_members_are_worth():
     assert effective_sample_size(w) == pytest.approx(1 / (2 * 0.45**2 + 100 * 0.001**2))
     assert effective_sample_size(3 * w) == pytest.approx(effective_sample_size(w))  # scale-free
     assert effective_sample_size(np.array([])) == 0
+
+
+def test_counts_over_the_market_are_scaled_to_the_real_world_and_rates_are_not():
+    """A run of a tenth of the population counts a tenth of the burnout exits: on pages and in
+    comparison.csv they are divided by the run's scale (the classroom does the same)."""
+    import polars as pl
+
+    from labsim.stats import market_counts, simulated_share
+
+    runs = pl.DataFrame({"scale": [0.1, 1.0, None], "exits_burnout": [5.0, 5.0, 5.0],
+                         "KEN.exits_burnout": [2.0, 2.0, 2.0], "topup_usd": [100.0, 100.0, 100.0],
+                         "effective_wage_mean_usd_h": [3.0, 3.0, 3.0], "share_below_local_min_wage": [0.2, 0.2, 0.2]})
+    out = market_counts(runs)
+    assert out["exits_burnout"].to_list() == pytest.approx([50.0, 5.0, 5.0])
+    assert out["KEN.exits_burnout"].to_list() == pytest.approx([20.0, 2.0, 2.0])
+    assert out["topup_usd"].to_list() == pytest.approx([1000.0, 100.0, 100.0])
+    assert out["effective_wage_mean_usd_h"].equals(runs["effective_wage_mean_usd_h"])
+    assert out["share_below_local_min_wage"].equals(runs["share_below_local_min_wage"])
+    assert market_counts(runs.drop("scale")).equals(runs.drop("scale"))  # folders from before: as they are
+    assert simulated_share(pl.DataFrame({"scale": [0.1, 0.1]})) == 0.1
+    assert simulated_share(pl.DataFrame({"scale": [1.0]})) is None
+    assert simulated_share(pl.DataFrame({"scale": [0.1, 0.2]})) is None

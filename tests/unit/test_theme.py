@@ -279,3 +279,20 @@ def test_the_run_reports_cards_show_catalogued_indicators_each_formatted_one_way
     for name, shown in cards:
         if theme.kpi_label(name) in by_label:
             assert by_label[theme.kpi_label(name)] == shown, name
+
+
+def test_a_difference_of_shares_is_drawn_in_percentage_points():
+    """The axis said "(percentage points)" while its ticks read "-30 %": now both say points."""
+    import polars as pl
+
+    from labsim.report.compare import forest
+    from labsim.stats import DIFF_SCHEMA
+
+    row = {**{k: None for k in DIFF_SCHEMA}, **_diff("share_below_local_min_wage", 0.40, 0.10, -0.35, -0.25)}
+    fig = forest(pl.DataFrame([row], schema=DIFF_SCHEMA), "share_below_local_min_wage", "baseline", ["p"])
+    assert fig.layout.xaxis.ticksuffix == " pp" and "percentage points" in fig.layout.xaxis.title.text
+    assert fig.data[0].x[0] == pytest.approx(-30.0)
+    assert fig.data[0].error_x.array[0] == pytest.approx(5.0) and fig.data[0].error_x.arrayminus[0] == pytest.approx(5.0)
+    wage = {**{k: None for k in DIFF_SCHEMA}, **_diff("effective_wage_mean_usd_h", 3.0, 3.5, 0.4, 0.6)}
+    fig = forest(pl.DataFrame([wage], schema=DIFF_SCHEMA), "effective_wage_mean_usd_h", "baseline", ["p"])
+    assert fig.data[0].x[0] == pytest.approx(0.5) and not fig.layout.xaxis.ticksuffix
