@@ -46,6 +46,7 @@ import numpy as np
 import yaml
 
 from labsim.errors import ArgumentParser, Interrupted, UserError, raise_interrupted
+from labsim.indicators import from_older, scoped
 from labsim.posterior import DRAWS, PREDICTED, code_fingerprint
 from labsim.rundir import SharedFolder
 
@@ -74,7 +75,7 @@ class Prior:
     high: float
     shape: str
     reason: str
-    identified_by: str  # "KPI SCOPE" of a target, or "weak"
+    identified_by: str  # a target's indicator (SCOPE.KPI, labsim.indicators.scoped), or "weak"
 
     @property
     def identified(self) -> bool:
@@ -104,7 +105,7 @@ def load_priors(path: str | Path | None = None) -> list[Prior]:
     if not isinstance(entries, dict) or not entries:
         raise UserError(f"{path}: expected a mapping 'parameters:' of settings to priors")
     declared = {key: (value, meta) for key, value, meta in parameters()}
-    targets = {f"{t['kpi']} {t['scope']}" for t in load_targets()}
+    targets = {scoped(t["kpi"], t["scope"]) for t in load_targets()}
     out = []
     for key, spec in entries.items():
         where = f"{path.name}: {key}"
@@ -131,10 +132,10 @@ def load_priors(path: str | Path | None = None) -> list[Prior]:
             check_field(None, key, float(bound), meta)
         if not low <= default <= high:
             raise UserError(f"{where}: the baseline's value {default:g} lies outside [{low:g}, {high:g}]")
-        ident = str(spec["identified_by"])
+        ident = from_older(str(spec["identified_by"]))  # "KPI SCOPE", as priors files said before, is read too
         if ident != "weak" and ident not in targets:
             raise UserError(f"{where}: identified_by={ident!r} is neither 'weak' nor a target "
-                            f"(KPI SCOPE of targets.csv: {', '.join(sorted(targets))})")
+                            f"(SCOPE.KPI, one of {', '.join(sorted(targets))})")
         out.append(Prior(key, float(low), float(high), shape, str(spec["reason"]).strip(), ident))
     return out
 
@@ -142,10 +143,11 @@ def load_priors(path: str | Path | None = None) -> list[Prior]:
 # --- the model as ABC sees it --------------------------------------------------------------
 
 def target_bands(targets: list[dict[str, str]] | None = None) -> dict[str, tuple[float, float, float]]:
-    """Summary statistic id ("KPI SCOPE") -> (target, low, high)."""
+    """Summary statistic id (the target's indicator, ``crowd.effective_wage_mean_usd_h``) -> (target, low,
+    high)."""
     from labsim.calibration import load_targets
 
-    return {f"{t['kpi']} {t['scope']}": (float(t["target"]), float(t["low"]), float(t["high"]))
+    return {scoped(t["kpi"], t["scope"]): (float(t["target"]), float(t["low"]), float(t["high"]))
             for t in (targets if targets is not None else load_targets())}
 
 
@@ -153,7 +155,7 @@ def summary_statistics(results: Any) -> dict[str, float]:
     """A run's value of every target, by the code labsim-calibration scores runs with."""
     from labsim.calibration import check_results
 
-    return {f"{c.kpi} {c.scope}": float(c.value) for c in check_results(results)}
+    return {c.name: float(c.value) for c in check_results(results)}
 
 
 class BandDistance:
@@ -297,7 +299,7 @@ def calibrate(priors: list[Prior], observed: dict[str, float], s: Settings,
 
 def final_population(history: Any, keys: Sequence[str], stats: Sequence[str]) -> Any:
     """The last generation's particles: one row each, with the value of every unknown, the weight
-    (summing to 1), the distance and the summary statistics its run gave (``predicted:KPI SCOPE``,
+    (summing to 1), the distance and the summary statistics its run gave (``predicted:SCOPE.KPI``,
     null where the run could not compute one): a weighted sample of the posterior and of its
     predictive distribution."""
     import polars as pl
@@ -394,7 +396,7 @@ def rerun(settings: dict[str, Any], params: dict[str, float]) -> dict[str, float
 
 
 def _stored(row: dict[str, Any], stats: Sequence[str]) -> dict[str, float]:
-    return {c[len(PREDICTED):]: row[c] for c in stats if row[c] is not None}
+    return {from_older(c[len(PREDICTED):]): row[c] for c in stats if row[c] is not None}
 
 
 def ship(folder: Path, reason: str | None = None, dest: Path | None = None, n: int = DRAWS) -> Path:

@@ -18,6 +18,7 @@ within the smallest change that matters (plus or minus ``delta``); "too few runs
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # The version of the outputs' schema: kpis.json (meta.schema), runs.parquet and comparison.csv (a
@@ -158,12 +159,47 @@ def view(name: str) -> tuple[str, ...]:
     return tuple(k for k, i in CATALOGUE.items() if name in i.views)
 
 
+# A scope: a region's code (KEN), a channel (crowd, vendor), a channel's workers in some regions
+# (crowd:IND+PHL) or all regions (ALL, the same as no scope).
+_SCOPE = re.compile(r"(?:[A-Z][A-Z0-9_]*|crowd|vendor)(?::[A-Z][A-Z0-9_]*(?:\+[A-Z][A-Z0-9_]*)*)?")
+ALL = "ALL"
+
+
+def scoped(name: str, scope: str | None = None) -> str:
+    """The one way labsim names an indicator in a scope, in every table, option and file: ``NAME``
+    overall, ``SCOPE.NAME`` in a scope (``KEN.effective_wage_mean_usd_h``, ``crowd.hours_per_week_mean``,
+    ``crowd:IND+PHL.effective_wage_mean_usd_h``). A channel over all regions is the channel alone
+    (``crowd:all`` is ``crowd``)."""
+    if scope is None or scope in ("", ALL):
+        return name
+    if scope.endswith(":all"):
+        scope = scope[: -len(":all")]
+    if not _SCOPE.fullmatch(scope):
+        raise ValueError(f"{scope!r} is not a scope: a region code (KEN), a channel (crowd, vendor) or a "
+                         "channel in some regions (crowd:IND+PHL)")
+    return f"{scope}.{name}"
+
+
+def parse(text: str) -> tuple[str | None, str]:
+    """``scoped``'s inverse: (scope, name), scope None overall. A nested KPI
+    (``automation_share_by_type.image_annotation``) has no scope."""
+    head, dot, rest = text.partition(".")
+    if dot and rest and _SCOPE.fullmatch(head):
+        return (None if head == ALL else head), rest
+    return None, text
+
+
 def base_name(name: str) -> str:
     """The catalogue's name of ``name``, a KPI overall (``NAME``) or in a scope (``KEN.NAME``,
     ``crowd.NAME``, ``ALL.NAME``)."""
-    if name in CATALOGUE:
-        return name
-    return name.partition(".")[2]
+    return name if name in CATALOGUE else parse(name)[1]
+
+
+def from_older(text: str) -> str:
+    """A statistic named as labsim-calibrate named them before (``NAME SCOPE``, ``NAME crowd:all``),
+    in the one syntax; other names as they are."""
+    name, space, scope = text.partition(" ")
+    return scoped(name, scope) if space and scope and " " not in scope else text
 
 
 def verdict(ci_low: float | None, ci_high: float | None, delta: float | None,

@@ -10,7 +10,7 @@ sample of the posterior, and writes two files:
 - ``draws.csv``: one row per draw: ``draw``, ``particle``, ``weight`` (the
   particle's weight in the calibration), the value of every calibrated
   setting, and the summary statistics its calibration run gave
-  (``predicted:KPI SCOPE``): a sample of the posterior predictive distribution.
+  (``predicted:SCOPE.KPI``): a sample of the posterior predictive distribution.
 - ``provenance.json``: the calibration's command, labsim's version, the date,
   the settings, the priors, the threshold by generation, the run time and the
   fingerprint of the model code that ran it (``code_fingerprint``).
@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from labsim.indicators import from_older
 from labsim.config import set_setting
 from labsim.errors import ConfigError, UserError
 
@@ -104,7 +105,7 @@ class Posterior:
     values: np.ndarray  # (draws, keys)
     particle: np.ndarray  # (draws,) the calibration particle each draw copies
     weight: np.ndarray  # (draws,) that particle's weight in the calibration
-    predicted: dict[str, np.ndarray]  # statistic "KPI SCOPE" -> (draws,) its value in the draw's run
+    predicted: dict[str, np.ndarray]  # statistic SCOPE.KPI -> (draws,) its value in the draw's run
     provenance: dict[str, Any]
 
     @property
@@ -144,7 +145,8 @@ def read(folder: str | Path) -> Posterior:
         if [int(r["draw"]) for r in rows] != list(range(len(rows))):
             raise ValueError("draws must be numbered 0, 1, 2, ... in order")
         values = np.array([[float(r[k]) for k in keys] for r in rows])
-        predicted = {c[len(PREDICTED):]: np.array([float(r[c]) for r in rows]) for c in stats}
+        # Statistics named as before the one syntax ("KPI crowd:all") are read under today's names.
+        predicted = {from_older(c[len(PREDICTED):]): np.array([float(r[c]) for r in rows]) for c in stats}
         particle = np.array([int(r["particle"]) for r in rows])
         weight = np.array([float(r["weight"]) for r in rows])
     except (TypeError, ValueError) as exc:

@@ -71,7 +71,7 @@ def write_test_posterior(folder: Path, n: int = 20, seed: int = 0, reference: st
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / posterior.DRAWS_FILE, "w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
-        out.writerow(["draw", "particle", "weight", *(p.key for p in priors), "predicted:test ALL"])
+        out.writerow(["draw", "particle", "weight", *(p.key for p in priors), "predicted:test"])
         for k in range(n):
             values = [float(np.exp(rng.uniform(np.log(p.low), np.log(p.high)))) if p.shape == "loguniform"
                       else float(rng.uniform(p.low, p.high)) for p in priors]

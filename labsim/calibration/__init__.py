@@ -1,8 +1,9 @@
 """Calibration: does a run reproduce the published figures?
 
 ``targets.csv`` (copied, with its sources, from the project's calibration
-notes) lists KPIs, their scope (``crowd:all``, ``crowd:USA``,
-``crowd:IND+PHL``: crowd-platform workers of those regions pooled), the
+notes) lists KPIs, their scope (``crowd``: crowd-platform workers, ``crowd:USA``,
+``crowd:IND+PHL``: those of these regions pooled; ``crowd:IND+PHL.KPI`` in labsim's one syntax
+for an indicator in a scope, ``labsim.indicators.scoped``), the
 target and the band the model must fall in. The model runs in 2024 US
 dollars, so money targets published in another year's dollars are converted
 with the US consumer price index (CPI-U, annual averages, BLS): the 2017
@@ -42,6 +43,7 @@ import yaml
 
 from labsim.errors import ArgumentParser, UserError, is_plain_number, shown
 from labsim.files import CONFIG, KPIS, STATUS, WORKER_WINDOWS, WORKERS
+from labsim.indicators import scoped
 from labsim.jobs import read_status
 from labsim.model.units import HOURS_PER_WEEK
 from labsim.results import WINDOW_FLOWS, Results, worker_kpis, workers_over
@@ -72,6 +74,11 @@ class Check:
     @property
     def passed(self) -> bool:
         return bool(np.isfinite(self.value) and self.low <= self.value <= self.high)
+
+    @property
+    def name(self) -> str:
+        """The target's indicator in labsim's one syntax (``crowd:USA.effective_wage_mean_usd_h``)."""
+        return scoped(self.kpi, self.scope)
 
 
 def load_targets(path: Path = TARGETS) -> list[dict[str, str]]:
@@ -331,9 +338,9 @@ def check(run_dir: str | Path, weeks: str | None = None,
 
 
 def format_table(checks: list[Check]) -> str:
-    rows = [("kpi", "scope", "target", "model", "band", "")]
+    rows = [("indicator", "target", "model", "band", "")]
     for c in checks:
-        rows.append((c.kpi, c.scope, f"{c.target:g}", f"{c.value:.3g}", f"[{c.low:g}, {c.high:g}]",
+        rows.append((c.name, f"{c.target:g}", f"{c.value:.3g}", f"[{c.low:g}, {c.high:g}]",
                      "pass" if c.passed else "FAIL"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows)

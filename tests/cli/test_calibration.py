@@ -21,11 +21,12 @@ def test_every_target_is_checked_and_reported(tmp_path):
     assert len(checks) == len(load_targets()) == 10
     assert all(c.value == c.value for c in checks if c.kpi != "worker_half_life_months")  # not NaN
     code, out, err = _calibration(tmp_path)
-    lines = [ln for ln in out.splitlines() if ln.startswith(("effective", "paid", "unpaid", "hours",
-                                                             "worker", "platform"))]
+    lines = [ln for ln in out.splitlines() if ln.startswith("crowd")]  # crowd.KPI, crowd:USA.KPI...
     assert len(lines) == 10 and all(ln.endswith(("pass", "FAIL")) for ln in lines)
     assert code == (0 if all(c.passed for c in checks) else 1)
-    assert format_table(checks).splitlines()[0].split()[:4] == ["kpi", "scope", "target", "model"]
+    assert format_table(checks).splitlines()[0].split()[:4] == ["indicator", "target", "model", "band"]
+    assert {c.name for c in checks} >= {"crowd.effective_wage_mean_usd_h", "crowd:USA.effective_wage_mean_usd_h",
+                                        "crowd:IND+PHL.effective_wage_mean_usd_h"}
 
 
 def test_a_folder_without_results_is_refused(tmp_path):

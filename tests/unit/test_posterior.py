@@ -31,7 +31,7 @@ def test_posterior(tmp_path, monkeypatch):
 def test_a_posterior_reads_as_its_draws_and_their_predictions(test_posterior):
     post = posterior.shipped()
     assert post.n == 20 and "workers.hours_per_week_median" in post.keys
-    assert post.predicted["test ALL"].tolist() == [float(k) for k in range(20)]
+    assert post.predicted["test"].tolist() == [float(k) for k in range(20)]
     assert post.draw(3) == dict(zip(post.keys, post.values[3].tolist()))
     assert posterior.stale_warning() is None
 

@@ -173,8 +173,8 @@ def test_shipping_resamples_the_particles_with_their_provenance(synthetic, tmp_p
     for k in (0, 57, 199):
         particle = posterior.row(int(post.particle[k]), named=True)
         assert post.draw(k) == {key: particle[key] for key in TRUTH}
-        assert post.predicted["hours_per_week_mean crowd:all"][k] == pytest.approx(
-            particle[PREDICTED + "hours_per_week_mean crowd:all"], nan_ok=True)
+        assert post.predicted["crowd.hours_per_week_mean"][k] == pytest.approx(
+            particle[PREDICTED + "crowd.hours_per_week_mean"], nan_ok=True)
     # In proportion to the weights: the heaviest particle about weight x 200 times.
     heaviest = int(np.argmax(posterior["weight"].to_numpy()))
     assert abs(int((post.particle == heaviest).sum()) - posterior["weight"][heaviest] * 200) < 1
@@ -206,7 +206,7 @@ def test_shipping_a_calibration_of_other_model_code_needs_a_reason_that_holds(sy
     assert kept["calibrated_on_fingerprint"] == "0000000000000000"
     assert kept["model_unchanged_because"] == "a refactoring"
     frame = pl.read_parquet(old / POSTERIOR)
-    stat = PREDICTED + "hours_per_week_mean crowd:all"
+    stat = PREDICTED + "crowd.hours_per_week_mean"
     frame.with_columns(pl.col(stat) + 0.01).write_parquet(old / POSTERIOR)
     with pytest.raises(UserError, match="no longer gives the summary statistics"):
         ship(old, reason="a refactoring", dest=tmp_path / "c")

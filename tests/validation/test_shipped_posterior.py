@@ -1,7 +1,7 @@
 """The posterior that ships with labsim (``conf/posterior/``): where it came from, and that it
 reproduces the published figures it was calibrated to.
 
-Its draws carry the summary statistics their calibration runs gave (``predicted:KPI SCOPE``), so
+Its draws carry the summary statistics their calibration runs gave (``predicted:SCOPE.KPI``), so
 the posterior predictive distribution is read, not rerun: for every target of targets.csv, the
 median over the 200 equal-weight draws lies inside the target's band and the draws' central 90 %
 interval meets the band.
