@@ -24,7 +24,8 @@ from labsim.classroom.controls import (AUTOMATION_SPEEDS, CLASSROOM_SCALE, CLASS
                                        NUMBER_CONTROLS, TOGGLES, Controls, RunCache, controls_for_scenario,
                                        is_plain_number, policy_start_week, scenario_description, shown)
 from labsim.classroom.export import CONTROL_LABELS, control_value, export_html
-from labsim.classroom.figures import FIGURE_HEIGHTS, FIGURES, calibration_notes, classroom_figures, kpi_rows
+from labsim.classroom.figures import (FIGURE_HEIGHTS, FIGURES, KPI_ROWS, calibration_notes, classroom_figures,
+                                     kpi_rows)
 from labsim.classroom.lessons import Lesson, load_lessons
 from labsim.errors import UserError
 from labsim.hydra_app import scenario_about, scenario_names
@@ -207,9 +208,10 @@ def _lesson_panel(lesson: Lesson | None) -> list:
 
 
 def _kpi_table(header: list[str], rows: list[list[str]]) -> html.Table:
+    """The indicators' table; each row marks its indicator (``data-kpi``, labsim.indicators)."""
     return html.Table(className="kpis", children=[
         html.Thead(html.Tr([html.Th(h) for h in header])),
-        html.Tbody([html.Tr([html.Td(c) for c in r]) for r in rows])])
+        html.Tbody([html.Tr([html.Td(c) for c in r], **{"data-kpi": k}) for r, k in zip(rows, KPI_ROWS)])])
 
 
 def create_app(*, scale: float = CLASSROOM_SCALE, step_h: int = CLASSROOM_STEP_H,

@@ -12,7 +12,7 @@ import html
 
 from labsim import __version__
 from labsim.classroom.controls import ClassRun, command_line
-from labsim.classroom.figures import FIGURES, calibration_notes, classroom_figures, kpi_rows
+from labsim.classroom.figures import FIGURES, KPI_ROWS, calibration_notes, classroom_figures, kpi_rows
 from labsim.classroom.lessons import Lesson
 from labsim.report.page import figure_html, page, table_html
 
@@ -91,7 +91,7 @@ def export_html(run: ClassRun, previous: ClassRun | None = None, lesson: Lesson 
         sections.append("<p class='note'>On the charts, dotted vertical lines mark: "
                         + "; ".join(f"week {w:g}: {html.escape(what)}" for w, what in run.events) + ".</p>")
     header, rows = kpi_rows(run.kpis, prev.kpis if prev is not None else None, run.scale)
-    sections += ["<h2>Indicators</h2>", f"<div class='scroll'>{table_html(header, rows)}</div>",
+    sections += ["<h2>Indicators</h2>", f"<div class='scroll'>{table_html(header, rows, kpis=KPI_ROWS)}</div>",
                  "<p class='note'>Over the weeks the table's heading names; means are over workers. Effective "
                  "wage counts unpaid search and rejected work as working time."
                  + (" Dashed lines on the charts are the previous run." if prev is not None else "") + "</p>"]

@@ -249,7 +249,7 @@ def differences_table(diffs: pl.DataFrame, against: str = "baseline") -> str:
               "relative change", "pairs", "verdict"]
     if drawn:
         header += ["90 % over draws and seeds", "share from parameters", "sign"]
-    return table_html(header, rows, marks)
+    return table_html(header, rows, marks, frame["kpi"].to_list())
 
 
 DRAWS_NOTE = ("These runs draw their parameters from labsim's calibrated posterior (posterior_draw). The "

@@ -36,13 +36,16 @@ def figure_html(fig: go.Figure, div_id: str, auto_play: bool = True) -> str:
                        config={**theme.PLOT_CONFIG, "responsive": True})
 
 
-def table_html(header: list[str], rows: Iterable[list[str]], classes: Iterable[str] | None = None) -> str:
-    """A table of text cells; ``classes`` gives each row a CSS class ("sig" marks a row in bold)."""
+def table_html(header: list[str], rows: Iterable[list[str]], classes: Iterable[str] | None = None,
+               kpis: Iterable[str] | None = None) -> str:
+    """A table of text cells; ``classes`` gives each row a CSS class ("sig" marks a row in bold);
+    ``kpis`` names each row's indicator (a ``data-kpi`` attribute, labsim.indicators)."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     rows = list(rows)
     marks = list(classes) if classes is not None else [""] * len(rows)
-    body = "".join((f"<tr class='{c}'>" if c else "<tr>") + "".join(_cell(x) for x in r)
-                   + "</tr>" for r, c in zip(rows, marks))
+    names = list(kpis) if kpis is not None else [""] * len(rows)
+    body = "".join("<tr" + (f" class='{c}'" if c else "") + (f" data-kpi='{html.escape(k)}'" if k else "") + ">"
+                   + "".join(_cell(x) for x in r) + "</tr>" for r, c, k in zip(rows, marks, names))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 

@@ -296,3 +296,33 @@ def test_a_difference_of_shares_is_drawn_in_percentage_points():
     wage = {**{k: None for k in DIFF_SCHEMA}, **_diff("effective_wage_mean_usd_h", 3.0, 3.5, 0.4, 0.6)}
     fig = forest(pl.DataFrame([wage], schema=DIFF_SCHEMA), "effective_wage_mean_usd_h", "baseline", ["p"])
     assert fig.data[0].x[0] == pytest.approx(0.5) and not fig.layout.xaxis.ticksuffix
+
+
+def test_every_marked_indicator_on_the_pages_is_catalogued_and_written_one_way(small_results):
+    """The pages mark each indicator they show (data-kpi): the comparison's answers and table of
+    differences, the run report's cards, the classroom's table and its exported page. Each mark names
+    a catalogued indicator, and one indicator's value is written the same in the run report's cards
+    and in the classroom's table."""
+    import re
+
+    from labsim.classroom.export import export_html  # noqa: F401 (the exported page uses the same rows)
+    from labsim.classroom.figures import KPI_ROWS
+    from labsim.indicators import CATALOGUE
+    from labsim.report.compare import differences_table
+    from labsim.report.page import table_html
+    from labsim.stats import DIFF_SCHEMA
+
+    rows = [{**{k: None for k in DIFF_SCHEMA}, **_diff(k, 0.5, 0.6, 0.01, 0.2)} for k in ("effective_wage_mean_usd_h",
+                                                                                         "exits_burnout")]
+    import polars as pl
+
+    marked = re.findall(r"data-kpi='([^']*)'", differences_table(pl.DataFrame(rows, schema=DIFF_SCHEMA)))
+    assert marked == ["effective_wage_mean_usd_h", "exits_burnout"]
+    header, table = classroom.kpi_rows({"overall": small_results.kpis["overall"]})
+    marked = re.findall(r"data-kpi='([^']*)'", table_html(header, table, kpis=KPI_ROWS))
+    assert marked == list(KPI_ROWS) and all(k in CATALOGUE for k in marked)
+    cards = dict(re.findall(r"<div class='card' data-kpi='([a-z_0-9]+)'><div class='v'>([^<]*)</div>",
+                            run_report.run_report(small_results)))
+    for name, row in zip(KPI_ROWS, table):
+        if name in cards:
+            assert row[1] == cards[name], name
