@@ -136,7 +136,7 @@ CATALOGUE: dict[str, Indicator] = {
         "Right of zero: the policy makes each finished task dearer for the AI companies "
         "buying the work; this is who pays.", noun="requesters' cost per task", unit=" a task", delta=0.005,
         views=_views("headline", "sweep", "answer", "summary", "classroom")),
-    "topup_usd": Indicator("Policy top-ups paid to workers (USD)", "usd", scales="count",
+    "topup_usd": Indicator("Policy top-ups paid to workers (USD over the weeks reported)", "usd", scales="count",
         views=_views("classroom")),
     "night_hours_share": Indicator("Share of working hours at night", "share", short="night share", delta=0.01,
         views=_views("cards", "by_region")),
@@ -144,7 +144,7 @@ CATALOGUE: dict[str, Indicator] = {
         views=_views("cards")),
     "effective_wage_gini": Indicator("Gini of effective wages", "number", better="lower", delta=0.01,
         views=_views("cards")),
-    "worker_pay_usd": Indicator("Pay to workers (USD)", "usd", short="pay (USD)", scales="count",
+    "worker_pay_usd": Indicator("Pay to workers (USD over the weeks reported)", "usd", short="pay (USD)", scales="count",
         views=_views("by_region")),
     "mean_wait_h": Indicator("Mean wait of a task before a worker takes it (h)", "number", delta=0.1,
                              views=_views("sweep"), measure="hours"),

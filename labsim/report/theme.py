@@ -208,8 +208,8 @@ def _fmt(v: float, kind: str, sign: str) -> str:
         return f"{round(v):{sign},d}"
     if kind == "index":
         return f"{v:{sign}.4g}"
-    if kind == "usd":
-        return f"{v:{sign},.2f}"
+    if kind == "usd":  # to the cent, but large sums (pay, top-ups over weeks) in whole dollars
+        return f"{v:{sign},.0f}" if abs(v) >= 10_000 else f"{v:{sign},.2f}"
     if abs(v) >= 100:
         return f"{v:{sign},.0f}"
     if abs(v) >= 0.1 or v == 0:  # two decimals, so that a column lines up

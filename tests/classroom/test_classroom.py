@@ -247,7 +247,7 @@ def test_the_previous_run_is_overlaid_dashed(runs):
     scaled = dict((r[0].split(",")[0], r[1]) for r in kpi_rows(floor.kpis, None, 0.1)[1])
     plain = dict((r[0].split(",")[0], r[1]) for r in kpi_rows(floor.kpis)[1])
     topup = floor.kpis["windows"]["after"]["overall"]["topup_usd"]
-    assert topup > 0 and scaled["Policy top-ups paid to workers (USD)"] == theme.fmt_kpi("topup_usd", topup / 0.1)
+    assert topup > 0 and scaled["Policy top-ups paid to workers (USD over the weeks reported)"] == theme.fmt_kpi("topup_usd", topup / 0.1)
     assert plain["Effective hourly wage"] == scaled["Effective hourly wage"]  # per worker: unchanged
 
 

@@ -103,6 +103,8 @@ def test_a_region_outside_the_table_gets_the_same_colour_in_every_process():
     (0.8, "usd", False, "0.80"),
     (0.2184, "usd", False, "0.22"),  # money to the cent
     (1234.5, "usd", False, "1,234.50"),
+    (123456.7, "usd", False, "123,457"),  # large sums without cents
+    (-25000.4, "usd", True, "-25,000"),
     (-0.0004, "share", True, "+0.0 pp"),  # a zero, never -0.0
     (-0.0004, "share", False, "0.0 %"),
     (-0.2, "count", True, "+0"),
