@@ -45,7 +45,8 @@ def test_a_wage_floor_leaves_no_one_below_the_local_minimum_wage_after_it_starts
     assert floor["share_below_local_min_wage"].to_list() == [0.0] * 3
     assert (runs.filter(pl.col("scenario") == "baseline")["share_below_local_min_wage"] > 0.05).all()
     # The page says it in words, marked as a change the sweep tells apart from chance.
-    assert ("<li class='sig'>Lowers the share of workers paid below their local minimum wage by" in page)
+    assert ("<li class='sig' data-kpi='share_below_local_min_wage' data-verdict='lowers'>Lowers the share of workers "
+            "paid below their local minimum wage by" in page)
     assert html.escape("→ 0.0 %") in page
 
 
@@ -54,4 +55,5 @@ def test_psychological_support_lowers_moderators_high_stress_beyond_chance(compa
     d = paired_differences(runs).filter((pl.col("scenario") == "psych_support") & (pl.col("scope") == "ALL")
                                         & (pl.col("kpi") == "moderator_high_stress_share")).row(0, named=True)
     assert d["n_pairs"] == 3 and d["ci_high"] < 0, d
-    assert "<li class='sig'>Lowers the share of content moderators under high stress by" in page
+    assert ("<li class='sig' data-kpi='moderator_high_stress_share' data-verdict='lowers'>Lowers the share of "
+            "content moderators under high stress by" in page)
