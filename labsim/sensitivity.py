@@ -795,7 +795,7 @@ def report_html(plan: Plan, table: pl.DataFrame, design: pl.DataFrame,
         d = table.filter(pl.col("kpi") == name)
         label = theme.kpi_label(name)
         heading = label if label == name else f"{label} ({name})"  # the key, as design.parquet names it
-        sections.append(f"<h2>{html.escape(heading)}</h2>")
+        sections.append(f"<h2 data-kpi='{html.escape(name)}'>{html.escape(heading)}</h2>")
         sections.append(f"<p class='note'>{_CAPTIONS[method].format(kpi=html.escape(label))}</p>")
         for j, fig in enumerate(figs(name, d)):
             sections.append(f"<div class='fig'>{figure_html(fig, f'fig-{i}-{j}')}</div>")
@@ -804,7 +804,7 @@ def report_html(plan: Plan, table: pl.DataFrame, design: pl.DataFrame,
         sections.append("<div class='scroll'>" + table_html(
             ["kpi", "parameter", *INDICES[method]],
             [[r["kpi"], r["parameter"], *(_fmt(r[c]) for c in INDICES[method])]
-             for r in table.iter_rows(named=True)]) + "</div>")
+             for r in table.iter_rows(named=True)], kpis=table["kpi"].to_list()) + "</div>")
     title = f"labsim — sensitivity analysis ({'Morris' if method == 'morris' else 'Sobol'})"
     from labsim import __version__
 

@@ -37,10 +37,13 @@ def figure_html(fig: go.Figure, div_id: str, auto_play: bool = True) -> str:
 
 
 def table_html(header: list[str], rows: Iterable[list[str]], classes: Iterable[str] | None = None,
-               kpis: Iterable[str] | None = None) -> str:
+               kpis: Iterable[str] | None = None, columns: Iterable[str] | None = None) -> str:
     """A table of text cells; ``classes`` gives each row a CSS class ("sig" marks a row in bold);
-    ``kpis`` names each row's indicator (a ``data-kpi`` attribute, labsim.indicators)."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    ``kpis`` names each row's indicator, ``columns`` each column's (a ``data-kpi`` attribute,
+    labsim.indicators; "" for none)."""
+    keys = list(columns) if columns is not None else [""] * len(header)
+    head = "".join((f"<th data-kpi='{html.escape(k)}'>" if k else "<th>") + f"{html.escape(h)}</th>"
+                   for h, k in zip(header, keys))
     rows = list(rows)
     marks = list(classes) if classes is not None else [""] * len(rows)
     names = list(kpis) if kpis is not None else [""] * len(rows)

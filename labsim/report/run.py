@@ -283,7 +283,7 @@ def run_report(results: Results, title: str = "labsim run", plotlyjs: str | None
         "<h2>By region and channel</h2>",
         "<p class='note'>Wages in USD per hour. Effective wage counts unpaid hours; the paid-hour "
         "wage does not. Shares and turnover in per cent.</p>",
-        f"<div class='scroll'>{table_html(header, rows)}</div>",
+        f"<div class='scroll'>{table_html(header, rows, columns=['', *_REGION_COLS])}</div>",
         "<h2>Workers</h2>", f"<div class='fig'>{figure_html(figs['workers'], 'fig-workers')}</div>",
         "<h2>Wages</h2>", f"<div class='fig'>{figure_html(figs['wages'], 'fig-wages')}</div>",
         "<h2>Tasks</h2>", f"<div class='fig'>{figure_html(figs['tasks'], 'fig-tasks')}</div>",

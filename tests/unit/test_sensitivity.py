@@ -244,7 +244,9 @@ def test_sobol_through_the_command_finds_the_only_parameter_that_matters(tmp_pat
     assert st["crowd.commission"] == pytest.approx(1.0, abs=0.05)
     assert s1["workers.base_quit_hazard_per_week"] == pytest.approx(0.0, abs=1e-9)
     assert st["workers.base_quit_hazard_per_week"] == pytest.approx(0.0, abs=1e-9)
-    assert "S1 is the share" in (out / "sensitivity.html").read_text()
+    page = (out / "sensitivity.html").read_text()
+    assert "S1 is the share" in page
+    assert "<h2 data-kpi='effective_wage_mean_usd_h'>" in page and "<tr data-kpi='effective_wage_mean_usd_h'>" in page
 
 
 def test_failed_points_are_recorded_reported_and_retried(tmp_path, in_process, capsys):

@@ -323,8 +323,10 @@ def test_every_marked_indicator_on_the_pages_is_catalogued_and_written_one_way(s
     header, table = classroom.kpi_rows({"overall": small_results.kpis["overall"]})
     marked = re.findall(r"data-kpi='([^']*)'", table_html(header, table, kpis=KPI_ROWS))
     assert marked == list(KPI_ROWS) and all(k in CATALOGUE for k in marked)
-    cards = dict(re.findall(r"<div class='card' data-kpi='([a-z_0-9]+)'><div class='v'>([^<]*)</div>",
-                            run_report.run_report(small_results)))
+    report = run_report.run_report(small_results)
+    cards = dict(re.findall(r"<div class='card' data-kpi='([a-z_0-9]+)'><div class='v'>([^<]*)</div>", report))
+    columns = re.findall(r"<th data-kpi='([a-z_0-9]+)'>", report)  # the table by region and channel
+    assert columns and all(k in CATALOGUE for k in columns)
     for name, row in zip(KPI_ROWS, table):
         if name in cards:
             assert row[1] == cards[name], name
