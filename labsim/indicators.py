@@ -39,10 +39,9 @@ class Indicator:
     plain words what a move of it means for the people concerned, ``short`` heads a column of the
     table by region, ``noun`` names it in a sentence, ``unit`` follows an amount in a sentence
     ("an hour"), ``measure`` follows a number or a count ("hours a week"). ``better``: "higher",
-    "lower" or "" (a description, not a goal). ``scales``:
-    "rate" or "count". ``delta``: the smallest change that matters (None: no verdict of "no clear
-    change" for it). ``views``: where it is shown (VIEWS).
-    """
+    "lower" or "" (a description, not a goal). ``scales``: "rate" or "count". ``delta``: the smallest change that matters (None: no verdict of "no clear
+    change" for it). ``views``: where it is shown (VIEWS). ``scopes``: where ``kpis.json`` reports it
+    (``overall``, by ``region``, by ``channel``; the queue's only in the M/M/c mode, ``queue``)."""
 
     label: str
     kind: str = "number"
@@ -55,6 +54,7 @@ class Indicator:
     delta: float | None = None
     views: frozenset[str] = frozenset()
     measure: str = ""  # the unit written after a number or a count ("exits per 1,000 moderator-years")
+    scopes: frozenset[str] = frozenset(("overall", "region", "channel"))  # where kpis.json reports it
 
 
 def _views(*names: str) -> frozenset[str]:
@@ -63,6 +63,9 @@ def _views(*names: str) -> frozenset[str]:
         raise ValueError(f"unknown views {sorted(unknown)}: one of {', '.join(VIEWS)}")
     return frozenset(names)
 
+
+_OVERALL = frozenset(("overall",))
+_QUEUE = frozenset(("queue",))
 
 # The smallest changes that matter (``delta``) are assumptions, stated in docs/guide/kpis.md: about
 # 1 % of the baseline's level for money (5 US cents an hour on a wage near 3 USD/h, half a US cent
@@ -118,7 +121,7 @@ CATALOGUE: dict[str, Indicator] = {
         "Share of tasks automated", "share",
         "Right of zero: models take over more of the work (the axis is in percentage points).",
         noun="the share of tasks done by models", delta=0.005,
-        views=_views("cards", "headline", "answer", "classroom")),
+        views=_views("cards", "headline", "answer", "classroom"), scopes=_OVERALL),
     "human_work_share": Indicator(
         "Share of people's tasks done", "share",
         "Right of zero: a region's (or channel's) workers do a larger share of the tasks people do. "
@@ -135,7 +138,7 @@ CATALOGUE: dict[str, Indicator] = {
         "Requester cost per task (USD)", "usd",
         "Right of zero: the policy makes each finished task dearer for the AI companies "
         "buying the work; this is who pays.", noun="requesters' cost per task", unit=" a task", delta=0.005,
-        views=_views("headline", "sweep", "answer", "summary", "classroom")),
+        views=_views("headline", "sweep", "answer", "summary", "classroom"), scopes=_OVERALL),
     "topup_usd": Indicator("Policy top-ups paid to workers (USD over the weeks reported)", "usd", scales="count",
         views=_views("classroom")),
     "night_hours_share": Indicator("Share of working hours at night", "share", short="night share", delta=0.01,
@@ -144,11 +147,12 @@ CATALOGUE: dict[str, Indicator] = {
         views=_views("cards")),
     "effective_wage_gini": Indicator("Gini of effective wages", "number", better="lower", delta=0.01,
         views=_views("cards")),
-    "worker_pay_usd": Indicator("Pay to workers (USD over the weeks reported)", "usd", short="pay (USD)", scales="count",
-        views=_views("by_region")),
+    "worker_pay_usd": Indicator("Pay to workers (USD over the weeks reported)", "usd", short="pay (USD)",
+                                scales="count", views=_views("by_region")),
     "mean_wait_h": Indicator("Mean wait of a task before a worker takes it (h)", "number", delta=0.1,
-                             views=_views("sweep"), measure="hours"),
-    "utilization": Indicator("Utilisation of the workers", "share", delta=0.01, views=_views("sweep")),
+                             views=_views("sweep"), measure="hours", scopes=_QUEUE),
+    "utilization": Indicator("Utilisation of the workers", "share", delta=0.01, views=_views("sweep"),
+                             scopes=_QUEUE),
 }
 
 

@@ -62,3 +62,15 @@ def test_an_old_posterior_header_reads_under_todays_names(tmp_path):
     draws = folder / "draws.csv"
     draws.write_text(draws.read_text().replace("predicted:test", "predicted:x crowd:all", 1))
     assert "crowd.x" in posterior.read(folder).predicted
+
+
+def test_the_catalogues_scopes_are_where_a_run_reports_each_indicator():
+    """kpis.json of a market run holds each indicator in the scopes the catalogue says."""
+    import labsim
+
+    kpis = labsim.run(labsim.compose(["scale=0.05", "horizon_weeks=3", "warmup_weeks=1"])).kpis
+    region, channel = next(iter(kpis["by_region"].values())), next(iter(kpis["by_channel"].values()))
+    for name, i in CATALOGUE.items():
+        assert (name in kpis["overall"]) == ("overall" in i.scopes), name
+        assert (name in region) == ("region" in i.scopes), name
+        assert (name in channel) == ("channel" in i.scopes), name
