@@ -39,9 +39,10 @@ class Indicator:
     plain words what a move of it means for the people concerned, ``short`` heads a column of the
     table by region, ``noun`` names it in a sentence, ``unit`` follows an amount in a sentence
     ("an hour"), ``measure`` follows a number or a count ("hours a week"). ``better``: "higher",
-    "lower" or "" (a description, not a goal). ``scales``: "rate" or "count". ``delta``: the smallest change that matters (None: no verdict of "no clear
-    change" for it). ``views``: where it is shown (VIEWS). ``scopes``: where ``kpis.json`` reports it
-    (``overall``, by ``region``, by ``channel``; the queue's only in the M/M/c mode, ``queue``)."""
+    "lower" or "" (a description, not a goal). ``scales``: "rate" or "count". ``delta``: the
+    smallest change that matters (None: no verdict of "no clear change" for it). ``views``: where
+    it is shown (VIEWS). ``scopes``: where ``kpis.json`` reports it (``overall``, by ``region``,
+    by ``channel``; the queue's only in the M/M/c mode, ``queue``)."""
 
     label: str
     kind: str = "number"
