@@ -260,6 +260,14 @@ _CARDS = view("cards")
 _REGION_COLS = view("by_region")
 
 
+def _simulated(scale: object) -> str:
+    """What the table's counts are, for a run of part of the market (its ``scale``)."""
+    if not isinstance(scale, (int, float)) or scale in (0, 1):
+        return ""
+    return (f" Workers and pay are counted in the simulated market, which is 1 in {1 / scale:.3g} of the "
+            "real one (a comparison of runs scales them up).")
+
+
 def run_report(results: Results, title: str = "labsim run", plotlyjs: str | None = None) -> str:
     """The run's dashboard; ``plotlyjs`` a relative path to a shared plotly.js (``page.page``)."""
     k = results.kpis
@@ -282,7 +290,7 @@ def run_report(results: Results, title: str = "labsim run", plotlyjs: str | None
         "work as working time.</p>",
         "<h2>By region and channel</h2>",
         "<p class='note'>Wages in USD per hour. Effective wage counts unpaid hours; the paid-hour "
-        "wage does not. Shares and turnover in per cent.</p>",
+        "wage does not. Shares and turnover in per cent." + _simulated(results.meta.get("scale")) + "</p>",
         f"<div class='scroll'>{table_html(header, rows, columns=['', *_REGION_COLS])}</div>",
         "<h2>Workers</h2>", f"<div class='fig'>{figure_html(figs['workers'], 'fig-workers')}</div>",
         "<h2>Wages</h2>", f"<div class='fig'>{figure_html(figs['wages'], 'fig-wages')}</div>",

@@ -326,6 +326,8 @@ def test_every_marked_indicator_on_the_pages_is_catalogued_and_written_one_way(s
     report = run_report.run_report(small_results)
     cards = dict(re.findall(r"<div class='card' data-kpi='([a-z_0-9]+)'><div class='v'>([^<]*)</div>", report))
     columns = re.findall(r"<th data-kpi='([a-z_0-9]+)'>", report)  # the table by region and channel
+    scale = small_results.meta["scale"]
+    assert (f"1 in {1 / scale:.3g} of the real one" in report) == (scale != 1)  # its counts are the run's
     assert columns and all(k in CATALOGUE for k in columns)
     for name, row in zip(KPI_ROWS, table):
         if name in cards:
