@@ -288,9 +288,9 @@ def forest(diffs: pl.DataFrame, kpi: str, baseline: str, order: list[str]) -> go
             ci = (f"95 % interval {_interval(kpi, r['ci_low'], r['ci_high'], True)}"
                   if has_ci else "no interval (fewer than two paired seeds)")
             text.append(f"<b>{html.escape(name)}</b> · {html.escape(_scope_label(scope))}<br>difference "
-                        f"{fmt_kpi(kpi, r['mean_diff'], True)} ({fmt(r['relative_change'], 'change')})<br>"
-                        f"{ci}<br>{html.escape(baseline)} {fmt_kpi(kpi, r['baseline_mean'])} → "
-                        f"{fmt_kpi(kpi, r['scenario_mean'])}<br>{r['n_pairs']} paired seeds"
+                        f"{fmt_unit(kpi, r['mean_diff'], True)} ({fmt(r['relative_change'], 'change')})<br>"
+                        f"{ci}<br>{html.escape(baseline)} {fmt_unit(kpi, r['baseline_mean'])} → "
+                        f"{fmt_unit(kpi, r['scenario_mean'])}<br>{r['n_pairs']} paired seeds"
                         + (f"<br>90 % over {r['draws']} draws and seeds: "
                            f"{_interval(kpi, r['low_90'], r['high_90'], True)}" if r.get("draws") else ""))
         fig.add_trace(go.Scatter(
