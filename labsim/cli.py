@@ -25,10 +25,11 @@ from omegaconf import DictConfig, OmegaConf
 from labsim.indicators import view
 from labsim.errors import Interrupted, UserError, raise_interrupted
 from labsim.files import PART_SUFFIX, REPORT, atomic_write_text, is_stale, remove_stale
-from labsim.hydra_app import explain, hydra_settings, job_number, read_command_line, register, task_overrides
+from labsim.hydra_app import (explain, hydra_settings, job_number, read_command_line, register, task_overrides,
+                              to_config)
 from labsim.resources import cores, parallel_slots
 from labsim.paths import config_dir
-from labsim.jobs import (PARENT_ENV, JobFailed, Status, done, finished, read_status, run_into, to_config,
+from labsim.jobs import (PARENT_ENV, JobFailed, Status, done, finished, read_status, run_into,
                          watch_parent, write_status)
 from labsim.rundir import RunFolder, SharedFolder
 

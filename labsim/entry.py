@@ -14,7 +14,7 @@ import importlib
 import os
 import signal
 import sys
-from typing import Any, NoReturn
+from typing import Any, Callable, NoReturn
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -64,29 +64,20 @@ def _said(signum: int) -> int:
     return 128 + signum
 
 
-def labsim() -> NoReturn:
-    start("labsim.cli:main")
+def _command(target: str) -> Callable[[], NoReturn]:
+    """The console script of the command ``module:function``."""
+
+    def command() -> NoReturn:
+        start(target)
+
+    command.__doc__ = f"The console command that runs {target}."
+    return command
 
 
-def calibration() -> NoReturn:
-    start("labsim.calibration:main")
-
-
-def compare() -> NoReturn:
-    start("labsim.sweep:main")
-
-
-def sensitivity() -> NoReturn:
-    start("labsim.sensitivity:main")
-
-
-def classroom() -> NoReturn:
-    start("labsim.classroom:main")
-
-
-def figures() -> NoReturn:
-    start("labsim.export:main")
-
-
-def calibrate() -> NoReturn:
-    start("labsim.calibrate:main")
+labsim = _command("labsim.cli:main")
+calibration = _command("labsim.calibration:main")
+compare = _command("labsim.sweep:main")
+sensitivity = _command("labsim.sensitivity:main")
+classroom = _command("labsim.classroom:main")
+figures = _command("labsim.export:main")
+calibrate = _command("labsim.calibrate:main")

@@ -699,7 +699,8 @@ def screen_yaml(path: Path) -> Any:
     try:
         if path.stat().st_size > MAX_YAML_BYTES:
             raise UserError(f"{path}: a scenario file over {MAX_YAML_BYTES // 1_000_000} MB is not read")
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        loader = yaml.SafeLoader(path.read_text(encoding="utf-8"))
+        root = loader.get_single_node()
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"{path}: cannot read it as YAML ({first})") from None
@@ -734,7 +735,12 @@ def screen_yaml(path: Path) -> Any:
     if size(root) > MAX_YAML_VALUES:
         raise UserError(f"{path}: its anchors and aliases expand to more than {MAX_YAML_VALUES:,} values; "
                         "write the values out")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:  # what the file holds, from the nodes read above (the file is read and parsed once)
+        return loader.construct_document(root)
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: cannot read it as YAML ({str(exc).strip().splitlines()[0]})") from None
+    finally:
+        loader.dispose()
 
 
 MAX_TABLE_ROWS = 1_000

@@ -2,7 +2,8 @@
 
 Every labsim command that runs the model goes through here:
 
-* ``to_config`` (``labsim.hydra_app``, re-exported here and by ``labsim.api``):
+* ``to_config`` (``labsim.hydra_app``, re-exported by ``labsim.api``; imported
+  here only where a job needs it, so reading a status loads no Hydra):
   any configuration (a LabsimConfig, Hydra's DictConfig, a dict) becomes one
   that may run: every key known, every value in its range, the shipped
   posterior's draw applied (and checked with the rules again), and a run that
@@ -47,10 +48,9 @@ from typing import Any, Callable, Iterable
 from labsim.config import LabsimConfig, settings_key
 from labsim.errors import shown
 from labsim.files import CONFIG, KPIS, STATUS, atomic_write_text, json_text, remove_stale
-from labsim.hydra_app import to_config
 
-__all__ = ["Status", "read_status", "write_status", "finished", "done", "settings_key", "to_config",
-           "run_into", "JobFailed", "Pool", "watch_parent", "PARENT_ENV"]
+__all__ = ["Status", "read_status", "write_status", "finished", "done", "settings_key", "run_into", "JobFailed",
+           "Pool", "watch_parent", "PARENT_ENV"]
 
 
 # --- status.json: one writer, one reader, one rule for "already done" -----------------------
@@ -144,6 +144,8 @@ def finished(folder: str | Path) -> bool:
 def done(folder: str | Path, config: LabsimConfig) -> bool:
     """The one rule for "already done": ``folder`` holds a finished run of exactly ``config``'s
     settings (checked by ``to_config``), whatever wrote it."""
+    from labsim.hydra_app import to_config
+
     status = read_status(folder)
     return (status.ok and status.settings == settings_key(to_config(config))
             and (Path(folder) / KPIS).is_file())

@@ -46,10 +46,11 @@ PATH_MAX = 4096  # bytes in a path (Linux)
 MARGIN = 64  # what a temporary name adds to a folder's name (labsim.files.part_path), and a file's
 
 
-def check_path(target: Path, setting: str) -> None:
+def check_path(target: Path, setting: str, here_ok: bool = False, noun: str = "the run") -> None:
     """Refuse, in one line, a folder path no run can be written at: the root of the file system, a
     name or a path longer than the file system takes (with the temporary names written beside it),
-    a symbolic link to nothing (dangling, or a loop)."""
+    a symbolic link to nothing (dangling, or a loop), a file; and, unless ``here_ok``, the current
+    folder or one that holds it (``noun`` is what would be written there)."""
     if not target.name:
         raise UserError(f"{setting}={target} is the root of the file system: give the run a folder of its own")
     longest = max(target.parts[1:], key=lambda p: len(os.fsencode(p)))
@@ -62,6 +63,20 @@ def check_path(target: Path, setting: str) -> None:
     if target.is_symlink() and not target.exists():
         raise UserError(f"{setting}={target} is a link to nothing (a dangling or looping symlink): choose "
                         "another folder")
+    here = Path.cwd()
+    if not here_ok and (target == here or target in here.parents):
+        raise UserError(f"{setting}={target} is the current folder{' or holds it' if target != here else ''}: "
+                        f"give {noun} a folder of its own")
+    if target.exists() and not target.is_dir():
+        raise UserError(f"{setting}={target} is a file, not a folder: choose another folder")
+
+
+def _held_entries(folder: Path, setting: str) -> list[str]:
+    """The names in ``folder``, sorted; one line when it cannot be read."""
+    try:
+        return sorted(p.name for p in folder.iterdir())
+    except OSError as exc:
+        raise UserError(f"{setting}={folder} cannot be read ({exc.strerror}): choose another folder") from None
 
 
 def check_target(target: Path, overwrite: bool, setting: str = "hydra.run.dir", owned: bool = False) -> None:
@@ -69,18 +84,9 @@ def check_target(target: Path, overwrite: bool, setting: str = "hydra.run.dir", 
     the caller made the folder's parent for its runs (labsim-sensitivity's runs/NNNN), so whatever
     is there that is not a finished run is an earlier attempt's."""
     check_path(target, setting)
-    here = Path.cwd()
-    if target == here or target in here.parents:
-        raise UserError(f"{setting}={target} is the current folder{' or holds it' if target != here else ''}: "
-                        "give the run a folder of its own")
-    if target.exists() and not target.is_dir():
-        raise UserError(f"{setting}={target} is a file, not a folder: choose another folder")
     if not target.is_dir():
         return
-    try:
-        entries = sorted(p.name for p in target.iterdir())
-    except OSError as exc:
-        raise UserError(f"{setting}={target} cannot be read ({exc.strerror}): choose another folder") from None
+    entries = _held_entries(target, setting)
     if not entries:
         return
     if finished(target):
@@ -191,13 +197,6 @@ class RunFolder:
 MARK = ".labsim"  # in a folder of many runs labsim writes: it is labsim's, and the lock of whoever writes it
 
 
-def _held_entries(folder: Path) -> list[str]:
-    try:
-        return sorted(p.name for p in folder.iterdir())
-    except OSError as exc:
-        raise UserError(f"{folder} cannot be read ({exc.strerror})") from None
-
-
 class SharedFolder:
     """A folder that many runs or the tables built from them go into (``labsim -m``'s sweep folder,
     ``labsim-sensitivity --out``, ``labsim-compare --out``), claimed by one labsim process at a time.
@@ -228,17 +227,10 @@ class SharedFolder:
     def check(self) -> None:
         """Refuse, in one line, a folder this command may not write into (see the class's rule)."""
         where = f"{self.setting}={self.target}"
-        check_path(self.target, self.setting)
-        here = Path.cwd()
-        if self.target == here or self.target in here.parents:
-            if not self.foreign_ok:
-                raise UserError(f"{where} is the current folder{' or holds it' if self.target != here else ''}: "
-                                "give it a folder of its own")
-        if self.target.exists() and not self.target.is_dir():
-            raise UserError(f"{where} is a file, not a folder: choose another folder")
+        check_path(self.target, self.setting, here_ok=self.foreign_ok, noun="it")
         if not self.target.is_dir():
             return
-        entries = [e for e in _held_entries(self.target) if e != MARK]
+        entries = [e for e in _held_entries(self.target, self.setting) if e != MARK]
         if not entries or self.labsims():
             return
         clash = [e for e in entries if e in self.outputs] if self.foreign_ok else entries

@@ -58,7 +58,8 @@ from labsim.indicators import view
 from labsim.errors import ArgumentParser, Interrupted, UserError
 from labsim.report import theme
 from labsim.files import KPIS, STATUS, atomic_write, atomic_write_text
-from labsim.jobs import Status, done, read_status, run_into, settings_key, to_config, write_status
+from labsim.hydra_app import to_config
+from labsim.jobs import Status, done, read_status, run_into, settings_key, write_status
 from labsim.rundir import RunFolder, SharedFolder
 
 PROG = "labsim-sensitivity"

@@ -27,7 +27,7 @@ else:
 
 from labsim import sensitivity as sens  # noqa: E402
 from labsim.files import KPIS, STATUS, part_path  # noqa: E402
-from labsim.jobs import to_config  # noqa: E402
+from labsim.hydra_app import to_config  # noqa: E402
 from labsim.results import Results  # noqa: E402
 from labsim.sensitivity import Param, analyze, main, problem, sample  # noqa: E402
 
