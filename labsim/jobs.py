@@ -300,8 +300,12 @@ class Pool:
         return list((getattr(self.executor, "_processes", None) or {}).values())
 
     def stop(self) -> None:
-        """Stop every worker now and wait until each is gone; remove what they left half-written."""
+        """Stop every worker now and wait until each is gone, and the executor's manager thread with
+        them (left running, it is woken at interpreter exit through a pipe the broken pool may
+        already have closed, and Python prints that error as the program ends); remove what they
+        left half-written."""
         workers = self.processes()
+        manager = getattr(self.executor, "_executor_manager_thread", None)
         self.executor.shutdown(wait=False, cancel_futures=True)
         for proc in workers:
             if proc.is_alive():
@@ -312,6 +316,8 @@ class Pool:
             if proc.is_alive():
                 proc.kill()
                 proc.join(5.0)
+        if manager is not None:
+            manager.join(max(self.grace, 1.0))  # it notices the workers are gone and ends
         for folder in self.folders:
             remove_stale(folder)
 

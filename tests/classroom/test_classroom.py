@@ -425,12 +425,20 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+# ``python -m labsim.classroom`` with Ctrl+C answered as Python answers it from a terminal.
+_AS_FROM_A_TERMINAL = ("import signal, runpy; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                       "runpy.run_module('labsim.classroom', run_name='__main__', alter_sys=True)")
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_stopping_the_classroom_leaves_no_process_and_no_traceback(tmp_path, sig):
     """Ctrl+C or kill: the server and its helper process (started by a lesson's page) stop, quietly."""
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "labsim.classroom", "--port", str(port), "--no-browser"],
+    # Ctrl+C as a terminal delivers it: a shell's background job without job control (`cmd &` in a
+    # script, as a CI runner may start the suite) begins with SIGINT ignored, and a child inherits
+    # that, so Python would never raise KeyboardInterrupt in it.
+    proc = subprocess.Popen([sys.executable, "-c", _AS_FROM_A_TERMINAL, "--port", str(port), "--no-browser"],
                             cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().startswith("labsim-classroom: serving")
