@@ -319,6 +319,12 @@ class DemandConfig:
                                       "assumption: a working day", hi_open=True)
     office_end_local_h: float = num(18.0, 0.0, 24.0, "local hour", "requesters' office hours end",
                                     "assumption: a working day", lo_open=True)
+    elasticity: float = num(
+        0.5, 0.0, 5.0, "", "own-price elasticity of requesters' demand for human tasks (absolute value): "
+        "tasks bought x (cost per accepted task / the cost at the requester's own best rate)^-elasticity",
+        "assumption with a prior (conf/calibration/priors.yaml): no estimate for crowd work exists; own-wage "
+        "elasticities of labour demand centre on -0.4 (Lichter, Peichl and Siegloch, EER 2015), larger for "
+        "low-skilled and atypical work")
 
 
 @dataclass
@@ -404,6 +410,12 @@ class VendorConfig:
                         "profit), as a multiple of the wage",
                         "TIME (Perrigo, 2023): clients paid about $12.50/h for Nairobi labellers taking home "
                         "$1.32-2/h, a mark-up of 5.25-8.5x the wage; the low end (take-home $2/h)")
+    profit_share: float = num(
+        0.21, 0.0, 0.9, "share of the bill", "what a vendor keeps of its bill as operating profit (EBITDA); the "
+        "bill less the wage and the profit pays overheads (supervision, quality assurance, facilities, "
+        "recruitment), a cost rather than a surplus",
+        "TaskUs 2024: adjusted EBITDA $209.9 M on $995 M of revenue (21.1 %); TELUS International 2023 21.5 %, "
+        "Teleperformance 2023 21.3 % (annual results)")
     wage_premium: float = num(0.5, 0.0, 100.0, "x local wage", "what vendors pay over the local wage (the region's "
                               "median reservation wage, at least its minimum wage), as a share of it",
                               "TIME (2022-2023): Nairobi moderators and labellers took home $1.32-2/h, 1.5-2.2x Kenya's "
@@ -423,8 +435,12 @@ class WorkersConfig:
         1.0, 0.01, 100.0, "x", "multiplies every region's reservation wages (its median; the spread is kept): one "
         "knob for the crowd's outside options", "1 is the calibrated baseline; a knob for sensitivity and calibration")
     labour_supply_elasticity: float = num(
-        0.43, 0.0, 5.0, "", "elasticity of a crowd worker's hours to its effective wage over its reservation wage",
-        "Horton and Chilton, The Labor Economics of Paid Crowdsourcing, 2010: about 0.43")
+        0.43, 0.0, 5.0, "", "elasticity of a crowd worker's hours to its effective wage over its reservation wage "
+        "(the intensive margin: whether to work at all is the reservation wage's job)",
+        "assumption with a prior (conf/calibration/priors.yaml): hours elasticities run from about 0.3 (Keane, "
+        "JEL 2011, the mean Hicksian elasticity of men's hours) to about 1.2 for flexible gig work (Angrist, "
+        "Caldwell and Hall, AEJ: Applied 2021, Uber drivers' Frisch elasticity); Horton and Chilton's 0.43 "
+        "is an elasticity of participation, not of hours")
     hours_factor_min: float = num(0.25, 0.0, 1.0, "x usual hours", "fewest hours against the usual ones",
                                   "assumption")
     hours_factor_max: float = num(2.0, 1.0, 10.0, "x usual hours", "most hours against the usual ones",
@@ -940,6 +956,16 @@ def _some_workers(cfg: LabsimConfig) -> None:
                           f"{largest:,} at scale 1, times scale rounds to 0): at least {0.5 / largest:.2g}")
 
 
+def _vendor_bill(cfg: LabsimConfig) -> None:
+    """A vendor's bill (the wage times 1 + ``vendor.margin``) pays the wage and the profit it keeps:
+    the profit's share of the bill leaves at least nothing for overheads."""
+    most = cfg.vendor.margin / (1.0 + cfg.vendor.margin)
+    if cfg.vendor.profit_share > most + 1e-12:
+        raise ConfigError("vendor.profit_share", cfg.vendor.profit_share,
+                          f"at most the bill's share above the wage, margin / (1 + margin) = {most:.3g} "
+                          f"(vendor.margin {cfg.vendor.margin:g})")
+
+
 RULES: tuple[tuple[tuple[str, ...], Any], ...] = (
     (("warmup_weeks", "horizon_weeks"), _warmup_before_horizon),
     (("regions", "task_types", "requesters"), _tables),
@@ -949,6 +975,7 @@ RULES: tuple[tuple[tuple[str, ...], Any], ...] = (
     (("wellbeing.high_stress_threshold", "wellbeing.burnout_threshold"), _thresholds),
     (("demand.office_start_local_h", "demand.office_end_local_h"), _office_hours),
     (("scale", "regions"), _some_workers),
+    (("vendor.profit_share", "vendor.margin"), _vendor_bill),
 )
 
 
