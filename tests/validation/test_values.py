@@ -1,0 +1,45 @@
+"""What a task is worth to its buyer follows from the rates observed, through Robinson's markdown.
+
+A requester facing a take-up elasticity ``e`` (``pricing.supply_elasticity``) that maximises
+``(v - k p) p^e`` pays ``p = e v / ((1 + e) k)``: a task's value is ``v = k p (1 + e) / e``, with
+``k`` the cost of an accepted task per unit of rate (the fee on top, rejected tasks redone). The
+range of value-to-rate ratios the prior's bounds allow was committed here before the model used
+it; the model's posted tasks must fall inside it, task type by task type.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from labsim.calibrate import load_priors
+from labsim.config import CrowdPlatformConfig
+
+# Committed before the model changed (docs/model.md 7.2): the value of a posted crowd task over
+# its posted rate, at the prior's bounds of the requester-level elasticity (0.03 to 0.3), the
+# platform's two fees (20 and 40 %) and rejected shares up to 30 %.
+VALUE_TO_RATE = (5.2, 68.7)
+MOST_REJECTED = 0.3
+
+
+def markdown_ratio(e: float, k: float) -> float:
+    """Robinson's value-to-rate ratio ``k (1 + e) / e``."""
+    return k * (1.0 + e) / e
+
+
+def test_the_committed_range_is_the_priors():
+    prior = {p.key: p for p in load_priors()}["pricing.supply_elasticity"]
+    fees = CrowdPlatformConfig()
+    k_low = 1.0 + min(fees.commission, fees.commission_large_batch)
+    k_high = (1.0 + max(fees.commission, fees.commission_large_batch)) / (1.0 - MOST_REJECTED)
+    low, high = markdown_ratio(prior.high, k_low), markdown_ratio(prior.low, k_high)
+    assert (round(low, 1), round(high, 1)) == VALUE_TO_RATE
+
+
+def test_robinsons_markdown_is_the_requesters_best_rate():
+    """The closed form is the maximum of ``(v - k p) p^e``, checked on a grid."""
+    v, k, e = 10.0, 1.4 / 0.9, 0.1
+    grid = np.linspace(0.01, 5.0, 200_001)
+    best = grid[np.argmax((v - k * grid) * grid ** e)]
+    assert best == pytest.approx(e * v / ((1 + e) * k), rel=1e-4)
+    assert v / best == pytest.approx(markdown_ratio(e, k), rel=1e-4)
