@@ -158,16 +158,12 @@ class TaskTypeConfig:
     duration_sigma: float = num(0.5, 0.0, 5.0, "log-sd", "spread of task durations",
                                 source="assumption")
     base_piece_rate_usd: float = num(0.05, 0.0, 1000.0, "USD per task",
-                                     "piece rate requesters start from: their first belief about take-up "
-                                     "makes it a median batch's best rate (and the queueing mode's rate)",
+                                     "the type's observed piece rate: the mean rate its optimising requesters "
+                                     "post at Mechanical Turk's fees, from which what a task is worth follows "
+                                     "(Robinson's markdown, docs/model.md 7.2); academic requesters' customary "
+                                     "rate; the queueing mode's rate",
                                      lo_open=True,
-                                     source=("calibrated: the stylised start's mean rate, and academic requesters'"
-                                             " customary rate"))
-    value_per_task_usd: float = num(5.0, 0.0, 1e6, "USD per accepted task",
-                                    "what an accepted task is worth to a median requester of the type",
-                                    lo_open=True,
-                                    source=("calibrated to Berg et al. 2018's wages by region, year by year (no "
-                                            "public figure measures a label's worth to its buyer)"))
+                                     source=("calibrated to Berg et al. 2018's wages by region, year by year"))
     skill_required: float = share(0.0, "skill a crowd worker needs to take the type",
                                   source=("assumption: RLHF and safety evaluation need more skill (press coverage "
                                           "2023-2024)"))
@@ -342,19 +338,17 @@ class AutomationConfig:
 
 @dataclass
 class PricingConfig:
-    """How requesters set piece rates (labsim/model/rules/pricing.py; docs/model.md derives the fixed point)."""
+    """How requesters set piece rates (labsim/model/rules/pricing.py; docs/model.md 7.2)."""
 
-    enabled: bool = flag(True, "requesters learn how fast their tasks are taken and re-price every week "
-                               "(off: their beliefs stay at the start's)")
+    enabled: bool = flag(True, "requesters learn the rejections and policy charges of their books every week "
+                               "and price by them (off: their beliefs stay at the start's)")
     supply_elasticity: float = num(
-        0.1, 0.01, 1.0, "", "elasticity of a batch's take-up rate to its piece rate",
+        0.1, 0.01, 1.0, "", "requester-level elasticity of a batch's take-up to its piece rate: requesters post "
+        "Robinson's markdown of a task's value, e / (1 + e) of it per unit of cost factor",
         "Dube, Jacobs, Naidu and Suri, Monopsony in Online Labor Markets, AER: Insights 2020: about 0.1 "
         "on Mechanical Turk, with little heterogeneity")
-    impatience_per_week: float = num(1.0, 0.0, 100.0, "per week", "how fast a task's value to its requester "
-                                     "decays while it waits (value x e^-(rate x weeks))", "assumption",
-                                     lo_open=True)
-    belief_weeks: float = num(8.0, 1.0, 520.0, WEEKS, "weeks over which requesters average the take-up speed "
-                              "and rejections they see", "assumption")
+    belief_weeks: float = num(8.0, 1.0, 520.0, WEEKS, "weeks over which requesters average the rejections and "
+                              "policy charges they see", "assumption")
 
 
 @dataclass
@@ -411,9 +405,9 @@ class VendorConfig:
                         "TIME (Perrigo, 2023): clients paid about $12.50/h for Nairobi labellers taking home "
                         "$1.32-2/h, a mark-up of 5.25-8.5x the wage; the low end (take-home $2/h)")
     profit_share: float = num(
-        0.21, 0.0, 0.9, "share of the bill", "what a vendor keeps of its bill as operating profit (EBITDA); the "
-        "bill less the wage and the profit pays overheads (supervision, quality assurance, facilities, "
-        "recruitment), a cost rather than a surplus",
+        0.21, 0.0, 0.9, "share of the bill", "what a vendor keeps of its bill as operating profit (EBITDA; at "
+        "most what the bill leaves above the wage); the bill less the wage and the profit pays overheads "
+        "(supervision, quality assurance, facilities, recruitment), a cost rather than a surplus",
         "TaskUs 2024: adjusted EBITDA $209.9 M on $995 M of revenue (21.1 %); TELUS International 2023 21.5 %, "
         "Teleperformance 2023 21.3 % (annual results)")
     wage_premium: float = num(0.5, 0.0, 100.0, "x local wage", "what vendors pay over the local wage (the region's "
@@ -956,16 +950,6 @@ def _some_workers(cfg: LabsimConfig) -> None:
                           f"{largest:,} at scale 1, times scale rounds to 0): at least {0.5 / largest:.2g}")
 
 
-def _vendor_bill(cfg: LabsimConfig) -> None:
-    """A vendor's bill (the wage times 1 + ``vendor.margin``) pays the wage and the profit it keeps:
-    the profit's share of the bill leaves at least nothing for overheads."""
-    most = cfg.vendor.margin / (1.0 + cfg.vendor.margin)
-    if cfg.vendor.profit_share > most + 1e-12:
-        raise ConfigError("vendor.profit_share", cfg.vendor.profit_share,
-                          f"at most the bill's share above the wage, margin / (1 + margin) = {most:.3g} "
-                          f"(vendor.margin {cfg.vendor.margin:g})")
-
-
 RULES: tuple[tuple[tuple[str, ...], Any], ...] = (
     (("warmup_weeks", "horizon_weeks"), _warmup_before_horizon),
     (("regions", "task_types", "requesters"), _tables),
@@ -975,7 +959,6 @@ RULES: tuple[tuple[tuple[str, ...], Any], ...] = (
     (("wellbeing.high_stress_threshold", "wellbeing.burnout_threshold"), _thresholds),
     (("demand.office_start_local_h", "demand.office_end_local_h"), _office_hours),
     (("scale", "regions"), _some_workers),
-    (("vendor.profit_share", "vendor.margin"), _vendor_bill),
 )
 
 

@@ -29,6 +29,8 @@ from labsim.model.units import ALL_REGIONS, HOURS_PER_MONTH, HOURS_PER_WEEK, WEE
 # the benefits its fund pays, support and training services, public money.
 POLICY_MONEY = ("topup_usd", "levy_usd", "benefits_usd", "support_cost_usd", "training_cost_usd",
                 "public_spend_usd")
+# The welfare total's parts and their signs (docs/model.md 7.3).
+WELFARE_PARTS = {"worker_surplus_usd": 1, "platform_fees_usd": 1, "vendor_margin_usd": 1, "public_spend_usd": -1}
 # Moderators are the workers whose main task type this is.
 MODERATION = "content_moderation"
 
@@ -185,7 +187,7 @@ def _timeseries(rec: Records) -> pl.DataFrame:
         "mean_piece_rate_usd": pl.Series(rate, nan_to_null=True),
         "requester_spend_usd": c["requester_spend_usd"],
         "platform_fees_usd": c["platform_fees_usd"],
-        "vendor_margin_usd": c["vendor_margin_usd"],
+        "vendor_margin_usd": c["vendor_margin_usd"], "vendor_overheads_usd": c["vendor_overheads_usd"],
         "topup_usd": c["topup_usd"], "levy_usd": c["levy_usd"], "benefits_usd": c["benefits_usd"],
         "support_cost_usd": c["support_cost_usd"], "training_cost_usd": c["training_cost_usd"],
         "public_spend_usd": c["public_spend_usd"], "tasks_done_fair": c["tasks_done_fair"],
@@ -214,8 +216,6 @@ def _timeseries(rec: Records) -> pl.DataFrame:
         "automation_share": m["automation_share"], "compute_cost_usd": m["compute_cost_usd"],
         "mean_posted_rate_usd": pl.Series(posted_rate, nan_to_null=True),
         "mean_task_wait_h": pl.Series(wait, nan_to_null=True),
-        "requester_value_usd": m["value_human_usd"] + m["value_automated_usd"],
-        "value_expired_usd": m["value_expired_usd"], "value_unposted_usd": m["value_unposted_usd"],
     })
     return pl.concat([regional, market], how="diagonal_relaxed").sort(
         ["week", "region", "task_type", "channel"])
@@ -302,7 +302,8 @@ def worker_kpis(w: pl.DataFrame, start: float, end: float,
 
 def _flow_kpis(regional: pl.DataFrame, window_weeks: float) -> dict[str, float]:
     """KPIs from the weekly flows of the regional rows in the window."""
-    tot = regional.select(pl.col("requester_spend_usd", "platform_fees_usd", "vendor_margin_usd", "earnings_usd",
+    tot = regional.select(pl.col("requester_spend_usd", "platform_fees_usd", "vendor_margin_usd",
+                                 "vendor_overheads_usd", "earnings_usd",
                                  "tasks_done_human", "tasks_rejected", "night_hours", "paid_hours",
                                  "unpaid_hours", *POLICY_MONEY, "tasks_done_fair").sum()).row(0, named=True)
     online = tot["paid_hours"] + tot["unpaid_hours"]
@@ -320,6 +321,7 @@ def _flow_kpis(regional: pl.DataFrame, window_weeks: float) -> dict[str, float]:
         "worker_pay_usd": float(tot["earnings_usd"]),
         "platform_fees_usd": float(tot["platform_fees_usd"]),
         "vendor_margin_usd": float(tot["vendor_margin_usd"]),
+        "vendor_overheads_usd": float(tot["vendor_overheads_usd"]),
         **{k: float(tot[k]) for k in POLICY_MONEY},
         "fair_platform_task_share": (float(tot["tasks_done_fair"] / tot["tasks_done_human"])
                                      if tot["tasks_done_human"] else float("nan")),
@@ -383,8 +385,6 @@ def _scope_kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame, start_wee
     overall["crowd_expired_share"] = (float(crowd["tasks_expired"].sum() / human) if human > 0
                                       else float("nan"))
     overall["unmet_tasks"] = overall["tasks_expired"] + overall["tasks_unposted"]  # demand no one met
-    overall["unmet_value_usd"] = float(market["value_expired_usd"].sum() + market["value_unposted_usd"].sum())
-    overall["requester_value_usd"] = float(market["requester_value_usd"].sum())
     # requester_spend_usd is spend on human work at every scope (regions and channels have no
     # compute); requesters also pay for automated tasks, so the total and the cost per task
     # resolved (by people or models) count compute too, overall only.
@@ -392,13 +392,12 @@ def _scope_kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame, start_wee
     overall["requester_total_spend_usd"] = spend
     resolved = overall["tasks_done"] + overall["tasks_automated"]
     overall["requester_cost_per_task_usd"] = spend / resolved if resolved else float("nan")
-    # Welfare: who gains what over the window (docs/model.md). Requesters: the value of the work
-    # done (by people, decayed by its wait; by models) less all they spent; workers: earnings over
-    # their reservation wages; platforms and vendors: fees and margins; less public money.
-    overall["requester_surplus_usd"] = overall["requester_value_usd"] - spend
-    overall["total_surplus_usd"] = (overall["requester_surplus_usd"] + overall["worker_surplus_usd"]
-                                    + overall["platform_fees_usd"] + overall["vendor_margin_usd"]
-                                    - overall["public_spend_usd"])
+    # Welfare: who gains what over the window (docs/model.md 7.3), from quantities the data pin
+    # down: workers' earnings over their reservation wages, platforms' fees, vendors' profit (not
+    # their overheads, a cost), less public money. Requesters appear by what they spend and the
+    # tasks done and left undone; what the work is worth to them follows from an elasticity that
+    # is known within a factor of ten (Robinson's markdown), so it is in no level and no sum.
+    overall["welfare_total_usd"] = sum(sign * overall[part] for part, sign in WELFARE_PARTS.items())
     overall["automation_share"] = (overall["tasks_automated"] / overall["tasks_posted"]
                                    if overall["tasks_posted"] else float("nan"))
     overall["automation_share_by_type"] = {
@@ -412,6 +411,11 @@ def _scope_kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame, start_wee
     by_channel = {chan: {**worker_kpis(workers.filter(pl.col("channel") == chan), start_h, end_h, min_wage),
                          **_flow_kpis(regional.filter(pl.col("channel") == chan), window_weeks)}
                   for chan in CHANNELS}
+    # Tasks left undone by channel: expired in its books, or brought and not posted.
+    for chan, scope in by_channel.items():
+        rows = market.filter(pl.col("channel") == chan)
+        scope["tasks_expired"] = int(rows["tasks_expired"].sum())
+        scope["tasks_unposted"] = int(rows["tasks_unposted"].sum())
     # Where people's work is done: each region's (and channel's) share of the human tasks done.
     done = sum(k["tasks_done"] for k in by_region.values())
     for scope in (*by_region.values(), *by_channel.values()):

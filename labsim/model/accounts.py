@@ -22,6 +22,7 @@ from labsim.model.units import UUSD
 # Per-cell weekly flows.
 CELL_FLOWS = ("paid_hours", "unpaid_hours", "earnings_uusd", "tasks_done_human",
               "tasks_rejected", "requester_spend_uusd", "platform_fees_uusd", "vendor_margin_uusd",
+              "vendor_overheads_uusd",  # a vendor's bill less the wage and its profit (margin)
               # policies: wage-floor and paid-search top-ups (in earnings), the
               # levy, benefits from the fund, support and training services,
               # public money, tasks done on the alternative (fair) platform

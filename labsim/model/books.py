@@ -131,11 +131,12 @@ class Books:
         # The task type a vendor team member may take from each book (-2: none, a crowd book).
         self.vendor_team = np.where(self.is_crowd, -2, self.type)
         self.is_eval = types.is_eval[self.type]
-        # Batch draws: log of the median size, its sigma; the median value of a task (USD);
-        # the rate requesters start from (USD); the deadline.
+        # Batch draws: log of the median size, its sigma; the observed rate (USD) and, once the
+        # market's first beliefs are known, the value of a task that follows from it
+        # (``pricing.anchor_values``); the deadline.
         self.log_size = np.log([t.batch_size_median for t in tts])
         self.size_sigma = np.array([t.batch_size_sigma for t in tts])
-        self.value_usd = np.array([t.value_per_task_usd * s.value_premium for t, s in zip(tts, specs)])
+        self.value_usd = np.full(self.n, np.nan)
         self.start_rate_usd = np.array([t.base_piece_rate_usd * s.value_premium for t, s in zip(tts, specs)])
         self.deadline_h = np.array([t.deadline_h for t in tts])
         # Which class of requesters posts each batch: cumulative probabilities per book.

@@ -36,7 +36,6 @@ class Context:
     regions: Regions
     types: TaskTypes
     requesters: Requesters
-    solver: Any  # labsim.model.rules.pricing.RateSolver
     books: Books
     store: BatchStore  # open batches
     accounts: Accounts  # the week's records and the run's totals

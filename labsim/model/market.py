@@ -71,15 +71,13 @@ class Market(Context):
         self.held = hold(streams, names)
         self.held_work, self.held_schedule = len(names) - 2, len(names) - 1
         self.requesters = Requesters.from_config(cfg)
-        self.solver = pricing.RateSolver(cfg.pricing.supply_elasticity)
         self.min_wage_usd_h = self.regions.min_wage_usd_h
         self.horizon_h, self.window_start_h = run_window(cfg)
         self.windows = named_windows(cfg)
         self.step_h, self.sub_hours = float(cfg.step_h), int(cfg.step_h)
         self.policies = PolicySet(cfg)
         self.books = Books(cfg, self.types, book_specs(cfg, self.regions, self.policies.books))
-        self.store = BatchStore(self.books.fifo, cfg.pricing.supply_elasticity,
-                                cfg.pricing.impatience_per_week / HOURS_PER_WEEK)
+        self.store = BatchStore(self.books.fifo, cfg.pricing.supply_elasticity)
         self.accounts = Accounts(self.regions.n, self.types.n, len(CHANNELS))
         self.work_slots = work_slots(self.accounts, tuple(self.books.count_as))
         self.batch_slots = self.accounts.slots(arrivals.BATCH_FLOWS)
@@ -93,11 +91,9 @@ class Market(Context):
             labels=t.labels_before_start.copy(), auto_share=np.zeros(t.n),
             expected_wage=np.full(self.regions.n, np.nan), vendor_share=t.vendor_share.copy(),
             week_labels=np.zeros(t.n), week_expired=np.zeros(n_books, np.int64),
-            week_posted_human=np.zeros(n_books, np.int64), kappa=np.zeros(n_books),
-            reject_share=np.zeros(n_books), surcharge_usd=np.zeros(n_books), seen_taken=np.zeros(n_books),
-            seen_pull_h=np.zeros(n_books),
-            seen_weeks=np.zeros(n_books),
-            week_taken=np.zeros(n_books), week_rejected=np.zeros(n_books), week_pull_h=np.zeros(n_books))
+            week_posted_human=np.zeros(n_books, np.int64),
+            reject_share=np.zeros(n_books), surcharge_usd=np.zeros(n_books), seen_weeks=np.zeros(n_books),
+            week_taken=np.zeros(n_books), week_rejected=np.zeros(n_books))
         self.vendor_work_h0 = routing.vendor_work_h(self)  # vendor work as configured
         self.vendor_shifts = schedule.VendorShifts(self)
         self.active = np.zeros(0, np.int64)  # workers present (rows of the pool)
@@ -115,11 +111,9 @@ class Market(Context):
     def step_phases(self):
         return (self.post_batches,       # rules.arrivals, rules.pricing: batches priced and posted
                 self.expire_batches,     # rules.arrivals: unfinished tasks expire
-                self.observe,            # rules.pricing: the pull waiting in each book (and again after work)
                 self.find_online,        # rules.schedule: sessions and shifts in the step
                 self.policy_time,        # policies: time that goes to something else (training)
-                self.work,               # rules.work: match, draw, take, review, pay
-                self.observe)            # rules.pricing: the pull left waiting
+                self.work)               # rules.work: match, draw, take, review, pay
 
     def week_phases(self):
         return (self.open_tick,          # the week [start, now) closes
@@ -155,6 +149,7 @@ class Market(Context):
         pricing.init_beliefs(self)
         if state is not None:
             steady.start_beliefs(self, state)
+        pricing.anchor_values(self)
         self.state.cost0 = routing.channel_costs(self)  # what each channel costs at the start
         if state is not None:
             steady.start_costs(self, state)  # or, where the stored state knows, in the baseline
@@ -168,9 +163,6 @@ class Market(Context):
 
     def expire_batches(self, now: float) -> None:
         arrivals.expire_batches(self, now)
-
-    def observe(self, now: float) -> None:
-        pricing.observe(self)
 
     def find_online(self, now: float) -> None:
         self.online = schedule.online(self, now)

@@ -168,14 +168,10 @@ class MarketState:
     week_expired: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per book
     week_posted_human: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per book
     # requesters' beliefs about each crowd book (pricing), and what they see this week
-    kappa: np.ndarray = field(default_factory=lambda: np.zeros(0))  # tasks taken per unit of pull-hour
     reject_share: np.ndarray = field(default_factory=lambda: np.zeros(0))  # of reviewed tasks
     # what policies charge requesters per accepted crowd task beyond reward and fee (USD: wage-floor
     # top-ups, paid search, levy, support), as requesters of each book have seen it
     surcharge_usd: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    seen_taken: np.ndarray = field(default_factory=lambda: np.zeros(0))  # averaged tasks taken a week
-    seen_pull_h: np.ndarray = field(default_factory=lambda: np.zeros(0))  # and pull-hours waiting
     seen_weeks: np.ndarray = field(default_factory=lambda: np.zeros(0))  # weeks seen (first belief: one)
     week_taken: np.ndarray = field(default_factory=lambda: np.zeros(0))  # tasks accepted
     week_rejected: np.ndarray = field(default_factory=lambda: np.zeros(0))  # tasks rejected
-    week_pull_h: np.ndarray = field(default_factory=lambda: np.zeros(0))  # open tasks x rate^eps x hours

@@ -25,7 +25,7 @@ def task(**kw) -> TaskTypeConfig:
     in batches of exactly 10 at exactly the base rate (no spread), all crowd, all open."""
     base = dict(duration_median_min=1.0, duration_sigma=0.0, reject_rate_novice=0.0, reject_rate_expert=0.0,
                 batch_size_median=10.0, batch_size_sigma=0.0, base_piece_rate_usd=0.05,
-                value_per_task_usd=5.0, batches_per_week=168.0, deadline_h=72.0)
+                batches_per_week=168.0, deadline_h=72.0)
     base.update(kw)
     return TaskTypeConfig(**base)
 
@@ -63,10 +63,11 @@ def config(policy: str | None = None, regions: dict | None = None, types: dict |
 
 
 def market(cfg: LabsimConfig) -> Market:
-    """A market with no one in it yet, its requesters' first beliefs set as at a run's start
-    (every crowd book is believed to be taken at some speed: kappa > 0)."""
+    """A market with no one in it yet, its requesters' first beliefs set and its tasks valued as at a
+    run's start (a batch's best rate is then the base rate)."""
     m = Market(cfg, Streams(0))
     pricing.init_beliefs(m)
+    pricing.anchor_values(m)
     return m
 
 

@@ -24,5 +24,5 @@ def test_the_page_lists_every_region_and_every_table_field():
     for code in ("USA", "FRA", "IND", "PHL", "VEN", "KEN", "MDG"):
         assert f"| {code} |" in page.splitlines()[page.splitlines().index(
             "## Regions (`conf/regions/default.yaml`)") + 2]
-    assert "| `value_per_task_usd` |" in page and "| `fixed_cost_usd` |" in page
+    assert "| `base_piece_rate_usd` |" in page and "| `fixed_cost_usd` |" in page
     assert "*missing*" not in page

@@ -42,21 +42,6 @@ def post_one_each(m, now: float) -> None:
     arrivals.post_drawn(m, now, np.ones(n, np.int64), np.zeros((n, 5)))
 
 
-class FixedRate:
-    """A stand-in rate solver: every batch's best rate is ``rate_usd`` at speed ``u``."""
-
-    eps = 0.1
-
-    def __init__(self, rate_usd: float, u: float = 9.0) -> None:
-        self.rate_usd, self.u = rate_usd, u
-        self.seen = None
-
-    def solve(self, value_usd, k, a):
-        self.seen = (np.asarray(value_usd), np.asarray(k), np.asarray(a))
-        n = np.shape(value_usd)
-        return np.full(n, self.rate_usd), np.full(n, self.u)
-
-
 class Uniforms:
     """A stand-in for a numpy Generator whose uniform draws are given."""
 
@@ -251,7 +236,6 @@ def test_a_batch_keeps_its_draws_whichever_book_it_goes_to():
         cfg.crowd.geofence_regions = ["KEN"]
         cfg.demand.office_hours_boost = 1.0
         m = market(cfg)
-        m.solver = FixedRate(0.06)
         m.state.book_rate_h = np.array([open_share, 1 - open_share]) * 10.0
         arrivals.post_batches(m, 0.0)
         s = m.store
@@ -262,42 +246,38 @@ def test_a_batch_keeps_its_draws_whichever_book_it_goes_to():
     assert books_a[0] > books_a[1] and books_b[0] < books_b[1]
 
 
-def _posting_market(rate_usd=0.06, **task_kw):
+def _posting_market(value_usd=1.155, **task_kw):
+    """One type whose tasks are worth ``value_usd`` (no spread), 20 % of them believed rejected: at a
+    40 % fee, k = 1.4 / 0.8 = 1.75 and Robinson's rate is 0.1 x 1.155 / (1.1 x 1.75) = 0.06 USD."""
     m = market(config(types={"text": task(**task_kw)}))
-    m.solver = FixedRate(rate_usd)
-    m.state.kappa[:] = 0.5
+    m.books.value_usd[:] = value_usd
     m.state.reject_share[:] = 0.2
     return m
 
 
-@pytest.mark.parametrize("large_from, fee", [(10, 24_000), (11, 12_000)])
-def test_a_batch_carries_its_size_rate_and_the_platforms_fee(large_from, fee):
-    """A batch is priced by its requester (here a stand-in: 0.06 USD); the platform charges 20 % on
-    top, 40 % on large batches, and the requester's cost factor counts the fee and rejections."""
+@pytest.mark.parametrize("large_from, rate, fee", [(10, 60_000, 24_000), (11, 70_000, 14_000)])
+def test_a_batch_carries_its_size_rate_and_the_platforms_fee(large_from, rate, fee):
+    """A batch is priced by its requester at Robinson's markdown, e (v - s) / ((1 + e) k): the platform
+    charges 40 % on top of large batches (k = 1.4 / 0.8: 0.06 USD), 20 % on small ones (k = 1.2 / 0.8:
+    0.07 USD; the requester's cost per accepted task, k x rate = 0.105 USD, is the same: a fee is
+    passed on to workers in full). It buys its whole drawn batch: that cost is its own best rate's."""
     m = _posting_market()
     m.cfg.crowd.large_batch_min_tasks = large_from
     post_one_each(m, 0.0)
     s = m.store
-    # 0.06 USD = 60_000 µUSD a task; fee 40 % = 24_000 (batch of 10 >= 10) or 20 % = 12_000
-    assert s.ints[s.REM].tolist() == [10] and s.ints[s.RATE].tolist() == [60_000]
+    assert s.ints[s.REM].tolist() == [10] and s.ints[s.RATE].tolist() == [rate]
     assert s.ints[s.FEE].tolist() == [fee]
     assert s.times[s.DEADLINE].tolist() == [72.0]
-    value, k, a = m.solver.seen
-    # value 5 USD (type value x class multiplier 1, no spread); k = (1 + c) / (1 - 0.2);
-    # a = kappa / delta = 0.5 / (1 / 168)
-    assert value.tolist() == [5.0]
-    assert k.tolist() == pytest.approx([(1 + fee / 60_000) / 0.8])
-    assert a.tolist() == pytest.approx([0.5 * 168])
     wk = m.accounts.week
-    assert wk["tasks_posted"][0] == 10 and wk["posted_value_uusd"][0] == 600_000  # 10 x 60_000
+    assert wk["tasks_posted"][0] == 10 and wk["posted_value_uusd"][0] == 10 * rate
     assert m.state.week_posted_human.tolist() == [10]
 
 
 def test_a_batch_worth_less_than_its_cost_is_not_posted():
-    """A requester posts a batch only if its expected surplus covers its fixed cost: 10 tasks x
-    (5 USD x u / (1 + u) - k x 0.06) with u = 9, k = 1.4 / 0.8 = 1.75: 10 x (4.5 - 0.105) = 43.95 USD,
-    short of a 50 USD fixed cost (its tasks count as unposted), enough against 40 USD."""
-    for fixed, posted in ((50.0, 0), (40.0, 10)):
+    """A requester posts a batch only if its surplus covers its fixed cost: 10 tasks x (1.155 USD -
+    1.75 x 0.06 USD) = 10.5 USD, short of an 11 USD fixed cost (its tasks count as unposted), enough
+    against 10 USD."""
+    for fixed, posted in ((11.0, 0), (10.0, 10)):
         m = _posting_market()
         m.requesters.fixed_cost_usd[:] = fixed
         post_one_each(m, 0.0)
@@ -329,11 +309,14 @@ def test_a_model_does_its_share_of_a_batch_at_the_compute_price():
     assert m.store.open_tasks().tolist() == [6]
 
 
-def test_no_batch_pays_less_than_the_types_floor():
-    """A piece rate below the type's floor is raised to it."""
-    m = _posting_market(rate_usd=0.05, piece_rate_floor_usd=0.08)
+def test_no_batch_pays_less_than_the_types_floor_and_a_dearer_batch_buys_fewer_tasks():
+    """A piece rate below the type's floor is raised to it (0.06 USD to 0.08); an accepted task then
+    costs 1.75 x 0.08 = 0.14 USD against 0.105 at the requester's own best rate, so it buys 10 x
+    (0.14 / 0.105)^-0.5 = 8.66 of its 10 tasks, rounded at random (here down: 8)."""
+    m = _posting_market(piece_rate_floor_usd=0.08)
     post_one_each(m, 0.0)
-    assert m.store.ints[m.store.RATE].tolist() == [80_000]  # 0.05 USD < 0.08 USD floor
+    assert m.store.ints[m.store.RATE].tolist() == [80_000]
+    assert m.store.open_tasks().tolist() == [8]
 
 
 def test_unfinished_tasks_expire_at_the_deadline():
@@ -586,7 +569,8 @@ def test_a_crowd_worker_who_finds_nothing_searches_a_while_and_logs_off():
 
 def test_vendor_staff_are_paid_every_shift_hour_whatever_they_finish():
     """A vendor worker at 2 USD/h does the 30 tasks of its book in 0.5 h and is paid 2 h: 4_000_000 µUSD;
-    the vendor bills wage + 150 % margin = 10_000_000."""
+    the vendor bills wage + a 150 % mark-up = 10_000_000, keeps 21 % of it as profit (2_100_000) and
+    spends the rest of the mark-up on overheads (3_900_000)."""
     m = _work_market(vendor_share=0.5)
     assert m.books.channel.tolist() == [CROWD, VENDOR]
     v = add(m, channel=VENDOR, team=0, wage_uusd_h=2_000_000)
@@ -596,7 +580,8 @@ def test_vendor_staff_are_paid_every_shift_hour_whatever_they_finish():
     assert p.wk_tasks[v[0]] == 30 and p.wk_paid_h[v[0]] == 2.0
     assert p.wk_earn_uusd[v[0]] == 4_000_000
     wk, c = m.accounts.week, cell_of(m, 0, 0, VENDOR)
-    assert wk["vendor_margin_uusd"][c] == 6_000_000
+    assert wk["vendor_margin_uusd"][c] == 2_100_000
+    assert wk["vendor_overheads_uusd"][c] == 3_900_000
     assert wk["requester_spend_uusd"][c] == 10_000_000
     assert wk["earnings_uusd"][c] == 4_000_000
 
@@ -788,32 +773,56 @@ def test_workers_present_at_the_start_have_a_record_at_their_skills_approval():
 
 # --- rules/pricing.py ----------------------------------------------------------------------------
 
-def test_the_best_rate_meets_the_first_order_condition():
-    """At u = 9 the condition reads v eps / k = p (1 + u)^2 / u = p x 100 / 9: with v = 9.333 USD,
-    eps = 0.1, k = 1.4, p = 0.6667 x 9 / 100 = 0.06 USD; and u = a p^eps gives a = 9 / 0.06^0.1."""
-    solver = pricing.RateSolver(0.1)
-    a = 9.0 / 0.06 ** 0.1
-    rate, u = solver.solve(np.array([0.6667 * 1.4 / 0.1]), np.array([1.4]), np.array([a]))
-    assert u.tolist() == pytest.approx([9.0], rel=1e-3)
-    assert rate.tolist() == pytest.approx([0.06], rel=2e-3)
+def _terms(value=11.0, commission=0.4, reject=0.2, charge=0.0, start=0.05, floor=0.0, customary=False,
+           budget_fee=0.4, eps=0.1, elasticity=0.5):
+    """``pricing.batch_terms`` of one batch: (rate paid, k, cost per accepted task, share bought)."""
+    paid, k, cost, ratio = pricing._terms_of(
+        np.array([0]), np.array([value]), np.array([commission]), np.array([customary]), np.array([budget_fee]),
+        np.array([reject]), np.array([charge]), np.array([start]), np.array([floor * 1e6]), eps)
+    return float(paid[0]), float(k[0]), float(cost[0]), float(pricing.bought(ratio, elasticity)[0])
 
 
-def test_in_a_slack_market_rates_fall_with_the_take_up_speed():
-    """When tasks are taken much faster than their value decays (u large), p^(1 + eps) = v eps / (k a):
-    ten times the take-up speed cuts rates by 10^(1/1.1) = 8.1 times."""
-    solver = pricing.RateSolver(0.1)
-    v, k = np.array([100.0]), np.array([1.5])
-    slow, _ = solver.solve(v, k, np.array([1e5]))
-    fast, u = solver.solve(v, k, np.array([1e6]))
-    assert u[0] > 100  # the slack limit
-    assert fast[0] == pytest.approx((100 * 0.1 / (1.5 * 1e6)) ** (1 / 1.1), rel=0.03)
-    assert slow[0] / fast[0] == pytest.approx(10 ** (1 / 1.1), rel=0.03)
+def test_the_best_rate_is_robinsons_markdown():
+    """v = 11 USD, k = 1.4 / 0.8 = 1.75, e = 0.1: p = 0.1 x 11 / (1.1 x 1.75) = 0.5714 USD, an accepted
+    task costs k p = e v / (1 + e) = 1 USD, a task's value is 11 times its cost, and the requester buys
+    its whole batch."""
+    rate, k, cost, bought = _terms()
+    assert k == pytest.approx(1.75) and rate == pytest.approx(1.1 / (1.1 * 1.75))
+    assert cost == pytest.approx(1.0) and bought == pytest.approx(1.0)
 
 
-def test_a_requesters_surplus_is_the_decayed_value_less_the_cost_of_accepted_tasks():
-    """n (v u / (1 + u) - k p): 20 x (5 x 0.9 - 2 x 0.1) = 86 USD."""
-    assert pricing.surplus_usd(np.array([20]), np.array([5.0]), np.array([2.0]), np.array([0.1]),
-                               np.array([9.0])).tolist() == pytest.approx([86.0])
+def test_a_fee_is_passed_on_to_workers_in_full():
+    """From a 40 % to a 60 % fee the rate falls by 1.4 / 1.6 and the cost per accepted task stays 1 USD:
+    with a constant elasticity the markdown is constant."""
+    rate40, _, cost40, _ = _terms(commission=0.4)
+    rate60, _, cost60, bought = _terms(commission=0.6)
+    assert rate60 / rate40 == pytest.approx(1.4 / 1.6)
+    assert cost60 == pytest.approx(cost40) and bought == pytest.approx(1.0)
+
+
+def test_a_charge_per_task_is_borne_by_the_requester_for_one_over_one_plus_e_of_it():
+    """A 0.11 USD charge per accepted task: the rate falls to 0.1 x 10.89 / (1.1 x 1.75), the cost per
+    accepted task rises by 0.11 / 1.1 = 0.1 USD to 1.1, and the requester buys 1.1^-0.5 of its tasks."""
+    rate, _, cost, bought = _terms(charge=0.11)
+    assert rate == pytest.approx(0.1 * 10.89 / (1.1 * 1.75))
+    assert cost == pytest.approx(1.1) and bought == pytest.approx(1.1 ** -0.5)
+
+
+@pytest.mark.parametrize("elasticity", (0.15, 0.5, 1.5))
+def test_tasks_bought_answer_to_their_cost_with_the_declared_elasticity(elasticity):
+    """A floor of 0.8 USD where the best rate is 0.5714: cost 1.75 x 0.8 = 1.4 USD against 1 at the
+    requester's own best rate; it buys 1.4^-elasticity of its tasks."""
+    rate, _, cost, bought = _terms(floor=0.8, elasticity=elasticity)
+    assert rate == pytest.approx(0.8) and cost == pytest.approx(1.4)
+    assert bought == pytest.approx(1.4 ** -elasticity)
+
+
+def test_a_customary_requester_pays_its_rate_and_buys_by_the_fee_it_budgeted_for():
+    """Budgeted at a 40 % fee: at 20 % an accepted task costs 1.2 / 1.4 of what it planned, and it buys
+    (1.2 / 1.4)^-0.5 = 1.08 times its drawn tasks; at 60 %, (1.6 / 1.4)^-0.5 = 0.935 times."""
+    for fee, share in ((0.2, (1.2 / 1.4) ** -0.5), (0.6, (1.6 / 1.4) ** -0.5)):
+        rate, _, _, bought = _terms(commission=fee, customary=True)
+        assert rate == pytest.approx(0.05) and bought == pytest.approx(share)
 
 
 def test_the_cost_factor_counts_the_fee_and_the_rejected_tasks_redone():
@@ -827,72 +836,55 @@ def _pricing_market():
     return m
 
 
-def test_requesters_learn_the_take_up_speed_from_taken_tasks_per_pull_hour():
-    """Averaged over 8 weeks, as a ratio of averaged counts: seen 100 taken in 1,000 pull-hours, this
-    week 300 in 1,000: (7/8 x 100 + 1/8 x 300) / (7/8 x 1,000 + 1/8 x 1,000) = 0.125. The vendor
-    book is not priced by its requesters."""
-    m = _pricing_market()
-    st = m.state
-    st.seen_weeks[:] = 20.0
-    st.seen_taken[:] = 100.0
-    st.seen_pull_h[:] = 1000.0
-    st.kappa[:] = 0.1
-    st.week_taken[:] = [300.0, 50.0]
-    st.week_pull_h[:] = [1000.0, 100.0]
-    pricing.learn(m)
-    assert st.kappa.tolist() == pytest.approx([0.125, 0.1])
-
-
 def test_requesters_learn_the_rejection_share_of_their_book():
-    """Averaged over 8 weeks: believed 10 %, this week 30 of 100 reviewed: 7/8 x 0.1 + 1/8 x 0.3 = 0.125."""
+    """Averaged over 8 weeks: believed 10 %, this week 30 of 100 reviewed: 7/8 x 0.1 + 1/8 x 0.3 = 0.125.
+    The vendor book is not priced by its requesters."""
     m = _pricing_market()
     st = m.state
     st.seen_weeks[:] = 20.0
     st.reject_share[:] = 0.1
-    st.week_taken[:] = [70.0, 0.0]
-    st.week_rejected[:] = [30.0, 0.0]
+    st.week_taken[:] = [70.0, 50.0]
+    st.week_rejected[:] = [30.0, 50.0]
     pricing.learn(m)
     assert st.reject_share.tolist() == pytest.approx([0.125, 0.1])
 
 
 def test_beliefs_are_running_means_until_the_averaging_window_is_full():
     """The first guess counts as one week: after one week seen, belief and week weigh half each,
-    (100 + 300) / (1,000 + 1,000) = 0.2; a week later a third each for the new week."""
+    (0.1 + 0.3) / 2 = 0.2; a week later a third each for the new week: (2 x 0.2 + 0.5) / 3 = 0.3."""
     m = _pricing_market()
     st = m.state
     st.seen_weeks[:] = 1.0
-    st.seen_taken[:] = 100.0
-    st.seen_pull_h[:] = 1000.0
-    st.week_taken[:] = [300.0, 0.0]
-    st.week_pull_h[:] = [1000.0, 0.0]
+    st.reject_share[:] = 0.1
+    st.week_taken[:], st.week_rejected[:] = [70.0, 0.0], [30.0, 0.0]
     pricing.learn(m)
-    assert st.kappa[0] == pytest.approx(0.2)
+    assert st.reject_share[0] == pytest.approx(0.2)
     assert st.seen_weeks.tolist() == [2.0, 1.0]
-    st.week_taken[:] = [500.0, 0.0]
-    st.week_pull_h[:] = [1000.0, 0.0]
+    st.week_taken[:], st.week_rejected[:] = [50.0, 0.0], [50.0, 0.0]
     pricing.learn(m)
-    assert st.kappa[0] == pytest.approx((2 * 200 + 500) / 3000)
+    assert st.reject_share[0] == pytest.approx(0.3)
 
 
-def test_a_book_with_nothing_open_keeps_its_beliefs():
-    """No pull waited in the book this week: nothing to learn the speed from."""
+def test_a_book_with_nothing_reviewed_keeps_its_beliefs():
     m = _pricing_market()
-    m.state.kappa[:] = 0.3
+    m.state.reject_share[:] = 0.3
     pricing.learn(m)
-    assert m.state.kappa.tolist() == [0.3, 0.3]
+    assert m.state.reject_share.tolist() == [0.3, 0.3]
 
 
-def test_first_beliefs_make_the_start_rate_a_median_batchs_best_rate():
-    """With the first beliefs, a median batch (large: 40 % fee) of the type's value is best priced at
-    the type's start rate."""
+def test_values_follow_from_the_observed_rate_through_the_markdown():
+    """The small world's batches (10 tasks: the 40 % fee; 10 % believed rejected at the start) are worth
+    k p (1 + e) / e = 1.4 / 0.9 x 0.05 x 11 = 0.856 USD, so their best rate is the observed 0.05 USD;
+    a scenario's fees leave that value as it is."""
     m = _pricing_market()
-    add(m, skill=1.0)
-    pricing.init_beliefs(m)
-    b = 0
-    k = pricing.cost_factor(np.array([0.4]), m.state.reject_share[[b]])
-    rate, _ = m.solver.solve(np.array([m.books.value_usd[b]]), k,
-                             m.state.kappa[[b]] / pricing.impatience_per_h(m))
-    assert rate.tolist() == pytest.approx([m.books.start_rate_usd[b]], rel=2e-3)
+    assert m.state.reject_share[0] == pytest.approx(0.1)
+    assert m.books.value_usd[0] == pytest.approx(1.4 / 0.9 * 0.05 * 11)
+    assert pricing.mean_posted_rate_usd(m, m.state.reject_share)[0] == pytest.approx(0.05)
+    cfg = config(types={"text": task(vendor_share=0.5)})
+    cfg.crowd.commission_large_batch = 0.6
+    dearer = market(cfg)
+    assert dearer.books.value_usd[0] == pytest.approx(m.books.value_usd[0])
+    assert pricing.mean_posted_rate_usd(dearer, dearer.state.reject_share)[0] == pytest.approx(0.05 * 1.4 / 1.6)
 
 
 # --- rules/routing.py ----------------------------------------------------------------------------
@@ -1054,16 +1046,17 @@ def test_a_better_model_takes_its_learning_curves_share_at_the_start_costs():
 
 
 def test_a_dearer_crowd_loses_work_to_the_other_channels_by_the_elasticity():
-    """A policy charges requesters a fifth of the crowd's cost on every accepted crowd task: the crowd is
-    20 % dearer; a model and LLM labels cost compute or price + review of a tenth of their output at the
-    crowd's cost, so they rise too, by less. Shares follow b x (c/c0)^-2 exactly."""
+    """A policy charges requesters a fifth of the crowd's cost on every accepted crowd task; requesters
+    bear 1 / (1 + e) of it (their rate falls by the rest), so the crowd is 0.2 / 1.1 = 18 % dearer; a model
+    and LLM labels cost compute or price + review of a tenth of their output at the crowd's cost, so they
+    rise too, by less. Shares follow b x (c/c0)^-2 exactly."""
     m = _channel_market()
     before = routing.channel_costs(m)[0]
     m.state.surcharge_usd = np.where(m.books.is_crowd, 0.2 * before[0], 0.0)
     after = routing.channel_costs(m)[0]
-    assert after[0] == pytest.approx(1.2 * before[0])
+    assert after[0] == pytest.approx((1 + 0.2 / 1.1) * before[0])
     assert after[1] == pytest.approx(before[1])  # vendors' quote is their own
-    assert after[2] - before[2] == pytest.approx(0.1 * 0.2 * before[0])  # review of a tenth, at the crowd's cost
+    assert after[2] - before[2] == pytest.approx(0.1 * 0.2 / 1.1 * before[0])  # review of a tenth, at the crowd's cost
     routing.choose_channels(m)
     x = np.array([0.675, 0.225, 0.0, 0.1]) * (after / before) ** -2.0
     assert m.state.channel_share[0].tolist() == pytest.approx((x / x.sum()).tolist())
@@ -1146,3 +1139,16 @@ def test_requesters_see_a_policys_charges_per_accepted_task():
     st.surcharge_usd[:] = 0.0
     pricing.learn(m)
     assert st.surcharge_usd.tolist() == pytest.approx([0.0125, 0.0])
+
+
+def test_a_vendor_keeps_at_most_what_its_bill_leaves_above_the_wage():
+    """Billed at the wage plus 10 % (a mark-up of 400_000 µUSD on a 4_000_000 wage), a vendor whose
+    profit share is 21 % of the bill keeps only the mark-up, 400_000, and has nothing for overheads."""
+    m = _work_market(vendor_share=0.5)
+    m.cfg.vendor.margin = 0.1
+    v = add(m, channel=VENDOR, team=0, wage_uusd_h=2_000_000)
+    _batch(m, 1, 30, rate=50_000, fee=0)
+    work_step(m, 0.0, Online(np.zeros(0, np.int64), np.zeros(0), v, np.array([2.0])))
+    wk, c = m.accounts.week, cell_of(m, 0, 0, VENDOR)
+    assert wk["vendor_margin_uusd"][c] == 400_000 and wk["vendor_overheads_uusd"][c] == 0
+    assert wk["requester_spend_uusd"][c] == 4_400_000

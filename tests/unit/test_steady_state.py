@@ -29,7 +29,7 @@ def test_the_digest_ignores_how_a_run_is_run_but_not_the_market():
     base = world_digest(labsim.compose([]))
     assert world_digest(labsim.compose(["seed=7", "horizon_weeks=20", "warmup_weeks=1",
                                         "scenario=min_wage_floor"])) == base
-    assert world_digest(labsim.compose(["task_types.image_annotation.value_per_task_usd=50"])) != base
+    assert world_digest(labsim.compose(["task_types.image_annotation.base_piece_rate_usd=0.2"])) != base
 
 
 @pytest.mark.parametrize("n, k", [(10, 3), (10, 10), (4, 10), (3, 0)])
@@ -94,7 +94,7 @@ def test_a_generated_state_round_trips(tmp_path):
     assert set(state.expected_wage) <= set(labsim.compose([]).regions)
     assert state.workers["tenure_h"].size > 0 and (state.workers["tenure_h"] >= 0).all()
     assert len(set(state.beliefs["book"].tolist())) == state.beliefs["book"].size
-    assert (state.beliefs["kappa"] > 0).all()
+    assert ((state.beliefs["reject_share"] >= 0) & (state.beliefs["reject_share"] < 1)).all()
 
 
 def test_one_knob_scales_every_regions_reservation_wages():

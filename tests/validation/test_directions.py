@@ -66,12 +66,11 @@ def test_psychological_support_lowers_burnout_exits(baseline):
 
 
 def test_better_pay_attracts_more_joiners(baseline):
-    """Arrivals follow the market: when the work is worth twice as much to requesters, they pay
-    more, and higher pay brings more people in."""
+    """Arrivals follow the market: when rates are twice as high (and so, through the markdown, the
+    work is worth twice as much to requesters), higher pay brings more people in."""
     def double_rates(cfg):
         for name, t in cfg.task_types.items():
-            cfg.task_types[name] = dataclasses.replace(t, value_per_task_usd=2 * t.value_per_task_usd,
-                                                       base_piece_rate_usd=2 * t.base_piece_rate_usd)
+            cfg.task_types[name] = dataclasses.replace(t, base_piece_rate_usd=2 * t.base_piece_rate_usd)
 
     def joins(runs):
         return sum(r["active_workers_mean"] for r in runs)

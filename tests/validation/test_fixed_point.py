@@ -1,12 +1,12 @@
-"""The piece-rate market has a real fixed point, and it moves the way economics says it should.
+"""Piece rates are requesters' markdowns, and the market moves the way economics says it should.
 
-docs/model.md derives it: each requester posts the rate that maximises its
-expected surplus given the take-up speed ``kappa`` it believes, and the market
-is at its fixed point when that belief is the speed the market realises. These
-tests run the baseline from its stored steady state and check (1) the mean
-posted rate of each task type against the rate the formula gives at the
-realised speed, (2) comparative statics on paired seeds, (3) that demand
-answers price: a dearer platform gets fewer tasks posted.
+docs/model.md derives them: each requester posts Robinson's markdown of a task's
+value at the rejections and policy charges it believes, and beliefs are what the
+market realises. These tests run the baseline from its stored steady state and
+check (1) the mean posted rate of each task type against the rule's, at the
+rejection shares the market realised, (2) comparative statics on paired seeds:
+with a constant markdown, slack shows in workers' search and not in rates, (3)
+that demand answers price: a dearer platform gets fewer tasks posted.
 """
 
 from __future__ import annotations
@@ -34,14 +34,14 @@ SEEDS = (0, 1, 2)
 
 
 class Watched(Market):
-    """The market, keeping per book, over the weeks after ``since_week``: tasks taken and
-    pull-hours waiting (what requesters learn from), human tasks posted and their value."""
+    """The market, keeping per book, over the weeks after ``since_week``: tasks accepted and rejected
+    (what requesters learn from), the rejection share believed, human tasks posted and their value."""
 
     def __init__(self, cfg, since_week: int) -> None:
         super().__init__(cfg, Streams(cfg.seed), start=steady_state.load())
         self.since_h = since_week * 168.0
-        self.taken, self.pull_h, self.believed, self.posted, self.value = (np.zeros(self.books.n)
-                                                                          for _ in range(5))
+        self.taken, self.rejected, self.believed, self.posted, self.value = (np.zeros(self.books.n)
+                                                                            for _ in range(5))
         insert = self.store.insert  # where the arrivals put the batches posted
 
         def watched_insert(book, tasks, rate, fee, posted_h, deadline_h, *rest):
@@ -55,47 +55,49 @@ class Watched(Market):
     def update_market(self, now: float) -> None:
         if now > self.since_h:
             self.taken += self.state.week_taken
-            self.pull_h += self.state.week_pull_h
-            self.believed += self.state.kappa * self.state.week_pull_h  # the belief the week was priced at
+            self.rejected += self.state.week_rejected
+            reviewed = self.state.week_taken + self.state.week_rejected
+            self.believed += self.state.reject_share * reviewed  # the belief the week was priced at
         super().update_market(now)
 
 
 @pytest.mark.parametrize("seed", (0, 1))
-def test_mean_piece_rates_sit_at_the_derived_fixed_point(seed):
+def test_mean_piece_rates_are_the_requesters_markdowns(seed):
     """Over weeks 9-39 of the baseline (scale 0.5), each task type's mean posted crowd rate is
-    within 5 % of the fixed point: the rate the requesters' rule gives (``price_batches``, in
-    expectation over each book's classes, values and batch sizes: ``mean_posted_rate_usd``)
-    at the take-up speed the market realised over those weeks (tasks taken per pull-hour,
-    book by book) rather than the one requesters believed. And what they believed, averaged
-    over those weeks like the realised speed, is within 10 % of it on every book with at least a
-    fortieth of the crowd's tasks: beliefs and the market agree (beliefs are 8-week averages,
-    so they trail the market's week-to-week moves)."""
+    within 5 % of the rule's (``mean_posted_rate_usd``, in expectation over each book's classes,
+    values and batch sizes) at the rejection shares the market realised over those weeks, book by
+    book, rather than the ones requesters believed. And what they believed, averaged over those
+    weeks like the realised shares, is within 10 % of them on every book with at least a fortieth
+    of the crowd's tasks: beliefs and the market agree."""
     m = Watched(small_config("scale=0.5", "horizon_weeks=39", "warmup_weeks=8", f"seed={seed}"), since_week=8)
     Engine(m).run()
     crowd = m.books.crowd_cols
-    realised = m.taken[crowd] / m.pull_h[crowd]
-    kappa = m.state.kappa.copy()
-    kappa[crowd] = realised
-    derived = pricing.mean_posted_rate_usd(m, kappa, m.state.reject_share)
+    reviewed = m.taken[crowd] + m.rejected[crowd]
+    realised = m.rejected[crowd] / reviewed
+    shares = m.state.reject_share.copy()
+    shares[crowd] = realised
+    derived = pricing.mean_posted_rate_usd(m, shares)
     for t, name in enumerate(m.types.names):
         books = crowd[m.books.type[crowd] == t]
         simulated = m.value[books].sum() / m.posted[books].sum()
-        fixed_point = (derived[books] * m.posted[books]).sum() / m.posted[books].sum()
-        assert simulated == pytest.approx(fixed_point, rel=0.05), (name, simulated, fixed_point)
+        rule = (derived[books] * m.posted[books]).sum() / m.posted[books].sum()
+        assert simulated == pytest.approx(rule, rel=0.05), (name, simulated, rule)
     big = m.posted[crowd] >= m.posted[crowd].sum() / 40
-    believed = m.believed[crowd] / m.pull_h[crowd]
+    believed = m.believed[crowd] / reviewed
     assert np.allclose(believed[big], realised[big], rtol=0.10), np.round(believed / realised, 3)
 
 
-def _market_figures(run: tuple[int, tuple[str, ...]]) -> tuple[float, int]:
-    """(mean posted crowd piece rate over all types, weighted by tasks; tasks posted) over
-    weeks 14-39 of a scale-0.1 run."""
+def _market_figures(run: tuple[int, tuple[str, ...]]) -> tuple[float, int, float]:
+    """(mean posted crowd piece rate over all types, weighted by tasks; tasks posted; the crowd's
+    unpaid minutes per paid hour) over weeks 14-39 of a scale-0.1 run."""
     seed, extra = run
-    ts = labsim.run(small_config("horizon_weeks=39", "warmup_weeks=13", f"seed={seed}", *extra)).timeseries
+    result = labsim.run(small_config("horizon_weeks=39", "warmup_weeks=13", f"seed={seed}", *extra))
+    ts = result.timeseries
     rows = ts.filter((pl.col("region") == "ALL") & (pl.col("week") > 13))
     crowd = rows.filter(pl.col("channel") == "crowd")
     value = (crowd["mean_posted_rate_usd"].fill_null(0.0) * crowd["tasks_posted"]).sum()
-    return float(value / crowd["tasks_posted"].sum()), int(rows["tasks_posted"].sum())
+    unpaid = result.kpis["by_channel"]["crowd"]["unpaid_min_per_paid_hour"]
+    return float(value / crowd["tasks_posted"].sum()), int(rows["tasks_posted"].sum()), float(unpaid)
 
 
 def _paired(*variants: tuple[str, ...]) -> np.ndarray:
@@ -104,7 +106,7 @@ def _paired(*variants: tuple[str, ...]) -> np.ndarray:
     with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1),
                              mp_context=multiprocessing.get_context("spawn")) as pool:
         out = list(pool.map(_market_figures, runs))
-    return np.array(out, dtype=object).reshape(len(variants), len(SEEDS), 2)
+    return np.array(out, dtype=object).reshape(len(variants), len(SEEDS), 3)
 
 
 def _times(key: str, factor: float, cfg=None) -> tuple[str, ...]:
@@ -114,16 +116,18 @@ def _times(key: str, factor: float, cfg=None) -> tuple[str, ...]:
     return tuple(f"{table}.{name}.{key}={getattr(row, key) * factor:g}" for name, row in getattr(cfg, table).items())
 
 
-def test_comparative_statics_of_the_fixed_point():
-    """On paired seeds, twice the workers (twice the potential arrivals, and so twice the
-    steady crowd present at the start) lower every seed's mean piece rate: tasks are taken
-    faster, requesters believe it and pay less. Twice the demand (twice the batches of every
-    type) raises it: tasks wait longer for the same crowd."""
+def test_comparative_statics_slack_shows_in_search_not_in_rates():
+    """On paired seeds, twice the workers (twice the potential arrivals, and so twice the steady
+    crowd present at the start) leave every seed's mean piece rate within 2 % (a constant
+    elasticity gives a constant markdown: Robinson) and raise the unpaid minutes per paid hour:
+    workers search longer for the same work. Twice the demand (twice the batches of every type)
+    lowers them."""
     more_workers = _times("potential_arrivals_per_week", 2) + _times("initial_crowd_workers", 2)
     figures = _paired((), more_workers, _times("batches_per_week", 2))
-    base, workers, demand = (figures[i, :, 0].astype(float) for i in range(3))
-    assert np.all(workers < base), (base, workers)
-    assert np.all(demand > base), (base, demand)
+    rate, unpaid = figures[:, :, 0].astype(float), figures[:, :, 2].astype(float)
+    assert np.allclose(rate[1], rate[0], rtol=0.02) and np.allclose(rate[2], rate[0], rtol=0.02), rate
+    assert np.all(unpaid[1] > unpaid[0]), unpaid
+    assert np.all(unpaid[2] < unpaid[0]), unpaid
 
 
 def test_a_dearer_platform_gets_fewer_tasks_posted():

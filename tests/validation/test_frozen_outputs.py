@@ -50,6 +50,11 @@ VARIANTS = {
     "pricing_off": ["scenario=baseline", "pricing.enabled=false"],
     "six_hour_steps": ["scenario=fair_work_package", "step_h=6"],
     "certified_fair_platform": ["scenario=fair_platform", "policy.due_diligence.enabled=true"],
+    # demand's elasticity where a floor makes tasks dearer, at both ends of its prior; a vendor's
+    # profit share at its prior's low end where due diligence moves work to vendors
+    "floor_elastic_demand": ["scenario=min_wage_floor", "demand.elasticity=1.5"],
+    "floor_inelastic_demand": ["scenario=min_wage_floor", "demand.elasticity=0.15"],
+    "vendor_low_profit": ["scenario=due_diligence", "vendor.profit_share=0.12"],
 }
 
 

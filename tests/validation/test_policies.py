@@ -218,3 +218,30 @@ def test_every_policy_conserves_money(scenario):
     assert fund >= 0
     if "social_protection_levy" not in POLICIES.get(scenario, []):
         assert fund == 0
+
+
+def test_moving_work_to_vendors_adds_only_their_profit_to_the_welfare_total():
+    """Due diligence binds half the crowd's work to vendors (seed 0, scale 0.1, from week 4): requesters
+    spend more on vendors, and of that extra bill only the vendor's profit share (21 %, listed
+    vendors' EBITDA) enters the welfare total; the rest pays the wage and overheads. Counted as
+    margin, the whole mark-up (5.25 / 6.25 = 84 % of the bill) would have made the move look like a
+    gain."""
+    from labsim.results import WELFARE_PARTS
+
+    common = ("scale=0.1", "horizon_weeks=30", "warmup_weeks=4", "seed=0")
+    base = labsim.run(labsim.compose([*common])).kpis
+    moved = labsim.run(labsim.compose([*common, "scenario=due_diligence",
+                                       "policy.due_diligence.start_week=4"])).kpis
+    cfg = labsim.compose([])
+    extra_bill = moved["by_channel"]["vendor"]["requester_spend_usd"] - base["by_channel"]["vendor"]["requester_spend_usd"]
+    assert extra_bill > 0
+    d_profit = moved["overall"]["vendor_margin_usd"] - base["overall"]["vendor_margin_usd"]
+    assert d_profit == pytest.approx(cfg.vendor.profit_share * extra_bill, rel=1e-3)
+    markup = cfg.vendor.margin / (1 + cfg.vendor.margin)
+    d_overheads = moved["overall"]["vendor_overheads_usd"] - base["overall"]["vendor_overheads_usd"]
+    assert d_overheads == pytest.approx((markup - cfg.vendor.profit_share) * extra_bill, rel=1e-3)
+    d_welfare = moved["overall"]["welfare_total_usd"] - base["overall"]["welfare_total_usd"]
+    others = sum(sign * (moved["overall"][k] - base["overall"][k]) for k, sign in WELFARE_PARTS.items()
+                 if k != "vendor_margin_usd")
+    assert d_welfare == pytest.approx(others + d_profit)
+    assert d_welfare < others + markup * extra_bill

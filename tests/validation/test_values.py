@@ -43,3 +43,37 @@ def test_robinsons_markdown_is_the_requesters_best_rate():
     best = grid[np.argmax((v - k * grid) * grid ** e)]
     assert best == pytest.approx(e * v / ((1 + e) * k), rel=1e-4)
     assert v / best == pytest.approx(markdown_ratio(e, k), rel=1e-4)
+
+
+def test_posted_tasks_are_worth_what_the_committed_range_allows():
+    """Each task type's posted crowd tasks (13 weeks at scale 0.1 from the stored steady state): their
+    mean value over their mean posted rate lies inside the committed range, and near Robinson's
+    ``k (1 + e) / e`` at the default elasticity (about 11 x 1.3 to 1.6)."""
+    import labsim
+    from labsim import steady_state
+    from labsim.model.engine import Engine
+    from labsim.model.market import Market
+    from labsim.model.rng import Streams
+
+    cfg = labsim.compose(["scale=0.1", "horizon_weeks=13", "warmup_weeks=1"])
+    m = Market(cfg, Streams(0), start=steady_state.load())
+    value, paid, tasks = (np.zeros(m.books.n) for _ in range(3))
+    insert = m.store.insert
+
+    def watched(book, n, rate, fee, posted_h, deadline_h, worth, *rest):
+        np.add.at(value, book, n * worth)
+        np.add.at(paid, book, n * rate / 1e6)
+        np.add.at(tasks, book, n)
+        return insert(book, n, rate, fee, posted_h, deadline_h, worth, *rest)
+
+    m.store.insert = watched
+    Engine(m).run()
+    crowd = m.books.is_crowd
+    low, high = VALUE_TO_RATE
+    e = cfg.pricing.supply_elasticity
+    for t, name in enumerate(m.types.names):
+        mine = crowd & (m.books.type == t)
+        assert tasks[mine].sum() > 0, name
+        ratio = value[mine].sum() / paid[mine].sum()
+        assert low <= ratio <= high, (name, ratio)
+        assert markdown_ratio(e, 1.2) <= ratio <= markdown_ratio(e, 1.4 / 0.7), (name, ratio)

@@ -7,8 +7,8 @@ automation creates. Each batch comes from one class of requesters (the
 book's mix of classes), with a log-normal size (heavy-tailed, at least one
 task), a log-normal value per accepted task and a deadline, both set by the
 type and the class. Its requester prices it (``pricing``: never below the
-type's floor; customary-rate requesters pay the type's customary rate and
-spend a fixed budget, so a higher fee buys fewer of their tasks) and posts it
+type's floor; customary-rate requesters pay the type's customary rate), buys
+fewer of its tasks the dearer they are (``demand.elasticity``) and posts it
 only if it is worth its cost. The crowd platform
 charges its fee on top of the reward (a higher one for large batches);
 vendors bill by the hour instead. A model, or LLM labels, do the automated
@@ -26,7 +26,6 @@ from labsim.model.accounts import _post
 from labsim.model.jit import group_by, njit
 from labsim.model.rng import poisson
 from labsim.model.rules.automation import _automated
-from labsim.model.rules.pricing import _budget_tasks
 from labsim.model.units import HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR, UUSD
 
 
@@ -147,18 +146,20 @@ def post_drawn(m: Context, now: float, counts: np.ndarray, u: np.ndarray) -> Non
     # Two standard normals from two uniforms (Box-Muller), for sizes and values.
     x_size, x_value = _exponents(np.log1p(neg_u1), np.cos(angle), np.sin(angle), which, cls, books.log_size,
                                  books.log_size_multiplier, books.size_sigma, req.value_sigma)
-    # A customary-rate requester's budget buys its drawn size at the fee it planned for; a
-    # higher fee, or a policy's charge per task, buys fewer tasks. A scaled-down world keeps the
+    # A requester buys fewer of its drawn tasks the dearer an accepted task is against what it
+    # would cost at its own best rate with no charge (``demand.elasticity``): a policy's charge,
+    # a floor, or for a customary-rate requester a fee above the one it budgeted for. A scaled-down world keeps the
     # same batches with fewer tasks each (rounded at random to keep the mean), so a batch weighs
     # as much against the workforce at every scale. The crowd platform's fee is charged to the
     # requester on top of the reward (another platform's own fee on its books); vendors bill by
     # the hour instead.
-    tasks, value, deadline, commission, crowd, priced = _batch_terms(
-        which, cls, u_round, np.exp(x_size), np.exp(x_value), cfg.scale, cfg.crowd.large_batch_min_tasks,
-        books.commission, books.is_crowd, books.value_usd, books.deadline_h, books.start_rate_usd,
-        state.surcharge_usd, req.value_multiplier, req.deadline_multiplier, req.customary_rate,
-        req.budget_fee_share)
-    rate, surplus = pricing.price_batches(m, *priced)  # the crowd batches' (book, size, value, fee, customary)
+    eps, elasticity = pricing.demand_settings(m)
+    size, value, deadline, commission, crowd, rate, cost, ratio = _batch_terms(
+        which, cls, np.exp(x_size), np.exp(x_value), cfg.crowd.large_batch_min_tasks, books.commission,
+        books.is_crowd, books.value_usd, books.deadline_h, books.start_rate_usd, books.floor_uusd,
+        state.reject_share, state.surcharge_usd, req.value_multiplier, req.deadline_multiplier,
+        req.customary_rate, req.budget_fee_share, eps)
+    tasks, surplus = _tasks_bought(size, crowd, pricing.bought(ratio, elasticity), cfg.scale, u_round, value, cost)
     # A model or LLM labels do part of each batch of an automatable type, at a compute price or
     # the LLM's price per task (``routing`` sets the shares).
     acc = m.accounts
@@ -243,40 +244,52 @@ def _exponents(log1p_neg_u1, cos_angle, sin_angle, which, cls, log_size, log_siz
 
 
 @njit
-def _batch_terms(which, cls, u_round, size_factor, value_factor, scale, large_min, book_commission, is_crowd,
-                 value_usd, deadline_h, start_rate_usd, surcharge_usd, value_multiplier, deadline_multiplier,
-                 customary_rate, budget_fee_share):  # pragma: no cover - compiled
-    """Each batch's tasks at this scale (its size, at least one task, or what a customary-rate
-    budget buys), value per task, deadline, fee and channel; and what pricing needs of the crowd
-    batches: book, size, value, fee and whether a budget pays it."""
+def _batch_terms(which, cls, size_factor, value_factor, large_min, book_commission, is_crowd, value_usd, deadline_h,
+                 start_rate_usd, floor_uusd, reject_share, surcharge_usd, value_multiplier, deadline_multiplier,
+                 customary_rate, budget_fee_share, eps):  # pragma: no cover - compiled
+    """Each batch's drawn size (at scale 1, at least one task), value per task, deadline, fee and
+    channel; and each crowd batch's piece rate (µUSD, not yet rounded), its requester's cost per
+    accepted task (USD) and that cost against its own best rate's (``pricing.batch_terms``)."""
     n = which.size
-    size_f, value, deadline, commission = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    tasks = np.empty(n, np.int64)
-    crowd, budget = np.empty(n, np.bool_), np.empty(n, np.bool_)
+    size, value, deadline, commission = np.empty(n, np.int64), np.empty(n), np.empty(n), np.empty(n)
+    crowd = np.empty(n, np.bool_)
     n_crowd = 0
     for i in range(n):
-        b, c = which[i], cls[i]
-        size = np.int64(max(1.0, np.rint(size_factor[i])))
-        value[i] = value_usd[b] * value_multiplier[c] * value_factor[i]
-        deadline[i] = deadline_h[b] * deadline_multiplier[c]
-        commission[i] = book_commission[1, b] if size >= large_min else book_commission[0, b]
-        crowd[i] = is_crowd[b]
+        crowd[i] = is_crowd[which[i]]
         n_crowd += crowd[i]
-        budget[i] = crowd[i] and customary_rate[c]
-        if budget[i]:
-            size_f[i] = _budget_tasks(size, budget_fee_share[c], commission[i], surcharge_usd[b] / start_rate_usd[b])
-        else:
-            size_f[i] = size
-        tasks[i] = np.int64(np.floor(size_f[i] * scale + u_round[i]))
-    c_book, c_size, c_value = np.empty(n_crowd, np.int64), np.empty(n_crowd), np.empty(n_crowd)
-    c_commission, c_budget = np.empty(n_crowd), np.empty(n_crowd, np.bool_)
+    rate, cost, ratio = np.empty(n_crowd), np.empty(n_crowd), np.empty(n_crowd)
     j = 0
     for i in range(n):
+        b, c = which[i], cls[i]
+        size[i] = np.int64(max(1.0, np.rint(size_factor[i])))
+        value[i] = value_usd[b] * value_multiplier[c] * value_factor[i]
+        deadline[i] = deadline_h[b] * deadline_multiplier[c]
+        commission[i] = book_commission[1, b] if size[i] >= large_min else book_commission[0, b]
         if crowd[i]:
-            c_book[j], c_size[j], c_value[j] = which[i], size_f[i], value[i]
-            c_commission[j], c_budget[j] = commission[i], budget[i]
+            paid, _, cost[j], ratio[j] = pricing.batch_terms(
+                value[i], commission[i], reject_share[b], surcharge_usd[b], start_rate_usd[b], floor_uusd[b] / UUSD,
+                customary_rate[c], budget_fee_share[c], eps)
+            rate[j] = paid * UUSD
             j += 1
-    return tasks, value, deadline, commission, crowd, (c_book, c_size, c_value, c_commission, c_budget)
+    return size, value, deadline, commission, crowd, rate, cost, ratio
+
+
+@njit
+def _tasks_bought(size, crowd, share, scale, u_round, value, cost):  # pragma: no cover - compiled
+    """Each batch's tasks at this scale (a crowd batch: the ``share`` of its drawn size its requester
+    buys; rounded at random to keep the mean) and each crowd batch's surplus from them (USD)."""
+    n = size.size
+    tasks = np.empty(n, np.int64)
+    surplus = np.empty(share.size)
+    j = 0
+    for i in range(n):
+        bought = float(size[i])
+        if crowd[i]:
+            bought = size[i] * share[j]
+            surplus[j] = bought * (value[i] - cost[j])
+            j += 1
+        tasks[i] = np.int64(np.floor(bought * scale + u_round[i]))
+    return tasks, surplus
 
 
 @njit

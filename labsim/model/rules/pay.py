@@ -23,7 +23,7 @@ from labsim.model.units import UUSD
 
 @njit
 def settle(w, b, hours, acc, r, counts, hit, waited, decay, now, book_rate, n_c, pos, crowd_h, vendor_h, give_up_h,
-            margin_rate, toxicity, book_type, is_crowd, pays_rejections, commission, count_as, market_cell, n_types,
+            margin_rate, profit_share, toxicity, book_type, is_crowd, pays_rejections, commission, count_as, market_cell, n_types,
             n_channels, ints, times, filled, fill_hours, region, channel, main_type, wage_uusd_h, workday,
             crew_paid_h, crew_unpaid_h, crew_earn_uusd, crew_tasks, crew_rejected, crew_toxic_h, crew_hours_type,
             week_labels, cell_ints, cell_floats, market_ints, market_floats, slots):  # pragma: no cover - compiled
@@ -40,7 +40,9 @@ def settle(w, b, hours, acc, r, counts, hit, waited, decay, now, book_rate, n_c,
     Crowd workers are paid for the tasks they are paid for, their paid hours being the share of
     their stretch those tasks took; the rest of their online time is unpaid search, and one who
     found nothing searches ``give_up_h`` and logs off for the day. Vendor staff are paid every
-    shift hour, and the vendor bills the wage plus its margin. Flows tied to tasks go to the
+    shift hour, and the vendor bills the wage plus its mark-up (``margin_rate`` x the wage), of
+    which it keeps ``profit_share`` of the bill as profit (at most the mark-up) and spends the rest
+    on overheads. Flows tied to tasks go to the
     task's cell; hours and pay not tied to a task (search, vendor shifts) to the worker's main
     task type.
     """
@@ -118,7 +120,7 @@ def settle(w, b, hours, acc, r, counts, hit, waited, decay, now, book_rate, n_c,
     n_v = m_all - n_c
     unpaid = np.zeros((1, n_c))
     home = np.empty(m_all, np.int64)
-    vendor_values = np.empty((4, n_v))
+    vendor_values = np.empty((5, n_v))
     for i in range(m_all):
         k = pos[i]
         home[i] = (np.int64(region[k]) * n_types + main_type[k]) * n_channels + channel[k]
@@ -134,12 +136,14 @@ def settle(w, b, hours, acc, r, counts, hit, waited, decay, now, book_rate, n_c,
             v = i - n_c
             paid[i] = vendor_h[v]
             wage = np.int64(np.rint(vendor_h[v] * wage_uusd_h[k]))
-            margin = np.int64(np.rint(wage * margin_rate))
+            markup = np.int64(np.rint(wage * margin_rate))
+            profit = min(np.int64(np.rint((wage + markup) * profit_share)), markup)
             earned += wage
             vendor_values[0, v] = vendor_h[v]
             vendor_values[1, v] = wage
-            vendor_values[2, v] = wage + margin
-            vendor_values[3, v] = margin
+            vendor_values[2, v] = wage + markup
+            vendor_values[3, v] = profit
+            vendor_values[4, v] = markup - profit
         crew_paid_h[k] += paid[i]
         crew_earn_uusd[k] += earned
         crew_tasks[k] += np.int64(np.rint(tasks[i]))

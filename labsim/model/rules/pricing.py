@@ -1,110 +1,109 @@
-"""Piece rates: each requester prices its batch against what quick work is worth to it.
+"""Piece rates and how many tasks requesters buy: Robinson's markdown and a stated demand elasticity.
 
 A requester with value ``v`` per accepted task posts a crowd batch at piece
-rate ``p``; every accepted task costs it ``k p``, with ``k = (1 + c) / (1 -
-r)`` (the platform's fee ``c`` on top, and the share ``r`` of tasks rejected
-and redone). Workers find batches by search and a higher rate makes a batch
-only a little more likely to be picked: each open task is taken at a hazard
-``h = kappa p ^ eps`` (per hour), ``eps`` being the elasticity of the speed
-of take-up to the reward (about 0.1 on Mechanical Turk: Dube, Jacobs, Naidu
-and Suri 2020; ``books`` shares each book's work that way) and ``kappa`` how
-fast the book's tasks are taken per unit of pull (high when many workers
-search for little work: slack). The requester is impatient: a task done
-after ``t`` hours is worth ``v e^(-delta t)``, so a task's expected worth is
-``v u / (1 + u)`` with ``u = h / delta`` (how fast the market is against how
-soon the work is needed). It maximises ``v u / (1 + u) - k p``, which gives
+rate ``p``; every accepted task costs it ``k p + s``, with ``k = (1 + c) / (1
+- r)`` (the platform's fee ``c`` on top, and the share ``r`` of tasks
+rejected and redone) and ``s`` what policies charge per accepted task (a wage
+floor's top-ups, a levy, support). Workers find batches by search, and a
+higher rate brings its tasks more takers with elasticity ``e``
+(``pricing.supply_elasticity``: about 0.1 on Mechanical Turk, Dube, Jacobs,
+Naidu and Suri 2020; ``books`` shares each book's work that way). Facing that
+supply, a requester that maximises ``(v - k p - s) p^e`` posts Robinson's
+markdown
 
-    v eps / k = p (1 + u)^2 / u,   u = kappa p^eps / delta,
+    p = e (v - s) / ((1 + e) k),
 
-a markdown of the rate below the value that deepens with slack: when
-``u`` is large, ``p^(1 + eps) = v eps delta / (k kappa)``. It posts the batch
-only if ``n (v u / (1 + u) - k p)`` covers its fixed cost of a batch:
-demand responds to price. Requesters learn each book's ``kappa`` (tasks
-taken per unit of pull-hour), rejection share and the charges policies add
-per accepted task (a wage floor's top-ups, a levy: they leave the best rate
-as it is and make marginal batches not worth posting) from what they see,
-averaged over ``belief_weeks``. Some requesters (academic ones, by default)
-pay a customary rate out of a fixed budget instead: they bear a fee rise in
-fewer tasks. The market's rates are at their fixed point when the ``kappa``
-requesters believe is the one the market realises (docs/model.md
-derives it and its comparative statics: more workers searching, a higher
-``kappa``, lower rates; more demand, the opposite).
+so that what a task is worth follows from the rates observed:
+``v = k p (1 + e) / e`` (``anchor_values``, with the observed market's fees),
+about 11 times its cost at ``e = 0.1``. A fee is passed on to workers in
+full (``k p`` does not move); a charge per task is borne by the requester
+for ``1 / (1 + e)`` of it. Some requesters (academic ones, by default) pay a
+customary rate instead and plan their budgets at a fee (``budget_fee_share``).
+
+How many tasks a requester buys answers to what an accepted task costs it,
+against what it would cost at its own best rate with no charge (``own``: for
+a customary requester, the customary rate at the fee it planned for), with
+the declared elasticity ``eta`` (``demand.elasticity``): a batch of drawn
+size ``n`` buys ``n (cost / own)^-eta`` tasks (``demand_factor``). It is
+posted only if those tasks' surplus ``(v - k p - s)`` covers the class's fixed
+cost of a batch. Requesters learn each book's rejection share and the charges
+policies add per accepted task from what they see, averaged over
+``belief_weeks``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from labsim.model.batch_passes import _search_weight
+from labsim.config import CrowdPlatformConfig
 from labsim.model.context import Context
 from labsim.model.jit import njit
 from labsim.model.rules.skills import book_tables
-from labsim.model.units import CROWD, HOURS_PER_WEEK, UUSD
+from labsim.model.units import CROWD, UUSD
 
-_LOG_U = np.linspace(np.log(1e-6), np.log(1e6), 4001)  # the grid that inverts the rate equation
-
-
-class RateSolver:
-    """The requester's best piece rate, solved once per run on a grid and interpolated.
-
-    With ``u = a p^eps`` (``a = kappa / delta``) the first-order condition reads
-    ``ln(v eps / k) + ln(a) / eps = (1 - eps) / eps ln(u) + 2 ln(1 + u)``, whose
-    right side rises with ``u``: one value of ``u`` per left side.
-    """
-
-    def __init__(self, eps: float) -> None:
-        self.eps = float(eps)
-        self.z = (1.0 - self.eps) / self.eps * _LOG_U + 2.0 * np.log1p(np.exp(_LOG_U))
-
-    def solve(self, value_usd: np.ndarray, k: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(best piece rate in USD, its u) for values ``value_usd``, cost factors ``k`` and ``a``."""
-        z = np.log(value_usd * self.eps / k) + np.log(a) / self.eps
-        u = np.exp(np.interp(z, self.z, _LOG_U))
-        return (u / a) ** (1.0 / self.eps), u
-
-
-def surplus_usd(n: np.ndarray, value_usd: np.ndarray, k: np.ndarray, rate_usd: np.ndarray,
-                u: np.ndarray) -> np.ndarray:
-    """A requester's expected surplus from a batch of ``n`` tasks: each task is worth ``u / (1 + u)``
-    of its value when taken at ``u`` times the rate its value decays, and costs ``k x rate``."""
-    return n * (value_usd * (u / (1.0 + u)) - k * rate_usd)
+MOST_REJECTED = 0.95  # the cost factor's cap on the share of tasks rejected
 
 
 def cost_factor(commission: np.ndarray, reject_share: np.ndarray) -> np.ndarray:
     """What one accepted task costs per unit of piece rate: the fee on top, rejected tasks redone."""
-    return (1.0 + commission) / (1.0 - np.minimum(reject_share, 0.95))
+    return (1.0 + commission) / (1.0 - np.minimum(reject_share, MOST_REJECTED))
+
+
+_cost_factor = njit(cost_factor)
 
 
 @njit
-def speed_at_rate(paid, rate, u, a, paid_eps):  # pragma: no cover - compiled
-    """The take-up speed ``u`` of one batch at the rate paid: ``a x paid^eps`` (``paid_eps``) where a
-    floor raised the rate or ``u`` is unknown (NaN: a customary rate), else the ``u`` of the rate
-    solved."""
-    return a * paid_eps if (paid > rate or np.isnan(u)) else u
+def batch_terms(value, commission, reject, charge, start_rate, floor_usd, customary, budget_fee,
+                eps):  # pragma: no cover - compiled
+    """One crowd batch's terms: the rate paid (USD: the best rate, or the customary one, raised to
+    the floor and to one µUSD), the cost factor ``k``, the requester's cost per accepted task
+    (``k`` x rate + the policies' charge) and that cost against its own best rate's with no charge
+    (``ratio``: it buys ``ratio^-elasticity`` of its drawn tasks, a power numpy takes between
+    compiled passes, ``bought``)."""
+    k = _cost_factor(commission, reject)
+    kept = 1.0 - min(reject, MOST_REJECTED)
+    if customary:
+        paid = max(start_rate, floor_usd, 1.0 / UUSD)
+        # cost / own: the fee charged against the fee budgeted, and the charge against the rate
+        ratio = ((1.0 + commission) * paid / start_rate + charge * kept / start_rate) / (1.0 + budget_fee)
+    else:
+        chosen = max(eps * (value - charge) / ((1.0 + eps) * k), 0.0)
+        paid = max(chosen, floor_usd, 1.0 / UUSD)
+        own = eps * value / (1.0 + eps)
+        # at the best rate k p + s = (e v + s) / (1 + e): the ratio in closed form, exactly 1 with no charge
+        ratio = 1.0 + charge / (eps * value) if paid == chosen else (k * paid + charge) / own
+    return paid, k, k * paid + charge, ratio
 
 
-def budget_tasks(size: np.ndarray, budget_fee: np.ndarray, commission: np.ndarray,
-                 charge: np.ndarray) -> np.ndarray:
-    """Tasks a customary-rate requester's budget buys: its drawn size at the fee it planned for
-    (``budget_fee``), fewer at a higher fee or with a policy's charge per task (as a share of
-    the customary rate)."""
-    return size * (1.0 + budget_fee) / (1.0 + commission + charge)
+def bought(ratio: np.ndarray, elasticity: float) -> np.ndarray:
+    """The share of its drawn tasks a requester buys when an accepted task costs ``ratio`` times its
+    own best rate's cost with no charge: ``ratio^-elasticity`` (``demand.elasticity``)."""
+    return np.asarray(ratio, float) ** -float(elasticity)
 
 
-# The same rules, compiled for one batch at a time (``price``, ``arrivals``).
-_cost_factor, _surplus_usd, _budget_tasks = njit(cost_factor), njit(surplus_usd), njit(budget_tasks)
+@njit
+def _terms_of(book, value, commission, customary, budget_fee, reject, charge, start_rate, floor_uusd,
+              eps):  # pragma: no cover - compiled
+    """``batch_terms`` of many batches (``book``: each one's book): rate paid, cost factor, cost per
+    accepted task and its ratio to the requester's own."""
+    n = book.size
+    paid, k, cost, ratio = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    for i in range(n):
+        b = book[i]
+        paid[i], k[i], cost[i], ratio[i] = batch_terms(
+            value[i], commission[i], reject[b], charge[b], start_rate[b], floor_uusd[b] / UUSD, customary[i],
+            budget_fee[i], eps)
+    return paid, k, cost, ratio
 
 
-def impatience_per_h(m: Context) -> float:
-    return m.cfg.pricing.impatience_per_week / HOURS_PER_WEEK
+def demand_settings(m: Context) -> tuple[float, float]:
+    return float(m.cfg.pricing.supply_elasticity), float(m.cfg.demand.elasticity)
 
 
 def init_beliefs(m: Context) -> None:
-    """Requesters' first beliefs: each crowd book's rejection share among the workers who may
-    take it, and the take-up speed at which its batches' mean posted rate is the book's start
-    rate (the type's ``base_piece_rate_usd``, calibrated to the baseline's steady state), so the
-    market starts at its fixed point rather than drifting to it."""
-    books, pool, state, eps = m.books, m.pool, m.state, m.solver.eps
+    """Requesters' first beliefs: each crowd book's rejection share among the workers who may take
+    it; then what its tasks are worth (``anchor_values``)."""
+    books, pool, state = m.books, m.pool, m.state
     cols = books.crowd_cols
     crowd = m.active[pool.channel[m.active] == CROWD]
     rej = np.full(books.n, 0.1)
@@ -115,12 +114,6 @@ def init_beliefs(m: Context) -> None:
         rej[cols] = np.divide((book_rej[:, cols] * can).sum(axis=0), n_can,
                               out=np.full(cols.size, 0.1), where=n_can > 0)
     state.reject_share = rej
-    state.kappa = start_kappa(m, rej)
-    # What requesters have seen so far: a week at that speed. Beliefs are running means until
-    # ``belief_weeks`` weeks are seen, so this first guess weighs as one week and the market's
-    # own take-up replaces it within the first weeks.
-    state.seen_pull_h = np.full(books.n, float(HOURS_PER_WEEK))
-    state.seen_taken = state.kappa * state.seen_pull_h
     state.seen_weeks = np.ones(books.n)
 
 
@@ -128,86 +121,69 @@ _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(9)  # E[f(Z)], Z standard 
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
 
 
-def _posting(m: Context, kappa: np.ndarray, reject_share: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Per book, over its classes of requesters, their values and their batch sizes (Gauss-Hermite
-    nodes for both log-normals): the weight of each node's tasks, whether it is posted (batches
-    worth posting: surplus at least the class's fixed cost), the rate it gets (``price_batches``:
-    the best rate, or the customary one) and its cost factor (the fee of its size), had
-    requesters believed ``kappa``."""
-    books, req, cfg = m.books, m.requesters, m.cfg
-    mix = np.diff(books.class_cum, axis=1, prepend=0.0)[:, :, None, None]  # (books, classes, 1, 1)
-    value = (books.value_usd[:, None, None, None] * req.value_multiplier[None, :, None, None]
-             * np.exp(req.value_sigma[None, :, None, None] * _NODES[None, None, :, None]))
+def _mix_and_sizes(m: Context) -> tuple[np.ndarray, np.ndarray]:
+    """Per book, each class's share of its batches (books, classes, 1, 1) and the batch sizes at the
+    Gauss-Hermite nodes of the size's log-normal (books, classes, 1, nodes)."""
+    books = m.books
+    mix = np.diff(books.class_cum, axis=1, prepend=0.0)[:, :, None, None]
     size = np.maximum(1.0, np.exp(books.log_size[:, None, None, None]
                                   + np.log(books.size_multiplier)[:, :, None, None]
                                   + books.size_sigma[:, None, None, None] * _NODES[None, None, None, :]))
+    return mix, size
+
+
+def anchor_values(m: Context) -> None:
+    """What a task of each book is worth to its buyer, from the rate it is observed at (the book's
+    start rate: its type's ``base_piece_rate_usd`` x the book's premium) through Robinson's markdown,
+    ``v = k p (1 + e) / e``: the type's value is set so that the rates its optimising requesters post
+    average the start rate over their classes (value multipliers and spreads) and batch sizes (the
+    fee of each size). ``k`` is the observed market's (Mechanical Turk's fees, ``crowd``'s defaults,
+    and the type's believed rejection share at the start), so a scenario that changes the fees or the
+    floors leaves what work is worth as it is. A book whose requesters all pay the customary rate is
+    valued like a median large batch."""
+    books, req = m.books, m.requesters
+    eps = float(m.cfg.pricing.supply_elasticity)
+    fees = CrowdPlatformConfig()
+    rej = np.array([m.state.reject_share[books.crowd_cols[books.type[books.crowd_cols] == t]].mean()
+                    if (books.type[books.crowd_cols] == t).any() else 0.1 for t in range(m.types.n)])[books.type]
+    mix, size = _mix_and_sizes(m)
+    fee = np.where(size >= fees.large_batch_min_tasks, fees.commission_large_batch, fees.commission)
+    k = cost_factor(fee, rej[:, None, None, None])
+    optimising = ~req.customary_rate[None, :, None, None]
+    spread = (req.value_multiplier * np.exp(0.5 * req.value_sigma ** 2))[None, :, None, None]
+    w = mix * _WEIGHTS[None, None, None, :] * optimising
+    per_value = (w * spread * size / k).sum(axis=(1, 2, 3))  # mean rate per unit of value, x tasks
+    tasks = (w * size).sum(axis=(1, 2, 3))
+    k_large = cost_factor(np.array(fees.commission_large_batch), rej)
+    ratio = np.divide(tasks, per_value, out=k_large, where=per_value > 0)
+    books.value_usd = books.start_rate_usd * ratio * (1.0 + eps) / eps
+
+
+def _posting(m: Context, reject_share: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per book, over its classes of requesters, their values and their batch sizes (Gauss-Hermite
+    nodes for both log-normals): the weight of each node's tasks (the tasks bought), whether it is
+    posted (its surplus covers the class's fixed cost), the rate paid and its cost factor, had
+    requesters believed ``reject_share``."""
+    books, req, cfg = m.books, m.requesters, m.cfg
+    mix, size = _mix_and_sizes(m)
+    value = (books.value_usd[:, None, None, None] * req.value_multiplier[None, :, None, None]
+             * np.exp(req.value_sigma[None, :, None, None] * _NODES[None, None, :, None]))
     commission = np.where(size >= cfg.crowd.large_batch_min_tasks, books.commission[1][:, None, None, None],
                           books.commission[0][:, None, None, None])
-    customary = req.customary_rate[None, :, None, None]
-    surcharge = m.state.surcharge_usd[:, None, None, None]
-    size = np.where(customary, budget_tasks(size, req.budget_fee_share[None, :, None, None], commission,
-                                            surcharge / books.start_rate_usd[:, None, None, None]), size)
     shape = np.broadcast_shapes(value.shape, size.shape)
 
     def flat(x):
         return np.ascontiguousarray(np.broadcast_to(x, shape)).ravel()
-    rate, surplus, k = price(m, flat(np.arange(books.n)[:, None, None, None]), flat(size), flat(value),
-                             flat(commission), flat(customary), kappa, reject_share)
-    rate, k = rate.reshape(shape), k.reshape(shape)
-    posted = surplus.reshape(shape) >= req.fixed_cost_usd[None, :, None, None]
-    w = mix * _WEIGHTS[None, None, :, None] * _WEIGHTS[None, None, None, :] * size
-    return w, posted, rate, k
-
-
-def price(m: Context, book: np.ndarray, n: np.ndarray, value_usd: np.ndarray, commission: np.ndarray,
-          customary: np.ndarray, kappa: np.ndarray, reject_share: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Batches' piece rates (USD), their requesters' expected surplus (USD) and their cost factors,
-    had requesters believed each book taken at ``kappa`` with ``reject_share`` rejected: the best
-    rate (``RateSolver``), or the book's customary rate for requesters who pay it, raised to the
-    book's floor; the surplus at the rate paid, less what policies charge per task (a charge
-    that does not depend on the rate, a floor's top-ups or a levy, leaves the best rate as it is
-    and lowers what a batch is worth to post). Compiled arithmetic between numpy's logarithms,
-    exponentials and powers."""
-    state, books = m.state, m.books
-    k, a = _price_terms(book, commission, kappa, reject_share, impatience_per_h(m))
-    rate, u = m.solver.solve(value_usd, k, a)
-    paid, rate, u = _floor_rates(book, rate, u, customary, books.start_rate_usd, books.floor_uusd)
-    surplus = _surplus(n, value_usd, k, paid, rate, u, a, paid ** m.solver.eps, state.surcharge_usd, book)
-    return paid, surplus, k
-
-
-@njit
-def _price_terms(book, commission, kappa, reject_share, delta):  # pragma: no cover - compiled
-    """Each batch's cost factor and ``a = kappa / delta``."""
-    n = book.size
-    k, a = np.empty(n), np.empty(n)
-    for i in range(n):
-        k[i] = _cost_factor(commission[i], reject_share[book[i]])
-        a[i] = kappa[book[i]] / delta
-    return k, a
-
-
-@njit
-def _floor_rates(book, rate, u, customary, start_rate_usd, floor_uusd):  # pragma: no cover - compiled
-    """The rate a batch's requester chooses (its book's customary rate, with no take-up speed
-    known, for one that pays it) and the rate it pays: at least the book's floor."""
-    n = book.size
-    paid, chosen, speed = np.empty(n), np.empty(n), np.empty(n)
-    for i in range(n):
-        chosen[i] = start_rate_usd[book[i]] if customary[i] else rate[i]
-        speed[i] = np.nan if customary[i] else u[i]
-        paid[i] = max(chosen[i], floor_uusd[book[i]] / UUSD)
-    return paid, chosen, speed
-
-
-@njit
-def _surplus(n, value_usd, k, paid, rate, u, a, paid_eps, surcharge_usd, book):  # pragma: no cover - compiled
-    """Requesters decide whether a batch is worth posting at the rate they will pay."""
-    out = np.empty(n.size)
-    for i in range(n.size):
-        speed = speed_at_rate(paid[i], rate[i], u[i], a[i], paid_eps[i])
-        out[i] = _surplus_usd(n[i], value_usd[i], k[i], paid[i], speed) - n[i] * surcharge_usd[book[i]]
-    return out
+    eps, elasticity = demand_settings(m)
+    paid, k, cost, ratio = _terms_of(
+        flat(np.arange(books.n)[:, None, None, None]), flat(value), flat(commission),
+        flat(req.customary_rate[None, :, None, None]), flat(req.budget_fee_share[None, :, None, None]),
+        reject_share, m.state.surcharge_usd, books.start_rate_usd, books.floor_uusd, eps)
+    tasks = np.broadcast_to(size, shape) * bought(ratio, elasticity).reshape(shape)
+    surplus = tasks * (np.broadcast_to(value, shape) - cost.reshape(shape))
+    posted = surplus >= req.fixed_cost_usd[None, :, None, None]
+    w = mix * _WEIGHTS[None, None, :, None] * _WEIGHTS[None, None, None, :] * tasks
+    return w, posted, paid.reshape(shape), k.reshape(shape)
 
 
 def _weighted_mean(w: np.ndarray, x: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -215,77 +191,35 @@ def _weighted_mean(w: np.ndarray, x: np.ndarray, fallback: np.ndarray) -> np.nda
     return np.divide((w * x).sum(axis=(1, 2, 3)), total, out=fallback.copy(), where=total > 0)
 
 
-def mean_posted_rate_usd(m: Context, kappa: np.ndarray, reject_share: np.ndarray) -> np.ndarray:
-    """Per book, the mean piece rate of the tasks its requesters post if they believed ``kappa``
-    (``_posting``), weighted by the batches' tasks."""
-    w, posted, rate, _ = _posting(m, kappa, reject_share)
+def mean_posted_rate_usd(m: Context, reject_share: np.ndarray) -> np.ndarray:
+    """Per book, the mean piece rate of the tasks its requesters post (``_posting``), weighted by the
+    batches' tasks."""
+    w, posted, rate, _ = _posting(m, reject_share)
     return _weighted_mean(w * posted, rate, m.books.start_rate_usd)
 
 
-def mean_cost_per_accepted_usd(m: Context, kappa: np.ndarray, reject_share: np.ndarray) -> np.ndarray:
-    """Per book, what requesters expect an accepted task to cost them (rate x cost factor: the
-    fee on top, rejected tasks redone), believing ``kappa``, over all the tasks they bring, posted
-    or not: a price that makes batches not worth posting makes the crowd dear, not cheap (over
-    the posted ones only, the few high-value batches left would look like the channel's cost)."""
-    w, _, rate, k = _posting(m, kappa, reject_share)
+def mean_cost_per_accepted_usd(m: Context, reject_share: np.ndarray) -> np.ndarray:
+    """Per book, what requesters expect an accepted task to cost them (rate x cost factor: the fee on
+    top, rejected tasks redone), over all the tasks they bring, posted or not: a price that makes
+    batches not worth posting makes the crowd dear, not cheap (over the posted ones only, the few
+    high-value batches left would look like the channel's cost)."""
+    w, _, rate, k = _posting(m, reject_share)
     return _weighted_mean(w, rate * k, m.books.start_rate_usd * cost_factor(m.books.commission[1],
                                                                             reject_share))
 
 
-def start_kappa(m: Context, reject_share: np.ndarray) -> np.ndarray:
-    """The belief at which each book's mean posted rate is its start rate.
-
-    Starts where a median batch's best rate is the start rate (``v eps / (k p0) = (1 + u0)^2 /
-    u0``, the root ``u0`` above 1) and corrects with ``p ~ kappa^(-1 / (1 + eps))``, the
-    rate's response when ``u`` is large, until the mean matches (a few iterations)."""
-    books, eps = m.books, m.solver.eps
-    k = cost_factor(books.commission[1], reject_share)
-    b = np.maximum(books.value_usd * eps / (k * books.start_rate_usd), 4.0)
-    u0 = (b - 2.0 + np.sqrt(b * (b - 4.0))) / 2.0
-    kappa = u0 * impatience_per_h(m) / books.start_rate_usd ** eps
-    for _ in range(30):
-        ratio = mean_posted_rate_usd(m, kappa, reject_share) / books.start_rate_usd
-        kappa = kappa * ratio ** (1.0 + eps)
-    return kappa
-
-
-def observe(m: Context) -> None:
-    """Before and after each step's work: how much pull waited in each book (open tasks x
-    rate^eps, hours), the step's integral by the trapezoid rule (half the step at each end), so
-    that work taken within a step does not count as waiting for the whole step (a 6-hour step
-    measured at its start alone overstates the pull-hours and makes requesters pay more)."""
-    store = m.store
-    _observe(store.ints[store.BOOK], store.ints[store.REM], store.times[store.PULL], 0.5 * m.sub_hours,
-             m.state.week_pull_h)
-
-
-@njit
-def _observe(book, rem, pull, half_step_h, week_pull_h):  # pragma: no cover - compiled
-    weight = _search_weight(book, rem, pull, week_pull_h.size)
-    for b in range(week_pull_h.size):
-        week_pull_h[b] += weight[b] * half_step_h
-
-
 def learn(m: Context) -> None:
-    """After the week: requesters update, book by book, the take-up speed (tasks taken per unit
-    of pull-hour: the ratio of the averaged counts), the rejection share and what policies
-    charge per accepted task (``week_surcharge_usd``), averaged over
-    ``belief_weeks`` (running means until that many weeks are seen, the first guess counting as
-    one week). A book with nothing open or reviewed this week keeps its beliefs."""
+    """After the week: requesters update, book by book, the rejection share and what policies charge
+    per accepted task (``week_surcharge_usd``), averaged over ``belief_weeks`` (running means until
+    that many weeks are seen, the first guess counting as one week). A book with nothing reviewed
+    this week keeps its beliefs."""
     state, books = m.state, m.books
-    seen = books.is_crowd & (state.week_pull_h > 0)
+    reviewed = state.week_taken + state.week_rejected
+    seen = books.is_crowd & (reviewed > 0)
     state.seen_weeks = state.seen_weeks + seen
     alpha = 1.0 / np.clip(state.seen_weeks, 1, m.cfg.pricing.belief_weeks)
-    state.seen_pull_h = np.where(seen, (1 - alpha) * state.seen_pull_h + alpha * state.week_pull_h,
-                                 state.seen_pull_h)
-    state.seen_taken = np.where(seen, (1 - alpha) * state.seen_taken + alpha * state.week_taken,
-                                state.seen_taken)
-    learnt = seen & (state.seen_taken > 0) & (state.seen_pull_h > 0)
-    state.kappa = np.divide(state.seen_taken, state.seen_pull_h, out=state.kappa.copy(), where=learnt)
-    reviewed = state.week_taken + state.week_rejected
     rejected = np.divide(state.week_rejected, reviewed, out=np.zeros(books.n), where=reviewed > 0)
-    state.reject_share = np.where(books.is_crowd & (reviewed > 0),
-                                  (1 - alpha) * state.reject_share + alpha * rejected, state.reject_share)
+    state.reject_share = np.where(seen, (1 - alpha) * state.reject_share + alpha * rejected, state.reject_share)
     charged = week_surcharge_usd(m)
     state.surcharge_usd = np.where(books.is_crowd & np.isfinite(charged),
                                    (1 - alpha) * state.surcharge_usd + alpha * np.nan_to_num(charged),
@@ -312,13 +246,5 @@ def week_surcharge_usd(m: Context) -> np.ndarray:
 
 
 def reset_week(m: Context) -> None:
-    for name in ("week_taken", "week_rejected", "week_pull_h"):
+    for name in ("week_taken", "week_rejected"):
         getattr(m.state, name)[:] = 0
-
-
-def price_batches(m: Context, book: np.ndarray, n: np.ndarray, value_usd: np.ndarray,
-                  commission: np.ndarray, customary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """New crowd batches' piece rates (µUSD) and their requesters' expected surplus (USD), from
-    the requesters' beliefs about their books (``price``)."""
-    rate, surplus, _ = price(m, book, n, value_usd, commission, customary, m.state.kappa, m.state.reject_share)
-    return rate * UUSD, surplus

@@ -133,7 +133,7 @@ def channel_costs(m: Context) -> np.ndarray:
     """(types, 4) expected cost per accepted task of each channel (USD; NaN where none)."""
     books, types, state = m.books, m.types, m.state
     crowd_books = books.is_crowd
-    per_task = pricing.mean_cost_per_accepted_usd(m, state.kappa, state.reject_share) + state.surcharge_usd
+    per_task = pricing.mean_cost_per_accepted_usd(m, state.reject_share) + state.surcharge_usd
     w = np.where(crowd_books, books.group_share, 0.0)
     total = np.bincount(books.type, weights=w, minlength=types.n)
     crowd = np.divide(np.bincount(books.type, weights=w * np.nan_to_num(per_task), minlength=types.n), total,

@@ -99,8 +99,8 @@ def work(m: Context, now: float, on: Online) -> None:
     accounts = m.accounts
     emptied = settle(
         w, b, hours, acc, r, counts, hit, waited, decay, float(now), book_rate, pairs.n_crowd, pos, on.crowd_h,
-        on.vendor_h, cfg.crowd.give_up_search_h, cfg.vendor.margin, m.types.toxicity, books.type, books.is_crowd,
-        books.pays_rejections, books.commission, books.count_as_table, books.market_cell, m.types.n, len(CHANNELS),
+        on.vendor_h, cfg.crowd.give_up_search_h, cfg.vendor.margin, cfg.vendor.profit_share, m.types.toxicity,
+        books.type, books.is_crowd, books.pays_rejections, books.commission, books.count_as_table, books.market_cell, m.types.n, len(CHANNELS),
         store.ints, store.times, store.filled, store.fill_hours, crew.region, crew.channel, crew.main_type,
         crew.wage_uusd_h, crew.workday, crew.paid_h, crew.unpaid_h, crew.earn_uusd, crew.tasks, crew.rejected,
         crew.toxic_h, crew.hours_type, state.week_labels, accounts.cell_ints, accounts.cell_floats,
@@ -117,7 +117,7 @@ TAKE_FLOWS = ("wait_hours", "tasks_taken", "value_human_uusd")
 TASK_FLOWS = ("tasks_done_human", "tasks_rejected", "paid_hours", "earnings_uusd", "requester_spend_uusd",
               "platform_fees_uusd")
 SEARCH_FLOWS = ("unpaid_hours",)
-VENDOR_FLOWS = ("paid_hours", "earnings_uusd", "requester_spend_uusd", "vendor_margin_uusd")
+VENDOR_FLOWS = ("paid_hours", "earnings_uusd", "requester_spend_uusd", "vendor_margin_uusd", "vendor_overheads_uusd")
 
 
 def work_slots(accounts, count_as: tuple[str, ...]) -> tuple:
