@@ -77,3 +77,11 @@ def test_posted_tasks_are_worth_what_the_committed_range_allows():
         ratio = value[mine].sum() / paid[mine].sum()
         assert low <= ratio <= high, (name, ratio)
         assert markdown_ratio(e, 1.2) <= ratio <= markdown_ratio(e, 1.4 / 0.7), (name, ratio)
+    # The alternatives' prices per accepted task, a check and not a value: every channel costs less
+    # than what the work of its open books is worth (else requesters would not buy it).
+    from labsim.model.rules import routing
+
+    costs = routing.channel_costs(m)
+    for t, name in enumerate(m.types.names):
+        worth = m.books.value_usd[m.books.is_open & (m.books.type == t)].min()
+        assert np.all(costs[t][np.isfinite(costs[t])] < worth), (name, costs[t], worth)
