@@ -24,7 +24,7 @@ How many tasks a requester buys answers to what an accepted task costs it,
 against what it would cost at its own best rate with no charge (``own``: for
 a customary requester, the customary rate at the fee it planned for), with
 the declared elasticity ``eta`` (``demand.elasticity``): a batch of drawn
-size ``n`` buys ``n (cost / own)^-eta`` tasks (``demand_factor``). It is
+size ``n`` buys ``n (cost / own)^-eta`` tasks (``bought``). It is
 posted only if those tasks' surplus ``(v - k p - s)`` covers the class's fixed
 cost of a batch. Requesters learn each book's rejection share and the charges
 policies add per accepted task from what they see, averaged over
@@ -97,12 +97,14 @@ def _terms_of(book, value, commission, customary, budget_fee, reject, charge, st
 
 
 def demand_settings(m: Context) -> tuple[float, float]:
+    """(the requester-level supply elasticity ``e``, the demand elasticity ``eta``)."""
     return float(m.cfg.pricing.supply_elasticity), float(m.cfg.demand.elasticity)
 
 
 def init_beliefs(m: Context) -> None:
     """Requesters' first beliefs: each crowd book's rejection share among the workers who may take
-    it; then what its tasks are worth (``anchor_values``)."""
+    it (what its tasks are worth follows from them, ``anchor_values``, once a stored state has had
+    its say)."""
     books, pool, state = m.books, m.pool, m.state
     cols = books.crowd_cols
     crowd = m.active[pool.channel[m.active] == CROWD]
