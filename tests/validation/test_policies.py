@@ -203,8 +203,8 @@ def test_fair_work_package_raises_pay_and_lowers_stress_at_a_higher_cost_per_tas
 
 @pytest.mark.parametrize("scenario", [*POLICIES, "training_certification"])
 def test_every_policy_conserves_money(scenario):
-    """Requester spend on human work + public money = worker pay + benefits + fees + margins
-    + support and training services + what is left in the fund, to the micro-dollar."""
+    """Requester spend on human work + public money = worker pay + benefits + fees + vendors' profit
+    and overheads + support and training services + what is left in the fund, to the micro-dollar."""
     from labsim.model import Market, Streams
 
     cfg = labsim.compose(_overrides(scenario, 0))
@@ -213,7 +213,8 @@ def test_every_policy_conserves_money(scenario):
     fund = led.get("fund_balance_uusd", 0)
     sources = led["requester_spend_uusd"] + led["public_spend_uusd"]
     uses = (led["earnings_uusd"] + led["benefits_uusd"] + led["platform_fees_uusd"]
-            + led["vendor_margin_uusd"] + led["support_cost_uusd"] + led["training_cost_uusd"] + fund)
+            + led["vendor_margin_uusd"] + led["vendor_overheads_uusd"] + led["support_cost_uusd"]
+            + led["training_cost_uusd"] + fund)
     assert sources == uses
     assert fund >= 0
     if "social_protection_levy" not in POLICIES.get(scenario, []):
