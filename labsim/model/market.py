@@ -92,7 +92,8 @@ class Market(Context):
             expected_wage=np.full(self.regions.n, np.nan), vendor_share=t.vendor_share.copy(),
             week_labels=np.zeros(t.n), week_expired=np.zeros(n_books, np.int64),
             week_posted_human=np.zeros(n_books, np.int64),
-            reject_share=np.zeros(n_books), surcharge_usd=np.zeros(n_books), seen_weeks=np.zeros(n_books),
+            reject_share=np.zeros(n_books), fill_share=np.ones(n_books), scarcity=np.ones(n_books),
+            surcharge_usd=np.zeros(n_books), seen_weeks=np.zeros(n_books),
             week_taken=np.zeros(n_books), week_rejected=np.zeros(n_books))
         self.vendor_work_h0 = routing.vendor_work_h(self)  # vendor work as configured
         self.vendor_shifts = schedule.VendorShifts(self)

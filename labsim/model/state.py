@@ -169,6 +169,8 @@ class MarketState:
     week_posted_human: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per book
     # requesters' beliefs about each crowd book (pricing), and what they see this week
     reject_share: np.ndarray = field(default_factory=lambda: np.zeros(0))  # of reviewed tasks
+    fill_share: np.ndarray = field(default_factory=lambda: np.ones(0))  # of tasks done or expired, done
+    scarcity: np.ndarray = field(default_factory=lambda: np.ones(0))  # marginal value x: fill_share^(-1/eta)
     # what policies charge requesters per accepted crowd task beyond reward and fee (USD: wage-floor
     # top-ups, paid search, levy, support), as requesters of each book have seen it
     surcharge_usd: np.ndarray = field(default_factory=lambda: np.zeros(0))

@@ -51,7 +51,7 @@ SCALAR_COLUMNS = ("channel", "ew_earn_usd", "ew_hours", "stress", "peak_stress",
 # Draws made when a worker joined, stored relative to the configuration's distributions (``draws``).
 DRAW_COLUMNS = ("reservation_z", "hours_z", "sensitivity_z", "start_shift_h")
 TYPE_COLUMNS = ("skill_dev", "skill_cap_dev")
-BELIEFS = ("reject_share", "seen_weeks")
+BELIEFS = ("reject_share", "fill_share", "seen_weeks")
 # What a run may change without making the stored state another market's: how it is run and
 # reported, and what happens after t = 0.
 _NOT_THE_WORLD = ("seed", "posterior_draw", "horizon_weeks", "warmup_weeks", "start", "output", "windows", "policy", "mmc")

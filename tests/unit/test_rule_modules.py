@@ -774,11 +774,12 @@ def test_workers_present_at_the_start_have_a_record_at_their_skills_approval():
 # --- rules/pricing.py ----------------------------------------------------------------------------
 
 def _terms(value=11.0, commission=0.4, reject=0.2, charge=0.0, start=0.05, floor=0.0, customary=False,
-           budget_fee=0.4, eps=0.1, elasticity=0.5):
+           budget_fee=0.4, eps=0.1, elasticity=0.5, fill=1.0):
     """``pricing.batch_terms`` of one batch: (rate paid, k, cost per accepted task, share bought)."""
+    scarce = pricing.scarcity(np.array([fill]), elasticity)
     paid, k, cost, ratio = pricing._terms_of(
         np.array([0]), np.array([value]), np.array([commission]), np.array([customary]), np.array([budget_fee]),
-        np.array([reject]), np.array([charge]), np.array([start]), np.array([floor * 1e6]), eps)
+        np.array([reject]), np.array([charge]), np.array([start]), np.array([floor * 1e6]), scarce, eps)
     return float(paid[0]), float(k[0]), float(cost[0]), float(pricing.bought(ratio, elasticity)[0])
 
 
@@ -789,6 +790,18 @@ def test_the_best_rate_is_robinsons_markdown():
     rate, k, cost, bought = _terms()
     assert k == pytest.approx(1.75) and rate == pytest.approx(1.1 / (1.1 * 1.75))
     assert cost == pytest.approx(1.0) and bought == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("elasticity", (0.5, 1.5))
+def test_where_work_goes_undone_the_marginal_task_is_worth_more(elasticity):
+    """A requester that expects 90 % of its tasks done is at 0.9 n on its demand curve, where the
+    marginal task is worth 0.9^(-1/elasticity) times more: its rate is that much higher, it buys its
+    whole batch, and a customary requester's rate does not move."""
+    rate, _, _, bought = _terms()
+    scarce, _, _, bought_scarce = _terms(fill=0.9, elasticity=elasticity)
+    assert scarce / rate == pytest.approx(0.9 ** (-1 / elasticity)) and bought_scarce == pytest.approx(1.0)
+    assert _terms(fill=0.9, customary=True)[0] == pytest.approx(0.05)
+    assert pricing.scarcity(np.array([0.01, 1.0]), 0.0).tolist() == pytest.approx([0.25 ** -10, 1.0])
 
 
 def test_a_fee_is_passed_on_to_workers_in_full():
@@ -863,6 +876,19 @@ def test_beliefs_are_running_means_until_the_averaging_window_is_full():
     st.week_taken[:], st.week_rejected[:] = [50.0, 0.0], [50.0, 0.0]
     pricing.learn(m)
     assert st.reject_share[0] == pytest.approx(0.3)
+
+
+def test_requesters_learn_the_share_of_their_tasks_done():
+    """Believed 100 % done, this week 90 accepted and 10 expired, after 20 weeks seen (1/8 weight):
+    7/8 + 1/8 x 0.9 = 0.9875, and the book's scarcity is 0.9875^(-1/0.5)."""
+    m = _pricing_market()
+    st = m.state
+    st.seen_weeks[:] = 20.0
+    st.week_taken[:] = [90.0, 0.0]
+    st.week_expired[:] = [10, 0]
+    pricing.learn(m)
+    assert st.fill_share.tolist() == pytest.approx([0.9875, 1.0])
+    assert st.scarcity[0] == pytest.approx(0.9875 ** -2)
 
 
 def test_a_book_with_nothing_reviewed_keeps_its_beliefs():

@@ -157,7 +157,7 @@ def post_drawn(m: Context, now: float, counts: np.ndarray, u: np.ndarray) -> Non
     size, value, deadline, commission, crowd, rate, cost, ratio = _batch_terms(
         which, cls, np.exp(x_size), np.exp(x_value), cfg.crowd.large_batch_min_tasks, books.commission,
         books.is_crowd, books.value_usd, books.deadline_h, books.start_rate_usd, books.floor_uusd,
-        state.reject_share, state.surcharge_usd, req.value_multiplier, req.deadline_multiplier,
+        state.reject_share, state.surcharge_usd, state.scarcity, req.value_multiplier, req.deadline_multiplier,
         req.customary_rate, req.budget_fee_share, eps)
     tasks, surplus = _tasks_bought(size, crowd, pricing.bought(ratio, elasticity), cfg.scale, u_round, value, cost)
     # A model or LLM labels do part of each batch of an automatable type, at a compute price or
@@ -245,11 +245,12 @@ def _exponents(log1p_neg_u1, cos_angle, sin_angle, which, cls, log_size, log_siz
 
 @njit
 def _batch_terms(which, cls, size_factor, value_factor, large_min, book_commission, is_crowd, value_usd, deadline_h,
-                 start_rate_usd, floor_uusd, reject_share, surcharge_usd, value_multiplier, deadline_multiplier,
-                 customary_rate, budget_fee_share, eps):  # pragma: no cover - compiled
+                 start_rate_usd, floor_uusd, reject_share, surcharge_usd, scarce, value_multiplier,
+                 deadline_multiplier, customary_rate, budget_fee_share, eps):  # pragma: no cover - compiled
     """Each batch's drawn size (at scale 1, at least one task), value per task, deadline, fee and
     channel; and each crowd batch's piece rate (µUSD, not yet rounded), its requester's cost per
-    accepted task (USD) and that cost against its own best rate's (``pricing.batch_terms``)."""
+    accepted task (USD) and that cost against its own best rate's (``pricing.batch_terms``, at the
+    marginal task's value: the book's ``scarce``-ity)."""
     n = which.size
     size, value, deadline, commission = np.empty(n, np.int64), np.empty(n), np.empty(n), np.empty(n)
     crowd = np.empty(n, np.bool_)
@@ -267,7 +268,7 @@ def _batch_terms(which, cls, size_factor, value_factor, large_min, book_commissi
         commission[i] = book_commission[1, b] if size[i] >= large_min else book_commission[0, b]
         if crowd[i]:
             paid, _, cost[j], ratio[j] = pricing.batch_terms(
-                value[i], commission[i], reject_share[b], surcharge_usd[b], start_rate_usd[b], floor_uusd[b] / UUSD,
+                value[i] * scarce[b], commission[i], reject_share[b], surcharge_usd[b], start_rate_usd[b], floor_uusd[b] / UUSD,
                 customary_rate[c], budget_fee_share[c], eps)
             rate[j] = paid * UUSD
             j += 1

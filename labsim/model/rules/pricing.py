@@ -26,7 +26,14 @@ a customary requester, the customary rate at the fee it planned for), with
 the declared elasticity ``eta`` (``demand.elasticity``): a batch of drawn
 size ``n`` buys ``n (cost / own)^-eta`` tasks (``bought``). It is
 posted only if those tasks' surplus ``(v - k p - s)`` covers the class's fixed
-cost of a batch. Requesters learn each book's rejection share and the charges
+cost of a batch.
+
+Where work goes undone, the marginal task is worth more: a requester that
+expects a share ``f`` of its tasks done (the rest expire) is at ``f n`` on its
+demand curve, where the marginal value is ``v f^(-1/eta)`` (``scarcity``), and
+marks that down instead. So scarce labour raises rates (and the crowd's cost
+against other channels) and slack does not lower them below the markdown.
+Requesters learn each book's rejection share, its fill share and the charges
 policies add per accepted task from what they see, averaged over
 ``belief_weeks``.
 """
@@ -55,11 +62,12 @@ _cost_factor = njit(cost_factor)
 @njit
 def batch_terms(value, commission, reject, charge, start_rate, floor_usd, customary, budget_fee,
                 eps):  # pragma: no cover - compiled
-    """One crowd batch's terms: the rate paid (USD: the best rate, or the customary one, raised to
-    the floor and to one µUSD), the cost factor ``k``, the requester's cost per accepted task
-    (``k`` x rate + the policies' charge) and that cost against its own best rate's with no charge
-    (``ratio``: it buys ``ratio^-elasticity`` of its drawn tasks, a power numpy takes between
-    compiled passes, ``bought``)."""
+    """One crowd batch's terms, ``value`` being the marginal task's (its value x the book's
+    ``scarcity``): the rate paid (USD: the best rate, or the customary one, raised to the floor and to
+    one µUSD), the cost factor ``k``, the requester's cost per accepted task (``k`` x rate + the
+    policies' charge) and that cost against its own best rate's with no charge (``ratio``: it buys
+    ``ratio^-elasticity`` of its drawn tasks, a power numpy takes between compiled passes,
+    ``bought``)."""
     k = _cost_factor(commission, reject)
     kept = 1.0 - min(reject, MOST_REJECTED)
     if customary:
@@ -82,18 +90,30 @@ def bought(ratio: np.ndarray, elasticity: float) -> np.ndarray:
 
 
 @njit
-def _terms_of(book, value, commission, customary, budget_fee, reject, charge, start_rate, floor_uusd,
+def _terms_of(book, value, commission, customary, budget_fee, reject, charge, start_rate, floor_uusd, scarce,
               eps):  # pragma: no cover - compiled
-    """``batch_terms`` of many batches (``book``: each one's book): rate paid, cost factor, cost per
-    accepted task and its ratio to the requester's own."""
+    """``batch_terms`` of many batches (``book``: each one's book; ``scarce``: each book's
+    scarcity): rate paid, cost factor, cost per accepted task and its ratio to the requester's own."""
     n = book.size
     paid, k, cost, ratio = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     for i in range(n):
         b = book[i]
         paid[i], k[i], cost[i], ratio[i] = batch_terms(
-            value[i], commission[i], reject[b], charge[b], start_rate[b], floor_uusd[b] / UUSD, customary[i],
-            budget_fee[i], eps)
+            value[i] * scarce[b], commission[i], reject[b], charge[b], start_rate[b], floor_uusd[b] / UUSD,
+            customary[i], budget_fee[i], eps)
     return paid, k, cost, ratio
+
+
+STEEPEST = 0.1  # the demand elasticity below which the inverse demand's slope is held (scarcity)
+FEWEST_DONE = 0.25  # the fill share below which scarcity is held
+
+
+def scarcity(fill_share: np.ndarray, elasticity: float) -> np.ndarray:
+    """How much more the marginal task is worth where only ``fill_share`` of the tasks are done: on
+    a demand curve of elasticity ``eta``, ``fill_share^(-1/eta)`` (the slope held at ``eta`` 0.1,
+    the share at 0.25, so a nearly vertical demand or a market that does almost nothing stays finite)."""
+    f = np.clip(np.asarray(fill_share, float), FEWEST_DONE, 1.0)
+    return f ** (-1.0 / max(float(elasticity), STEEPEST))
 
 
 def demand_settings(m: Context) -> tuple[float, float]:
@@ -139,7 +159,7 @@ def anchor_values(m: Context) -> None:
     start rate: its type's ``base_piece_rate_usd`` x the book's premium) through Robinson's markdown,
     ``v = k p (1 + e) / e``: the type's value is set so that the rates its optimising requesters post
     average the start rate over their classes (value multipliers and spreads) and batch sizes (the
-    fee of each size). ``k`` is the observed market's (Mechanical Turk's fees, ``crowd``'s defaults,
+    fee of each size), at the start's scarcity. ``k`` is the observed market's (Mechanical Turk's fees, ``crowd``'s defaults,
     and the type's believed rejection share at the start), so a scenario that changes the fees or the
     floors leaves what work is worth as it is. A book whose requesters all pay the customary rate is
     valued like a median large batch."""
@@ -158,7 +178,8 @@ def anchor_values(m: Context) -> None:
     tasks = (w * size).sum(axis=(1, 2, 3))
     k_large = cost_factor(np.array(fees.commission_large_batch), rej)
     ratio = np.divide(tasks, per_value, out=k_large, where=per_value > 0)
-    books.value_usd = books.start_rate_usd * ratio * (1.0 + eps) / eps
+    m.state.scarcity = scarcity(m.state.fill_share, m.cfg.demand.elasticity)
+    books.value_usd = books.start_rate_usd * ratio * (1.0 + eps) / eps / m.state.scarcity
 
 
 def _posting(m: Context, reject_share: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -180,7 +201,7 @@ def _posting(m: Context, reject_share: np.ndarray) -> tuple[np.ndarray, ...]:
     paid, k, cost, ratio = _terms_of(
         flat(np.arange(books.n)[:, None, None, None]), flat(value), flat(commission),
         flat(req.customary_rate[None, :, None, None]), flat(req.budget_fee_share[None, :, None, None]),
-        reject_share, m.state.surcharge_usd, books.start_rate_usd, books.floor_uusd, eps)
+        reject_share, m.state.surcharge_usd, books.start_rate_usd, books.floor_uusd, m.state.scarcity, eps)
     tasks = np.broadcast_to(size, shape) * bought(ratio, elasticity).reshape(shape)
     surplus = tasks * (np.broadcast_to(value, shape) - cost.reshape(shape))
     posted = surplus >= req.fixed_cost_usd[None, :, None, None]
@@ -211,7 +232,9 @@ def mean_cost_per_accepted_usd(m: Context, reject_share: np.ndarray) -> np.ndarr
 
 
 def learn(m: Context) -> None:
-    """After the week: requesters update, book by book, the rejection share and what policies charge
+    """After the week: requesters update, book by book, the rejection share, the fill share (tasks
+    accepted over tasks accepted or expired, vendors' books too; the book's ``scarcity`` follows)
+    and what policies charge
     per accepted task (``week_surcharge_usd``), averaged over ``belief_weeks`` (running means until
     that many weeks are seen, the first guess counting as one week). A book with nothing reviewed
     this week keeps its beliefs."""
@@ -222,6 +245,10 @@ def learn(m: Context) -> None:
     alpha = 1.0 / np.clip(state.seen_weeks, 1, m.cfg.pricing.belief_weeks)
     rejected = np.divide(state.week_rejected, reviewed, out=np.zeros(books.n), where=reviewed > 0)
     state.reject_share = np.where(seen, (1 - alpha) * state.reject_share + alpha * rejected, state.reject_share)
+    ended = state.week_taken + state.week_expired
+    done = np.divide(state.week_taken, ended, out=np.ones(books.n), where=ended > 0)
+    state.fill_share = np.where(ended > 0, (1 - alpha) * state.fill_share + alpha * done, state.fill_share)
+    state.scarcity = scarcity(state.fill_share, m.cfg.demand.elasticity)
     charged = week_surcharge_usd(m)
     state.surcharge_usd = np.where(books.is_crowd & np.isfinite(charged),
                                    (1 - alpha) * state.surcharge_usd + alpha * np.nan_to_num(charged),

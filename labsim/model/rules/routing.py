@@ -129,16 +129,25 @@ def vendor_quote(m: Context) -> np.ndarray:
     return (staff @ (bill[:, None] / accepted)) / staff.sum() * staffing
 
 
+def _per_type(m: Context, mask: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Per task type, the mean of ``x`` over its books in ``mask``, weighted by their share of its
+    batches (NaN where it has none)."""
+    books, n = m.books, m.types.n
+    w = np.where(mask, books.group_share, 0.0)
+    total = np.bincount(books.type, weights=w, minlength=n)
+    return np.divide(np.bincount(books.type, weights=w * np.nan_to_num(x), minlength=n), total,
+                     out=np.full(n, np.nan), where=total > 0)
+
+
 def channel_costs(m: Context) -> np.ndarray:
-    """(types, 4) expected cost per accepted task of each channel (USD; NaN where none)."""
+    """(types, 4) expected cost per delivered task of each channel (USD; NaN where none): per
+    accepted task, over the share of its work the channel's books deliver before their deadline
+    (``fill_share``: work left undone must be bought again)."""
     books, types, state = m.books, m.types, m.state
-    crowd_books = books.is_crowd
+    fill = np.clip(state.fill_share, pricing.FEWEST_DONE, 1.0)
     per_task = pricing.mean_cost_per_accepted_usd(m, state.reject_share) + state.surcharge_usd
-    w = np.where(crowd_books, books.group_share, 0.0)
-    total = np.bincount(books.type, weights=w, minlength=types.n)
-    crowd = np.divide(np.bincount(books.type, weights=w * np.nan_to_num(per_task), minlength=types.n), total,
-                      out=np.full(types.n, np.nan), where=total > 0)
-    vendor = vendor_quote(m) / UUSD
+    crowd = _per_type(m, books.is_crowd, per_task / fill)
+    vendor = vendor_quote(m) / UUSD / np.where(np.isfinite(v_fill := _per_type(m, ~books.is_crowd, fill)), v_fill, 1.0)
     bound = state.levers.certified_binding
     if bound > 0 and not books.certified.any():
         # Due diligence: the bound part of the crowd's work is bought from vendors.
