@@ -349,6 +349,13 @@ class PricingConfig:
         "on Mechanical Turk, with little heterogeneity")
     belief_weeks: float = num(8.0, 1.0, 520.0, WEEKS, "weeks over which requesters average the rejections and "
                               "policy charges they see", "assumption")
+    slack_response: bool = flag(True, "requesters value a book's work at the throughput its take-up speed gives them: "
+                                      "where workers take tasks faster than in the stored steady state the marginal "
+                                      "task is worth less and rates fall, where slower they rise (off: Robinson's "
+                                      "constant markdown at every take-up speed)",
+                                "textbook monopsony: with an upward supply kappa p^e and a downward demand of "
+                                "elasticity eta, more supply lowers the wage, p ~ kappa^(-1/(eta+e)) (Manning, "
+                                "Monopsony in Motion, 2003, ch. 2)")
 
 
 @dataclass

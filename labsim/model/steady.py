@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from labsim.model.rules import hours, joining, routing, skills
+from labsim.model.rules import hours, joining, routing
 from labsim.model.units import CROWD, VENDOR
 
 if TYPE_CHECKING:
@@ -51,7 +51,8 @@ SCALAR_COLUMNS = ("channel", "ew_earn_usd", "ew_hours", "stress", "peak_stress",
 # Draws made when a worker joined, stored relative to the configuration's distributions (``draws``).
 DRAW_COLUMNS = ("reservation_z", "hours_z", "sensitivity_z", "start_shift_h")
 TYPE_COLUMNS = ("skill_dev", "skill_cap_dev")
-BELIEFS = ("reject_share", "fill_share", "seen_weeks")
+BELIEFS = ("kappa", "reject_share", "seen_weeks")
+PER_SCALE_BELIEFS = ("seen_taken", "seen_pull_h")
 # What a run may change without making the stored state another market's: how it is run and
 # reported, and what happens after t = 0.
 _NOT_THE_WORLD = ("seed", "posterior_draw", "horizon_weeks", "warmup_weeks", "start", "output", "windows", "policy", "mmc")
@@ -112,6 +113,8 @@ def snapshot(m: Context, now_h: float) -> StartState:
     beliefs = {"book": np.array([book_key(m, b) for b in crowd])}
     for name in BELIEFS:
         beliefs[name] = getattr(m.state, name)[crowd].copy()
+    for name in PER_SCALE_BELIEFS:
+        beliefs[name] = getattr(m.state, name)[crowd] / m.cfg.scale
     wages = {c: float(v) for c, v in zip(m.regions.codes, m.state.expected_wage) if np.isfinite(v)}
     costs = routing.channel_costs(m)
     channel_cost = {name: [float(c) if np.isfinite(c) else None for c in costs[t]]
@@ -227,6 +230,9 @@ def start_beliefs(m: Context, state: StartState) -> None:
             continue
         for name in BELIEFS:
             getattr(s, name)[b] = state.beliefs[name][i]
+        for name in PER_SCALE_BELIEFS:
+            getattr(s, name)[b] = state.beliefs[name][i] * m.cfg.scale
+        s.kappa_ref[b] = state.beliefs["kappa"][i]  # the anchor's take-up speed (pricing.scarcity)
     for r, code in enumerate(m.regions.codes):
         wage = state.expected_wage.get(code)
         if wage is not None and np.isfinite(wage):

@@ -774,9 +774,10 @@ def test_workers_present_at_the_start_have_a_record_at_their_skills_approval():
 # --- rules/pricing.py ----------------------------------------------------------------------------
 
 def _terms(value=11.0, commission=0.4, reject=0.2, charge=0.0, start=0.05, floor=0.0, customary=False,
-           budget_fee=0.4, eps=0.1, elasticity=0.5, fill=1.0):
-    """``pricing.batch_terms`` of one batch: (rate paid, k, cost per accepted task, share bought)."""
-    scarce = pricing.scarcity(np.array([fill]), elasticity)
+           budget_fee=0.4, eps=0.1, elasticity=0.5, speed=1.0):
+    """``pricing.batch_terms`` of one batch: (rate paid, k, cost per accepted task, share bought), its
+    tasks taken ``speed`` times as fast as at the anchor."""
+    scarce = pricing.scarcity(np.array([speed]), np.array([1.0]), eps, elasticity)
     paid, k, cost, ratio = pricing._terms_of(
         np.array([0]), np.array([value]), np.array([commission]), np.array([customary]), np.array([budget_fee]),
         np.array([reject]), np.array([charge]), np.array([start]), np.array([floor * 1e6]), scarce, eps)
@@ -793,15 +794,23 @@ def test_the_best_rate_is_robinsons_markdown():
 
 
 @pytest.mark.parametrize("elasticity", (0.5, 1.5))
-def test_where_work_goes_undone_the_marginal_task_is_worth_more(elasticity):
-    """A requester that expects 90 % of its tasks done is at 0.9 n on its demand curve, where the
-    marginal task is worth 0.9^(-1/elasticity) times more: its rate is that much higher, it buys its
-    whole batch, and a customary requester's rate does not move."""
-    rate, _, _, bought = _terms()
-    scarce, _, _, bought_scarce = _terms(fill=0.9, elasticity=elasticity)
-    assert scarce / rate == pytest.approx(0.9 ** (-1 / elasticity)) and bought_scarce == pytest.approx(1.0)
-    assert _terms(fill=0.9, customary=True)[0] == pytest.approx(0.05)
-    assert pricing.scarcity(np.array([0.01, 1.0]), 0.0).tolist() == pytest.approx([0.25 ** -10, 1.0])
+@pytest.mark.parametrize("speed", (0.8, 1.25))
+def test_rates_answer_to_how_fast_tasks_are_taken(elasticity, speed):
+    """Tasks taken ``speed`` times as fast as at the anchor: a requester on the demand curve
+    v (Q/Q0)^(-1/eta) facing the take-up kappa p^e posts p ~ kappa^(-1/(eta + e)), so the rate is
+    ``speed^(-1/(eta + 0.1))`` of the anchor's; the cost per accepted task moves with it, and it buys
+    ``(that)^-eta`` of its drawn tasks: more where workers are plentiful, fewer where scarce. A
+    customary requester's rate does not move. The premium is bounded (x or / 4) and 1 where the
+    anchor is unknown."""
+    rate, _, cost, bought = _terms()
+    moved, _, moved_cost, moved_bought = _terms(speed=speed, elasticity=elasticity)
+    factor = speed ** (-1 / (elasticity + 0.1))
+    assert moved / rate == pytest.approx(factor) and moved_cost / cost == pytest.approx(factor)
+    assert moved_bought == pytest.approx(factor ** -elasticity)
+    assert (moved_bought > 1.0) == (speed > 1.0)
+    assert _terms(speed=speed, customary=True)[0] == pytest.approx(0.05)
+    assert pricing.scarcity(np.array([100.0, 0.001, 2.0, 2.0]), np.array([1.0, 1.0, np.nan, 1.0]), 0.1,
+                            0.5).tolist() == pytest.approx([0.25, 4.0, 1.0, 2.0 ** (-1 / 0.6)])
 
 
 def test_a_fee_is_passed_on_to_workers_in_full():
@@ -878,17 +887,27 @@ def test_beliefs_are_running_means_until_the_averaging_window_is_full():
     assert st.reject_share[0] == pytest.approx(0.3)
 
 
-def test_requesters_learn_the_share_of_their_tasks_done():
-    """Believed 100 % done, this week 90 accepted and 10 expired, after 20 weeks seen (1/8 weight):
-    7/8 + 1/8 x 0.9 = 0.9875, and the book's scarcity is 0.9875^(-1/0.5)."""
+def test_requesters_learn_the_take_up_speed_and_price_by_it_against_the_anchor():
+    """Tasks taken per unit of pull-hour: the first week seen replaces an unknown speed (100 taken over
+    400 pull-hours: 0.25) and, with no stored state, becomes the anchor (scarcity 1). Later weeks
+    average the counts over 8 weeks: 7/8 x 400 + 1/8 x 200 = 375 pull-hours, 7/8 x 100 + 1/8 x 100
+    taken = 100: 0.2667, so the book's scarcity is (0.2667 / 0.25)^(-1/(0.5 + 0.1)); with
+    ``pricing.slack_response`` off it stays 1. The vendor book learns none of it."""
     m = _pricing_market()
     st = m.state
-    st.seen_weeks[:] = 20.0
-    st.week_taken[:] = [90.0, 0.0]
-    st.week_expired[:] = [10, 0]
+    st.week_taken[:], st.week_pull_h[:] = [100.0, 50.0], [400.0, 0.0]
     pricing.learn(m)
-    assert st.fill_share.tolist() == pytest.approx([0.9875, 1.0])
-    assert st.scarcity[0] == pytest.approx(0.9875 ** -2)
+    assert st.kappa[0] == pytest.approx(0.25) and st.kappa_ref[0] == pytest.approx(0.25)
+    assert st.scarcity[0] == pytest.approx(1.0) and np.isnan(st.kappa_ref[1]) and st.kappa[1] == 0.0
+    st.seen_weeks[:] = 20.0
+    st.week_pull_h[:] = [200.0, 0.0]
+    pricing.learn(m)
+    speed = 100.0 / 375.0
+    assert st.kappa[0] == pytest.approx(speed) and st.kappa_ref[0] == pytest.approx(0.25)
+    assert st.scarcity[0] == pytest.approx((speed / 0.25) ** (-1 / 0.6))
+    m.cfg.pricing.slack_response = False
+    pricing.learn(m)
+    assert st.scarcity.tolist() == [1.0, 1.0]
 
 
 def test_a_book_with_nothing_reviewed_keeps_its_beliefs():

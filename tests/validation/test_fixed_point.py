@@ -4,9 +4,9 @@ docs/model.md derives them: each requester posts Robinson's markdown of a task's
 value at the rejections and policy charges it believes, and beliefs are what the
 market realises. These tests run the baseline from its stored steady state and
 check (1) the mean posted rate of each task type against the rule's, at the
-rejection shares the market realised, (2) comparative statics on paired seeds:
-with a constant markdown, slack shows in workers' search and not in rates, and
-scarcity (work left undone) raises them, (3)
+rejection shares and take-up speeds the market realised, (2) comparative
+statics on paired seeds: more workers lower rates, more demand raises them
+(and a constant markdown ignores slack), (3)
 that demand answers price: a dearer platform gets fewer tasks posted.
 """
 
@@ -41,8 +41,8 @@ class Watched(Market):
     def __init__(self, cfg, since_week: int) -> None:
         super().__init__(cfg, Streams(cfg.seed), start=steady_state.load())
         self.since_h = since_week * 168.0
-        self.taken, self.rejected, self.believed, self.posted, self.value = (np.zeros(self.books.n)
-                                                                            for _ in range(5))
+        self.taken, self.rejected, self.believed, self.posted, self.value, self.pull_h, self.speed = (
+            np.zeros(self.books.n) for _ in range(7))
         insert = self.store.insert  # where the arrivals put the batches posted
 
         def watched_insert(book, tasks, rate, fee, posted_h, deadline_h, *rest):
@@ -59,6 +59,8 @@ class Watched(Market):
             self.rejected += self.state.week_rejected
             reviewed = self.state.week_taken + self.state.week_rejected
             self.believed += self.state.reject_share * reviewed  # the belief the week was priced at
+            self.pull_h += self.state.week_pull_h
+            self.speed += self.state.kappa * self.state.week_pull_h
         super().update_market(now)
 
 
@@ -66,10 +68,11 @@ class Watched(Market):
 def test_mean_piece_rates_are_the_requesters_markdowns(seed):
     """Over weeks 9-39 of the baseline (scale 0.5), each task type's mean posted crowd rate is
     within 5 % of the rule's (``mean_posted_rate_usd``, in expectation over each book's classes,
-    values and batch sizes) at the rejection shares the market realised over those weeks, book by
-    book, rather than the ones requesters believed. And what they believed, averaged over those
-    weeks like the realised shares, is within 10 % of them on every book with at least a fortieth
-    of the crowd's tasks: beliefs and the market agree."""
+    values and batch sizes) at the rejection shares and take-up speeds (tasks accepted per unit of
+    pull-hour) the market realised over those weeks, book by book, rather than the ones requesters
+    believed. And what they believed, averaged over those weeks like the realised figures, is within
+    10 % of them on every book with at least a fortieth of the crowd's tasks: beliefs and the
+    market agree."""
     m = Watched(small_config("scale=0.5", "horizon_weeks=39", "warmup_weeks=8", f"seed={seed}"), since_week=8)
     Engine(m).run()
     crowd = m.books.crowd_cols
@@ -77,6 +80,8 @@ def test_mean_piece_rates_are_the_requesters_markdowns(seed):
     realised = m.rejected[crowd] / reviewed
     shares = m.state.reject_share.copy()
     shares[crowd] = realised
+    speed = m.taken[crowd] / m.pull_h[crowd]
+    m.state.scarcity[crowd] = pricing.scarcity(speed, m.state.kappa_ref[crowd], *pricing.demand_settings(m))
     derived = pricing.mean_posted_rate_usd(m, shares)
     for t, name in enumerate(m.types.names):
         books = crowd[m.books.type[crowd] == t]
@@ -86,6 +91,8 @@ def test_mean_piece_rates_are_the_requesters_markdowns(seed):
     big = m.posted[crowd] >= m.posted[crowd].sum() / 40
     believed = m.believed[crowd] / reviewed
     assert np.allclose(believed[big], realised[big], rtol=0.10), np.round(believed / realised, 3)
+    believed_speed = m.speed[crowd] / m.pull_h[crowd]
+    assert np.allclose(believed_speed[big], speed[big], rtol=0.10), np.round(believed_speed / speed, 3)
 
 
 def _market_figures(run: tuple[int, tuple[str, ...]]) -> tuple[float, int, float]:
@@ -117,20 +124,23 @@ def _times(key: str, factor: float, cfg=None) -> tuple[str, ...]:
     return tuple(f"{table}.{name}.{key}={getattr(row, key) * factor:g}" for name, row in getattr(cfg, table).items())
 
 
-def test_comparative_statics_slack_shows_in_search_scarcity_in_rates():
+def test_comparative_statics_of_the_fixed_point():
     """On paired seeds, twice the workers (twice the potential arrivals, and so twice the steady
-    crowd present at the start) leave every seed's mean piece rate within 2 % (a constant
-    elasticity gives a constant markdown: Robinson) and raise the unpaid minutes per paid hour:
-    workers search longer for the same work. Twice the demand (twice the batches of every type)
-    leaves work undone, so the marginal task is worth more and rates rise on every seed (docs/model.md
-    7.3, scarcity), while workers search less."""
+    crowd present at the start) lower every seed's mean piece rate: tasks are taken faster, the
+    marginal task is worth less (requesters are further down their demand curve) and they mark
+    that down (docs/model.md 7.3); workers search longer for each paid hour. Twice the demand
+    (twice the batches of every type) raises it: tasks wait longer for the same crowd, and workers
+    search less. With ``pricing.slack_response`` off (Robinson's constant markdown), twice the
+    workers leave every seed's rate within 2 %."""
     more_workers = _times("potential_arrivals_per_week", 2) + _times("initial_crowd_workers", 2)
-    figures = _paired((), more_workers, _times("batches_per_week", 2))
+    constant = ("pricing.slack_response=false",)
+    figures = _paired((), more_workers, _times("batches_per_week", 2), constant, constant + more_workers)
     rate, unpaid = figures[:, :, 0].astype(float), figures[:, :, 2].astype(float)
-    assert np.allclose(rate[1], rate[0], rtol=0.02), rate
+    assert np.all(rate[1] < rate[0] * 0.98), rate
     assert np.all(rate[2] > rate[0] * 1.02), rate
     assert np.all(unpaid[1] > unpaid[0]), unpaid
     assert np.all(unpaid[2] < unpaid[0]), unpaid
+    assert np.allclose(rate[4], rate[3], rtol=0.02), rate
 
 
 def test_a_dearer_platform_gets_fewer_tasks_posted():

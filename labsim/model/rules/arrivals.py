@@ -268,7 +268,7 @@ def _batch_terms(which, cls, size_factor, value_factor, large_min, book_commissi
         commission[i] = book_commission[1, b] if size[i] >= large_min else book_commission[0, b]
         if crowd[i]:
             paid, _, cost[j], ratio[j] = pricing.batch_terms(
-                value[i] * scarce[b], commission[i], reject_share[b], surcharge_usd[b], start_rate_usd[b], floor_uusd[b] / UUSD,
+                value[i], scarce[b], commission[i], reject_share[b], surcharge_usd[b], start_rate_usd[b], floor_uusd[b] / UUSD,
                 customary_rate[c], budget_fee_share[c], eps)
             rate[j] = paid * UUSD
             j += 1

@@ -20,21 +20,26 @@ full (``k p`` does not move); a charge per task is borne by the requester
 for ``1 / (1 + e)`` of it. Some requesters (academic ones, by default) pay a
 customary rate instead and plan their budgets at a fee (``budget_fee_share``).
 
-How many tasks a requester buys answers to what an accepted task costs it,
-against what it would cost at its own best rate with no charge (``own``: for
-a customary requester, the customary rate at the fee it planned for), with
-the declared elasticity ``eta`` (``demand.elasticity``): a batch of drawn
-size ``n`` buys ``n (cost / own)^-eta`` tasks (``bought``). It is
-posted only if those tasks' surplus ``(v - k p - s)`` covers the class's fixed
-cost of a batch.
+Where workers are plentiful or scarce, the marginal task is worth less or
+more: a requester whose batches are taken ``kappa p^e`` per unit of time
+(``kappa``: tasks taken per unit of pull-hour, learnt from what it sees) gets
+its work done at a throughput ``Q ~ kappa p^e``, and on the demand curve
+``v (Q / Q0)^(-1/eta)`` (``eta``: ``demand.elasticity``) its best rate is
+``p ~ kappa^(-1 / (eta + e))``: Robinson's markdown of the marginal value
+``v S``, ``S = (kappa / kappa0)^(-1 / (eta + e))`` (``scarcity``, against the
+take-up speed ``kappa0`` of the stored steady state, where values are
+anchored). So a region's entry or a wave of newcomers lowers rates, and a
+rush of demand raises them (``pricing.slack_response`` turns it off).
 
-Where work goes undone, the marginal task is worth more: a requester that
-expects a share ``f`` of its tasks done (the rest expire) is at ``f n`` on its
-demand curve, where the marginal value is ``v f^(-1/eta)`` (``scarcity``), and
-marks that down instead. So scarce labour raises rates (and the crowd's cost
-against other channels) and slack does not lower them below the markdown.
-Requesters learn each book's rejection share, its fill share and the charges
-policies add per accepted task from what they see, averaged over
+How many tasks a requester buys answers to what an accepted task costs it,
+against what it would cost at the anchor's best rate with no charge (``own``:
+for a customary requester, the customary rate at the fee it planned for),
+with the declared elasticity ``eta``: a batch of drawn size ``n`` buys ``n
+(cost / own)^-eta`` tasks (``bought``; at the best rate ``cost / own = S + s /
+(e v)``, so where workers are plentiful it buys more). It is posted only if
+those tasks' surplus ``(v - k p - s)`` covers the class's fixed cost of a
+batch. Requesters learn each book's rejection share, take-up speed and the
+charges policies add per accepted task from what they see, averaged over
 ``belief_weeks``.
 """
 
@@ -44,6 +49,7 @@ import numpy as np
 
 from labsim.config import CrowdPlatformConfig
 from labsim.model.context import Context
+from labsim.model.batch_passes import _search_weight
 from labsim.model.jit import njit
 from labsim.model.rules.skills import book_tables
 from labsim.model.units import CROWD, UUSD
@@ -60,14 +66,14 @@ _cost_factor = njit(cost_factor)
 
 
 @njit
-def batch_terms(value, commission, reject, charge, start_rate, floor_usd, customary, budget_fee,
+def batch_terms(value, scarce, commission, reject, charge, start_rate, floor_usd, customary, budget_fee,
                 eps):  # pragma: no cover - compiled
-    """One crowd batch's terms, ``value`` being the marginal task's (its value x the book's
-    ``scarcity``): the rate paid (USD: the best rate, or the customary one, raised to the floor and to
-    one µUSD), the cost factor ``k``, the requester's cost per accepted task (``k`` x rate + the
-    policies' charge) and that cost against its own best rate's with no charge (``ratio``: it buys
-    ``ratio^-elasticity`` of its drawn tasks, a power numpy takes between compiled passes,
-    ``bought``)."""
+    """One crowd batch's terms, ``value`` being what its tasks are worth at the anchor and ``scarce``
+    the book's ``scarcity`` (the marginal task is worth ``value x scarce``): the rate paid (USD: the
+    best rate, or the customary one, raised to the floor and to one µUSD), the cost factor ``k``,
+    the requester's cost per accepted task (``k`` x rate + the policies' charge) and that cost
+    against the anchor's best rate's with no charge (``ratio``: it buys ``ratio^-elasticity`` of its
+    drawn tasks, a power numpy takes between compiled passes, ``bought``)."""
     k = _cost_factor(commission, reject)
     kept = 1.0 - min(reject, MOST_REJECTED)
     if customary:
@@ -75,11 +81,11 @@ def batch_terms(value, commission, reject, charge, start_rate, floor_usd, custom
         # cost / own: the fee charged against the fee budgeted, and the charge against the rate
         ratio = ((1.0 + commission) * paid / start_rate + charge * kept / start_rate) / (1.0 + budget_fee)
     else:
-        chosen = max(eps * (value - charge) / ((1.0 + eps) * k), 0.0)
+        chosen = max(eps * (value * scarce - charge) / ((1.0 + eps) * k), 0.0)
         paid = max(chosen, floor_usd, 1.0 / UUSD)
         own = eps * value / (1.0 + eps)
-        # at the best rate k p + s = (e v + s) / (1 + e): the ratio in closed form, exactly 1 with no charge
-        ratio = 1.0 + charge / (eps * value) if paid == chosen else (k * paid + charge) / own
+        # at the best rate k p + s = (e v S + s) / (1 + e): the ratio in closed form, S with no charge
+        ratio = scarce + charge / (eps * value) if paid == chosen else (k * paid + charge) / own
     return paid, k, k * paid + charge, ratio
 
 
@@ -99,21 +105,33 @@ def _terms_of(book, value, commission, customary, budget_fee, reject, charge, st
     for i in range(n):
         b = book[i]
         paid[i], k[i], cost[i], ratio[i] = batch_terms(
-            value[i] * scarce[b], commission[i], reject[b], charge[b], start_rate[b], floor_uusd[b] / UUSD,
+            value[i], scarce[b], commission[i], reject[b], charge[b], start_rate[b], floor_uusd[b] / UUSD,
             customary[i], budget_fee[i], eps)
     return paid, k, cost, ratio
 
 
-STEEPEST = 0.1  # the demand elasticity below which the inverse demand's slope is held (scarcity)
-FEWEST_DONE = 0.25  # the fill share below which scarcity is held
+SCARCEST = 4.0  # the marginal value's bounds, x or / the anchor's (scarcity)
 
 
-def scarcity(fill_share: np.ndarray, elasticity: float) -> np.ndarray:
-    """How much more the marginal task is worth where only ``fill_share`` of the tasks are done: on
-    a demand curve of elasticity ``eta``, ``fill_share^(-1/eta)`` (the slope held at ``eta`` 0.1,
-    the share at 0.25, so a nearly vertical demand or a market that does almost nothing stays finite)."""
-    f = np.clip(np.asarray(fill_share, float), FEWEST_DONE, 1.0)
-    return f ** (-1.0 / max(float(elasticity), STEEPEST))
+def scarcity(kappa: np.ndarray, kappa_ref: np.ndarray, supply_elasticity: float, elasticity: float) -> np.ndarray:
+    """How much more (or less) a book's marginal task is worth than at the anchor, where its tasks are
+    taken at ``kappa`` per unit of pull-hour against ``kappa_ref`` in the stored steady state: a
+    requester facing the take-up ``kappa p^e`` and the demand curve ``v (Q / Q0)^(-1/eta)`` posts
+    the rate ``p ~ kappa^(-1 / (eta + e))``, Robinson's markdown of the marginal value
+    ``v (kappa / kappa_ref)^(-1 / (eta + e))`` (bounded by ``SCARCEST``; 1 where either is unknown)."""
+    kappa, ref = np.asarray(kappa, float), np.asarray(kappa_ref, float)
+    known = np.isfinite(ref) & (ref > 0) & (kappa > 0)
+    ratio = np.divide(kappa, ref, out=np.ones(kappa.shape), where=known)
+    return np.clip(ratio ** (-1.0 / (float(elasticity) + float(supply_elasticity))), 1.0 / SCARCEST, SCARCEST)
+
+
+def update_scarcity(m: Context) -> None:
+    """Each book's ``scarcity`` from requesters' beliefs (all 1 with ``pricing.slack_response`` off)."""
+    state = m.state
+    if m.cfg.pricing.slack_response:
+        state.scarcity = scarcity(state.kappa, state.kappa_ref, *demand_settings(m))
+    else:
+        state.scarcity = np.ones(m.books.n)
 
 
 def demand_settings(m: Context) -> tuple[float, float]:
@@ -137,6 +155,8 @@ def init_beliefs(m: Context) -> None:
                               out=np.full(cols.size, 0.1), where=n_can > 0)
     state.reject_share = rej
     state.seen_weeks = np.ones(books.n)
+    state.kappa = np.zeros(books.n)  # unknown until a week is seen
+    state.kappa_ref = np.full(books.n, np.nan)
 
 
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(9)  # E[f(Z)], Z standard normal
@@ -178,7 +198,7 @@ def anchor_values(m: Context) -> None:
     tasks = (w * size).sum(axis=(1, 2, 3))
     k_large = cost_factor(np.array(fees.commission_large_batch), rej)
     ratio = np.divide(tasks, per_value, out=k_large, where=per_value > 0)
-    m.state.scarcity = scarcity(m.state.fill_share, m.cfg.demand.elasticity)
+    update_scarcity(m)
     books.value_usd = books.start_rate_usd * ratio * (1.0 + eps) / eps / m.state.scarcity
 
 
@@ -231,13 +251,29 @@ def mean_cost_per_accepted_usd(m: Context, reject_share: np.ndarray) -> np.ndarr
                                                                             reject_share))
 
 
+def observe(m: Context) -> None:
+    """Before and after each step's work: how much pull waited in each book (open tasks x
+    rate^eps, hours), the step's integral by the trapezoid rule (half the step at each end), so
+    that work taken within a step does not count as waiting for the whole step."""
+    store = m.store
+    _observe(store.ints[store.BOOK], store.ints[store.REM], store.times[store.PULL], 0.5 * m.sub_hours,
+             m.state.week_pull_h)
+
+
+@njit
+def _observe(book, rem, pull, half_step_h, week_pull_h):  # pragma: no cover - compiled
+    weight = _search_weight(book, rem, pull, week_pull_h.size)
+    for b in range(week_pull_h.size):
+        week_pull_h[b] += weight[b] * half_step_h
+
+
 def learn(m: Context) -> None:
-    """After the week: requesters update, book by book, the rejection share, the fill share (tasks
-    accepted over tasks accepted or expired, vendors' books too; the book's ``scarcity`` follows)
-    and what policies charge
-    per accepted task (``week_surcharge_usd``), averaged over ``belief_weeks`` (running means until
-    that many weeks are seen, the first guess counting as one week). A book with nothing reviewed
-    this week keeps its beliefs."""
+    """After the week: requesters update, book by book, the rejection share, the take-up speed ``kappa`` (tasks taken per unit of pull-hour: the ratio of the averaged
+    counts, the book's ``scarcity`` follows) and what policies charge per accepted task
+    (``week_surcharge_usd``), averaged over ``belief_weeks`` (running means until that many weeks
+    are seen, the first guess counting as one week; the first week with pull replaces an unknown
+    take-up speed, and becomes the reference where no stored state gave one). A book with nothing
+    reviewed this week keeps its beliefs."""
     state, books = m.state, m.books
     reviewed = state.week_taken + state.week_rejected
     seen = books.is_crowd & (reviewed > 0)
@@ -245,10 +281,15 @@ def learn(m: Context) -> None:
     alpha = 1.0 / np.clip(state.seen_weeks, 1, m.cfg.pricing.belief_weeks)
     rejected = np.divide(state.week_rejected, reviewed, out=np.zeros(books.n), where=reviewed > 0)
     state.reject_share = np.where(seen, (1 - alpha) * state.reject_share + alpha * rejected, state.reject_share)
-    ended = state.week_taken + state.week_expired
-    done = np.divide(state.week_taken, ended, out=np.ones(books.n), where=ended > 0)
-    state.fill_share = np.where(ended > 0, (1 - alpha) * state.fill_share + alpha * done, state.fill_share)
-    state.scarcity = scarcity(state.fill_share, m.cfg.demand.elasticity)
+    pulled = books.is_crowd & (state.week_pull_h > 0)
+    first = pulled & (state.seen_pull_h <= 0)
+    a = np.where(first, 1.0, alpha)
+    state.seen_pull_h = np.where(pulled, (1 - a) * state.seen_pull_h + a * state.week_pull_h, state.seen_pull_h)
+    state.seen_taken = np.where(pulled, (1 - a) * state.seen_taken + a * state.week_taken, state.seen_taken)
+    learnt = pulled & (state.seen_taken > 0)
+    state.kappa = np.divide(state.seen_taken, state.seen_pull_h, out=state.kappa.copy(), where=learnt)
+    state.kappa_ref = np.where(learnt & ~np.isfinite(state.kappa_ref), state.kappa, state.kappa_ref)
+    update_scarcity(m)
     charged = week_surcharge_usd(m)
     state.surcharge_usd = np.where(books.is_crowd & np.isfinite(charged),
                                    (1 - alpha) * state.surcharge_usd + alpha * np.nan_to_num(charged),
@@ -275,5 +316,5 @@ def week_surcharge_usd(m: Context) -> np.ndarray:
 
 
 def reset_week(m: Context) -> None:
-    for name in ("week_taken", "week_rejected"):
+    for name in ("week_taken", "week_rejected", "week_pull_h"):
         getattr(m.state, name)[:] = 0

@@ -140,14 +140,14 @@ def _per_type(m: Context, mask: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def channel_costs(m: Context) -> np.ndarray:
-    """(types, 4) expected cost per delivered task of each channel (USD; NaN where none): per
-    accepted task, over the share of its work the channel's books deliver before their deadline
-    (``fill_share``: work left undone must be bought again)."""
+    """(types, 4) expected cost per accepted task of each channel (USD; NaN where none). Tasks that
+    expire are not paid for on either human channel (a vendor bills the hours its staff work), so
+    work left undone is a shortfall of quantity, not a price: the crowd's scarcity shows in its rates
+    (``pricing.scarcity``), a vendor's in its headcount's lag."""
     books, types, state = m.books, m.types, m.state
-    fill = np.clip(state.fill_share, pricing.FEWEST_DONE, 1.0)
     per_task = pricing.mean_cost_per_accepted_usd(m, state.reject_share) + state.surcharge_usd
-    crowd = _per_type(m, books.is_crowd, per_task / fill)
-    vendor = vendor_quote(m) / UUSD / np.where(np.isfinite(v_fill := _per_type(m, ~books.is_crowd, fill)), v_fill, 1.0)
+    crowd = _per_type(m, books.is_crowd, per_task)
+    vendor = vendor_quote(m) / UUSD
     bound = state.levers.certified_binding
     if bound > 0 and not books.certified.any():
         # Due diligence: the bound part of the crowd's work is bought from vendors.

@@ -67,7 +67,7 @@ def work(m: Context, now: float, on: Online) -> None:
     between them; the value that taken tasks keep for their requesters
     (an exponential) is numpy's.
     """
-    pool, books, store, state, cfg, crew = m.pool, m.books, m.store, m.state, m.cfg, m.crew
+    books, store, state, cfg, crew = m.books, m.store, m.state, m.cfg, m.crew
     limits = m.policies.step_limits
     cw, vw = on.crowd, on.vendor
     search = min(cfg.crowd.search_min_per_hour / 60.0, 1.0)
