@@ -55,6 +55,8 @@ VARIANTS = {
     "floor_elastic_demand": ["scenario=min_wage_floor", "demand.elasticity=1.5"],
     "floor_inelastic_demand": ["scenario=min_wage_floor", "demand.elasticity=0.15"],
     "vendor_low_profit": ["scenario=due_diligence", "vendor.profit_share=0.12"],
+    # Robinson's constant markdown, rates deaf to the take-up speed, where a region's entry adds slack
+    "constant_markdown": ["scenario=new_region_entry", "pricing.slack_response=false"],
 }
 
 
