@@ -349,13 +349,14 @@ class PricingConfig:
         "on Mechanical Turk, with little heterogeneity")
     belief_weeks: float = num(8.0, 1.0, 520.0, WEEKS, "weeks over which requesters average the rejections and "
                               "policy charges they see", "assumption")
-    slack_response: bool = flag(True, "requesters value a book's work at the throughput its take-up speed gives them: "
-                                      "where workers take tasks faster than in the stored steady state the marginal "
-                                      "task is worth less and rates fall, where slower they rise (off: Robinson's "
-                                      "constant markdown at every take-up speed)",
+    slack_response: bool = flag(True, "requesters value a book's work at the throughput the market gives them: where "
+                                      "its type's crowd searches longer per paid hour than in the stored steady state "
+                                      "its tasks are taken faster, the marginal task is worth less and rates fall; "
+                                      "where tasks wait or expire they rise (off: Robinson's constant markdown)",
                                 "textbook monopsony: with an upward supply kappa p^e and a downward demand of "
                                 "elasticity eta, more supply lowers the wage, p ~ kappa^(-1/(eta+e)) (Manning, "
-                                "Monopsony in Motion, 2003, ch. 2)")
+                                "Monopsony in Motion, 2003, ch. 2); take-up in proportion to searchers' hours per "
+                                "task, a matching function of elasticity 0.5 (Petrongolo and Pissarides, JEL 2001)")
 
 
 @dataclass

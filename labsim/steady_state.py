@@ -87,7 +87,7 @@ def generate(weeks: float = WEEKS, seed: int = 0, folder: Path | None = None) ->
     # with the state are those of that mix: a run from it starts at the channel choice's fixed
     # point (its costs are the reference costs, so its shares stay the table's).
     # Rates are held at the markdown of the anchored values (no slack response) for the same reason:
-    # the take-up speeds stored are then those at the start's rates, the anchor of scarcity.
+    # the slack stored is then the one at the start's rates, the anchor of scarcity.
     m = Market(compose([*base, "routing.enabled=false", "pricing.slack_response=false"]), Streams(cfg.seed))
     Engine(m).run()
     folder = folder or state_dir()

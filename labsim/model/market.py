@@ -92,10 +92,10 @@ class Market(Context):
             expected_wage=np.full(self.regions.n, np.nan), vendor_share=t.vendor_share.copy(),
             week_labels=np.zeros(t.n), week_expired=np.zeros(n_books, np.int64),
             week_posted_human=np.zeros(n_books, np.int64),
-            reject_share=np.zeros(n_books), scarcity=np.ones(n_books),
-            kappa=np.zeros(n_books), kappa_ref=np.full(n_books, np.nan), seen_taken=np.zeros(n_books),
-            seen_pull_h=np.zeros(n_books), surcharge_usd=np.zeros(n_books), seen_weeks=np.zeros(n_books),
-            week_taken=np.zeros(n_books), week_rejected=np.zeros(n_books), week_pull_h=np.zeros(n_books))
+            reject_share=np.zeros(n_books), scarcity=np.ones(n_books), fill_share=np.ones(n_books),
+            search_ratio=np.zeros(n_books), search_ref=np.full(n_books, np.nan), seen_search_h=np.zeros(n_books),
+            seen_paid_h=np.zeros(n_books), surcharge_usd=np.zeros(n_books), seen_weeks=np.zeros(n_books),
+            week_taken=np.zeros(n_books), week_rejected=np.zeros(n_books))
         self.vendor_work_h0 = routing.vendor_work_h(self)  # vendor work as configured
         self.vendor_shifts = schedule.VendorShifts(self)
         self.active = np.zeros(0, np.int64)  # workers present (rows of the pool)
@@ -113,11 +113,9 @@ class Market(Context):
     def step_phases(self):
         return (self.post_batches,       # rules.arrivals, rules.pricing: batches priced and posted
                 self.expire_batches,     # rules.arrivals: unfinished tasks expire
-                self.observe,            # rules.pricing: the pull waiting in each book (and again after work)
                 self.find_online,        # rules.schedule: sessions and shifts in the step
                 self.policy_time,        # policies: time that goes to something else (training)
-                self.work,               # rules.work: match, draw, take, review, pay
-                self.observe)            # rules.pricing: the pull left waiting
+                self.work)               # rules.work: match, draw, take, review, pay
 
     def week_phases(self):
         return (self.open_tick,          # the week [start, now) closes
@@ -167,9 +165,6 @@ class Market(Context):
 
     def expire_batches(self, now: float) -> None:
         arrivals.expire_batches(self, now)
-
-    def observe(self, now: float) -> None:
-        pricing.observe(self)
 
     def find_online(self, now: float) -> None:
         self.online = schedule.online(self, now)

@@ -169,15 +169,15 @@ class MarketState:
     week_posted_human: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per book
     # requesters' beliefs about each crowd book (pricing), and what they see this week
     reject_share: np.ndarray = field(default_factory=lambda: np.zeros(0))  # of reviewed tasks
-    kappa: np.ndarray = field(default_factory=lambda: np.zeros(0))  # tasks taken per unit of pull-hour
-    kappa_ref: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the steady state's (NaN: not yet seen)
-    scarcity: np.ndarray = field(default_factory=lambda: np.ones(0))  # marginal value x: (kappa/ref)^(-1/(eta+e))
+    search_ratio: np.ndarray = field(default_factory=lambda: np.zeros(0))  # type's crowd search h per paid h
+    search_ref: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the steady state's (NaN: not yet seen)
+    fill_share: np.ndarray = field(default_factory=lambda: np.ones(0))  # of tasks done or expired, done
+    scarcity: np.ndarray = field(default_factory=lambda: np.ones(0))  # marginal value x (pricing.scarcity)
     # what policies charge requesters per accepted crowd task beyond reward and fee (USD: wage-floor
     # top-ups, paid search, levy, support), as requesters of each book have seen it
     surcharge_usd: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    seen_taken: np.ndarray = field(default_factory=lambda: np.zeros(0))  # averaged tasks taken a week
-    seen_pull_h: np.ndarray = field(default_factory=lambda: np.zeros(0))  # and pull-hours waiting
+    seen_search_h: np.ndarray = field(default_factory=lambda: np.zeros(0))  # averaged crowd search hours a week
+    seen_paid_h: np.ndarray = field(default_factory=lambda: np.zeros(0))  # and paid hours (of the book's type)
     seen_weeks: np.ndarray = field(default_factory=lambda: np.zeros(0))  # weeks seen (first belief: one)
     week_taken: np.ndarray = field(default_factory=lambda: np.zeros(0))  # tasks accepted
     week_rejected: np.ndarray = field(default_factory=lambda: np.zeros(0))  # tasks rejected
-    week_pull_h: np.ndarray = field(default_factory=lambda: np.zeros(0))  # open tasks x rate^eps x hours

@@ -51,8 +51,8 @@ SCALAR_COLUMNS = ("channel", "ew_earn_usd", "ew_hours", "stress", "peak_stress",
 # Draws made when a worker joined, stored relative to the configuration's distributions (``draws``).
 DRAW_COLUMNS = ("reservation_z", "hours_z", "sensitivity_z", "start_shift_h")
 TYPE_COLUMNS = ("skill_dev", "skill_cap_dev")
-BELIEFS = ("kappa", "reject_share", "seen_weeks")
-PER_SCALE_BELIEFS = ("seen_taken", "seen_pull_h")
+BELIEFS = ("search_ratio", "fill_share", "reject_share", "seen_weeks")
+PER_SCALE_BELIEFS = ("seen_search_h", "seen_paid_h")
 # What a run may change without making the stored state another market's: how it is run and
 # reported, and what happens after t = 0.
 _NOT_THE_WORLD = ("seed", "posterior_draw", "horizon_weeks", "warmup_weeks", "start", "output", "windows", "policy", "mmc")
@@ -232,7 +232,7 @@ def start_beliefs(m: Context, state: StartState) -> None:
             getattr(s, name)[b] = state.beliefs[name][i]
         for name in PER_SCALE_BELIEFS:
             getattr(s, name)[b] = state.beliefs[name][i] * m.cfg.scale
-        s.kappa_ref[b] = state.beliefs["kappa"][i]  # the anchor's take-up speed (pricing.scarcity)
+        s.search_ref[b] = state.beliefs["search_ratio"][i]  # the anchor's slack (pricing.scarcity)
     for r, code in enumerate(m.regions.codes):
         wage = state.expected_wage.get(code)
         if wage is not None and np.isfinite(wage):

@@ -774,10 +774,11 @@ def test_workers_present_at_the_start_have_a_record_at_their_skills_approval():
 # --- rules/pricing.py ----------------------------------------------------------------------------
 
 def _terms(value=11.0, commission=0.4, reject=0.2, charge=0.0, start=0.05, floor=0.0, customary=False,
-           budget_fee=0.4, eps=0.1, elasticity=0.5, speed=1.0):
+           budget_fee=0.4, eps=0.1, elasticity=0.5, speed=1.0, fill=1.0):
     """``pricing.batch_terms`` of one batch: (rate paid, k, cost per accepted task, share bought), its
-    tasks taken ``speed`` times as fast as at the anchor."""
-    scarce = pricing.scarcity(np.array([speed]), np.array([1.0]), eps, elasticity)
+    type's crowd searching ``speed`` times as long per paid hour as at the anchor (its tasks taken
+    that much faster), ``fill`` of its tasks done."""
+    scarce = pricing.scarcity(np.array([speed]), np.array([1.0]), np.array([fill]), eps, elasticity)
     paid, k, cost, ratio = pricing._terms_of(
         np.array([0]), np.array([value]), np.array([commission]), np.array([customary]), np.array([budget_fee]),
         np.array([reject]), np.array([charge]), np.array([start]), np.array([floor * 1e6]), scarce, eps)
@@ -796,7 +797,8 @@ def test_the_best_rate_is_robinsons_markdown():
 @pytest.mark.parametrize("elasticity", (0.5, 1.5))
 @pytest.mark.parametrize("speed", (0.8, 1.25))
 def test_rates_answer_to_how_fast_tasks_are_taken(elasticity, speed):
-    """Tasks taken ``speed`` times as fast as at the anchor: a requester on the demand curve
+    """The type's crowd searching ``speed`` times as long per paid hour: with a matching function of
+    elasticity one half, its tasks are taken ``speed`` times as fast; a requester on the demand curve
     v (Q/Q0)^(-1/eta) facing the take-up kappa p^e posts p ~ kappa^(-1/(eta + e)), so the rate is
     ``speed^(-1/(eta + 0.1))`` of the anchor's; the cost per accepted task moves with it, and it buys
     ``(that)^-eta`` of its drawn tasks: more where workers are plentiful, fewer where scarce. A
@@ -809,8 +811,22 @@ def test_rates_answer_to_how_fast_tasks_are_taken(elasticity, speed):
     assert moved_bought == pytest.approx(factor ** -elasticity)
     assert (moved_bought > 1.0) == (speed > 1.0)
     assert _terms(speed=speed, customary=True)[0] == pytest.approx(0.05)
-    assert pricing.scarcity(np.array([100.0, 0.001, 2.0, 2.0]), np.array([1.0, 1.0, np.nan, 1.0]), 0.1,
+    one = np.ones(4)
+    assert pricing.scarcity(np.array([100.0, 0.001, 2.0, 2.0]), np.array([1.0, 1.0, np.nan, 1.0]), one, 0.1,
                             0.5).tolist() == pytest.approx([0.25, 4.0, 1.0, 2.0 ** (-1 / 0.6)])
+
+
+@pytest.mark.parametrize("elasticity", (0.5, 1.5))
+def test_where_work_goes_undone_the_marginal_task_is_worth_more(elasticity):
+    """A requester that expects 90 % of its tasks done is at 0.9 n on its demand curve, where the
+    marginal task is worth 0.9^(-1/elasticity) times more: its rate is that much higher, and a
+    customary requester's rate does not move; the share is held at 0.25 and the slope at 0.1."""
+    rate = _terms(elasticity=elasticity)[0]
+    scarce = _terms(fill=0.9, elasticity=elasticity)[0]
+    assert scarce / rate == pytest.approx(0.9 ** (-1 / elasticity))
+    assert _terms(fill=0.9, customary=True)[0] == pytest.approx(0.05)
+    assert pricing.scarcity(np.ones(2), np.ones(2), np.array([0.01, 1.0]), 0.1, 0.0).tolist() == pytest.approx(
+        [min(0.25 ** -10, 4.0), 1.0])
 
 
 def test_a_fee_is_passed_on_to_workers_in_full():
@@ -887,24 +903,34 @@ def test_beliefs_are_running_means_until_the_averaging_window_is_full():
     assert st.reject_share[0] == pytest.approx(0.3)
 
 
-def test_requesters_learn_the_take_up_speed_and_price_by_it_against_the_anchor():
-    """Tasks taken per unit of pull-hour: the first week seen replaces an unknown speed (100 taken over
-    400 pull-hours: 0.25) and, with no stored state, becomes the anchor (scarcity 1). Later weeks
-    average the counts over 8 weeks: 7/8 x 400 + 1/8 x 200 = 375 pull-hours, 7/8 x 100 + 1/8 x 100
-    taken = 100: 0.2667, so the book's scarcity is (0.2667 / 0.25)^(-1/(0.5 + 0.1)); with
-    ``pricing.slack_response`` off it stays 1. The vendor book learns none of it."""
+def test_requesters_learn_the_slack_of_their_type_and_the_share_of_their_tasks_done():
+    """The type's crowd search hours per paid hour: the first week with crowd work replaces an
+    unknown ratio (25 search hours over 100 paid: 0.25) and, with no stored state, becomes the
+    anchor (scarcity 1). Later weeks average the counts over 8 weeks: 7/8 x 25 + 1/8 x 45 = 27.5
+    search hours over 100 paid, so the book's scarcity is 1.1^(-1/(0.5 + 0.1)). The fill share:
+    believed 100 %, 90 accepted and 10 expired: 7/8 + 1/8 x 0.9 = 0.9875, which multiplies the
+    scarcity by 0.9875^(-1/0.5); with ``pricing.slack_response`` off it stays 1. The vendor book
+    learns none of it."""
     m = _pricing_market()
-    st = m.state
-    st.week_taken[:], st.week_pull_h[:] = [100.0, 50.0], [400.0, 0.0]
+    st, wk, t = m.state, m.accounts.week, m.types.n
+    cell = m.accounts.shape
+
+    def hours(search_h, paid_h):
+        for name, h in (("unpaid_hours", search_h), ("paid_hours", paid_h)):
+            wk[name][:] = 0
+            wk[name].reshape(cell)[0, 0, CROWD] = h
+    hours(25.0, 100.0)
+    st.week_taken[:] = [100.0, 50.0]
     pricing.learn(m)
-    assert st.kappa[0] == pytest.approx(0.25) and st.kappa_ref[0] == pytest.approx(0.25)
-    assert st.scarcity[0] == pytest.approx(1.0) and np.isnan(st.kappa_ref[1]) and st.kappa[1] == 0.0
+    assert st.search_ratio[0] == pytest.approx(0.25) and st.search_ref[0] == pytest.approx(0.25)
+    assert st.scarcity[0] == pytest.approx(1.0) and np.isnan(st.search_ref[1]) and st.search_ratio[1] == 0.0
     st.seen_weeks[:] = 20.0
-    st.week_pull_h[:] = [200.0, 0.0]
+    hours(45.0, 100.0)
+    st.week_taken[:] = [90.0, 0.0]
+    st.week_expired[:] = [10, 0]
     pricing.learn(m)
-    speed = 100.0 / 375.0
-    assert st.kappa[0] == pytest.approx(speed) and st.kappa_ref[0] == pytest.approx(0.25)
-    assert st.scarcity[0] == pytest.approx((speed / 0.25) ** (-1 / 0.6))
+    assert st.search_ratio[0] == pytest.approx(0.275) and st.fill_share.tolist() == pytest.approx([0.9875, 1.0])
+    assert st.scarcity[0] == pytest.approx(1.1 ** (-1 / 0.6) * 0.9875 ** -2)
     m.cfg.pricing.slack_response = False
     pricing.learn(m)
     assert st.scarcity.tolist() == [1.0, 1.0]

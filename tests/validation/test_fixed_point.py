@@ -4,7 +4,7 @@ docs/model.md derives them: each requester posts Robinson's markdown of a task's
 value at the rejections and policy charges it believes, and beliefs are what the
 market realises. These tests run the baseline from its stored steady state and
 check (1) the mean posted rate of each task type against the rule's, at the
-rejection shares and take-up speeds the market realised, (2) comparative
+rejection shares, fill shares and search ratios the market realised, (2) comparative
 statics on paired seeds: more workers lower rates, more demand raises them
 (and a constant markdown ignores slack), (3)
 that demand answers price: a dearer platform gets fewer tasks posted.
@@ -41,8 +41,8 @@ class Watched(Market):
     def __init__(self, cfg, since_week: int) -> None:
         super().__init__(cfg, Streams(cfg.seed), start=steady_state.load())
         self.since_h = since_week * 168.0
-        self.taken, self.rejected, self.believed, self.posted, self.value, self.pull_h, self.speed = (
-            np.zeros(self.books.n) for _ in range(7))
+        (self.taken, self.rejected, self.believed, self.posted, self.value, self.search_h, self.paid_h,
+         self.expired) = (np.zeros(self.books.n) for _ in range(8))
         insert = self.store.insert  # where the arrivals put the batches posted
 
         def watched_insert(book, tasks, rate, fee, posted_h, deadline_h, *rest):
@@ -59,8 +59,10 @@ class Watched(Market):
             self.rejected += self.state.week_rejected
             reviewed = self.state.week_taken + self.state.week_rejected
             self.believed += self.state.reject_share * reviewed  # the belief the week was priced at
-            self.pull_h += self.state.week_pull_h
-            self.speed += self.state.kappa * self.state.week_pull_h
+            search_h, paid_h = pricing.crowd_hours(self)
+            self.search_h += search_h
+            self.paid_h += paid_h
+            self.expired += self.state.week_expired
         super().update_market(now)
 
 
@@ -68,9 +70,9 @@ class Watched(Market):
 def test_mean_piece_rates_are_the_requesters_markdowns(seed):
     """Over weeks 9-39 of the baseline (scale 0.5), each task type's mean posted crowd rate is
     within 5 % of the rule's (``mean_posted_rate_usd``, in expectation over each book's classes,
-    values and batch sizes) at the rejection shares and take-up speeds (tasks accepted per unit of
-    pull-hour) the market realised over those weeks, book by book, rather than the ones requesters
-    believed. And what they believed, averaged over those weeks like the realised figures, is within
+    values and batch sizes) at the rejection shares, fill shares and search ratios (the type's crowd
+    search hours per paid hour) the market realised over those weeks, book by book, rather than the
+    ones requesters believed. And what they believed, averaged over those weeks like the realised figures, is within
     10 % of them on every book with at least a fortieth of the crowd's tasks: beliefs and the
     market agree."""
     m = Watched(small_config("scale=0.5", "horizon_weeks=39", "warmup_weeks=8", f"seed={seed}"), since_week=8)
@@ -80,8 +82,9 @@ def test_mean_piece_rates_are_the_requesters_markdowns(seed):
     realised = m.rejected[crowd] / reviewed
     shares = m.state.reject_share.copy()
     shares[crowd] = realised
-    speed = m.taken[crowd] / m.pull_h[crowd]
-    m.state.scarcity[crowd] = pricing.scarcity(speed, m.state.kappa_ref[crowd], *pricing.demand_settings(m))
+    search = m.search_h[crowd] / m.paid_h[crowd]
+    fill = m.taken[crowd] / (m.taken[crowd] + m.expired[crowd])
+    m.state.scarcity[crowd] = pricing.scarcity(search, m.state.search_ref[crowd], fill, *pricing.demand_settings(m))
     derived = pricing.mean_posted_rate_usd(m, shares)
     for t, name in enumerate(m.types.names):
         books = crowd[m.books.type[crowd] == t]
@@ -91,8 +94,6 @@ def test_mean_piece_rates_are_the_requesters_markdowns(seed):
     big = m.posted[crowd] >= m.posted[crowd].sum() / 40
     believed = m.believed[crowd] / reviewed
     assert np.allclose(believed[big], realised[big], rtol=0.10), np.round(believed / realised, 3)
-    believed_speed = m.speed[crowd] / m.pull_h[crowd]
-    assert np.allclose(believed_speed[big], speed[big], rtol=0.10), np.round(believed_speed / speed, 3)
 
 
 def _market_figures(run: tuple[int, tuple[str, ...]]) -> tuple[float, int, float]:

@@ -21,15 +21,20 @@ for ``1 / (1 + e)`` of it. Some requesters (academic ones, by default) pay a
 customary rate instead and plan their budgets at a fee (``budget_fee_share``).
 
 Where workers are plentiful or scarce, the marginal task is worth less or
-more: a requester whose batches are taken ``kappa p^e`` per unit of time
-(``kappa``: tasks taken per unit of pull-hour, learnt from what it sees) gets
-its work done at a throughput ``Q ~ kappa p^e``, and on the demand curve
-``v (Q / Q0)^(-1/eta)`` (``eta``: ``demand.elasticity``) its best rate is
-``p ~ kappa^(-1 / (eta + e))``: Robinson's markdown of the marginal value
-``v S``, ``S = (kappa / kappa0)^(-1 / (eta + e))`` (``scarcity``, against the
-take-up speed ``kappa0`` of the stored steady state, where values are
-anchored). So a region's entry or a wave of newcomers lowers rates, and a
-rush of demand raises them (``pricing.slack_response`` turns it off).
+more. Workers find tasks by search: with a matching function of elasticity
+one half in searchers' hours and in open tasks (``MATCHING``), each open
+task is taken at a speed proportional to the crowd's search hours per task
+done, that is, for a task type, to its crowd workers' search hours per paid
+hour ``sigma`` (the ILO's unpaid minutes, learnt each week). A requester
+facing the take-up ``kappa p^e`` with ``kappa ~ sigma`` and the demand curve
+``v (Q / Q0)^(-1/eta)`` (``eta``: ``demand.elasticity``) posts ``p ~
+kappa^(-1 / (eta + e))``: Robinson's markdown of the marginal value ``v S``
+with ``S = (sigma / sigma0)^(-1 / (eta + e))`` against the stored steady
+state's ``sigma0``, where values are anchored. And where a share ``f`` of its
+tasks expires undone it is at ``f n`` on its demand curve, where the marginal
+task is worth ``f^(-1/eta)`` more (``scarcity``). So a region's entry or a wave
+of newcomers lowers rates, and a rush of demand raises them
+(``pricing.slack_response`` turns both off).
 
 How many tasks a requester buys answers to what an accepted task costs it,
 against what it would cost at the anchor's best rate with no charge (``own``:
@@ -38,9 +43,9 @@ with the declared elasticity ``eta``: a batch of drawn size ``n`` buys ``n
 (cost / own)^-eta`` tasks (``bought``; at the best rate ``cost / own = S + s /
 (e v)``, so where workers are plentiful it buys more). It is posted only if
 those tasks' surplus ``(v - k p - s)`` covers the class's fixed cost of a
-batch. Requesters learn each book's rejection share, take-up speed and the
-charges policies add per accepted task from what they see, averaged over
-``belief_weeks``.
+batch. Requesters learn each book's rejection share, fill share, its type's
+search ratio and the charges policies add per accepted task from what they
+see, averaged over ``belief_weeks``.
 """
 
 from __future__ import annotations
@@ -49,7 +54,6 @@ import numpy as np
 
 from labsim.config import CrowdPlatformConfig
 from labsim.model.context import Context
-from labsim.model.batch_passes import _search_weight
 from labsim.model.jit import njit
 from labsim.model.rules.skills import book_tables
 from labsim.model.units import CROWD, UUSD
@@ -111,25 +115,35 @@ def _terms_of(book, value, commission, customary, budget_fee, reject, charge, st
 
 
 SCARCEST = 4.0  # the marginal value's bounds, x or / the anchor's (scarcity)
+FEWEST_DONE = 0.25  # the fill share below which scarcity is held
+STEEPEST = 0.1  # the demand elasticity below which the inverse demand's slope is held
+MATCHING = 0.5  # the matching function's elasticity in searchers' hours (Petrongolo and Pissarides 2001)
 
 
-def scarcity(kappa: np.ndarray, kappa_ref: np.ndarray, supply_elasticity: float, elasticity: float) -> np.ndarray:
-    """How much more (or less) a book's marginal task is worth than at the anchor, where its tasks are
-    taken at ``kappa`` per unit of pull-hour against ``kappa_ref`` in the stored steady state: a
-    requester facing the take-up ``kappa p^e`` and the demand curve ``v (Q / Q0)^(-1/eta)`` posts
-    the rate ``p ~ kappa^(-1 / (eta + e))``, Robinson's markdown of the marginal value
-    ``v (kappa / kappa_ref)^(-1 / (eta + e))`` (bounded by ``SCARCEST``; 1 where either is unknown)."""
-    kappa, ref = np.asarray(kappa, float), np.asarray(kappa_ref, float)
-    known = np.isfinite(ref) & (ref > 0) & (kappa > 0)
-    ratio = np.divide(kappa, ref, out=np.ones(kappa.shape), where=known)
-    return np.clip(ratio ** (-1.0 / (float(elasticity) + float(supply_elasticity))), 1.0 / SCARCEST, SCARCEST)
+def scarcity(search_ratio: np.ndarray, search_ref: np.ndarray, fill_share: np.ndarray, supply_elasticity: float,
+             elasticity: float) -> np.ndarray:
+    """How much more (or less) a book's marginal task is worth than at the anchor.
+
+    Slack: its tasks are taken at a speed ``kappa ~ (sigma / sigma0)^(MATCHING / (1 - MATCHING))``
+    (``search_ratio`` against ``search_ref``, the stored steady state's); a requester facing the
+    take-up ``kappa p^e`` and the demand curve ``v (Q / Q0)^(-1/eta)`` posts ``p ~ kappa^(-1 / (eta +
+    e))``, Robinson's markdown of the marginal value ``v kappa^(-1 / (eta + e))``. Scarcity: with a
+    share ``f`` of its tasks done it is at ``f n`` on its demand curve, where the marginal task is
+    worth ``f^(-1/eta)`` (``f`` held at 0.25, the slope at ``eta`` 0.1). Their product, bounded by
+    ``SCARCEST``; slack counts 1 where either ratio is unknown."""
+    sigma, ref = np.asarray(search_ratio, float), np.asarray(search_ref, float)
+    known = np.isfinite(ref) & (ref > 0) & (sigma > 0)
+    speed = np.divide(sigma, ref, out=np.ones(sigma.shape), where=known) ** (MATCHING / (1.0 - MATCHING))
+    slack = speed ** (-1.0 / (float(elasticity) + float(supply_elasticity)))
+    undone = np.clip(np.asarray(fill_share, float), FEWEST_DONE, 1.0) ** (-1.0 / max(float(elasticity), STEEPEST))
+    return np.clip(slack * undone, 1.0 / SCARCEST, SCARCEST)
 
 
 def update_scarcity(m: Context) -> None:
     """Each book's ``scarcity`` from requesters' beliefs (all 1 with ``pricing.slack_response`` off)."""
     state = m.state
     if m.cfg.pricing.slack_response:
-        state.scarcity = scarcity(state.kappa, state.kappa_ref, *demand_settings(m))
+        state.scarcity = scarcity(state.search_ratio, state.search_ref, state.fill_share, *demand_settings(m))
     else:
         state.scarcity = np.ones(m.books.n)
 
@@ -155,8 +169,8 @@ def init_beliefs(m: Context) -> None:
                               out=np.full(cols.size, 0.1), where=n_can > 0)
     state.reject_share = rej
     state.seen_weeks = np.ones(books.n)
-    state.kappa = np.zeros(books.n)  # unknown until a week is seen
-    state.kappa_ref = np.full(books.n, np.nan)
+    state.search_ratio = np.zeros(books.n)  # unknown until a week is seen
+    state.search_ref = np.full(books.n, np.nan)
 
 
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(9)  # E[f(Z)], Z standard normal
@@ -251,29 +265,14 @@ def mean_cost_per_accepted_usd(m: Context, reject_share: np.ndarray) -> np.ndarr
                                                                             reject_share))
 
 
-def observe(m: Context) -> None:
-    """Before and after each step's work: how much pull waited in each book (open tasks x
-    rate^eps, hours), the step's integral by the trapezoid rule (half the step at each end), so
-    that work taken within a step does not count as waiting for the whole step."""
-    store = m.store
-    _observe(store.ints[store.BOOK], store.ints[store.REM], store.times[store.PULL], 0.5 * m.sub_hours,
-             m.state.week_pull_h)
-
-
-@njit
-def _observe(book, rem, pull, half_step_h, week_pull_h):  # pragma: no cover - compiled
-    weight = _search_weight(book, rem, pull, week_pull_h.size)
-    for b in range(week_pull_h.size):
-        week_pull_h[b] += weight[b] * half_step_h
-
-
 def learn(m: Context) -> None:
-    """After the week: requesters update, book by book, the rejection share, the take-up speed ``kappa`` (tasks taken per unit of pull-hour: the ratio of the averaged
-    counts, the book's ``scarcity`` follows) and what policies charge per accepted task
-    (``week_surcharge_usd``), averaged over ``belief_weeks`` (running means until that many weeks
-    are seen, the first guess counting as one week; the first week with pull replaces an unknown
-    take-up speed, and becomes the reference where no stored state gave one). A book with nothing
-    reviewed this week keeps its beliefs."""
+    """After the week: requesters update, book by book, the rejection share, the fill share (tasks
+    accepted over tasks accepted or expired), the search ratio of its type's crowd (search hours
+    over paid hours: the ratio of the averaged counts; the book's ``scarcity`` follows) and what
+    policies charge per accepted task (``week_surcharge_usd``), averaged over ``belief_weeks``
+    (running means until that many weeks are seen, the first guess counting as one week; the first
+    week with crowd work replaces an unknown search ratio, and becomes the reference where no
+    stored state gave one). A book with nothing reviewed this week keeps its beliefs."""
     state, books = m.state, m.books
     reviewed = state.week_taken + state.week_rejected
     seen = books.is_crowd & (reviewed > 0)
@@ -281,19 +280,34 @@ def learn(m: Context) -> None:
     alpha = 1.0 / np.clip(state.seen_weeks, 1, m.cfg.pricing.belief_weeks)
     rejected = np.divide(state.week_rejected, reviewed, out=np.zeros(books.n), where=reviewed > 0)
     state.reject_share = np.where(seen, (1 - alpha) * state.reject_share + alpha * rejected, state.reject_share)
-    pulled = books.is_crowd & (state.week_pull_h > 0)
-    first = pulled & (state.seen_pull_h <= 0)
-    a = np.where(first, 1.0, alpha)
-    state.seen_pull_h = np.where(pulled, (1 - a) * state.seen_pull_h + a * state.week_pull_h, state.seen_pull_h)
-    state.seen_taken = np.where(pulled, (1 - a) * state.seen_taken + a * state.week_taken, state.seen_taken)
-    learnt = pulled & (state.seen_taken > 0)
-    state.kappa = np.divide(state.seen_taken, state.seen_pull_h, out=state.kappa.copy(), where=learnt)
-    state.kappa_ref = np.where(learnt & ~np.isfinite(state.kappa_ref), state.kappa, state.kappa_ref)
+    ended = state.week_taken + state.week_expired
+    done = np.divide(state.week_taken, ended, out=np.ones(books.n), where=ended > 0)
+    state.fill_share = np.where(books.is_crowd & (ended > 0), (1 - alpha) * state.fill_share + alpha * done,
+                                state.fill_share)
+    search_h, paid_h = crowd_hours(m)
+    worked = books.is_crowd & (paid_h > 0)
+    a = np.where(worked & (state.seen_paid_h <= 0), 1.0, alpha)
+    state.seen_search_h = np.where(worked, (1 - a) * state.seen_search_h + a * search_h, state.seen_search_h)
+    state.seen_paid_h = np.where(worked, (1 - a) * state.seen_paid_h + a * paid_h, state.seen_paid_h)
+    learnt = worked & (state.seen_search_h > 0)
+    state.search_ratio = np.divide(state.seen_search_h, state.seen_paid_h, out=state.search_ratio.copy(),
+                                   where=learnt)
+    state.search_ref = np.where(learnt & ~np.isfinite(state.search_ref), state.search_ratio, state.search_ref)
     update_scarcity(m)
     charged = week_surcharge_usd(m)
     state.surcharge_usd = np.where(books.is_crowd & np.isfinite(charged),
                                    (1 - alpha) * state.surcharge_usd + alpha * np.nan_to_num(charged),
                                    state.surcharge_usd)
+
+
+def crowd_hours(m: Context) -> tuple[np.ndarray, np.ndarray]:
+    """Per book, this week's unpaid search hours and paid hours of its task type's crowd workers."""
+    acc, wk = m.accounts, m.accounts.week
+    n_r, n_t, n_c = acc.shape
+
+    def per_type(name: str) -> np.ndarray:
+        return wk[name].reshape(n_r, n_t, n_c)[:, :, CROWD].sum(axis=0).astype(float)[m.books.type]
+    return per_type("unpaid_hours"), per_type("paid_hours")
 
 
 SURCHARGES = ("topup_uusd", "levy_uusd", "support_cost_uusd")  # policies' charges to requesters
@@ -316,5 +330,5 @@ def week_surcharge_usd(m: Context) -> np.ndarray:
 
 
 def reset_week(m: Context) -> None:
-    for name in ("week_taken", "week_rejected", "week_pull_h"):
+    for name in ("week_taken", "week_rejected"):
         getattr(m.state, name)[:] = 0
