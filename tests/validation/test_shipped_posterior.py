@@ -44,15 +44,16 @@ def test_the_posterior_still_fits_the_model():
 
 
 def test_a_changed_constant_makes_the_posterior_stale_and_names_the_reference_run(monkeypatch):
-    """The check sees behaviour: one constant of the rate solver changed (its grid has half the
-    points) changes the outputs, and the check names the first reference run that differs."""
+    """The check sees behaviour: one constant of pricing changed (the matching function's elasticity
+    in searchers' hours, 0.5 -> 0.6, so rates answer more to slack) changes the outputs, and the
+    check names the first reference run that differs."""
     from labsim.behaviour import platform
     from labsim.model.rules import pricing
 
     reference = posterior.read_reference(config_dir() / "posterior")
     if not reference["digests"].get(platform()):
         pytest.skip(f"no reference digests for processors of class {platform()}")
-    monkeypatch.setattr(pricing, "_LOG_U", np.linspace(np.log(1e-6), np.log(1e6), 2001))
+    monkeypatch.setattr(pricing, "MATCHING", 0.6)
     verdict = posterior.check(use_cache=False)
     assert verdict.status == posterior.STALE
     assert verdict.detail.startswith(f"reference run {sorted(reference['runs'])[0]} ")
