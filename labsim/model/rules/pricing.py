@@ -300,14 +300,15 @@ def learn(m: Context) -> None:
                                    state.surcharge_usd)
 
 
+def _crowd_week(m: Context, name: str) -> np.ndarray:
+    """Per task type, this week's flow ``name`` of the accounts over the crowd's cells (all regions)."""
+    n_r, n_t, n_c = m.accounts.shape
+    return m.accounts.week[name].reshape(n_r, n_t, n_c)[:, :, CROWD].sum(axis=0).astype(float)
+
+
 def crowd_hours(m: Context) -> tuple[np.ndarray, np.ndarray]:
     """Per book, this week's unpaid search hours and paid hours of its task type's crowd workers."""
-    acc, wk = m.accounts, m.accounts.week
-    n_r, n_t, n_c = acc.shape
-
-    def per_type(name: str) -> np.ndarray:
-        return wk[name].reshape(n_r, n_t, n_c)[:, :, CROWD].sum(axis=0).astype(float)[m.books.type]
-    return per_type("unpaid_hours"), per_type("paid_hours")
+    return _crowd_week(m, "unpaid_hours")[m.books.type], _crowd_week(m, "paid_hours")[m.books.type]
 
 
 SURCHARGES = ("topup_uusd", "levy_uusd", "support_cost_uusd")  # policies' charges to requesters
@@ -318,14 +319,9 @@ def week_surcharge_usd(m: Context) -> np.ndarray:
     (NaN where the type had no accepted crowd task): what a wage floor, paid search, a levy or
     support add to each task's cost. Charges follow workers' hours, so they are spread over a
     type's crowd books alike."""
-    acc, wk = m.accounts, m.accounts.week
-    n_r, n_t, n_c = acc.shape
-
-    def per_type(name: str) -> np.ndarray:
-        return wk[name].reshape(n_r, n_t, n_c)[:, :, CROWD].sum(axis=0).astype(float)
-    charged = sum(per_type(k) for k in SURCHARGES) / UUSD
-    done = per_type("tasks_done_human")
-    per_task = np.divide(charged, done, out=np.full(n_t, np.nan), where=done > 0)
+    charged = sum(_crowd_week(m, k) for k in SURCHARGES) / UUSD
+    done = _crowd_week(m, "tasks_done_human")
+    per_task = np.divide(charged, done, out=np.full(done.size, np.nan), where=done > 0)
     return per_task[m.books.type]
 
 
