@@ -366,10 +366,18 @@ class RoutingConfig:
     enabled: bool = flag(True, "requesters share each type's work between the crowd, vendors, their own model and "
                                "LLM labels by each channel's cost per accepted task (off: the table's shares)")
     substitution_elasticity: float = num(
-        2.0, 0.0, 20.0, "", "elasticity of substitution between channels (CES): a channel 1 % dearer than at the "
-        "start loses about this many % of its share",
+        2.0, 0.0, 20.0, "", "elasticity of substitution between the human channels, the crowd and vendors (CES), "
+        "and between vendor regions: a channel 1 % dearer than at the start loses about this many % of its share",
         "assumption: within the 1.5-4 of Armington elasticities between sources of the same good (Feenstra et al., "
         "REStat 2018, 'In search of the Armington elasticity'); weakly identified by the targets")
+    automation_elasticity: float = num(
+        2.0, 0.0, 20.0, "", "how machines' work answers to people's cost: the elasticity of the odds that a "
+        "machine (the requester's model or LLM labels) does a task it can do to the margin people's cost leaves over "
+        "the machine's (the shape of the log-logistic spread of machines' error rates across a type's tasks; about "
+        "the elasticity of substitution between machines and people)",
+        "assumption: 2 puts the quartiles of machines' error rates across a type's tasks a factor 3 apart "
+        "(zero-shot LLM accuracy spreads that much across text tasks: Gilardi, Alizadeh and Kubli, PNAS 2023; "
+        "Ziems et al., Computational Linguistics 2024); prior 1-4 (conf/calibration/priors.yaml)")
     llm_cost_usd: float = num(0.003, 0.0, 100.0, "USD per task", "price of an LLM label",
                               "Gilardi, Alizadeh and Kubli, PNAS 2023: under $0.003 per annotation")
     switch_weeks: float = num(4.0, 0.0, 520.0, WEEKS, "mean lag with which requesters move work between channels "
