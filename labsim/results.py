@@ -214,6 +214,8 @@ def _timeseries(rec: Records) -> pl.DataFrame:
         "mean_time_to_fill_h": pl.Series(fill, nan_to_null=True),
         "tasks_automated": m["tasks_automated"], "tasks_llm": m["tasks_llm"],
         "automation_share": m["automation_share"], "compute_cost_usd": m["compute_cost_usd"],
+        "people_cost_usd": pl.Series(m["people_cost_usd"], nan_to_null=True),
+        "machine_cost_usd": pl.Series(m["machine_cost_usd"], nan_to_null=True),
         "mean_posted_rate_usd": pl.Series(posted_rate, nan_to_null=True),
         "mean_task_wait_h": pl.Series(wait, nan_to_null=True),
     })

@@ -36,6 +36,9 @@ MARKET_FLOWS = ("tasks_posted", "tasks_unposted", "tasks_expired", "batches_fill
                 # what the work is worth to requesters: tasks done by people (decayed by their
                 # wait) and by models; lost when tasks expire or batches are not posted
                 "value_human_uusd", "value_automated_uusd", "value_expired_uusd", "value_unposted_uusd")
+# Market levels per (task type, channel), set once a week (not added up): the share of new tasks
+# machines do, and what requesters reckon people's work and a model's label cost per accepted task.
+MARKET_LEVELS = ("automation_share", "people_cost_usd", "machine_cost_usd")
 
 
 def _is_count(name: str) -> bool:
@@ -76,15 +79,15 @@ class Accounts:
         self.n_market = n_types * n_channels
         self.balances: dict[str, int] = defaultdict(int)  # stocks a policy keeps, such as a fund
         self._slot: dict[str, tuple[bool, int]] = {}
-        for names in (CELL_FLOWS, (*MARKET_FLOWS, "automation_share")):
-            whole = [k for k in names if _is_count(k) and k != "automation_share"]
+        for names in (CELL_FLOWS, (*MARKET_FLOWS, *MARKET_LEVELS)):
+            whole = [k for k in names if _is_count(k) and k not in MARKET_LEVELS]
             other = [k for k in names if k not in whole]
             self._slot.update({k: (True, j) for j, k in enumerate(whole)})
             self._slot.update({k: (False, j) for j, k in enumerate(other)})
         self._width = {True: sum(1 for k in CELL_FLOWS if _is_count(k)),
                        False: sum(1 for k in CELL_FLOWS if not _is_count(k))}
         self._market_width = {True: sum(1 for k in MARKET_FLOWS if _is_count(k)),
-                              False: sum(1 for k in MARKET_FLOWS if not _is_count(k)) + 1}
+                              False: sum(1 for k in MARKET_FLOWS if not _is_count(k)) + len(MARKET_LEVELS)}
         self._zero_week()
         self.rows: list[dict[str, np.ndarray]] = []
         self.market_rows: list[dict[str, np.ndarray]] = []
@@ -96,7 +99,7 @@ class Accounts:
         self.market_floats = np.zeros((self._market_width[False], self.n_market))
         self.week: dict[str, np.ndarray] = {}
         for names, ints, floats in ((CELL_FLOWS, self.cell_ints, self.cell_floats),
-                                    ((*MARKET_FLOWS, "automation_share"), self.market_ints, self.market_floats)):
+                                    ((*MARKET_FLOWS, *MARKET_LEVELS), self.market_ints, self.market_floats)):
             for k in names:
                 whole, j = self._slot[k]
                 self.week[k] = ints[j] if whole else floats[j]
@@ -149,7 +152,7 @@ class Accounts:
         row.update(counts)
         row["week"] = np.full(self.n_cells, week, np.int32)
         self.rows.append(row)
-        market = {k: self.week[k] for k in (*MARKET_FLOWS, "automation_share")}
+        market = {k: self.week[k] for k in (*MARKET_FLOWS, *MARKET_LEVELS)}
         market["backlog"] = backlog.astype(np.int64)
         market["week"] = np.full(self.n_market, week, np.int32)
         self.market_rows.append(market)

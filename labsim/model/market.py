@@ -188,7 +188,12 @@ class Market(Context):
 
     def measure_week(self, now: float) -> None:
         wk.measure(self, self.week)
-        self.accounts.week["automation_share"][:] = np.repeat(self.state.auto_share, len(CHANNELS))
+        week, state, n = self.accounts.week, self.state, len(CHANNELS)
+        week["automation_share"][:] = np.repeat(state.auto_share, n)
+        if state.people_cost.size:
+            week["people_cost_usd"][:] = np.repeat(state.people_cost, n)
+            machine = np.where(self.types.automation_ceiling > 0, state.channel_cost[:, routing.C_MODEL], np.nan)
+            week["machine_cost_usd"][:] = np.repeat(machine, n)
 
     def update_workers(self, now: float) -> None:
         a = self.week.a

@@ -139,6 +139,8 @@ class Levers:
     vendor_staffing: np.ndarray = field(default_factory=lambda: np.ones(0))
     # the hourly wage vendors must pay at least, per region (empty: no floor)
     vendor_wage_floor_usd_h: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # per region, a levy on vendor staff's pay that vendors pass on in their bill (empty: none)
+    vendor_pay_levy: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -162,6 +164,8 @@ class MarketState:
     # channel choice (routing): per type, shares of crowd, vendor, model, LLM, and the start's costs
     channel_share: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
     cost0: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # costs at the start (USD)
+    channel_cost: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # this week's (USD)
+    people_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # people's, per type (USD)
     llm_part: np.ndarray = field(default_factory=lambda: np.zeros(0))  # LLMs' part of the automated tasks
     # this week's counters
     week_labels: np.ndarray = field(default_factory=lambda: np.zeros(0))  # accepted human tasks per type

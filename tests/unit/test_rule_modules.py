@@ -912,7 +912,7 @@ def test_requesters_learn_the_slack_of_their_type_and_the_share_of_their_tasks_d
     scarcity by 0.9875^(-1/0.5); with ``pricing.slack_response`` off it stays 1. The vendor book
     learns none of it."""
     m = _pricing_market()
-    st, wk, t = m.state, m.accounts.week, m.types.n
+    st, wk = m.state, m.accounts.week
     cell = m.accounts.shape
 
     def hours(search_h, paid_h):
@@ -1075,17 +1075,17 @@ def test_ces_shares_move_work_away_from_the_channel_that_got_dearer():
     assert routing.ces_shares(bench, rel, 0.0)[0].tolist() == pytest.approx(bench[0].tolist())
 
 
-def test_the_automated_share_is_capped_and_the_excess_goes_to_people_in_proportion():
-    """Model 0.5 + LLM 0.3 = 0.8 over a ceiling of 0.6: both scaled by 0.75 (0.375, 0.225); people's 0.2
-    becomes 0.4, still split 3:1 (0.3, 0.1). A row under its ceiling is untouched."""
-    s = np.array([[0.15, 0.05, 0.5, 0.3], [0.5, 0.3, 0.2, 0.0]])
-    out = routing.cap_automated(s, np.array([0.6, 0.6]))
-    assert out[0].tolist() == pytest.approx([0.3, 0.1, 0.375, 0.225])
-    assert out[1].tolist() == pytest.approx(s[1].tolist())
+def test_the_ces_price_index_is_the_benchmark_mean_at_the_start_and_between_the_costs_after():
+    """At the benchmark's costs, 1; with the crowd (share 0.75) 20 % dearer at sigma 2, ((0.75 / 1.2 +
+    0.25))^-1 = 1.14286, between 1 and 1.2; at sigma 1 the geometric mean 1.2^0.75."""
+    bench = np.array([[0.75, 0.25]])
+    assert routing.ces_index(bench, np.ones((1, 2)), 2.0)[0] == pytest.approx(1.0)
+    assert routing.ces_index(bench, np.array([[1.2, 1.0]]), 2.0)[0] == pytest.approx(1 / (0.75 / 1.2 + 0.25))
+    assert routing.ces_index(bench, np.array([[1.2, 1.0]]), 1.0)[0] == pytest.approx(1.2 ** 0.75)
 
 
-def _channel_market(sigma: float = 2.0, switch_weeks: float = 0.0):
-    cfg = config(types={"text": task(vendor_share=0.25, automatable=True, automation_ceiling=0.6,
+def _channel_market(sigma: float = 2.0, switch_weeks: float = 0.0, vendor_share: float = 0.25):
+    cfg = config(types={"text": task(vendor_share=vendor_share, automatable=True, automation_ceiling=0.6,
                                      automation_half_labels=2000.0, automation_steepness=1.5,
                                      automation_qa_share=0.1, llm_share=0.1, compute_cost_usd=0.001)},
                  regions={"KEN": region(vendor_workers=1, vendor_wage_usd_h=1.0)})
@@ -1106,32 +1106,82 @@ def test_at_the_start_costs_each_channel_takes_its_benchmark_share():
     assert m.state.vendor_share.tolist() == pytest.approx([0.25])
 
 
-def test_a_better_model_takes_its_learning_curves_share_at_the_start_costs():
-    """2000 labels = half_labels: quality 0.5, the model's share 0.6 x 0.5 = 0.3, LLMs 0.1; people 0.6."""
+def test_a_better_model_takes_its_learning_curves_odds_from_llms_and_people_alike():
+    """2000 labels = half_labels: the model's odds 1; LLM labels keep theirs, 0.1 / (0.6 - 0.1) = 0.2 (the
+    table's share at the start's costs, with no labels then); of the 0.6 machines can do, the model takes
+    1 / 2.2 and LLMs 0.2 / 2.2 (a multinomial logit), people the rest, a quarter of it to vendors."""
     m = _channel_market()
     m.state.labels[:] = 2000.0
     routing.choose_channels(m)
-    assert m.state.channel_share[0].tolist() == pytest.approx([0.45, 0.15, 0.3, 0.1])
-    assert m.state.auto_share.tolist() == pytest.approx([0.4])
-    assert m.state.llm_part.tolist() == pytest.approx([0.25])
+    model, llm = 0.6 / 2.2, 0.6 * 0.2 / 2.2
+    human = 1.0 - model - llm
+    assert m.state.channel_share[0].tolist() == pytest.approx([0.75 * human, 0.25 * human, model, llm])
+    assert m.state.auto_share.tolist() == pytest.approx([model + llm])
+    assert m.state.llm_part.tolist() == pytest.approx([llm / (model + llm)])
 
 
-def test_a_dearer_crowd_loses_work_to_the_other_channels_by_the_elasticity():
-    """A policy charges requesters a fifth of the crowd's cost on every accepted crowd task; requesters
-    bear 1 / (1 + e) of it (their rate falls by the rest), so the crowd is 0.2 / 1.1 = 18 % dearer; a model
-    and LLM labels cost compute or price + review of a tenth of their output at the crowd's cost, so they
-    rise too, by less. Shares follow b x (c/c0)^-2 exactly."""
+@pytest.mark.parametrize("factor", [0.0, 1.0, 10.0, 1e6])
+def test_machines_never_take_more_than_the_ceiling_whatever_people_cost(factor):
+    """However cheap machines get against people, the tasks no machine can do stay people's."""
     m = _channel_market()
+    m.state.labels[:] = 2000.0
+    s = routing.channel_shares(m, m.state.labels, np.full((1, 2), factor), np.ones((1, 2)))
+    assert s[0, 2] + s[0, 3] <= 0.6 + 1e-12
+    assert s.sum() == pytest.approx(1.0)
+    assert (s >= 0).all()
+
+
+def test_a_dearer_crowd_loses_work_to_vendors_by_sigma_and_to_machines_by_theta():
+    """A policy charges requesters a fifth of the crowd's cost on every accepted crowd task; requesters
+    bear 1 / (1 + e) of it (their rate falls by the rest), so the crowd is 0.2 / 1.1 = 18 % dearer. Within
+    people's work, the crowd's and vendors' shares follow b x (c/c0)^-2; people's cost is that nest's price
+    index; a model's and LLM labels' odds follow ((c_h - c_k) / (c_h0 - c_k0))^2, their cost rising by the
+    review of a tenth of their output at the crowd's (the cheaper channel's) cost only."""
+    m = _channel_market()
+    m.state.labels[:] = 2000.0
     before = routing.channel_costs(m)[0]
     m.state.surcharge_usd = np.where(m.books.is_crowd, 0.2 * before[0], 0.0)
     after = routing.channel_costs(m)[0]
     assert after[0] == pytest.approx((1 + 0.2 / 1.1) * before[0])
     assert after[1] == pytest.approx(before[1])  # vendors' quote is their own
-    assert after[2] - before[2] == pytest.approx(0.1 * 0.2 / 1.1 * before[0])  # review of a tenth, at the crowd's cost
+    assert before[0] < before[1]  # the crowd is the cheaper channel, so it reviews machines' output
+    assert after[2] - before[2] == pytest.approx(0.1 * 0.2 / 1.1 * before[0])
+    assert after[3] - before[3] == pytest.approx(0.1 * 0.2 / 1.1 * before[0])
     routing.choose_channels(m)
-    x = np.array([0.675, 0.225, 0.0, 0.1]) * (after / before) ** -2.0
-    assert m.state.channel_share[0].tolist() == pytest.approx((x / x.sum()).tolist())
-    assert m.state.channel_share[0, 0] < 0.675
+    rel = after / before
+    people0 = 0.75 * before[0] + 0.25 * before[1]
+    people = people0 / (0.75 / rel[0] + 0.25 / rel[1])
+    odds = np.array([1.0, 0.2]) * ((people - after[2:]) / (people0 - before[2:])) ** 2
+    machines = 0.6 * odds / (1 + odds.sum())
+    inner = np.array([0.75, 0.25]) * rel[:2] ** -2.0
+    inner /= inner.sum()
+    expected = [*((1 - machines.sum()) * inner), *machines]
+    assert m.state.channel_share[0].tolist() == pytest.approx(expected)
+    assert m.state.auto_share[0] > 0.6 * 1.2 / 2.2  # machines gain on the dearer crowd
+    assert m.state.people_cost[0] == pytest.approx(people)
+
+
+def test_review_is_peoples_labour_a_wage_rise_reaches_a_machine_label_by_reviews_share_only():
+    """Hand-built: people's work all goes to vendors (no crowd book), who also review a tenth of a
+    machine's output. Vendors' wage 50 % higher: people's cost per accepted task
+    +50 %, a model's label by 0.1 x 0.5 = 5 % of a human label's cost (its review), not 50 %. At the
+    break-even task (where a machine's errors cost what it saves), a machine label's full cost equals
+    people's, so it rises by 5 %; the margin machines win on rises by 50 %, and with it their odds."""
+    m = _channel_market(vendor_share=1.0)
+    m.state.cost0 = routing.channel_costs(m)
+    before = m.state.cost0[0].copy()
+    assert np.isnan(before[0])
+    m.regions.vendor_wage_usd_h[:] *= 1.5
+    after = routing.channel_costs(m)[0]
+    assert after[1] == pytest.approx(1.5 * before[1])
+    assert after[2] - before[2] == pytest.approx(0.05 * before[1])
+    assert after[3] - before[3] == pytest.approx(0.05 * before[1])
+    # The break-even task's machine label: its cash cost plus the errors' loss, which equals people's cost.
+    full_before = before[2] + (before[1] - before[2])
+    full_after = full_before + (after[2] - before[2])
+    assert full_after / full_before == pytest.approx(1.05)
+    factor = routing.machine_factor(m, np.array([after]), m.state.cost0)[0]
+    assert (factor > 1.5 ** 2).all()  # the margin rose by more than people's cost: compute does not
 
 
 def test_requesters_move_a_switch_weeks_share_of_the_way_each_week():

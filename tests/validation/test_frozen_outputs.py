@@ -57,6 +57,11 @@ VARIANTS = {
     "vendor_low_profit": ["scenario=due_diligence", "vendor.profit_share=0.12"],
     # Robinson's constant markdown, rates deaf to the take-up speed, where a region's entry adds slack
     "constant_markdown": ["scenario=new_region_entry", "pricing.slack_response=false"],
+    # machines that answer to people's cost at the prior's ends, where a levy on pay (passed on in
+    # vendors' bills) makes people dearer
+    "levy_machines_elastic": ["scenario=social_protection_levy", "routing.automation_elasticity=4",
+                              "policy.social_protection_levy.share_of_pay=0.2"],
+    "levy_machines_inelastic": ["scenario=social_protection_levy", "routing.automation_elasticity=1"],
 }
 
 

@@ -33,6 +33,11 @@ class SocialProtectionLevy(Policy):
         super().__init__(cfg)
         self.fund_uusd = 0
 
+    def set_levers(self, m: Context, now: float) -> None:
+        """Vendors pass the levy on their covered staff's pay on in their bill."""
+        on = self.active(now)
+        m.state.levers.vendor_pay_levy = np.where(on & self.region_mask(m), self.p.share_of_pay, 0.0)
+
     def weekly_money(self, m: Context, a: np.ndarray, week_start_h: float) -> None:
         if not self.active(week_start_h):
             return

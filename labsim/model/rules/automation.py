@@ -4,10 +4,11 @@ For each automatable task type, a model's quality follows a learning curve
 in the cumulative number of human labels of that type (per unit of
 ``scale``, so that a scaled-down world automates at the same pace): a
 logistic curve in log-labels, half-way at ``half_labels`` (labels are
-accepted tasks: rejected work teaches nothing). At the baseline's costs the
-model's share of new tasks is that curve times the type's ``ceiling``; the
-channel choice (``routing``) moves it with the model's cost against
-people's, never above the ceiling. A share
+accepted tasks: rejected work teaches nothing). At the baseline's costs and
+with no LLM labels the model's share of new tasks is that curve times the
+type's ``ceiling`` (the share of its tasks a machine can do at all); the
+channel choice (``routing``) moves it with the margin people's cost leaves
+over the model's, never above the ceiling. A share
 ``qa_share`` of the automated tasks still goes to humans as quality-assurance
 review; the rest costs the requester a compute (or LLM) price per task.
 Automation also creates work: evaluation types (RLHF preference, safety
@@ -24,12 +25,19 @@ from labsim.model.context import Context
 from labsim.model.jit import njit
 
 
-def automation_share(labels: np.ndarray, ceiling: np.ndarray, half_labels: np.ndarray,
-                     steepness: np.ndarray) -> np.ndarray:
-    """Share of new tasks done by a model after ``labels`` cumulative human labels."""
+def automation_odds(labels: np.ndarray, half_labels: np.ndarray, steepness: np.ndarray) -> np.ndarray:
+    """The learning curve's odds after ``labels`` cumulative human labels, ``(labels / half)^steepness``:
+    at the start's costs, of the tasks a model can do, it does ``x / (1 + x)``."""
     ratio = np.divide(np.maximum(labels, 0.0), half_labels, out=np.zeros(np.shape(labels)),
                       where=np.asarray(half_labels) > 0)
-    x = ratio ** steepness
+    return ratio ** steepness
+
+
+def automation_share(labels: np.ndarray, ceiling: np.ndarray, half_labels: np.ndarray,
+                     steepness: np.ndarray) -> np.ndarray:
+    """Share of new tasks done by a model after ``labels`` cumulative human labels, at the start's
+    costs and with no other machine."""
+    x = automation_odds(labels, half_labels, steepness)
     # x / (1 + x) <= 1 in floating point; ceiling * x / (1 + x) could round above the ceiling.
     return ceiling * (x / (1.0 + x))
 

@@ -2,36 +2,53 @@
 
 Channel choice. For each task type requesters share the work between four
 channels: the crowd platform, vendors, their own model and LLM labels (the
-last two only for automatable types; LLM labels only where the type's table
-gives them a share). The shares follow a CES demand in the calibrated-share
-form used in applied general equilibrium (Rutherford 1995):
+last two only for automatable types). The choice is nested.
 
-    s_k = b_k (c_k / c0_k)^(-sigma) / sum_j b_j (c_j / c0_j)^(-sigma)
+Machines against people (a task model: Zeira 1998, Acemoglu and Restrepo
+2018). A share ``automation_ceiling`` of a type's tasks a machine can do at
+all; the others are people's at any price. On the tasks it can do, machine k
+errs at a rate that varies from task to task, log-logistically with shape
+``theta`` (``routing.automation_elasticity``). A task is worth ``v`` to its
+buyer, a machine label costs ``c_k`` (its compute or LLM price plus the human
+review of ``qa_share`` of its output) and people's work ``c_h`` per accepted
+task, so a machine takes a task where its error rate is below the break-even
+``(c_h - c_k) / v``. With two machines, the shares follow a multinomial logit
+in the break-evens (exact for one machine):
 
-where ``c_k`` is channel k's expected cost per accepted task at the required
-quality, ``c0_k`` its value in the baseline's steady state, ``sigma`` the
-elasticity of substitution and ``b_k`` the benchmark shares, those chosen at
-the baseline's costs: the model takes its learning curve's share (the type's
-ceiling x its quality, a logistic curve in human labels, so a better model
-takes more work at the same costs, as quality shifts demand in trade,
-Khandelwal 2010), LLMs the table's share, vendors and the crowd the rest by
-the table's vendor share. What the costs do not say (waiting, trust,
-confidentiality, switching) sits in the benchmark shares, so the baseline
-keeps its observed mix and a policy moves it by what it does to relative
-costs. A channel with no benchmark share stays unused. The automated share
-(model + LLM) never exceeds the type's ceiling. Contracts and pipelines
-change slowly: each week requesters move ``1 / switch_weeks`` of the way to
-these shares.
+    s_k = ceiling x_k / (1 + x_model + x_llm),  x_k = b_k ((c_h - c_k) / (c_h0 - c_k0))^theta
+
+where ``0`` marks the baseline's steady state (``v`` cancels: what a task is
+worth does not move with costs) and ``b_k`` the odds there: the model's
+learning curve ``(labels / half_labels)^steepness`` (a better model takes
+more tasks at the same costs), LLM labels the odds at which they label the
+table's ``llm_share`` at the baseline's costs (the share is calibrated there,
+an outcome elsewhere: LLM labels answer to people's cost and to their price).
+A machine whose cost reaches people's takes nothing; the odds answer to
+people's cost with elasticity ``theta c_h (1 - qa) / (c_h - c_k)``, about
+``theta`` while compute is cheap. Review is people's labour: a rise in
+people's cost raises a machine label's by ``qa_share`` of it only.
+
+People's channels. The tasks left to people go to the crowd and vendors by a
+CES in the calibrated-share form used in applied general equilibrium
+(Rutherford 1995), ``s_j = b_j (c_j / c0_j)^(-sigma) / sum b_i (c_i /
+c0_i)^(-sigma)``, with benchmark shares the table's vendor share and
+``sigma`` ``routing.substitution_elasticity``; people's cost ``c_h`` is that
+nest's price index (the dual of the CES). What the costs do not say (waiting,
+trust, confidentiality, switching) sits in the benchmark shares, so the
+baseline keeps its observed mix and a policy moves it by what it does to
+relative costs. Contracts and pipelines change slowly: each week requesters
+move ``1 / switch_weeks`` of the way to these shares.
 
 Costs per accepted task (USD): the crowd's is what requesters expect to pay
 on the type's crowd books given their beliefs (the mean posted rate with the
 fee, over the share of tasks accepted, plus what policies charge per task);
 under a due-diligence rule the bound part of the crowd's work is bought
 from vendors at their quote. Vendors quote their hourly bill (wage x (1 +
-margin), times the extra heads a policy makes them staff) over the accepted
-tasks an hour their staff deliver. A model costs its compute plus the human
-review of ``qa_share`` of its output (on the cheaper human channel); an LLM
-label costs its price plus the same review.
+margin) x (1 + a levy on their pay), times the extra heads a policy makes
+them staff) over the accepted tasks an hour their staff deliver. A model
+costs its compute plus the human review of ``qa_share`` of its output (on
+the cheaper human channel); an LLM label costs its price plus the same
+review.
 
 Books and vendors. Within the crowd, batches go to the type's books by their
 group shares (open, geofenced, qualified); an alternative platform, when
@@ -50,7 +67,7 @@ import numpy as np
 
 from labsim.model.context import Context
 from labsim.model.rules import pricing
-from labsim.model.rules.automation import automation_share, evaluation_demand
+from labsim.model.rules.automation import automation_odds, evaluation_demand
 from labsim.model.rules.skills import reject_probability, tasks_per_hour
 from labsim.model.units import UUSD
 
@@ -58,16 +75,35 @@ CHANNEL_NAMES = ("crowd", "vendor", "model", "llm")
 C_CROWD, C_VENDOR, C_MODEL, C_LLM = range(4)
 
 
-def benchmark_shares(m: Context, labels: np.ndarray) -> np.ndarray:
-    """(types, 4) shares of each type's tasks at the start's costs, for models trained on
-    ``labels`` (per unit of scale): the model takes its learning curve's share (``ceiling`` x
-    quality, less the LLMs' share so that the two stay within the ceiling), LLMs their table
-    share, and vendors and the crowd the rest by the type's vendor share."""
+def llm_odds(m: Context) -> np.ndarray:
+    """Per type, LLM labels' odds at the baseline's costs: those at which they label the table's
+    ``llm_share`` next to a model trained on ``labels_before_start`` (0 where a type has none)."""
     t = m.types
-    model = np.minimum(automation_share(labels, t.automation_ceiling, t.automation_half_labels,
-                                        t.automation_steepness), t.automation_ceiling - t.llm_share)
-    human = 1.0 - model - t.llm_share
-    return np.column_stack([human * (1 - t.vendor_share), human * t.vendor_share, model, t.llm_share])
+    x0 = automation_odds(t.labels_before_start, t.automation_half_labels, t.automation_steepness)
+    room = t.automation_ceiling - t.llm_share
+    return np.divide(t.llm_share * (1.0 + x0), room, out=np.where(t.llm_share > 0, 1e12, 0.0), where=room > 0)
+
+
+def channel_shares(m: Context, labels: np.ndarray, machine_factor: np.ndarray, human_rel: np.ndarray) -> np.ndarray:
+    """(types, 4) shares of each type's tasks for models trained on ``labels`` (per unit of scale): of the
+    ``ceiling`` machines can do, the model and LLM labels take their odds times ``machine_factor`` (types,
+    2) over one plus both; people the rest, split between the crowd and vendors by a CES in their costs
+    against the start's, ``human_rel`` (types, 2)."""
+    t = m.types
+    x = automation_odds(labels, t.automation_half_labels, t.automation_steepness) * machine_factor[:, 0]
+    x_llm = llm_odds(m) * machine_factor[:, 1]
+    d = 1.0 + x + x_llm
+    model, llm = t.automation_ceiling * (x / d), t.automation_ceiling * (x_llm / d)
+    human = 1.0 - model - llm
+    inner = ces_shares(np.column_stack([1.0 - t.vendor_share, t.vendor_share]), human_rel,
+                       m.cfg.routing.substitution_elasticity)
+    return np.column_stack([human * inner[:, 0], human * inner[:, 1], model, llm])
+
+
+def benchmark_shares(m: Context, labels: np.ndarray) -> np.ndarray:
+    """(types, 4) shares of each type's tasks at the baseline's costs (``channel_shares``)."""
+    n = m.types.n
+    return channel_shares(m, labels, np.ones((n, 2)), np.ones((n, 2)))
 
 
 def ces_shares(bench: np.ndarray, rel_cost: np.ndarray, sigma: float) -> np.ndarray:
@@ -78,20 +114,44 @@ def ces_shares(bench: np.ndarray, rel_cost: np.ndarray, sigma: float) -> np.ndar
     return np.divide(x, total, out=bench.copy(), where=total > 0)
 
 
-def cap_automated(s: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
-    """Shares with the automated part (model + LLM) at most ``ceiling``, the excess given to
-    the human channels in proportion to their shares."""
-    auto = s[:, C_MODEL] + s[:, C_LLM]
-    over = auto > ceiling
-    if not over.any():
-        return s
-    out = s.copy()
-    f = np.divide(ceiling, auto, out=np.ones_like(auto), where=over)
-    out[:, C_MODEL:] *= f[:, None]
-    human = s[:, C_CROWD] + s[:, C_VENDOR]
-    g = np.divide(1.0 - out[:, C_MODEL:].sum(axis=1), human, out=np.ones_like(human), where=human > 0)
-    out[:, :C_MODEL] *= g[:, None]
-    return out
+def ces_index(bench: np.ndarray, rel_cost: np.ndarray, sigma: float) -> np.ndarray:
+    """The calibrated-share CES's price index, per row: ``(sum b rel^(1 - sigma))^(1 / (1 - sigma))``
+    over the benchmark shares ``b`` (normalised), the geometric mean at ``sigma`` 1 (1 where a row has
+    no benchmark share)."""
+    b = np.where(bench > 0, bench, 0.0)
+    total = b.sum(axis=1)
+    b = np.divide(b, total[:, None], out=np.zeros_like(b), where=total[:, None] > 0)
+    rel = np.where(b > 0, rel_cost, 1.0)
+    if abs(1.0 - sigma) < 1e-9:
+        return np.exp((b * np.log(rel)).sum(axis=1))
+    return np.power((b * np.power(rel, 1.0 - sigma)).sum(axis=1), 1.0 / (1.0 - sigma))
+
+
+def relative_costs(cost: np.ndarray, cost0: np.ndarray) -> np.ndarray:
+    """Each channel's cost against the start's (1 where either is unknown or the start's is 0)."""
+    ok = np.isfinite(cost) & np.isfinite(cost0) & (cost0 > 0)
+    return np.where(ok, np.divide(cost, cost0, out=np.ones_like(cost), where=ok), 1.0)
+
+
+def people_cost(m: Context, cost: np.ndarray, cost0: np.ndarray) -> np.ndarray:
+    """Per type, people's cost per accepted task (USD): the human nest's price index against the
+    start's, times the start's mean over the crowd and vendors (by the table's vendor share)."""
+    vs = m.types.vendor_share
+    bench = np.column_stack([1.0 - vs, vs]) * np.isfinite(cost0[:, :2])
+    total = bench.sum(axis=1)
+    start = np.divide((bench * np.nan_to_num(cost0[:, :2])).sum(axis=1), total, out=np.full(m.types.n, np.nan),
+                      where=total > 0)
+    return start * ces_index(bench, relative_costs(cost[:, :2], cost0[:, :2]), m.cfg.routing.substitution_elasticity)
+
+
+def machine_factor(m: Context, cost: np.ndarray, cost0: np.ndarray) -> np.ndarray:
+    """(types, 2) what costs do to the model's and LLM labels' odds, ``((c_h - c_k) / (c_h0 - c_k0))^theta``:
+    0 where a machine costs people's or more, 1 where the start gave no margin to compare with."""
+    margin = people_cost(m, cost, cost0)[:, None] - cost[:, C_MODEL:]
+    margin0 = people_cost(m, cost0, cost0)[:, None] - cost0[:, C_MODEL:]
+    ok = np.isfinite(margin) & np.isfinite(margin0) & (margin0 > 0)
+    ratio = np.divide(np.maximum(np.nan_to_num(margin), 0.0), margin0, out=np.ones_like(margin), where=ok)
+    return np.where(ok, ratio ** m.cfg.routing.automation_elasticity, 1.0)
 
 
 def vendor_wage_paid(m: Context) -> np.ndarray:
@@ -121,7 +181,9 @@ def vendor_quote(m: Context) -> np.ndarray:
     staff = regions.vendor_workers * vendor_region_factor(m)
     if staff.sum() == 0:
         return np.full(types.n, np.nan)
-    bill = vendor_wage_paid(m) * (1 + cfg.vendor.margin) * UUSD
+    # A levy on pay is passed on at cost (the accounts book it as requesters' spending).
+    levy = m.state.levers.vendor_pay_levy if m.state.levers.vendor_pay_levy.size else 0.0
+    bill = vendor_wage_paid(m) * (1 + cfg.vendor.margin + levy) * UUSD
     skill = regions.skill_mean[:, None]
     tph = tasks_per_hour(types.duration_mean_min[None, :], skill, cfg.workers.novice_slowdown)
     accepted = tph * (1.0 - reject_probability(skill, types.reject_novice, types.reject_expert))
@@ -161,18 +223,20 @@ def channel_costs(m: Context) -> np.ndarray:
 
 
 def choose_channels(m: Context) -> None:
-    """Each type's channel shares: the benchmark shares of its model's quality
-    (``benchmark_shares``) moved by its channels' costs against the start's (when
-    ``routing.enabled``); then the automation shares, the vendor shares, the evaluation work
-    automation creates, and the books' rates."""
+    """Each type's channel shares (``channel_shares``): its model's quality and, when
+    ``routing.enabled``, its channels' costs against the start's; then the automation shares, the
+    vendor shares, the evaluation work automation creates, and the books' rates."""
     types, state = m.types, m.state
-    rel = np.ones((types.n, 4))
-    if m.cfg.routing.enabled and state.cost0.size:
+    factor, human_rel = np.ones((types.n, 2)), np.ones((types.n, 2))
+    if state.cost0.size:
         cost = channel_costs(m)
-        rel = np.where(np.isfinite(cost) & (state.cost0 > 0),
-                       np.divide(cost, state.cost0, out=np.ones_like(cost), where=state.cost0 > 0), 1.0)
-    sigma, lag = m.cfg.routing.substitution_elasticity, m.cfg.routing.switch_weeks
-    target = cap_automated(ces_shares(benchmark_shares(m, state.labels), rel, sigma), types.automation_ceiling)
+        state.channel_cost = cost
+        state.people_cost = people_cost(m, cost, state.cost0)
+        if m.cfg.routing.enabled:
+            factor = machine_factor(m, cost, state.cost0)
+            human_rel = relative_costs(cost[:, :C_MODEL], state.cost0[:, :C_MODEL])
+    lag = m.cfg.routing.switch_weeks
+    target = channel_shares(m, state.labels, factor, human_rel)
     # Contracts and pipelines change slowly: requesters move ``1 / switch_weeks`` of the way a week.
     step = 1.0 if lag <= 1.0 or not state.channel_share.size else 1.0 / lag
     s = target if step == 1.0 else state.channel_share + step * (target - state.channel_share)
