@@ -929,9 +929,14 @@ def _task_type_rows(cfg: LabsimConfig) -> None:
         if t.automation_ceiling > 0 and not t.automatable:
             raise ConfigError(f"task_types.{name}.automation_ceiling", t.automation_ceiling,
                               "0 for a task type that is not automatable")
-        if t.llm_share > t.automation_ceiling:
-            raise ConfigError(f"task_types.{name}.llm_share", t.llm_share,
-                              f"at most automation_ceiling ({t.automation_ceiling:g}; 0 where not automatable)")
+        if t.llm_share > 0:
+            # the model's share at the start (its learning curve's) and LLM labels' must leave people some
+            x0 = (t.labels_before_start / t.automation_half_labels) ** t.automation_steepness
+            room = t.automation_ceiling - t.automation_ceiling * x0 / (1 + x0)
+            if t.llm_share >= room:
+                raise ConfigError(f"task_types.{name}.llm_share", t.llm_share,
+                                  f"less than automation_ceiling ({t.automation_ceiling:g}; 0 where not automatable) "
+                                  f"less the model's share at the start ({t.automation_ceiling - room:.3g})")
 
 
 def _names(cfg: LabsimConfig) -> None:

@@ -1106,14 +1106,15 @@ def test_at_the_start_costs_each_channel_takes_its_benchmark_share():
     assert m.state.vendor_share.tolist() == pytest.approx([0.25])
 
 
-def test_a_better_model_takes_its_learning_curves_odds_from_llms_and_people_alike():
-    """2000 labels = half_labels: the model's odds 1; LLM labels keep theirs, 0.1 / (0.6 - 0.1) = 0.2 (the
-    table's share at the start's costs, with no labels then); of the 0.6 machines can do, the model takes
-    1 / 2.2 and LLMs 0.2 / 2.2 (a multinomial logit), people the rest, a quarter of it to vendors."""
+def test_a_better_model_takes_its_learning_curves_share_from_llms_and_people_alike():
+    """No labels at the start: LLM labels' odds 0.1 / (0.6 - 0.1) = 0.2 give the table's share, and the
+    model's odds are its curve's times 0.6 / 0.5 = 1.2. 2000 labels = half_labels: the curve's odds 1, the
+    model's 1.2; of the 0.6 machines can do, the model takes 1.2 / 2.4 (its curve's share, 0.3) and LLMs
+    0.2 / 2.4 (a multinomial logit: 0.05, half what they did), people the rest, a quarter to vendors."""
     m = _channel_market()
     m.state.labels[:] = 2000.0
     routing.choose_channels(m)
-    model, llm = 0.6 / 2.2, 0.6 * 0.2 / 2.2
+    model, llm = 0.6 * 1.2 / 2.4, 0.6 * 0.2 / 2.4
     human = 1.0 - model - llm
     assert m.state.channel_share[0].tolist() == pytest.approx([0.75 * human, 0.25 * human, model, llm])
     assert m.state.auto_share.tolist() == pytest.approx([model + llm])
@@ -1151,13 +1152,13 @@ def test_a_dearer_crowd_loses_work_to_vendors_by_sigma_and_to_machines_by_theta(
     rel = after / before
     people0 = 0.75 * before[0] + 0.25 * before[1]
     people = people0 / (0.75 / rel[0] + 0.25 / rel[1])
-    odds = np.array([1.0, 0.2]) * ((people - after[2:]) / (people0 - before[2:])) ** 2
+    odds = np.array([1.2, 0.2]) * ((people - after[2:]) / (people0 - before[2:])) ** 2
     machines = 0.6 * odds / (1 + odds.sum())
     inner = np.array([0.75, 0.25]) * rel[:2] ** -2.0
     inner /= inner.sum()
     expected = [*((1 - machines.sum()) * inner), *machines]
     assert m.state.channel_share[0].tolist() == pytest.approx(expected)
-    assert m.state.auto_share[0] > 0.6 * 1.2 / 2.2  # machines gain on the dearer crowd
+    assert m.state.auto_share[0] > 0.6 * 1.4 / 2.4  # machines gain on the dearer crowd
     assert m.state.people_cost[0] == pytest.approx(people)
 
 

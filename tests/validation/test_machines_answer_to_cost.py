@@ -21,16 +21,14 @@ model that learns a little less from fewer human labels.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import polars as pl
 import pytest
 
 import labsim
+from tests.validation.runs import run_all
 
 pytestmark = pytest.mark.slow  # paired multi-seed runs at a quarter of the market
 
@@ -68,10 +66,7 @@ def _measure(key: tuple[str, int]) -> tuple[tuple[str, int], dict]:
 
 @pytest.fixture(scope="module", autouse=True)
 def _all_runs():
-    keys = [(arm, s) for arm in ARMS for s in SEEDS]
-    with ProcessPoolExecutor(max_workers=min(3, os.cpu_count() or 1),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        _RUNS.update(pool.map(_measure, keys))
+    _RUNS.update(run_all(_measure, [(arm, s) for arm in ARMS for s in SEEDS], workers=3))
     yield
     _RUNS.clear()
 
@@ -122,9 +117,7 @@ def test_a_levy_on_pay_sends_work_to_machines_by_the_declared_elasticity():
 
 
 if __name__ == "__main__":  # python -m tests.validation.test_machines_answer_to_cost: the figures
-    with ProcessPoolExecutor(max_workers=min(3, os.cpu_count() or 1),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        _RUNS.update(pool.map(_measure, [(arm, s) for arm in ARMS for s in SEEDS]))
+    _RUNS.update(run_all(_measure, [(arm, s) for arm in ARMS for s in SEEDS], workers=3))
     for arm in ("reservation_wages", "levy"):
         for s in SEEDS:
             before, after, predicted = machine_shares(_RUNS[("baseline", s)], _RUNS[(arm, s)])

@@ -18,11 +18,12 @@ in the break-evens (exact for one machine):
     s_k = ceiling x_k / (1 + x_model + x_llm),  x_k = b_k ((c_h - c_k) / (c_h0 - c_k0))^theta
 
 where ``0`` marks the baseline's steady state (``v`` cancels: what a task is
-worth does not move with costs) and ``b_k`` the odds there: the model's
-learning curve ``(labels / half_labels)^steepness`` (a better model takes
-more tasks at the same costs), LLM labels the odds at which they label the
-table's ``llm_share`` at the baseline's costs (the share is calibrated there,
-an outcome elsewhere: LLM labels answer to people's cost and to their price).
+worth does not move with costs) and ``b_k`` the odds there: the model's odds
+follow its learning curve ``(labels / half_labels)^steepness`` (a better
+model takes more tasks at the same costs, from LLM labels and people alike),
+scaled so that at the start it does the curve's share and LLM labels the
+table's ``llm_share`` (the share is calibrated there, an outcome elsewhere:
+LLM labels answer to people's cost, to their price and to a better model).
 A machine whose cost reaches people's takes nothing; the odds answer to
 people's cost with elasticity ``theta c_h (1 - qa) / (c_h - c_k)``, about
 ``theta`` while compute is cheap. Review is people's labour: a rise in
@@ -75,13 +76,18 @@ CHANNEL_NAMES = ("crowd", "vendor", "model", "llm")
 C_CROWD, C_VENDOR, C_MODEL, C_LLM = range(4)
 
 
-def llm_odds(m: Context) -> np.ndarray:
-    """Per type, LLM labels' odds at the baseline's costs: those at which they label the table's
-    ``llm_share`` next to a model trained on ``labels_before_start`` (0 where a type has none)."""
+def start_odds(m: Context) -> tuple[np.ndarray, np.ndarray]:
+    """Per type, (the factor on the model's learning-curve odds, LLM labels' odds) at the baseline's
+    costs: those at which, next to each other, a model trained on ``labels_before_start`` does its
+    learning curve's share ``ceiling x0 / (1 + x0)`` and LLM labels the table's ``llm_share``
+    (``c / (c - l (1 + x0))`` and ``l (1 + x0) / (c - l (1 + x0))``; 1 and 0 with no LLM labels)."""
     t = m.types
     x0 = automation_odds(t.labels_before_start, t.automation_half_labels, t.automation_steepness)
-    room = t.automation_ceiling - t.llm_share
-    return np.divide(t.llm_share * (1.0 + x0), room, out=np.where(t.llm_share > 0, 1e12, 0.0), where=room > 0)
+    room = t.automation_ceiling - t.llm_share * (1.0 + x0)
+    ok = room > 0
+    factor = np.divide(t.automation_ceiling, room, out=np.ones(t.n), where=ok & (t.llm_share > 0))
+    llm = np.divide(t.llm_share * (1.0 + x0), room, out=np.where(t.llm_share > 0, 1e12, 0.0), where=ok)
+    return factor, llm
 
 
 def channel_shares(m: Context, labels: np.ndarray, machine_factor: np.ndarray, human_rel: np.ndarray) -> np.ndarray:
@@ -90,8 +96,9 @@ def channel_shares(m: Context, labels: np.ndarray, machine_factor: np.ndarray, h
     2) over one plus both; people the rest, split between the crowd and vendors by a CES in their costs
     against the start's, ``human_rel`` (types, 2)."""
     t = m.types
-    x = automation_odds(labels, t.automation_half_labels, t.automation_steepness) * machine_factor[:, 0]
-    x_llm = llm_odds(m) * machine_factor[:, 1]
+    factor, x_llm = start_odds(m)
+    x = automation_odds(labels, t.automation_half_labels, t.automation_steepness) * factor * machine_factor[:, 0]
+    x_llm = x_llm * machine_factor[:, 1]
     d = 1.0 + x + x_llm
     model, llm = t.automation_ceiling * (x / d), t.automation_ceiling * (x_llm / d)
     human = 1.0 - model - llm
