@@ -19,9 +19,14 @@ pytestmark = pytest.mark.slow  # year-long market runs
 BASE = ("scale=0.1", "horizon_weeks=80", "warmup_weeks=4")
 
 
+# Machines deaf to people's cost (routing.automation_elasticity=0): these tests follow what learning does;
+# how machines answer to people's cost week by week is tests/validation/test_machines_answer_to_cost.py's.
+SHOCK = ("scenario=automation_shock", "routing.automation_elasticity=0")
+
+
 @pytest.fixture(scope="module")
 def shock():
-    return labsim.run(small_config(*BASE, "scenario=automation_shock"))
+    return labsim.run(small_config(*BASE, *SHOCK))
 
 
 def _weekly(ts, task_type, col, region_all=False):
@@ -31,7 +36,7 @@ def _weekly(ts, task_type, col, region_all=False):
 
 
 def test_automation_share_rises_under_the_shock(shock):
-    """The automated share of image annotation grows week after week, below its ceiling."""
+    """As models learn, the automated share of image annotation grows week after week, below its ceiling."""
     ts = shock.timeseries.filter((pl.col("region") == "ALL") & (pl.col("task_type") == "image_annotation")
                                  & (pl.col("channel") == "crowd")).sort("week")
     share = ts["automation_share"].to_numpy()
@@ -44,7 +49,7 @@ def test_human_annotation_falls_while_evaluation_demand_rises(shock):
     world without automation (same seed); safety evaluation demand rises."""
     hours = _weekly(shock.timeseries, "image_annotation", "paid_hours")
     posted = _weekly(shock.timeseries, "safety_evaluation", "tasks_posted", region_all=True)
-    manual = labsim.run(small_config(*BASE, "scenario=automation_shock", "automation.enabled=false"))
+    manual = labsim.run(small_config(*BASE, *SHOCK, "automation.enabled=false"))
     manual_hours = _weekly(manual.timeseries, "image_annotation", "paid_hours")
     assert hours[-16:].mean() < 0.9 * hours[4:20].mean()
     assert hours[-16:].mean() < 0.9 * manual_hours[-16:].mean()
