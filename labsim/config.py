@@ -349,6 +349,13 @@ class PricingConfig:
         "on Mechanical Turk, with little heterogeneity")
     belief_weeks: float = num(8.0, 1.0, 520.0, WEEKS, "weeks over which requesters average the rejections and "
                               "policy charges they see", "assumption")
+    charges_by_book: bool = flag(True, "policies' charges (a floor's top-ups, paid search, a levy, support) are "
+                                 "billed to the books whose work caused them: each region's charges per crowd paid "
+                                 "hour, over the hours its workers worked on each book; requesters learn each book's "
+                                 "charge per accepted task (off: one charge per task type, pooled over its books and "
+                                 "regions)",
+                                 source=("DESIGN: charges billed to the work that caused them; a platform bills "
+                                         "top-ups to the requesters whose tasks the topped-up hours were spent on"))
     slack_response: bool = flag(True, "requesters value a book's work at the throughput the market gives them: where "
                                       "its type's crowd searches longer per paid hour than in the stored steady state "
                                       "its tasks are taken faster, the marginal task is worth less and rates fall; "
@@ -378,6 +385,13 @@ class RoutingConfig:
         "assumption: 2 puts the quartiles of machines' error rates across a type's tasks a factor 3 apart "
         "(zero-shot LLM accuracy spreads that much across text tasks: Gilardi, Alizadeh and Kubli, PNAS 2023; "
         "Ziems et al., Computational Linguistics 2024); prior 1-4 (conf/calibration/priors.yaml)")
+    steering_elasticity: float = num(
+        2.0, 0.0, 20.0, "", "how requesters steer a task type's crowd work between the batches they geofence to "
+        "crowd.geofence_regions and the rest: the elasticity of the geofenced share's odds to the geofenced books' "
+        "cost per accepted task (charges included) against the other books', each against the start's (0: the "
+        "table's geofenced share)",
+        "assumption: the Armington elasticity between sources (1.5-4, Feenstra et al., REStat 2018), as between "
+        "channels; prior 0.5-4 (conf/calibration/priors.yaml)")
     llm_cost_usd: float = num(0.003, 0.0, 100.0, "USD per task", "price of an LLM label",
                               "Gilardi, Alizadeh and Kubli, PNAS 2023: under $0.003 per annotation")
     switch_weeks: float = num(4.0, 0.0, 520.0, WEEKS, "mean lag with which requesters move work between channels "
@@ -524,6 +538,14 @@ class MinWageFloorPolicy:
     local_multiple: float = num(1.0, 0.0, 100.0, "x local minimum wage", "local floor")
     channels: list[str] = name_of(lambda: ["crowd", "vendor"], "channels", "channels the floor covers", many=True)
     regions: list[str] = policy_regions()
+    counted_search_min_per_paid_hour: float = num(
+        20.0, 0.0, 6000.0, "minutes per paid hour", "the crowd platform counts a worker's unpaid search towards the "
+        "floor up to this many minutes per paid hour (6000: all of it)",
+        "assumption: the platform's response. A floor on every hour online invites search without regard to the "
+        "rate; platforms limit what counts (California's Proposition 22, 2020: engaged time only; New York City's "
+        "delivery-worker minimum pay, 2023: apps that pay for trip time only pay a higher rate, and restricted "
+        "log-ins); this one counts the search its market normally needs (ILO WESO 2021: about 20 unpaid minutes "
+        "per paid hour)")
 
 
 @dataclass

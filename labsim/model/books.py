@@ -114,6 +114,9 @@ class Books:
         # Open books: the incumbent platform's books that anyone may take.
         self.is_open = np.array([s.channel == CROWD and not s.alt_platform and not s.needs_qualification
                                  and bool(s.allowed_regions.all()) for s in specs], bool)
+        # Geofenced books: the incumbent's crowd books only some regions may take (routing.steer).
+        self.geofenced = np.array([s.channel == CROWD and not s.alt_platform and not s.needs_qualification
+                                   and not bool(s.allowed_regions.all()) for s in specs], bool)
         # Commission per book (rows: small batches, large batches); vendors bill by the hour.
         crowd = cfg.crowd
         self.commission = np.zeros((2, self.n))

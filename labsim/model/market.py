@@ -95,7 +95,12 @@ class Market(Context):
             reject_share=np.zeros(n_books), scarcity=np.ones(n_books), fill_share=np.ones(n_books),
             search_ratio=np.zeros(n_books), search_ref=np.full(n_books, np.nan), seen_search_h=np.zeros(n_books),
             seen_paid_h=np.zeros(n_books), surcharge_usd=np.zeros(n_books), seen_weeks=np.zeros(n_books),
-            week_taken=np.zeros(n_books), week_rejected=np.zeros(n_books))
+            week_taken=np.zeros(n_books), week_rejected=np.zeros(n_books),
+            group_share=self.books.group_share.copy())
+        if cfg.pricing.charges_by_book and self.policies.all:  # only policies charge requesters
+            self.state.week_paid_h_region = np.zeros((n_books, self.regions.n))
+            self.state.region_charge_h = np.zeros(self.regions.n)
+            self.state.paid_h_per_task = np.zeros(n_books)
         self.vendor_work_h0 = routing.vendor_work_h(self)  # vendor work as configured
         self.vendor_shifts = schedule.VendorShifts(self)
         self.active = np.zeros(0, np.int64)  # workers present (rows of the pool)
@@ -153,6 +158,7 @@ class Market(Context):
             steady.start_beliefs(self, state)
         pricing.anchor_values(self)
         self.state.cost0 = routing.channel_costs(self)  # what each channel costs at the start
+        self.state.book_cost0 = routing.book_costs(self)  # and each crowd book (steering's reference)
         if state is not None:
             steady.start_costs(self, state)  # or, where the stored state knows, in the baseline
         hours.warm_sessions(self, np.arange(n, self.pool.n))

@@ -185,3 +185,17 @@ class MarketState:
     seen_weeks: np.ndarray = field(default_factory=lambda: np.zeros(0))  # weeks seen (first belief: one)
     week_taken: np.ndarray = field(default_factory=lambda: np.zeros(0))  # tasks accepted
     week_rejected: np.ndarray = field(default_factory=lambda: np.zeros(0))  # tasks rejected
+    # paid crowd hours this week per book and region (books x regions; empty: not tracked), over which
+    # each region's policy charges are billed to the books its workers worked on
+    week_paid_h_region: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    # each book's share of its type's batches within its channel (routing: steering moves the
+    # geofenced books' against the rest); the books' configured shares at the start
+    group_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    book_cost0: np.ndarray = field(default_factory=lambda: np.zeros(0))  # cost per accepted task at the start
+    # what policies charge per crowd paid hour of each region's workers, as requesters have seen it (USD),
+    # and each book's paid hours per accepted task last week
+    region_charge_h: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    paid_h_per_task: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # the share of each crowd book's batches each region's workers are offered (books x regions; empty:
+    # all of them): requesters exclude the regions whose charges make their work dearer (routing.steer)
+    offer: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))

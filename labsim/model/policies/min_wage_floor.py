@@ -4,7 +4,10 @@ Every covered worker's pay for the hours they put in, search and rejected
 work included, is lifted to at least a floor: the higher of a global
 ``usd_h`` and ``local_multiple`` x the region's minimum wage. It covers the
 workers of ``regions`` (empty: every region), on ``channels``. Crowd platforms top each
-week's pay up to it and bill requesters; vendors raise hourly wages to it
+week's pay up to it, counting search up to ``counted_search_min_per_paid_hour``
+(the platform's response: what its market normally needs), and bill
+requesters for the books the topped-up hours were worked on
+(``pricing.week_surcharge_usd``); vendors raise hourly wages to it
 from the start week (their margin on top), so their quote rises and, where
 one region regulates and others do not, its vendors lose work to the
 others' (``routing``). Paid by requesters.
@@ -56,7 +59,9 @@ class MinWageFloor(Policy):
             return
         pool = m.pool
         c = self.covered(m, a[pool.channel[a] == CROWD])
-        hours = pool.wk_paid_h[c] + pool.wk_unpaid_h[c]
+        # The platform counts search up to a cap per paid hour (``counted_search_min_per_paid_hour``).
+        cap = self.p.counted_search_min_per_paid_hour / 60.0 * pool.wk_paid_h[c]
+        hours = pool.wk_paid_h[c] + np.minimum(pool.wk_unpaid_h[c], cap)
         # Rounded up to the micro-dollar: a topped-up week never pays below the floor.
         up = np.ceil(floor_topup(pool.wk_earn_uusd[c].astype(float), hours,
                                  self._floor(m)[pool.region[c]] * UUSD)).astype(np.int64)

@@ -294,6 +294,12 @@ def learn(m: Context) -> None:
                                    where=learnt)
     state.search_ref = np.where(learnt & ~np.isfinite(state.search_ref), state.search_ratio, state.search_ref)
     update_scarcity(m)
+    if state.week_paid_h_region.size:  # charges by region, and the hours a task takes, for steering
+        paid_h = state.week_paid_h_region.sum(axis=1)
+        state.paid_h_per_task = np.where(state.week_taken > 0, np.divide(
+            paid_h, state.week_taken, out=np.zeros(books.n), where=state.week_taken > 0), state.paid_h_per_task)
+        rate = 1.0 / m.cfg.pricing.belief_weeks
+        state.region_charge_h = (1 - rate) * state.region_charge_h + rate * region_charge_per_hour(m)
     charged = week_surcharge_usd(m)
     state.surcharge_usd = np.where(books.is_crowd & np.isfinite(charged),
                                    (1 - alpha) * state.surcharge_usd + alpha * np.nan_to_num(charged),
@@ -307,24 +313,48 @@ def _crowd_week(m: Context, name: str) -> np.ndarray:
 
 
 def crowd_hours(m: Context) -> tuple[np.ndarray, np.ndarray]:
-    """Per book, this week's unpaid search hours and paid hours of its task type's crowd workers."""
-    return _crowd_week(m, "unpaid_hours")[m.books.type], _crowd_week(m, "paid_hours")[m.books.type]
+    """Per book, this week's unpaid search hours and paid hours of its task type's crowd workers; where
+    requesters offer a region's workers only part of a book's batches (``routing.offer_by_region``),
+    that region's hours count for that share (its searchers find the book's tasks that much less)."""
+    books, offer = m.books, m.state.offer
+    if not offer.size or (offer >= 1.0).all():
+        return _crowd_week(m, "unpaid_hours")[books.type], _crowd_week(m, "paid_hours")[books.type]
+    n_r, n_t, n_c = m.accounts.shape
+
+    def by_book(name):
+        per = m.accounts.week[name].reshape(n_r, n_t, n_c)[:, :, CROWD].astype(float)  # regions x types
+        return (offer * per.T[books.type]).sum(axis=1)
+    return by_book("unpaid_hours"), by_book("paid_hours")
 
 
 SURCHARGES = ("topup_uusd", "levy_uusd", "support_cost_uusd")  # policies' charges to requesters
 
 
+def region_charge_per_hour(m: Context) -> np.ndarray:
+    """Per region, this week's policy charges per paid hour of its crowd workers (USD)."""
+    n_r, n_t, n_c = m.accounts.shape
+    charged = sum(m.accounts.week[k].reshape(n_r, n_t, n_c)[:, :, CROWD].sum(axis=1) for k in SURCHARGES) / UUSD
+    paid = m.state.week_paid_h_region.sum(axis=0)
+    return np.divide(charged, paid, out=np.zeros(n_r), where=paid > 0)
+
+
 def week_surcharge_usd(m: Context) -> np.ndarray:
-    """Per book, this week's policy charges to requesters per accepted crowd task of its type
-    (NaN where the type had no accepted crowd task): what a wage floor, paid search, a levy or
-    support add to each task's cost. Charges follow workers' hours, so they are spread over a
-    type's crowd books alike."""
+    """Per book, this week's policy charges to requesters per accepted crowd task (NaN where it had
+    none): what a wage floor, paid search, a levy or support add to each task's cost. Billed where
+    they arise (``pricing.charges_by_book``): a region's charges per crowd paid hour, over the paid
+    hours its crowd workers spent on each book, so the books where covered workers work carry
+    their top-ups. Pooled (off): one charge per accepted task per task type, alike on its books."""
+    state, books = m.state, m.books
+    if state.week_paid_h_region.size:
+        per_hour = region_charge_per_hour(m)
+        billed = state.week_paid_h_region @ per_hour
+        return np.divide(billed, state.week_taken, out=np.full(books.n, np.nan), where=state.week_taken > 0)
     charged = sum(_crowd_week(m, k) for k in SURCHARGES) / UUSD
     done = _crowd_week(m, "tasks_done_human")
     per_task = np.divide(charged, done, out=np.full(done.size, np.nan), where=done > 0)
-    return per_task[m.books.type]
+    return per_task[books.type]
 
 
 def reset_week(m: Context) -> None:
-    for name in ("week_taken", "week_rejected"):
+    for name in ("week_taken", "week_rejected", "week_paid_h_region"):
         getattr(m.state, name)[:] = 0

@@ -202,19 +202,26 @@ def _per_type(m: Context, mask: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Per task type, the mean of ``x`` over its books in ``mask``, weighted by their share of its
     batches (NaN where it has none)."""
     books, n = m.books, m.types.n
-    w = np.where(mask, books.group_share, 0.0)
+    w = np.where(mask, m.state.group_share, 0.0)
     total = np.bincount(books.type, weights=w, minlength=n)
     return np.divide(np.bincount(books.type, weights=w * np.nan_to_num(x), minlength=n), total,
                      out=np.full(n, np.nan), where=total > 0)
 
 
-def channel_costs(m: Context) -> np.ndarray:
-    """(types, 4) expected cost per accepted task of each channel (USD; NaN where none). Tasks that
+def book_costs(m: Context) -> np.ndarray:
+    """Per book, what requesters expect an accepted crowd task to cost them (USD): the mean rate with
+    the fee, over the share accepted, plus what policies charge per accepted task there."""
+    return pricing.mean_cost_per_accepted_usd(m, m.state.reject_share) + m.state.surcharge_usd
+
+
+def channel_costs(m: Context, per_book: np.ndarray | None = None) -> np.ndarray:
+    """(types, 4) expected cost per accepted task of each channel (USD; NaN where none), from the
+    books' (``book_costs``, or ``per_book``). Tasks that
     expire are not paid for on either human channel (a vendor bills the hours its staff work), so
     work left undone is a shortfall of quantity, not a price: the crowd's scarcity shows in its rates
     (``pricing.scarcity``), a vendor's in its headcount's lag."""
     books, types, state = m.books, m.types, m.state
-    per_task = pricing.mean_cost_per_accepted_usd(m, state.reject_share) + state.surcharge_usd
+    per_task = book_costs(m) if per_book is None else per_book
     crowd = _per_type(m, books.is_crowd, per_task)
     vendor = vendor_quote(m) / UUSD
     bound = state.levers.certified_binding
@@ -236,7 +243,9 @@ def choose_channels(m: Context) -> None:
     types, state = m.types, m.state
     factor, human_rel = np.ones((types.n, 2)), np.ones((types.n, 2))
     if state.cost0.size:
-        cost = channel_costs(m)
+        per_book = book_costs(m)
+        steer(m, per_book)
+        cost = channel_costs(m, per_book)
         state.channel_cost = cost
         state.people_cost = people_cost(m, cost, state.cost0)
         if m.cfg.routing.enabled:
@@ -259,6 +268,62 @@ def choose_channels(m: Context) -> None:
     route(m)
 
 
+def steer(m: Context, per_book: np.ndarray) -> None:
+    """Requesters steer each type's crowd batches between the books they geofence to
+    ``crowd.geofence_regions`` and the rest by their cost per accepted task, charges included
+    (``routing.steering_elasticity``): the geofenced share's odds times ``(rel_geo / rel_rest)^-sigma``,
+    each ``rel`` the books' cost against the start's (``state.book_cost0``), moving ``1 /
+    switch_weeks`` of the way a week. With no elasticity, or no start to compare with, the
+    configured shares."""
+    books, state = m.books, m.state
+    sigma = m.cfg.routing.steering_elasticity
+    if sigma <= 0 or not state.book_cost0.size:
+        return
+    if not books.geofenced.any():
+        offer_by_region(m, per_book)
+        return
+    n = m.types.n
+    home = books.is_crowd & ~books.alt_platform  # the incumbent platform's crowd books
+    gs0 = np.where(home, books.group_share, 0.0)
+    rel = relative_costs(per_book, state.book_cost0)
+
+    def nest(mask):
+        w = np.bincount(books.type, weights=np.where(mask, gs0, 0.0), minlength=n)
+        r = np.divide(np.bincount(books.type, weights=np.where(mask, gs0 * rel, 0.0), minlength=n), w,
+                      out=np.ones(n), where=w > 0)
+        return w, r
+    w_geo, r_geo = nest(books.geofenced)
+    w_rest, r_rest = nest(home & ~books.geofenced)
+    x = w_geo * np.power(r_geo / r_rest, -sigma)
+    total = x + w_rest
+    g = np.divide(x, total, out=w_geo.copy(), where=total > 0)  # the geofenced share of the type's home books
+    t = books.type
+    scale = np.where(books.geofenced, np.divide(g, w_geo, out=np.ones(n), where=w_geo > 0)[t],
+                     np.divide(1.0 - g, w_rest, out=np.ones(n), where=w_rest > 0)[t])
+    target = np.where(home, books.group_share * scale, books.group_share)
+    lag = m.cfg.routing.switch_weeks
+    step = 1.0 if lag <= 1.0 else 1.0 / lag
+    state.group_share = state.group_share + step * (target - state.group_share)
+    offer_by_region(m, per_book)
+
+
+def offer_by_region(m: Context, per_book: np.ndarray) -> None:
+    """The share of each book's batches requesters offer each region's workers (``state.offer``):
+    where a region's workers cause policy charges (``state.region_charge_h`` per paid hour, billed
+    where they arise), a task they do costs ``1 + charge / base`` times one done elsewhere on the
+    same book, and requesters exclude them (a location qualification) from all but
+    ``(1 + charge / base)^-sigma`` of its batches (``routing.steering_elasticity``). Geofenced books
+    exist to reach their regions and keep them."""
+    books, state = m.books, m.state
+    if not state.region_charge_h.size:
+        return
+    base = per_book - state.surcharge_usd  # the book's cost per accepted task without charges
+    charge = state.paid_h_per_task[:, None] * state.region_charge_h[None, :]  # per accepted task, by region
+    rel = 1.0 + np.divide(charge, base[:, None], out=np.zeros_like(charge), where=base[:, None] > 0)
+    offer = np.power(rel, -m.cfg.routing.steering_elasticity)
+    state.offer = np.where((books.is_crowd & ~books.geofenced)[:, None], offer, 1.0)
+
+
 def route(m: Context) -> None:
     """Book arrival rates, vendor teams and the vendor headcount vendors aim for, from the
     channel shares and the levers."""
@@ -267,11 +332,11 @@ def route(m: Context) -> None:
     bound, alt = lv.certified_binding, lv.alt_platform_share
     certified = bool(books.certified.any())
     vendor_share = state.vendor_share if certified else state.vendor_share + (1 - state.vendor_share) * bound
-    group = np.where(books.is_open, books.group_share * (1 - alt), books.group_share)
+    group = np.where(books.is_open, state.group_share * (1 - alt), state.group_share)
     if books.alt_platform.any():
         # The alternative platform's books win ``alt`` of the open books' share
         # (and hold the bound demand when they are certified).
-        open_total = np.bincount(t[books.is_open], weights=books.group_share[books.is_open],
+        open_total = np.bincount(t[books.is_open], weights=state.group_share[books.is_open],
                                  minlength=types.n)
         won = (1 - bound) * open_total[t] * alt
         # Bound demand leaves the other crowd books; vendors keep their share (they

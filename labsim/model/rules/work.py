@@ -71,9 +71,13 @@ def work(m: Context, now: float, on: Online) -> None:
     limits = m.policies.step_limits
     cw, vw = on.crowd, on.vendor
     search = min(cfg.crowd.search_min_per_hour / 60.0, 1.0)
-    if limits:  # policies may bar books: each worker's value of each crowd book, as a table they edit
+    offered = state.offer.size and bool((state.offer[books.crowd_cols] < 1.0).any())
+    if limits or offered:  # policies may bar books: each worker's value of each crowd book, as a table they edit
         book_rate = store.mean_rate_uusd()
         value = crew.crowd_value[crew.pos[cw]] * np.maximum(book_rate[books.crowd_cols], 1.0)
+        if offered:  # requesters exclude a region from all but its offered share of a book's batches
+            share = state.offer[books.crowd_cols][:, crew.region[crew.pos[cw]]].T
+            value[m.rng["steering"].random(value.shape) >= share] = -np.inf
         for policy in limits:
             policy.restrict_choices(m, cw, value)
         priced = False
@@ -94,6 +98,11 @@ def work(m: Context, now: float, on: Online) -> None:
                                   pairs.expected, p_rej, books.duration_cv2, open_tasks, state.week_taken,
                                   state.week_rejected, store.ints, store.times, store.fifo, float(now))
     w, b, hours, expected, acc, r, counts, hit, waited = done[:9]
+    if state.week_paid_h_region.size:  # charges billed where they arise (pricing.week_surcharge_usd)
+        n_b, n_r = state.week_paid_h_region.shape
+        crowd = w < pairs.n_crowd
+        state.week_paid_h_region += np.bincount(b[crowd] * n_r + crew.region[pos[w[crowd]]], weights=hours[crowd],
+                                                minlength=n_b * n_r).reshape(n_b, n_r)
     pairs.w, pairs.b, pairs.hours, pairs.expected = w, b, hours, expected
     decay = np.exp(-store.decay_per_h * waited)  # what a taken task is still worth to its requester
     accounts = m.accounts
