@@ -386,12 +386,13 @@ class RoutingConfig:
         "(zero-shot LLM accuracy spreads that much across text tasks: Gilardi, Alizadeh and Kubli, PNAS 2023; "
         "Ziems et al., Computational Linguistics 2024); prior 1-4 (conf/calibration/priors.yaml)")
     steering_elasticity: float = num(
-        2.0, 0.0, 20.0, "", "how requesters steer a task type's crowd work between the batches they geofence to "
-        "crowd.geofence_regions and the rest: the elasticity of the geofenced share's odds to the geofenced books' "
-        "cost per accepted task (charges included) against the other books', each against the start's (0: the "
-        "table's geofenced share)",
-        "assumption: the Armington elasticity between sources (1.5-4, Feenstra et al., REStat 2018), as between "
-        "channels; prior 0.5-4 (conf/calibration/priors.yaml)")
+        2.0, 0.0, 20.0, "", "how requesters steer crowd work away from the regions whose workers carry a "
+        "policy's charges: each region is offered (cost per accepted task there / the cheapest region's)^-this of "
+        "a book's batches, and the geofenced books' share of a type's batches moves with their cost against the "
+        "rest's in the same way (0: no steering, the table's shares)",
+        "assumption: the Armington elasticity between foreign sources (3-4; about 1 between home and abroad: "
+        "Feenstra, Luck, Obstfeld and Russ, REStat 2018), lowered for the language and knowledge that tie some "
+        "work to some regions; prior 0.5-4, weak (conf/calibration/priors.yaml)")
     llm_cost_usd: float = num(0.003, 0.0, 100.0, "USD per task", "price of an LLM label",
                               "Gilardi, Alizadeh and Kubli, PNAS 2023: under $0.003 per annotation")
     switch_weeks: float = num(4.0, 0.0, 520.0, WEEKS, "mean lag with which requesters move work between channels "
@@ -546,6 +547,14 @@ class MinWageFloorPolicy:
         "delivery-worker minimum pay, 2023: apps that pay for trip time only pay a higher rate, and restricted "
         "log-ins); this one counts the search its market normally needs (ILO WESO 2021: about 20 unpaid minutes "
         "per paid hour)")
+    close_signups_above_topup_share: float = num(
+        0.1, 0.0, 1.0, "share of pay", "the crowd platform closes sign-ups in a region while the floor's top-ups "
+        "there come to more than this share of its crowd workers' pay (1: never closes)",
+        "assumption: the platform's response where a rule binds. Crowd platforms have closed sign-ups by country "
+        "(Amazon Mechanical Turk stopped accepting most new non-US workers from 2012; Prolific puts new "
+        "participants on a waiting list when its pool exceeds demand); New York City's delivery apps restricted log-ins after the 2023 "
+        "minimum pay; 0.1: a region whose top-ups are a tenth of pay is one where the floor, not the market, "
+        "sets what work pays")
 
 
 @dataclass

@@ -141,6 +141,8 @@ class Levers:
     vendor_wage_floor_usd_h: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # per region, a levy on vendor staff's pay that vendors pass on in their bill (empty: none)
     vendor_pay_levy: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # per region, whether the crowd platform has closed sign-ups there (empty: open everywhere)
+    signups_closed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
 
 @dataclass

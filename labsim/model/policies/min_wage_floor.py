@@ -5,7 +5,8 @@ work included, is lifted to at least a floor: the higher of a global
 ``usd_h`` and ``local_multiple`` x the region's minimum wage. It covers the
 workers of ``regions`` (empty: every region), on ``channels``. Crowd platforms top each
 week's pay up to it, counting search up to ``counted_search_min_per_paid_hour``
-(the platform's response: what its market normally needs), and bill
+(the platform's response: what its market normally needs), close sign-ups
+where its top-ups are a large share of pay (``close_signups_above_topup_share``), and bill
 requesters for the books the topped-up hours were worked on
 (``pricing.week_surcharge_usd``); vendors raise hourly wages to it
 from the start week (their margin on top), so their quote rises and, where
@@ -32,6 +33,17 @@ def floor_topup(earnings: np.ndarray, hours: np.ndarray, floor: np.ndarray) -> n
     return np.maximum(0.0, floor * hours - earnings)
 
 
+def topup_share(m: Context) -> np.ndarray:
+    """Per region, this week's top-ups as a share of its crowd workers' pay (top-ups included)."""
+    n_r, n_t, n_c = m.accounts.shape
+    week = m.accounts.week
+
+    def crowd(name):
+        return week[name].reshape(n_r, n_t, n_c)[:, :, CROWD].sum(axis=1).astype(float)
+    pay = crowd("earnings_uusd")
+    return np.divide(crowd("topup_uusd"), pay, out=np.zeros(n_r), where=pay > 0)
+
+
 class MinWageFloor(Policy):
     name = "min_wage_floor"
 
@@ -39,9 +51,16 @@ class MinWageFloor(Policy):
         return hourly_floor(m.regions.min_wage_usd_h, self.p.usd_h, self.p.local_multiple)
 
     def set_levers(self, m: Context, now: float) -> None:
-        """The wage floor vendors' quotes must pay in each covered region (0 elsewhere)."""
+        """The wage floor vendors' quotes must pay in each covered region (0 elsewhere); and the
+        regions where the crowd platform closes sign-ups: those where last week's top-ups came to
+        more than ``close_signups_above_topup_share`` of its crowd workers' pay."""
         on = "vendor" in self.p.channels and self.active(now)
-        m.state.levers.vendor_wage_floor_usd_h = np.where(on & self.region_mask(m), self._floor(m), 0.0)
+        levers = m.state.levers
+        levers.vendor_wage_floor_usd_h = np.where(on & self.region_mask(m), self._floor(m), 0.0)
+        if "crowd" in self.p.channels and self.active(now) and self.p.close_signups_above_topup_share < 1.0:
+            levers.signups_closed = topup_share(m) > self.p.close_signups_above_topup_share
+        else:
+            levers.signups_closed = np.zeros(0, bool)
 
     def start_week(self, m: Context, now: float) -> None:
         """Vendors pay at least the floor by the hour, from the start week."""

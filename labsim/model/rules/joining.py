@@ -75,7 +75,9 @@ def join(m: Context, week_end: float, initial: bool = False,
             # the share whose reservation wage is below the expected wage.
             median, sigma = m.regions.reservation_median_usd_h[r], m.regions.reservation_sigma[r]
             share = lognormal_cdf(expected_wage(m.state.expected_wage, r), median, sigma)
-            k = int(rng.poisson(reg.potential_arrivals_per_week * cfg.scale * share))
+            closed = m.state.levers.signups_closed
+            open_ = 0.0 if closed.size and closed[r] else 1.0  # the platform may close sign-ups (a policy)
+            k = int(rng.poisson(reg.potential_arrivals_per_week * cfg.scale * share * open_))
             joined = week_end + rng.uniform(0, horizon, k)
             res = truncated_lognormal(rng, median, sigma, share, k)
             keep = joined >= entry_h[r]

@@ -308,20 +308,25 @@ def steer(m: Context, per_book: np.ndarray) -> None:
 
 
 def offer_by_region(m: Context, per_book: np.ndarray) -> None:
-    """The share of each book's batches requesters offer each region's workers (``state.offer``):
-    where a region's workers cause policy charges (``state.region_charge_h`` per paid hour, billed
-    where they arise), a task they do costs ``1 + charge / base`` times one done elsewhere on the
-    same book, and requesters exclude them (a location qualification) from all but
-    ``(1 + charge / base)^-sigma`` of its batches (``routing.steering_elasticity``). Geofenced books
-    exist to reach their regions and keep them."""
+    """The share of each crowd book's batches requesters offer each region's workers
+    (``state.offer``): where a region's workers cause policy charges (``state.region_charge_h`` per
+    paid hour, billed where they arise), a task they do on a book costs ``(base + charge) / (base +
+    cheapest)`` times one done by the book's cheapest region that may take it, and requesters
+    exclude them (a location qualification) from all but that ratio to the power
+    ``-routing.steering_elasticity`` of its batches. The cheapest region is always offered
+    everything, so no batch is left to nobody: a geofenced book goes to the cheaper of the
+    regions it is meant for."""
     books, state = m.books, m.state
     if not state.region_charge_h.size:
         return
-    base = per_book - state.surcharge_usd  # the book's cost per accepted task without charges
+    base = np.maximum(per_book - state.surcharge_usd, 0.0)  # the book's cost per accepted task without charges
     charge = state.paid_h_per_task[:, None] * state.region_charge_h[None, :]  # per accepted task, by region
-    rel = 1.0 + np.divide(charge, base[:, None], out=np.zeros_like(charge), where=base[:, None] > 0)
-    offer = np.power(rel, -m.cfg.routing.steering_elasticity)
-    state.offer = np.where((books.is_crowd & ~books.geofenced)[:, None], offer, 1.0)
+    cheapest = np.where(books.allowed, charge, np.inf).min(axis=1, initial=np.inf)
+    cheapest = np.where(np.isfinite(cheapest), cheapest, 0.0)[:, None]
+    denom = base[:, None] + cheapest
+    rel = np.divide(base[:, None] + charge, denom, out=np.ones_like(charge), where=denom > 0)
+    offer = np.power(np.maximum(rel, 1.0), -m.cfg.routing.steering_elasticity)
+    state.offer = np.where(books.is_crowd[:, None], offer, 1.0)
 
 
 def route(m: Context) -> None:
