@@ -555,6 +555,13 @@ class MinWageFloorPolicy:
         "participants on a waiting list when its pool exceeds demand); New York City's delivery apps restricted log-ins after the 2023 "
         "minimum pay; 0.1: a region whose top-ups are a tenth of pay is one where the floor, not the market, "
         "sets what work pays")
+    min_reward_hours_at_floor: float = num(
+        0.0, 0.0, 10.0, "x", "the crowd platform's minimum reward per task: the lowest covered floor for this "
+        "multiple of a task's mean duration (0: none; 1: a task done at the mean speed pays the floor)",
+        "assumption: off by default, since a minimum per task binds every requester on the platform, covered "
+        "regions or not, and raises rates everywhere (Prolific sets a minimum pay per estimated hour, GBP 6 in "
+        "2024; Mechanical Turk's minimum reward is USD 0.01 an assignment). The default platform response is "
+        "the cap on counted search and closed sign-ups")
 
 
 @dataclass

@@ -7,8 +7,9 @@ smallest change that matters to a user of the tool (``delta``, in the indicator'
 of a share is one percentage point), and the views that show it: the sweep's table of differences
 (``headline``), the comparison page's charts (``sweep``) and sentences (``answer``), the end of a
 run (``summary``), the sensitivity analysis's default (``sensitivity``), the classroom's table
-(``classroom``), and the run report's cards (``cards``) and table by region and channel
-(``by_region``). A view lists its indicators in the catalogue's order.
+(``classroom``), the run report's cards (``cards``) and table by region and channel
+(``by_region``), and the incidence table: each channel in each region (``incidence``) and who pays
+overall (``payers``). A view lists its indicators in the catalogue's order.
 
 ``verdict`` says what a paired difference shows, the same way everywhere (``docs/guide/kpis.md``):
 "raises" or "lowers" when its 95 % interval excludes zero; "no clear change" when the interval lies
@@ -23,12 +24,15 @@ from dataclasses import dataclass
 
 # The version of the outputs' schema: kpis.json (meta.schema), runs.parquet and comparison.csv (a
 # schema_version column). 1: before it was written; 2: verdicts, the run's scale, counts scaled to
-# the real-world market on pages and in comparison.csv. CHANGELOG.md says what each version changed.
-SCHEMA_VERSION = 2
+# the real-world market on pages and in comparison.csv; 3: the incidence table (kpis.json's by_cell,
+# runs.parquet's crowd:KEN.<kpi> columns, comparison.csv's cell scopes and exact splits).
+# CHANGELOG.md says what each version changed.
+SCHEMA_VERSION = 3
 
 RAISES, LOWERS, NO_CLEAR_CHANGE, TOO_FEW = "raises", "lowers", "no clear change", "too few runs to tell"
 VERDICTS = (RAISES, LOWERS, NO_CLEAR_CHANGE, TOO_FEW)
-VIEWS = ("headline", "sweep", "answer", "summary", "sensitivity", "classroom", "cards", "by_region")
+VIEWS = ("headline", "sweep", "answer", "summary", "sensitivity", "classroom", "cards", "by_region", "incidence",
+         "payers")
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,23 @@ _QUEUE = frozenset(("queue",))
 # point for the shares of money and work, one exit per 1,000 moderator-years.
 CATALOGUE: dict[str, Indicator] = {
     "workers_counted": Indicator("Workers counted", "count", short="workers", scales="count",
-        views=_views("by_region"), measure="workers"),
+        views=_views("by_region", "incidence"), measure="workers"),
+    "online_hours": Indicator("Hours online, paid and unpaid (over the weeks reported)", "count", short="hours online",
+        scales="count", views=_views("incidence"), measure="hours"),
+    "effective_wage_usd_h": Indicator(
+        "Effective hourly wage, hours-weighted (USD/h)", "usd",
+        "Right of zero: an hour online pays more, counting unpaid search and rejected work: earnings "
+        "over hours online, which is pay for tasks per paid hour x paid share of the hours x top-ups.",
+        "effective wage (per hour online)", "the effective wage per hour online", " an hour", better="higher",
+        delta=0.05, views=_views("incidence")),
+    "task_pay_per_paid_hour_usd": Indicator("Pay for tasks per paid hour (USD/h)", "usd", short="pay per paid hour",
+                                            better="higher", delta=0.05),
+    "paid_share_of_online_hours": Indicator("Paid share of hours online", "share", short="paid share of hours",
+                                            better="higher", delta=0.01),
+    "topup_factor": Indicator("Top-up factor (earnings / pay for tasks)", "number", short="top-up factor",
+                              delta=0.01),
+    "moderator_years": Indicator("Moderator-years (over the weeks reported)", "count", scales="count",
+                                 measure="moderator-years"),
     "effective_wage_mean_usd_h": Indicator(
         "Effective hourly wage, mean (USD/h)", "usd",
         "Right of zero: workers earn more per hour online, counting the unpaid search and "
@@ -128,7 +148,7 @@ CATALOGUE: dict[str, Indicator] = {
         "Right of zero: a region's (or channel's) workers do a larger share of the tasks people do. "
         "Where one region regulates and the others do not, this shows where the work goes "
         "(all regions together: always 100 %).", "share of tasks done", delta=0.01,
-            views=_views("by_region", "headline")),
+            views=_views("by_region", "headline", "incidence")),
     "worker_share_of_spend": Indicator(
         "Workers' share of requester spend on human work", "share",
         "Right of zero: more of every dollar requesters spend on human work reaches workers "
@@ -141,7 +161,7 @@ CATALOGUE: dict[str, Indicator] = {
         "buying the work; this is who pays.", noun="requesters' cost per task", unit=" a task", delta=0.005,
         views=_views("headline", "sweep", "answer", "summary", "classroom"), scopes=_OVERALL),
     "topup_usd": Indicator("Policy top-ups paid to workers (USD over the weeks reported)", "usd", scales="count",
-        views=_views("classroom")),
+        short="top-ups", views=_views("classroom", "incidence", "payers")),
     "night_hours_share": Indicator("Share of working hours at night", "share", short="night share", delta=0.01,
         views=_views("cards", "by_region")),
     "platform_commission_share": Indicator("Platform fees / crowd spend", "share", delta=0.005,
@@ -149,7 +169,16 @@ CATALOGUE: dict[str, Indicator] = {
     "effective_wage_gini": Indicator("Gini of effective wages", "number", better="lower", delta=0.01,
         views=_views("cards")),
     "worker_pay_usd": Indicator("Pay to workers (USD over the weeks reported)", "usd", short="pay (USD)",
-                                scales="count", views=_views("by_region")),
+                                scales="count", views=_views("by_region", "incidence", "payers")),
+    "requester_total_spend_usd": Indicator(
+        "Requesters' spend, people and machines (USD over the weeks reported)", "usd", short="requesters pay",
+        scales="count", views=_views("payers"), scopes=_OVERALL),
+    "platform_fees_usd": Indicator("Platform fees (USD over the weeks reported)", "usd", short="platform fees",
+                                   scales="count", views=_views("payers")),
+    "vendor_margin_usd": Indicator("Vendors' margin (USD over the weeks reported)", "usd", short="vendors' margin",
+                                   scales="count", views=_views("payers")),
+    "public_spend_usd": Indicator("Public money spent (USD over the weeks reported)", "usd", short="public purse",
+                                  better="lower", scales="count", views=_views("payers")),
     "mean_wait_h": Indicator("Mean wait of a task before a worker takes it (h)", "number", delta=0.1,
                              views=_views("sweep"), measure="hours", scopes=_QUEUE),
     "utilization": Indicator("Utilisation of the workers", "share", delta=0.01, views=_views("sweep"),

@@ -33,6 +33,13 @@ POLICY_MONEY = ("topup_usd", "levy_usd", "benefits_usd", "support_cost_usd", "tr
 WELFARE_PARTS = {"worker_surplus_usd": 1, "platform_fees_usd": 1, "vendor_margin_usd": 1, "public_spend_usd": -1}
 # Moderators are the workers whose main task type this is.
 MODERATION = "content_moderation"
+# The incidence table's indicators, reported for each channel in each region (``by_cell``, scope
+# ``crowd:KEN``): who works, how much, at what wage and why (the wage's exact split in logs into
+# pay for tasks per paid hour, paid hours per hour online and top-ups), and moderators' burnout.
+CELL_KPIS = ("workers_counted", "online_hours", "effective_wage_usd_h", "task_pay_per_paid_hour_usd",
+             "paid_share_of_online_hours", "topup_factor", "worker_pay_usd", "topup_usd", "tasks_done",
+             "human_work_share", "unpaid_min_per_paid_hour", "moderator_years", "exits_burnout",
+             "burnout_exits_per_1000_moderator_years")
 
 
 def _codes(values: np.ndarray, labels: list[str] | tuple[str, ...]) -> pl.Series:
@@ -318,7 +325,20 @@ def _flow_kpis(regional: pl.DataFrame, window_weeks: float) -> dict[str, float]:
     exits = regional.select(pl.sum_horizontal(pl.col("exits_low_pay", "exits_burnout", "exits_other").sum())).item()
     exits_burnout = regional["exits_burnout"].sum()
     mean_active = float(weekly_active.mean()) if weekly_active.len() else float("nan")
+    earned, paid = tot["earnings_usd"], tot["paid_hours"]
+    for_tasks = earned - tot["topup_usd"]  # pay for the tasks done (top-ups are the floor's and paid search's)
+
+    def ratio(a: float, b: float) -> float:
+        return float(a / b) if b else float("nan")
     return {
+        "online_hours": float(online),
+        # The hours-weighted effective wage, and its exact split in logs (docs/model.md 7.15):
+        # effective wage = pay for tasks per paid hour x paid share of hours online x top-up factor.
+        "effective_wage_usd_h": ratio(earned, online),
+        "task_pay_per_paid_hour_usd": ratio(for_tasks, paid),
+        "paid_share_of_online_hours": ratio(paid, online),
+        "topup_factor": ratio(earned, for_tasks),
+        "moderator_years": float(moderator_years),
         "requester_spend_usd": float(tot["requester_spend_usd"]),
         "worker_pay_usd": float(tot["earnings_usd"]),
         "platform_fees_usd": float(tot["platform_fees_usd"]),
@@ -418,12 +438,21 @@ def _scope_kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame, start_wee
         rows = market.filter(pl.col("channel") == chan)
         scope["tasks_expired"] = int(rows["tasks_expired"].sum())
         scope["tasks_unposted"] = int(rows["tasks_unposted"].sum())
+    # The incidence table's cells: each channel in each region.
+    by_cell = {}
+    for chan in CHANNELS:
+        for code in rec.region_codes:
+            cell = {**worker_kpis(workers.filter((pl.col("region") == code) & (pl.col("channel") == chan)),
+                                  start_h, end_h, min_wage),
+                    **_flow_kpis(regional.filter((pl.col("region") == code) & (pl.col("channel") == chan)),
+                                 window_weeks)}
+            by_cell[f"{chan}:{code}"] = {k: cell[k] for k in CELL_KPIS if k in cell}
     # Where people's work is done: each region's (and channel's) share of the human tasks done.
     done = sum(k["tasks_done"] for k in by_region.values())
-    for scope in (*by_region.values(), *by_channel.values()):
+    for scope in (*by_region.values(), *by_channel.values(), *by_cell.values()):
         scope["human_work_share"] = scope["tasks_done"] / done if done else float("nan")
     overall["human_work_share"] = 1.0 if done else float("nan")
-    return {"overall": overall, "by_region": by_region, "by_channel": by_channel}
+    return {"overall": overall, "by_region": by_region, "by_channel": by_channel, "by_cell": by_cell}
 
 
 def workers_over(workers: pl.DataFrame, worker_windows: pl.DataFrame, window: str) -> pl.DataFrame:

@@ -157,13 +157,17 @@ def analyze(prob: dict[str, Any], X: np.ndarray, Y: np.ndarray, method: str,
 
 def kpi_value(kpis: dict[str, Any], name: str) -> float:
     """The KPI ``name`` from a kpis.json payload: ``NAME`` is overall, ``KEN.NAME`` a region's,
-    ``crowd.NAME`` a channel's; a KPI that is a table takes one more ``.KEY``. NaN if null."""
+    ``crowd.NAME`` a channel's, ``crowd:KEN.NAME`` a channel's in a region; a KPI that is a table
+    takes one more ``.KEY``. NaN if null."""
     head, _, rest = name.partition(".")
     if rest and head in (kpis.get("by_region") or {}):
         node: Any = kpis["by_region"][head]
         path = rest.split(".")
     elif rest and head in (kpis.get("by_channel") or {}):
         node = kpis["by_channel"][head]
+        path = rest.split(".")
+    elif rest and head in (kpis.get("by_cell") or {}):
+        node = kpis["by_cell"][head]
         path = rest.split(".")
     else:
         node = kpis["overall"]
@@ -182,7 +186,7 @@ def kpi_value(kpis: dict[str, Any], name: str) -> float:
 def _kpi_names(kpis: dict[str, Any]) -> list[str]:
     names = [k for k, v in kpis["overall"].items() if not isinstance(v, dict)]
     names += [f"{k}.{s}" for k, v in kpis["overall"].items() if isinstance(v, dict) for s in v]
-    for scope in ("by_region", "by_channel"):
+    for scope in ("by_region", "by_channel", "by_cell"):
         for code, table in (kpis.get(scope) or {}).items():
             names += [f"{code}.{k}" for k in table]
     return names

@@ -31,6 +31,8 @@ PARAM = "param."  # prefix of the runs table's swept settings
 # automation, where the work is done, who gets the money, and what the work
 # costs requesters.
 HEADLINE = view("headline")  # the indicators a sweep's differences cover (labsim.indicators)
+INCIDENCE = view("incidence")  # the incidence table's, for each channel in each region
+PAYERS = view("payers")  # and who pays, overall
 
 # Over the draws of the posterior (runs with posterior_draw set): how many draws, the 90 % range of the
 # paired differences over draws and seeds, its variance split into parameter uncertainty and chance,
@@ -157,8 +159,42 @@ def _scopes(runs: pl.DataFrame, by_region: bool) -> list[tuple[str, str]]:
     return [(ALL_REGIONS, "")] + ([(r, f"{r}.") for r in region_codes(runs)] if by_region else [])
 
 
+def cell_scopes(runs: pl.DataFrame) -> list[tuple[str, str]]:
+    """(scope, column prefix) of the incidence table's cells, each channel in each region
+    (``crowd:KEN.<kpi>`` columns): crowd first, then vendors, regions in order."""
+    heads = {c.split(".", 1)[0] for c in runs.columns if "." in c and not c.startswith(PARAM)}
+    cells = [h for h in heads if ":" in h and "+" not in h]
+    order = {"crowd": 0, "vendor": 1}
+    cells.sort(key=lambda h: (order.get(h.split(":")[0], 2), h))
+    return [(h, f"{h}.") for h in cells]
+
+
+def _pairs(runs: pl.DataFrame, baseline: str, value_cols: list[str]) -> Iterable[tuple[str, pl.DataFrame]]:
+    """(scenario, its runs joined with the baseline's) for every other scenario: paired by seed, by
+    every ``param.*`` value and by ``weeks``; repeated runs under one key averaged first; the
+    scenario's columns suffixed ``__s``."""
+    if baseline not in set(runs["scenario"].to_list()):
+        raise ValueError(f"no scenario named {baseline!r} in the runs "
+                         f"(scenarios: {', '.join(scenarios(runs)) or 'none'})")
+    ok = ok_runs(runs)
+    keys = ["seed", *param_columns(runs), *(["weeks"] if "weeks" in runs.columns else [])]
+    value_cols = [c for c in dict.fromkeys(value_cols) if c in ok.columns]
+    if not ok.height or not value_cols:
+        return
+
+    def side(name: str) -> pl.DataFrame:
+        return (ok.filter(pl.col("scenario") == name)
+                .group_by(keys, maintain_order=True).agg(pl.col(value_cols).mean()))
+
+    base = side(baseline)
+    for other in scenarios(ok):
+        if other != baseline:
+            yield other, base.join(side(other), on=keys, how="inner", suffix="__s", nulls_equal=True)
+
+
 def paired_differences(runs: pl.DataFrame, baseline: str = "baseline",
-                       kpis: Sequence[str] = HEADLINE, by_region: bool = True) -> pl.DataFrame:
+                       kpis: Sequence[str] = HEADLINE, by_region: bool = True,
+                       scopes: Sequence[tuple[str, str]] | None = None) -> pl.DataFrame:
     """Each scenario minus the baseline, paired by seed and by every ``param.*`` value.
 
     Only runs with status ok count; a run pairs only with one over the same
@@ -168,33 +204,21 @@ def paired_differences(runs: pl.DataFrame, baseline: str = "baseline",
     KPI that has at least one complete pair: n_pairs, the baseline's and the
     scenario's means over the pairs, the mean difference with its 95 % t
     interval over pairs (null below two pairs), and the relative change
-    (mean difference over the baseline mean).
+    (mean difference over the baseline mean). ``scopes``: (scope, column prefix) pairs in place
+    of all regions and each region (``cell_scopes`` for the incidence table's).
     """
-    if baseline not in set(runs["scenario"].to_list()):
-        raise ValueError(f"no scenario named {baseline!r} in the runs "
-                         f"(scenarios: {', '.join(scenarios(runs)) or 'none'})")
-    ok = ok_runs(runs)
-    keys = ["seed", *param_columns(runs), *(["weeks"] if "weeks" in runs.columns else [])]
-    wanted = [(scope, kpi, prefix + kpi) for scope, prefix in _scopes(runs, by_region) for kpi in kpis
-              if prefix + kpi in ok.columns]
-    value_cols = list(dict.fromkeys(col for _, _, col in wanted))
+    if scopes is None:
+        scopes = _scopes(runs, by_region)
+    wanted = [(scope, kpi, prefix + kpi) for scope, prefix in scopes for kpi in kpis if prefix + kpi in runs.columns]
     rows = []
-    if ok.height and value_cols:
-        def side(name: str) -> pl.DataFrame:
-            return (ok.filter(pl.col("scenario") == name)
-                    .group_by(keys, maintain_order=True).agg(pl.col(value_cols).mean()))
-
-        base = side(baseline)
-        for other in scenarios(ok):
-            if other != baseline:
-                rows += _pair_rows(base, side(other), keys, wanted, other)
+    for other, pairs in _pairs(runs, baseline, [col for _, _, col in wanted]):
+        rows += _pair_rows(pairs, wanted, other)
     return _nulls(pl.DataFrame(rows, schema=DIFF_SCHEMA, orient="row"))
 
 
-def _pair_rows(base: pl.DataFrame, other: pl.DataFrame, keys: list[str],
-               wanted: list[tuple[str, str, str]], label: str) -> list[dict]:
-    """DIFF_SCHEMA rows: ``other`` minus ``base``, paired on ``keys``, for each (scope, kpi, column)."""
-    pairs = base.join(other, on=keys, how="inner", suffix="__s", nulls_equal=True)
+def _pair_rows(pairs: pl.DataFrame, wanted: list[tuple[str, str, str]], label: str) -> list[dict]:
+    """DIFF_SCHEMA rows: the scenario (``__s`` columns) minus the baseline in ``pairs``, for each
+    (scope, kpi, column)."""
     rows = []
     for scope, kpi, col in wanted:
         b = pairs[col].cast(pl.Float64).to_numpy()
@@ -295,8 +319,95 @@ def end_differences(runs: pl.DataFrame, param: str, kpis: Sequence[str] = HEADLI
             return (g.filter(pl.col(param) == v).group_by(keys, maintain_order=True)
                     .agg(pl.col([c for _, _, c in wanted]).mean()))
 
-        rows += _pair_rows(at(low), at(high), keys, wanted, name)
+        pairs = at(low).join(at(high), on=keys, how="inner", suffix="__s", nulls_equal=True)
+        rows += _pair_rows(pairs, wanted, name)
     return _nulls(pl.DataFrame(rows, schema=DIFF_SCHEMA, orient="row"))
+
+
+# --- reasons next to effects: exact splits -------------------------------------------------
+
+WAGE = "effective_wage_usd_h"  # the hours-weighted effective wage: earnings over hours online
+# its parts, whose product it is: pay for tasks per paid hour x paid share of hours online x top-up factor
+WAGE_PARTS = ("task_pay_per_paid_hour_usd", "paid_share_of_online_hours", "topup_factor")
+BURNOUT = "burnout_exits_per_1000_moderator_years"
+# the burnout rate's shift-share parts: the rate within each channel's moderators, and the mix
+BURNOUT_PARTS = ("crowd_rate", "vendor_rate", "channel_mix")
+SPLIT_SCHEMA = {"scenario": pl.Utf8, "scope": pl.Utf8, "kpi": pl.Utf8, "part": pl.Utf8, "n_pairs": pl.Int64,
+                "value": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64, "residual": pl.Float64}
+
+
+def _split_rows(label: str, scope: str, kpi: str, parts: dict[str, np.ndarray]) -> list[dict]:
+    """SPLIT_SCHEMA rows: each part's mean over pairs with its 95 % interval; ``residual``, on the
+    total's row, the largest gap over pairs between the total and the sum of its parts."""
+    total = parts["total"]
+    gap = total - sum(v for k, v in parts.items() if k != "total")
+    rows = []
+    for part, x in parts.items():
+        mean, lo, hi = mean_ci(x)
+        rows.append({"scenario": label, "scope": scope, "kpi": kpi, "part": part, "n_pairs": int(x.size),
+                     "value": mean, "ci_low": lo, "ci_high": hi,
+                     "residual": float(np.abs(gap).max()) if part == "total" else math.nan})
+    return rows
+
+
+def wage_split(runs: pl.DataFrame, baseline: str = "baseline") -> pl.DataFrame:
+    """Why the hours-weighted effective wage moved, with no residual term: per scenario and scope
+    (all regions, each region, each channel in each region), the paired change in its log and the
+    changes in the logs of its three parts (``WAGE_PARTS``), which add up to it exactly in every
+    pair: earnings / hours online = (pay for tasks / paid hours) x (paid hours / hours online) x
+    (earnings / pay for tasks). Pairs where a part is not positive are left out."""
+    scopes = [*_scopes(runs, True), *cell_scopes(runs)]
+    names = (WAGE, *WAGE_PARTS)
+    cols = [prefix + k for _, prefix in scopes for k in names]
+    rows: list[dict] = []
+    for other, pairs in _pairs(runs, baseline, cols):
+        for scope, prefix in scopes:
+            if any(prefix + k not in pairs.columns for k in names):
+                continue
+            logs = {}
+            for k in names:
+                b = pairs[prefix + k].cast(pl.Float64).to_numpy()
+                s = pairs[f"{prefix}{k}__s"].cast(pl.Float64).to_numpy()
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    logs[k] = np.log(s) - np.log(b)
+            keep = np.logical_and.reduce([np.isfinite(v) for v in logs.values()])
+            if keep.any():
+                rows += _split_rows(other, scope, WAGE, {"total": logs[WAGE][keep],
+                                                         **{k: logs[k][keep] for k in WAGE_PARTS}})
+    return pl.DataFrame(rows, schema=SPLIT_SCHEMA, orient="row")
+
+
+def burnout_split(runs: pl.DataFrame, baseline: str = "baseline") -> pl.DataFrame:
+    """Why burnout exits per 1,000 moderator-years moved, with no residual term: the rate is the
+    channels' rates weighted by their shares of moderator-years, so its paired change splits
+    exactly (shift-share with midpoint weights) into each channel's rate change at its mean share
+    (``crowd_rate``, ``vendor_rate``: moderators burning out faster or slower where they work) and
+    the change in shares at the mean rates (``channel_mix``: moderation moving between crowd
+    workers and vendor staff)."""
+    chans = ("crowd", "vendor")
+    cols = [BURNOUT, *(f"{c}.{k}" for c in chans for k in (BURNOUT, "moderator_years"))]
+    rows: list[dict] = []
+    for other, pairs in _pairs(runs, baseline, cols):
+        if any(c not in pairs.columns for c in cols):
+            continue
+
+        def get(col: str, side: str) -> np.ndarray:
+            return pairs[col + side].cast(pl.Float64).fill_null(math.nan).to_numpy()
+        years = {(c, sd): get(f"{c}.moderator_years", sd) for c in chans for sd in ("", "__s")}
+        rate = {(c, sd): np.where(years[c, sd] > 0, np.nan_to_num(get(f"{c}.{BURNOUT}", sd)), 0.0)
+                for c in chans for sd in ("", "__s")}
+        total_years = {sd: years["crowd", sd] + years["vendor", sd] for sd in ("", "__s")}
+        keep = (total_years[""] > 0) & (total_years["__s"] > 0)
+        if not keep.any():
+            continue
+        share = {(c, sd): years[c, sd][keep] / total_years[sd][keep] for c in chans for sd in ("", "__s")}
+        r = {k: v[keep] for k, v in rate.items()}
+        parts = {"total": sum(share[c, "__s"] * r[c, "__s"] - share[c, ""] * r[c, ""] for c in chans)}
+        for c in chans:
+            parts[f"{c}_rate"] = 0.5 * (share[c, ""] + share[c, "__s"]) * (r[c, "__s"] - r[c, ""])
+        parts["channel_mix"] = sum(0.5 * (r[c, ""] + r[c, "__s"]) * (share[c, "__s"] - share[c, ""]) for c in chans)
+        rows += _split_rows(other, ALL_REGIONS, BURNOUT, parts)
+    return pl.DataFrame(rows, schema=SPLIT_SCHEMA, orient="row")
 
 
 def kpi_levels(runs: pl.DataFrame, kpis: Sequence[str] = HEADLINE, by_region: bool = False) -> pl.DataFrame:

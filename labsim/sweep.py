@@ -35,8 +35,9 @@ from labsim.indicators import SCHEMA_VERSION, verdict_of
 from labsim.jobs import read_status
 from labsim.rundir import SharedFolder
 from labsim.stats import (
-    DIFF_SCHEMA, HEADLINE, OVER_DRAWS_SCHEMA, PARAM, kpi_levels, market_counts, mean_ci, mean_quarterly_wages,
-    paired_differences, param_columns, quarterly_by_region, region_codes, scenarios, t_quantile)
+    DIFF_SCHEMA, HEADLINE, INCIDENCE, OVER_DRAWS_SCHEMA, PARAM, PAYERS, SPLIT_SCHEMA, burnout_split, cell_scopes,
+    kpi_levels, market_counts, mean_ci, mean_quarterly_wages, paired_differences, param_columns, quarterly_by_region,
+    region_codes, scenarios, t_quantile, wage_split)
 
 __all__ = [  # the statistics are re-exported for code written against labsim.sweep
     "collect", "comparison_table", "job_dirs", "quarterly_wages", "timeseries", "write_outputs", "summary",
@@ -117,12 +118,14 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
 
 
 def _kpi_columns(kpis: dict) -> dict[str, float | None]:
-    """``overall`` flattened with dots; ``by_region`` as ``KEN.kpi``; ``by_channel`` as ``crowd.kpi``."""
+    """``overall`` flattened with dots; ``by_region`` as ``KEN.kpi``; ``by_channel`` as ``crowd.kpi``;
+    ``by_cell`` (the incidence table's) as ``crowd:KEN.kpi``."""
     cols = _flatten(kpis.get("overall") or {})
     for region, values in sorted((kpis.get("by_region") or {}).items()):
         cols.update(_flatten(values or {}, f"{region}."))
-    for channel, values in (kpis.get("by_channel") or {}).items():
-        cols.update(_flatten(values or {}, f"{channel}."))
+    for scope in ("by_channel", "by_cell"):
+        for name, values in (kpis.get(scope) or {}).items():
+            cols.update(_flatten(values or {}, f"{name}."))
     return cols
 
 
@@ -294,13 +297,25 @@ def comparison_table(runs: pl.DataFrame, baseline: str | None = None) -> pl.Data
     baseline (``kind`` = difference) and each scenario's level (``kind`` = level), for every headline
     KPI, overall and by region, with 95 % intervals and a difference's verdict (labsim.indicators.verdict:
     raises, lowers, no clear change, too few runs to tell); over posterior draws, a difference's range over draws
-    and seeds and its split into parameter uncertainty and chance (``labsim.stats.over_draws``)."""
+    and seeds and its split into parameter uncertainty and chance (``labsim.stats.over_draws``). The
+    incidence table's differences follow: the ``incidence`` indicators for each channel in each region
+    (scope ``crowd:KEN``) and who pays overall (``payers``). Then the exact splits (``kind`` =
+    ``split:effective_wage_usd_h``, the change in the log of the hours-weighted wage, by scope, and its
+    parts; ``split:burnout_exits_per_1000_moderator_years``, the rate's change and its shift-share
+    parts), each part's row holding its mean over pairs and 95 % interval (``labsim.stats.wage_split``,
+    ``burnout_split``)."""
     name = baseline or "baseline"
     runs = market_counts(runs)
     diffs = (paired_differences(runs, baseline=name) if name in scenarios(runs)
              else pl.DataFrame(schema=DIFF_SCHEMA))
     levels = kpi_levels(runs, by_region=True)
     over_draws = list(OVER_DRAWS_SCHEMA)  # over posterior draws: null for levels
+    if name in scenarios(runs):  # the incidence table: each channel in each region, and who pays
+        diffs = pl.concat([diffs, paired_differences(runs, name, INCIDENCE, scopes=cell_scopes(runs)),
+                           paired_differences(runs, name, PAYERS, by_region=False)])
+        splits = pl.concat([wage_split(runs, name), burnout_split(runs, name)])
+    else:
+        splits = pl.DataFrame(schema=SPLIT_SCHEMA)
     said = [verdict_of(r["kpi"], r["ci_low"], r["ci_high"], bool(r.get("sign_depends")))
             for r in diffs.iter_rows(named=True)]
     return pl.concat([
@@ -309,6 +324,13 @@ def comparison_table(runs: pl.DataFrame, baseline: str | None = None) -> pl.Data
                      pl.Series("verdict", said, dtype=pl.Utf8), *over_draws),
         levels.select(pl.lit("level").alias("kind"), "scenario", "scope", "kpi", pl.col("n_runs").alias("n"),
                       pl.col("mean").alias("value"), "ci_low", "ci_high",
+                      pl.lit(None, dtype=pl.Float64).alias("relative_change"),
+                      pl.lit(None, dtype=pl.Utf8).alias("verdict"),
+                      *[pl.lit(None, dtype=DIFF_SCHEMA[c]).alias(c) for c in over_draws]),
+        # Reasons: a change split exactly into parts (kind: the split; kpi: its part; the total's
+        # row is the change itself, a change in logs for the wage and in the rate for burnout).
+        splits.select(pl.concat_str(pl.lit("split:"), pl.col("kpi")).alias("kind"), "scenario", "scope",
+                      pl.col("part").alias("kpi"), pl.col("n_pairs").alias("n"), "value", "ci_low", "ci_high",
                       pl.lit(None, dtype=pl.Float64).alias("relative_change"),
                       pl.lit(None, dtype=pl.Utf8).alias("verdict"),
                       *[pl.lit(None, dtype=DIFF_SCHEMA[c]).alias(c) for c in over_draws])]

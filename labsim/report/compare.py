@@ -27,9 +27,9 @@ from labsim.report import theme
 from labsim.report.maps import animate_quarters, style_world
 from labsim.report.page import figure_html, page, table_html
 from labsim.report.theme import fmt, fmt_kpi, fmt_unit, kpi_kind, kpi_label
-from labsim.stats import (HEADLINE, end_differences, group_means, kpi_levels, market_counts, ok_runs,
-                          paired_differences, param_columns, param_name, scenarios, simulated_share,
-                          swept_parameters)
+from labsim.stats import (BURNOUT, HEADLINE, INCIDENCE, PAYERS, WAGE, WAGE_PARTS, burnout_split, cell_scopes,
+                          end_differences, group_means, kpi_levels, market_counts, ok_runs, paired_differences,
+                          param_columns, param_name, scenarios, simulated_share, swept_parameters, wage_split)
 
 MAX_HEATMAP_PARAMS = 4
 
@@ -147,19 +147,137 @@ def answer(row: dict) -> str:
     return f"{text} {extra}" if extra else text
 
 
-def answers_html(diffs: pl.DataFrame, heads: dict[str, str]) -> str:
+def _log_pct(x: float | None) -> str:
+    """A change in logs as a percentage change (exp(x) - 1)."""
+    return theme.MISSING if x is None or not math.isfinite(x) else fmt(math.expm1(x), "change")
+
+
+PART_WORDS = {"task_pay_per_paid_hour_usd": "pay for tasks per paid hour",
+              "paid_share_of_online_hours": "paid share of hours online",
+              "topup_factor": "top-ups",
+              "crowd_rate": "the rate among crowd moderators",
+              "vendor_rate": "the rate among vendor staff",
+              "channel_mix": "moderation moving between crowd workers and vendor staff"}
+
+
+def _parts(splits: pl.DataFrame, name: str, kpi: str, scope: str = ALL_REGIONS) -> dict[str, dict]:
+    if splits is None or not splits.height:
+        return {}
+    return {r["part"]: r for r in splits.filter((pl.col("scenario") == name) & (pl.col("kpi") == kpi)
+                                                & (pl.col("scope") == scope)).iter_rows(named=True)}
+
+
+def wage_reason(splits: pl.DataFrame, name: str, scope: str = ALL_REGIONS) -> str:
+    """Why the wage per hour online moved, in words: its change and the three parts it splits into
+    exactly (changes in logs, written as percentages); empty without the split."""
+    parts = _parts(splits, name, WAGE, scope)
+    if "total" not in parts:
+        return ""
+    said = ", ".join(f"{PART_WORDS[k]} {_log_pct(parts[k]['value'])}" for k in WAGE_PARTS if k in parts)
+    return (f"Why: the wage per hour online (earnings over paid and unpaid hours) moves "
+            f"{_log_pct(parts['total']['value'])}, which is exactly {said} (the wage is their product, so "
+            "the changes multiply; in logs they add up with nothing left over).")
+
+
+def burnout_reason(splits: pl.DataFrame, name: str) -> str:
+    """Why burnout exits per 1,000 moderator-years moved: the shift-share split, in words."""
+    parts = _parts(splits, name, BURNOUT)
+    if "total" not in parts:
+        return ""
+    said = "; ".join(f"{PART_WORDS[k]} {fmt(parts[k]['value'], 'number', True)}"
+                     for k in ("vendor_rate", "crowd_rate", "channel_mix") if k in parts)
+    return (f"Why: of the change in burnout exits per 1,000 moderator-years "
+            f"({fmt(parts['total']['value'], 'number', True)}), {said} (a shift-share split, which adds up "
+            "exactly). Burnout exits are few, so read the parts' intervals in comparison.csv before "
+            "reading much into them.")
+
+
+def answers_html(diffs: pl.DataFrame, heads: dict[str, str], splits: pl.DataFrame | None = None) -> str:
     """For each scenario (``heads``: scenario -> its heading), one sentence per answer KPI; the
-    changes the sweep tells apart from chance are marked."""
+    changes the sweep tells apart from chance are marked. With ``splits`` (``labsim.stats.wage_split``
+    and ``burnout_split``), the wage's and burnout's sentences carry their reasons."""
     out = []
+    reasons = {"effective_wage_mean_usd_h": wage_reason, BURNOUT: burnout_reason}
     for name, head in heads.items():
         rows = {r["kpi"]: r for r in diffs.filter((pl.col("scenario") == name)
                                                   & (pl.col("scope") == ALL_REGIONS)).iter_rows(named=True)}
-        items = [f"<li class='{'sig' if significant(rows[k]) else 'nosig'}' data-kpi='{k}' "
-                 f"data-verdict='{row_verdict(rows[k])}'>{html.escape(answer(rows[k]))}</li>"
-                 for k in ANSWER_KPIS if k in rows]
+        items = []
+        for k in ANSWER_KPIS:
+            if k not in rows:
+                continue
+            why = reasons[k](splits, name) if k in reasons and splits is not None else ""
+            items.append(f"<li class='{'sig' if significant(rows[k]) else 'nosig'}' data-kpi='{k}' "
+                         f"data-verdict='{row_verdict(rows[k])}'>{html.escape(answer(rows[k]))}"
+                         + (f"<br><span class='why'>{html.escape(why)}</span>" if why else "") + "</li>")
         if items:
             out.append(f"<h3>{head}</h3><ul class='answers'>{''.join(items)}</ul>")
     return "".join(out)
+
+
+def _cell_label(scope: str) -> str:
+    chan, _, region = scope.partition(":")
+    return f"{theme.country_name(region)}, {'crowd' if chan == 'crowd' else 'vendor staff'}"
+
+
+def _diff_cell(r: dict | None, relative: bool = False) -> str:
+    """A difference with its verdict, for the incidence table."""
+    if r is None:
+        return theme.MISSING
+    kpi = r["kpi"]
+    size = (fmt(r["relative_change"], "change") if relative else fmt_kpi(kpi, r["mean_diff"], signed=True))
+    return f"{size} ({row_verdict(r)})"
+
+
+def incidence_table(incidence: pl.DataFrame, splits: pl.DataFrame, name: str) -> str:
+    """One scenario's incidence table: for each channel in each region, the change in workers, hours
+    online, the wage per hour online (with its verdict and its exact split) and pay."""
+    rows, keys = [], []
+    frame = incidence.filter(pl.col("scenario") == name)
+    for scope in frame["scope"].unique(maintain_order=True).to_list():
+        if scope == ALL_REGIONS:
+            continue
+        got = {r["kpi"]: r for r in frame.filter(pl.col("scope") == scope).iter_rows(named=True)}
+        wage = got.get(WAGE)
+        if wage is None or not (wage["baseline_mean"] or wage["scenario_mean"]):
+            continue  # no one of this channel works in this region
+        parts = _parts(splits, name, WAGE, scope)
+        rows.append([_cell_label(scope), _diff_cell(got.get("workers_counted")),
+                     _diff_cell(got.get("online_hours"), relative=True),
+                     theme.fmt_range(WAGE, wage["baseline_mean"], wage["scenario_mean"], joint=" → "),
+                     _diff_cell(wage, relative=True),
+                     *[_log_pct(parts[k]["value"]) if k in parts else theme.MISSING for k in WAGE_PARTS],
+                     _diff_cell(got.get("worker_pay_usd"), relative=True),
+                     _diff_cell(got.get("human_work_share"))])
+        keys.append(scope)
+    header = ["workers of", "workers", "hours online", "wage per hour online", "wage change",
+              "of which: pay for tasks per paid hour", "paid share of hours", "top-ups", "pay", "share of tasks"]
+    return table_html(header, rows, None, None) if rows else ""
+
+
+def payers_table(incidence: pl.DataFrame, name: str) -> str:
+    """Who pays, for all regions together: the change in what requesters spend, platforms' fees,
+    vendors' margin, public money and workers' pay, with intervals and verdicts."""
+    frame = incidence.filter((pl.col("scenario") == name) & (pl.col("scope") == ALL_REGIONS))
+    rows = []
+    for r in frame.iter_rows(named=True):
+        kpi = r["kpi"]
+        ci = theme.MISSING if r["ci_low"] is None else _interval(kpi, r["ci_low"], r["ci_high"], True)
+        rows.append([kpi_label(kpi), fmt_kpi(kpi, r["baseline_mean"]), fmt_kpi(kpi, r["scenario_mean"]),
+                     fmt_kpi(kpi, r["mean_diff"], signed=True), ci, row_verdict(r)])
+    return table_html(["who", "baseline", "scenario", "difference", "95 % interval", "verdict"], rows,
+                      None, frame["kpi"].to_list()) if rows else ""
+
+
+INCIDENCE_NOTE = (
+    "Each row is one channel's workers in one country, all seeds paired against the baseline: the change "
+    "in how many work, their hours online, their wage per hour online (earnings over paid and unpaid "
+    "hours) with its verdict, and that wage's change split exactly into three parts, pay for tasks per "
+    "paid hour, the paid share of hours online and top-ups (changes in logs add up to the wage's: the wage "
+    "is their product). A policy that binds in one country shows there as top-ups; where it raises "
+    "requesters' cost, the work and the pay it moves show in the other rows. Below it, who pays: "
+    "requesters (people and machines), platforms (their fees), vendors (their margin) and the public "
+    "purse. comparison.csv holds every row with its interval (kind 'difference', scope 'crowd:KEN'; the "
+    "splits as kind 'split:...').")
 
 
 def weeks_note(runs: pl.DataFrame) -> str:
@@ -496,6 +614,8 @@ class Comparison:
     diffs: pl.DataFrame | None
     swept: list[str]
     sweep_kpis: list[str]
+    incidence: pl.DataFrame | None = None  # each channel in each region, and who pays (paired differences)
+    splits: pl.DataFrame | None = None  # the wage's and burnout's exact splits
 
     @property
     def has_map(self) -> bool:
@@ -517,10 +637,14 @@ def prepare(runs: pl.DataFrame, baseline: str | None = "baseline", wages: pl.Dat
     ok = ok_runs(runs)
     ok_order = [titles[n] for n in names if titles[n] in set(ok["scenario"].to_list())]
     kpis = [k for k in HEADLINE if k in ok.columns]
-    diffs = (paired_differences(runs, base_title, kpis, by_region=True)
-             if base_title in ok_order and len(ok_order) > 1 else None)
+    paired = base_title in ok_order and len(ok_order) > 1
+    diffs = paired_differences(runs, base_title, kpis, by_region=True) if paired else None
+    incidence = (pl.concat([paired_differences(runs, base_title, INCIDENCE, scopes=cell_scopes(runs)),
+                            paired_differences(runs, base_title, PAYERS, by_region=False)]) if paired else None)
+    splits = pl.concat([wage_split(runs, base_title), burnout_split(runs, base_title)]) if paired else None
     return Comparison(runs, wages, names, titles, baseline, base_title, ok_order, kpis, diffs,
-                      swept_parameters(runs), [k for k in SWEEP_KPIS if k in ok.columns and ok[k].drop_nulls().len()])
+                      swept_parameters(runs), [k for k in SWEEP_KPIS if k in ok.columns and ok[k].drop_nulls().len()],
+                      incidence, splits)
 
 
 def comparison_figures(c: Comparison) -> dict[str, go.Figure]:
@@ -578,7 +702,16 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
                 f"real-world market: the runs simulate 1 in {1 / share:.3g} of it.")
     if diffs is not None and diffs.height:
         heads = {t: f"{html.escape(t)}, against {html.escape(base_title)}" for t in ok_order if t != base_title}
-        sections += ["<h2>The answer</h2>", answers_html(diffs, heads), _note(sig)]
+        sections += ["<h2>The answer</h2>", answers_html(diffs, heads, c.splits), _note(sig)]
+        if c.incidence is not None and c.incidence.height:
+            tables = []
+            for t in heads:
+                cells, payers = incidence_table(c.incidence, c.splits, t), payers_table(c.incidence, t)
+                if cells or payers:
+                    tables += [f"<h3>{html.escape(t)}</h3>", f"<div class='scroll'>{cells}</div>" if cells else "",
+                               f"<div class='scroll'>{payers}</div>" if payers else ""]
+            if tables:
+                sections += ["<h2>Who gains, who pays</h2>", *tables, _note(INCIDENCE_NOTE)]
     elif swept:
         for p in swept[:MAX_HEATMAP_PARAMS]:
             ends = end_differences(runs, p, kpis)

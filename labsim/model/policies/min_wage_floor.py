@@ -46,6 +46,7 @@ def topup_share(m: Context) -> np.ndarray:
 
 class MinWageFloor(Policy):
     name = "min_wage_floor"
+    _table_floor: np.ndarray | None = None  # the task types' own piece-rate floors, per book
 
     def _floor(self, m: Context) -> np.ndarray:
         return hourly_floor(m.regions.min_wage_usd_h, self.p.usd_h, self.p.local_multiple)
@@ -57,10 +58,21 @@ class MinWageFloor(Policy):
         on = "vendor" in self.p.channels and self.active(now)
         levers = m.state.levers
         levers.vendor_wage_floor_usd_h = np.where(on & self.region_mask(m), self._floor(m), 0.0)
-        if "crowd" in self.p.channels and self.active(now) and self.p.close_signups_above_topup_share < 1.0:
+        crowd = "crowd" in self.p.channels and self.active(now)
+        if crowd and self.p.close_signups_above_topup_share < 1.0:
             levers.signups_closed = topup_share(m) > self.p.close_signups_above_topup_share
         else:
             levers.signups_closed = np.zeros(0, bool)
+        if self.p.min_reward_hours_at_floor > 0:
+            # The platform's minimum reward per task: the lowest covered floor for this share of an
+            # hour per mean task duration (a Prolific-style minimum pay per estimated time).
+            if self._table_floor is None:
+                self._table_floor = m.books.floor_uusd.copy()
+            lowest = float(self._floor(m)[self.region_mask(m)].min(initial=np.inf))
+            least = (self.p.min_reward_hours_at_floor * lowest * m.types.duration_mean_min[m.books.type] / 60.0 * UUSD
+                     if crowd and np.isfinite(lowest) else 0.0)
+            m.books.floor_uusd = np.where(m.books.is_crowd, np.maximum(self._table_floor, np.rint(least)),
+                                          self._table_floor)
 
     def start_week(self, m: Context, now: float) -> None:
         """Vendors pay at least the floor by the hour, from the start week."""
