@@ -9,7 +9,8 @@ of a share is one percentage point), and the views that show it: the sweep's tab
 run (``summary``), the sensitivity analysis's default (``sensitivity``), the classroom's table
 (``classroom``), the run report's cards (``cards``) and table by region and channel
 (``by_region``), and the incidence table: each channel in each region (``incidence``) and who pays
-overall (``payers``). A view lists its indicators in the catalogue's order.
+overall (``payers``). ``cells`` lists what kpis.json reports for each channel in each region
+(``by_cell``), ``wage_parts`` the three parts whose product the hours-weighted wage is. A view lists its indicators in the catalogue's order.
 
 ``verdict`` says what a paired difference shows, the same way everywhere (``docs/guide/kpis.md``):
 "raises" or "lowers" when its 95 % interval excludes zero; "no clear change" when the interval lies
@@ -32,7 +33,7 @@ SCHEMA_VERSION = 3
 RAISES, LOWERS, NO_CLEAR_CHANGE, TOO_FEW = "raises", "lowers", "no clear change", "too few runs to tell"
 VERDICTS = (RAISES, LOWERS, NO_CLEAR_CHANGE, TOO_FEW)
 VIEWS = ("headline", "sweep", "answer", "summary", "sensitivity", "classroom", "cards", "by_region", "incidence",
-         "payers")
+         "payers", "cells", "wage_parts")
 
 
 @dataclass(frozen=True)
@@ -78,23 +79,23 @@ _QUEUE = frozenset(("queue",))
 # point for the shares of money and work, one exit per 1,000 moderator-years.
 CATALOGUE: dict[str, Indicator] = {
     "workers_counted": Indicator("Workers counted", "count", short="workers", scales="count",
-        views=_views("by_region", "incidence"), measure="workers"),
+        views=_views("cells", "by_region", "incidence"), measure="workers"),
     "online_hours": Indicator("Hours online, paid and unpaid (over the weeks reported)", "count", short="hours online",
-        scales="count", views=_views("incidence"), measure="hours"),
+        scales="count", views=_views("cells", "incidence"), measure="hours"),
     "effective_wage_usd_h": Indicator(
         "Effective hourly wage, hours-weighted (USD/h)", "usd",
         "Right of zero: an hour online pays more, counting unpaid search and rejected work: earnings "
         "over hours online, which is pay for tasks per paid hour x paid share of the hours x top-ups.",
         "effective wage (per hour online)", "the effective wage per hour online", " an hour", better="higher",
-        delta=0.05, views=_views("incidence")),
+        delta=0.05, views=_views("cells", "incidence")),
     "task_pay_per_paid_hour_usd": Indicator("Pay for tasks per paid hour (USD/h)", "usd", short="pay per paid hour",
-                                            better="higher", delta=0.05),
+                                            better="higher", delta=0.05, views=_views("cells", "wage_parts")),
     "paid_share_of_online_hours": Indicator("Paid share of hours online", "share", short="paid share of hours",
-                                            better="higher", delta=0.01),
+                                            better="higher", delta=0.01, views=_views("cells", "wage_parts")),
     "topup_factor": Indicator("Top-up factor (earnings / pay for tasks)", "number", short="top-up factor",
-                              delta=0.01),
+                              delta=0.01, views=_views("cells", "wage_parts")),
     "moderator_years": Indicator("Moderator-years (over the weeks reported)", "count", scales="count",
-                                 measure="moderator-years"),
+                                 measure="moderator-years", views=_views("cells")),
     "effective_wage_mean_usd_h": Indicator(
         "Effective hourly wage, mean (USD/h)", "usd",
         "Right of zero: workers earn more per hour online, counting the unpaid search and "
@@ -107,7 +108,7 @@ CATALOGUE: dict[str, Indicator] = {
     "paid_wage_mean_usd_h": Indicator("Wage per paid hour, mean (USD/h)", "usd", short="paid-hour wage",
                                       better="higher", delta=0.05, views=_views("cards", "by_region")),
     "unpaid_min_per_paid_hour": Indicator("Unpaid minutes per paid hour", "number", better="lower", delta=0.5,
-        views=_views("cards"), measure="minutes"),
+        views=_views("cells", "cards"), measure="minutes"),
     "share_below_local_min_wage": Indicator(
         "Share of workers below their local minimum wage", "share",
         "Left of zero: fewer workers earn less than their own country's legal minimum per "
@@ -133,11 +134,11 @@ CATALOGUE: dict[str, Indicator] = {
         "Burnout exits per 1,000 moderator-years", "number",
         "Left of zero: fewer content moderators leave because the material they review has "
         "worn them out.", noun="burnout exits per 1,000 moderator-years", better="lower", delta=1.0,
-        views=_views("cards", "headline", "sweep", "answer"), measure="exits per 1,000 moderator-years"),
+        views=_views("cells", "cards", "headline", "sweep", "answer"), measure="exits per 1,000 moderator-years"),
     "exits_burnout": Indicator(
         "Burnout exits (workers over the weeks reported)", "count",
         "The same burnout exits as a head count, which also moves with the size of the workforce.",
-        better="lower", scales="count", views=_views("headline", "classroom"), measure="workers"),
+        better="lower", scales="count", views=_views("cells", "headline", "classroom"), measure="workers"),
     "automation_share": Indicator(
         "Share of tasks automated", "share",
         "Right of zero: models take over more of the work (the axis is in percentage points).",
@@ -148,7 +149,7 @@ CATALOGUE: dict[str, Indicator] = {
         "Right of zero: a region's (or channel's) workers do a larger share of the tasks people do. "
         "Where one region regulates and the others do not, this shows where the work goes "
         "(all regions together: always 100 %).", "share of tasks done", delta=0.01,
-            views=_views("by_region", "headline", "incidence")),
+            views=_views("cells", "by_region", "headline", "incidence")),
     "worker_share_of_spend": Indicator(
         "Workers' share of requester spend on human work", "share",
         "Right of zero: more of every dollar requesters spend on human work reaches workers "
@@ -161,7 +162,7 @@ CATALOGUE: dict[str, Indicator] = {
         "buying the work; this is who pays.", noun="requesters' cost per task", unit=" a task", delta=0.005,
         views=_views("headline", "sweep", "answer", "summary", "classroom"), scopes=_OVERALL),
     "topup_usd": Indicator("Policy top-ups paid to workers (USD over the weeks reported)", "usd", scales="count",
-        short="top-ups", views=_views("classroom", "incidence", "payers")),
+        short="top-ups", views=_views("cells", "classroom", "incidence", "payers")),
     "night_hours_share": Indicator("Share of working hours at night", "share", short="night share", delta=0.01,
         views=_views("cards", "by_region")),
     "platform_commission_share": Indicator("Platform fees / crowd spend", "share", delta=0.005,
@@ -169,7 +170,7 @@ CATALOGUE: dict[str, Indicator] = {
     "effective_wage_gini": Indicator("Gini of effective wages", "number", better="lower", delta=0.01,
         views=_views("cards")),
     "worker_pay_usd": Indicator("Pay to workers (USD over the weeks reported)", "usd", short="pay (USD)",
-                                scales="count", views=_views("by_region", "incidence", "payers")),
+                                scales="count", views=_views("cells", "by_region", "incidence", "payers")),
     "requester_total_spend_usd": Indicator(
         "Requesters' spend, people and machines (USD over the weeks reported)", "usd", short="requesters pay",
         scales="count", views=_views("payers"), scopes=_OVERALL),

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from labsim.files import KPIS, REPORT, TIMESERIES, WORKER_WINDOWS, WORKERS, json_text, write_all
+from labsim.indicators import view
 from labsim.model import CHANNELS, Records
 from labsim.model.state import EXIT_REASONS
 from labsim.model.units import ALL_REGIONS, HOURS_PER_MONTH, HOURS_PER_WEEK, WEEKS_PER_YEAR
@@ -35,11 +36,9 @@ WELFARE_PARTS = {"worker_surplus_usd": 1, "platform_fees_usd": 1, "vendor_margin
 MODERATION = "content_moderation"
 # The incidence table's indicators, reported for each channel in each region (``by_cell``, scope
 # ``crowd:KEN``): who works, how much, at what wage and why (the wage's exact split in logs into
-# pay for tasks per paid hour, paid hours per hour online and top-ups), and moderators' burnout.
-CELL_KPIS = ("workers_counted", "online_hours", "effective_wage_usd_h", "task_pay_per_paid_hour_usd",
-             "paid_share_of_online_hours", "topup_factor", "worker_pay_usd", "topup_usd", "tasks_done",
-             "human_work_share", "unpaid_min_per_paid_hour", "moderator_years", "exits_burnout",
-             "burnout_exits_per_1000_moderator_years")
+# pay for tasks per paid hour, paid hours per hour online and top-ups), and moderators' burnout
+# (labsim.indicators' view ``cells``), with the tasks done that each region's share comes from.
+CELL_KPIS = (*view("cells"), "tasks_done")
 
 
 def _codes(values: np.ndarray, labels: list[str] | tuple[str, ...]) -> pl.Series:

@@ -328,7 +328,7 @@ def end_differences(runs: pl.DataFrame, param: str, kpis: Sequence[str] = HEADLI
 
 WAGE = "effective_wage_usd_h"  # the hours-weighted effective wage: earnings over hours online
 # its parts, whose product it is: pay for tasks per paid hour x paid share of hours online x top-up factor
-WAGE_PARTS = ("task_pay_per_paid_hour_usd", "paid_share_of_online_hours", "topup_factor")
+WAGE_PARTS = view("wage_parts")
 BURNOUT = "burnout_exits_per_1000_moderator_years"
 # the burnout rate's shift-share parts: the rate within each channel's moderators, and the mix
 BURNOUT_PARTS = ("crowd_rate", "vendor_rate", "channel_mix")

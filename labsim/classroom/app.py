@@ -169,7 +169,7 @@ def _controls_panel(c: Controls, lessons: list[Lesson]) -> html.Div:
         html.H3("Policies"),
         _toggle("wage_floor", "wage floor (on all hours online)", c.wage_floor),
         _label("Global floor, USD per hour"),
-        _slider("wage_floor_usd_h", 0.25, c.wage_floor_usd_h, {0: "0", 1: "$1", 2: "$2", 3: "$3", 5: "$5"}),
+        _slider("wage_floor_usd_h", 0.25, c.wage_floor_usd_h, {0: "0", 2: "$2", 4: "$4", 6: "$6", 8: "$8", 10: "$10"}),
         _label("…or this multiple of the local minimum wage, if higher"),
         _slider("wage_floor_local_multiple", 0.25, c.wage_floor_local_multiple,
                 {0: "0", 1: "×1", 2: "×2", 3: "×3"}),

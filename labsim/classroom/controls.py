@@ -104,7 +104,7 @@ class NumberControl:
 NUMBER_CONTROLS = {
     "horizon_weeks": NumberControl("horizon_weeks", HORIZON_MIN, HORIZON_MAX, whole=True),
     "seed": NumberControl("seed", 0, SEED_MAX, whole=True),
-    "wage_floor_usd_h": NumberControl("policy.min_wage_floor.usd_h", 0.0, 5.0),
+    "wage_floor_usd_h": NumberControl("policy.min_wage_floor.usd_h", 0.0, 10.0),
     "wage_floor_local_multiple": NumberControl("policy.min_wage_floor.local_multiple", 0.0, 3.0),
     "commission": NumberControl("crowd.commission", 0.0, 0.6),
     "commission_large_batch": NumberControl("crowd.commission_large_batch", 0.0, 0.6),

@@ -145,7 +145,7 @@ def test_a_number_control_takes_only_a_plain_finite_number(name, value, no_compo
     ("commission", 1.5, "crowd.commission=1.5 is not allowed: a probability or share between 0 and 1"),
     ("commission", 0.65, "crowd.commission=0.65 is not allowed: a number between 0 and 0.6 in the classroom"),
     ("commission_large_batch", -0.1, "crowd.commission_large_batch=-0.1 is not allowed"),
-    ("wage_floor_usd_h", 50.0, "policy.min_wage_floor.usd_h=50.0 is not allowed: a number between 0 and 5 in the "
+    ("wage_floor_usd_h", 50.0, "policy.min_wage_floor.usd_h=50.0 is not allowed: a number between 0 and 10 in the "
                                "classroom"),
     ("wage_floor_local_multiple", 3.5, "policy.min_wage_floor.local_multiple=3.5 is not allowed"),
     ("exposure_cap_hours", 0.5, "policy.exposure_cap.max_hours_per_day=0.5 is not allowed: a number between 1 and 8"),

@@ -166,6 +166,46 @@ def test_the_comparison_is_also_a_csv_and_the_time_series_one_lazy_frame(sweep):
     assert mine.equals(alone.select(mine.columns))
 
 
+def test_the_incidence_table_is_in_the_runs_table_the_csv_and_the_page(sweep):
+    """Each channel in each region has its row of the incidence table: its indicators in runs.parquet
+    (``crowd:KEN.<kpi>``, as kpis.json's by_cell holds them), its paired differences with verdicts in
+    comparison.csv, and who pays; the wage's change splits exactly into its three parts in every scope
+    (logs, 1e-9), burnout's into its shift-share parts; the page shows the table and the reasons."""
+    out, rc, _ = sweep
+    assert rc == 0
+    runs = pl.read_parquet(out / "runs.parquet")
+    row = runs.row(4, named=True)
+    kpis = json.loads((Path(row["run_dir"]) / "kpis.json").read_text())
+    for kpi in labsim.stats.INCIDENCE:
+        assert row[f"crowd:KEN.{kpi}"] == pytest.approx(kpis["by_cell"]["crowd:KEN"][kpi], nan_ok=True), kpi
+        assert f"vendor:PHL.{kpi}" in runs.columns
+    cell = kpis["by_cell"]["crowd:KEN"]
+    assert cell["effective_wage_usd_h"] == pytest.approx(
+        cell["task_pay_per_paid_hour_usd"] * cell["paid_share_of_online_hours"] * cell["topup_factor"], rel=1e-12)
+    table = pl.read_csv(out / "comparison.csv")
+    cells = table.filter((pl.col("kind") == "difference") & pl.col("scope").str.contains(":"))
+    assert set(cells["kpi"]) == set(labsim.stats.INCIDENCE)
+    assert {"crowd:KEN", "crowd:USA", "vendor:KEN"} <= set(cells["scope"])
+    assert cells["verdict"].null_count() == 0
+    payers = table.filter((pl.col("kind") == "difference") & (pl.col("scope") == "ALL"))
+    assert set(labsim.stats.PAYERS) <= set(payers["kpi"])
+    wage = table.filter(pl.col("kind") == "split:effective_wage_usd_h")
+    assert wage.height and {"ALL", "KEN", "crowd:KEN"} <= set(wage["scope"])
+    for (scenario, scope), g in wage.group_by("scenario", "scope"):
+        parts = dict(zip(g["kpi"], g["value"]))
+        assert abs(parts["total"] - sum(parts[k] for k in labsim.stats.WAGE_PARTS)) < 1e-9, (scenario, scope)
+    burnout = table.filter(pl.col("kind") == "split:burnout_exits_per_1000_moderator_years")
+    for scenario, g in burnout.group_by("scenario"):
+        parts = dict(zip(g["kpi"], g["value"]))
+        assert abs(parts["total"] - sum(parts[k] for k in labsim.stats.BURNOUT_PARTS)) < 1e-9
+        diff = table.filter((pl.col("kind") == "difference") & (pl.col("scope") == "ALL")
+                            & (pl.col("scenario") == scenario[0])
+                            & (pl.col("kpi") == labsim.stats.BURNOUT))["value"]
+        assert parts["total"] == pytest.approx(diff.item(), abs=1e-9)
+    page = (out / "comparison.html").read_text()
+    assert "<h2>Who gains, who pays</h2>" in page and "Kenya, crowd" in page and "Why: the wage per hour online" in page
+
+
 def test_the_statistics_stay_importable_from_labsim_sweep():
     """The README imports paired_differences from labsim.sweep; it is labsim.stats' own."""
     assert sweep_mod.paired_differences is labsim.stats.paired_differences

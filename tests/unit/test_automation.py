@@ -5,10 +5,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labsim.model.rules.automation import automation_share, evaluation_demand, split_tasks
+from labsim.model.rules.automation import automation_odds, evaluation_demand, split_tasks
 from labsim.results import gini
 
 labels = st.floats(0, 1e12, allow_nan=False)
+
+
+def automation_share(labels, ceiling, half_labels, steepness):
+    """The model's share of new tasks at the start's costs with no other machine (routing.channel_shares
+    with no LLM and a machine factor of 1): the ceiling times the learning curve's x / (1 + x)."""
+    x = automation_odds(labels, half_labels, steepness)
+    return ceiling * (x / (1.0 + x))
 
 
 def test_share_is_half_the_ceiling_at_half_labels():

@@ -18,7 +18,7 @@ import pytest
 from labsim.model.market import Market
 from labsim.model.policies import PolicySet, in_force
 from labsim.model.policies.social_protection_levy import FUND
-from labsim.model.rules import routing, schedule
+from labsim.model.rules import joining, routing, schedule
 from labsim.model.rules.schedule import Online
 from labsim.model.rules.work import Pairs
 from labsim.model.state import EXIT_BURNOUT, EXIT_LOW_PAY, EXIT_NONE
@@ -151,6 +151,53 @@ def test_a_floor_for_vendors_only_tops_up_no_crowd_pay():
     a = add(m, wk_paid_h=10.0, wk_earn_uusd=12_000_000)
     m.policies.weekly_money(m, a, 168.0)
     assert m.pool.wk_earn_uusd[a[0]] == 12_000_000
+
+
+def test_the_platform_counts_search_up_to_its_cap():
+    """Cap 20 minutes per paid hour: 6 paid h count 2 h of a worker's 5 unpaid h, so 8 h x 3 USD/h =
+    24 USD; earned 6: a top-up of 18 USD (counting all search, it would be 27)."""
+    m = _floor_market()
+    a = add(m, wk_paid_h=6.0, wk_unpaid_h=5.0, wk_earn_uusd=6_000_000)
+    m.policies.weekly_money(m, a, 168.0)
+    assert m.pool.wk_earn_uusd[a[0]] == 24_000_000
+    m = _floor_market(counted_search_min_per_paid_hour=6000.0)
+    a = add(m, wk_paid_h=6.0, wk_unpaid_h=5.0, wk_earn_uusd=6_000_000)
+    m.policies.weekly_money(m, a, 168.0)
+    assert m.pool.wk_earn_uusd[a[0]] == 33_000_000
+
+
+def test_the_platform_closes_sign_ups_where_top_ups_are_over_a_tenth_of_pay():
+    """This week's crowd pay 10 USD in both regions, of which top-ups 2 USD in Kenya (a fifth) and 0.5 USD
+    in India (a twentieth): sign-ups close in Kenya only, and next week's joiners come from India
+    alone; before the start week, and at a threshold of 1, nothing closes."""
+    regions = {r: region(min_wage_usd_h=1.5, potential_arrivals_per_week=500.0, reservation_wage_median_usd_h=0.01)
+               for r in ("KEN", "IND")}
+    m = market(config("min_wage_floor", regions=regions, usd_h=2.0, start_week=1.0))
+    for r, up in ((0, 2_000_000), (1, 500_000)):
+        m.accounts.post(m.accounts.cell(np.array([r]), np.array([0]), np.array([CROWD])),
+                        {"earnings_uusd": np.array([10_000_000]), "topup_uusd": np.array([up])})
+    m.policies.set_levers(m, 0.0)
+    assert m.state.levers.signups_closed.size == 0
+    m.policies.set_levers(m, 168.0)
+    assert m.state.levers.signups_closed.tolist() == [True, False]
+    m.state.expected_wage[:] = 5.0
+    joining.join(m, 168.0)
+    joined = m.pool.region[m.active][m.pool.channel[m.active] == CROWD]
+    assert (joined == 1).sum() > 100 and (joined == 0).sum() == 0
+    m.cfg.policy.min_wage_floor.close_signups_above_topup_share = 1.0
+    m.policies.set_levers(m, 168.0)
+    assert m.state.levers.signups_closed.size == 0
+
+
+def test_a_minimum_reward_per_task_pays_the_floor_at_the_mean_speed():
+    """A 2 USD/h floor and 1-minute tasks: a minimum reward of 1 x 2 / 60 USD = 33_333 µUSD per task on
+    crowd books from the start week, the table's floor before it and when the policy is off."""
+    m = _floor_market(usd_h=2.0, local_multiple=0.0, min_reward_hours_at_floor=1.0)
+    crowd = m.books.is_crowd
+    m.policies.set_levers(m, 0.0)
+    assert (m.books.floor_uusd[crowd] == 0).all()
+    m.policies.set_levers(m, 168.0)
+    assert m.books.floor_uusd[crowd].tolist() == [33_333.0] * int(crowd.sum())
 
 
 # --- policies/paid_search.py ---------------------------------------------------------------------

@@ -1181,7 +1181,8 @@ def test_review_is_peoples_labour_a_wage_rise_reaches_a_machine_label_by_reviews
     full_before = before[2] + (before[1] - before[2])
     full_after = full_before + (after[2] - before[2])
     assert full_after / full_before == pytest.approx(1.05)
-    factor = routing.machine_factor(m, np.array([after]), m.state.cost0)[0]
+    cost = np.array([after])
+    factor = routing.machine_factor(m, cost, m.state.cost0, routing.people_cost(m, cost, m.state.cost0))[0]
     assert (factor > 1.5 ** 2).all()  # the margin rose by more than people's cost: compute does not
 
 
@@ -1274,3 +1275,62 @@ def test_a_vendor_keeps_at_most_what_its_bill_leaves_above_the_wage():
     wk, c = m.accounts.week, cell_of(m, 0, 0, VENDOR)
     assert wk["vendor_margin_uusd"][c] == 400_000 and wk["vendor_overheads_uusd"][c] == 0
     assert wk["requester_spend_uusd"][c] == 4_400_000
+
+
+# --- charges billed where they arise, requesters that steer (issue 31) ----------------------------
+
+def _two_region_market():
+    """Kenya and the United States, one type with an open and a US-only (geofenced) crowd book and a
+    local floor in force, so that charges are tallied by book and region."""
+    cfg = config("min_wage_floor", regions={"KEN": region(), "USA": region()},
+                 types={"text": task(geofenced_share=0.5)}, start_week=0.0)
+    cfg.crowd.geofence_regions = ["USA"]
+    m = market(cfg)
+    assert m.books.is_crowd.tolist() == [True, True] and m.books.geofenced.tolist() == [False, True]
+    assert m.state.week_paid_h_region.shape == (2, 2)
+    return m
+
+
+def test_charges_are_billed_to_the_books_whose_workers_caused_them():
+    """6 USD of US top-ups over 6 US paid hours is 1 USD an hour; the US workers spent 2 h on the open
+    book (20 tasks accepted) and 4 h on the geofenced one (10 tasks): 0.1 and 0.4 USD per accepted task.
+    Kenya's 10 hours on the open book carry no charge. Pooled, both books would pay 6 / 30 = 0.2."""
+    m = _two_region_market()
+    st = m.state
+    st.week_paid_h_region[:] = [[10.0, 2.0], [0.0, 4.0]]
+    st.week_taken[:] = [20.0, 10.0]
+    us = m.accounts.cell(np.array([1]), np.array([0]), np.array([CROWD]))
+    m.accounts.post(us, {"topup_uusd": np.array([6_000_000]), "tasks_done_human": np.array([30])})
+    assert pricing.region_charge_per_hour(m).tolist() == pytest.approx([0.0, 1.0])
+    assert pricing.week_surcharge_usd(m).tolist() == pytest.approx([0.1, 0.4])
+    m.state.week_paid_h_region = np.zeros((0, 0))  # pooled: one charge per task of the type
+    assert pricing.week_surcharge_usd(m).tolist() == pytest.approx([0.2, 0.2])
+
+
+def test_requesters_offer_the_workers_whose_charges_they_pay_less_of_their_batches():
+    """A task costs 0.1 USD without charges and takes 0.1 paid hour; US workers carry 1 USD an hour of
+    charges (0.1 USD a task), Kenyans none. On the open book a US worker's task costs twice a Kenyan's:
+    at sigma 2 US workers are offered 2^-2 = a quarter of its batches, Kenyans all. On the US-only book
+    the US is the cheapest region that may take it: offered all. No charge anywhere: all offered."""
+    m = _two_region_market()
+    st = m.state
+    st.paid_h_per_task[:] = 0.1
+    st.surcharge_usd[:] = 0.0
+    st.region_charge_h[:] = [0.0, 1.0]
+    routing.offer_by_region(m, np.array([0.1, 0.1]))
+    np.testing.assert_allclose(st.offer, [[1.0, 0.25], [1.0, 1.0]])
+    st.region_charge_h[:] = 0.0
+    routing.offer_by_region(m, np.array([0.1, 0.1]))
+    assert (st.offer == 1.0).all()
+
+
+def test_requesters_move_batches_from_dearer_geofenced_books_by_a_ces():
+    """The geofenced book's cost per accepted task doubles against the open book's (each against the
+    start): at sigma 2 its odds fall to a quarter, from 1:1 to 1:4, so its share of the type's crowd
+    batches heads for 0.2, a quarter of the gap (switch_weeks 4) a week: 0.5 -> 0.425."""
+    m = _two_region_market()
+    st = m.state
+    st.book_cost0 = np.array([0.1, 0.1])
+    st.region_charge_h = np.zeros(0)  # the offer by region is another test's
+    routing.steer(m, np.array([0.1, 0.2]))
+    assert st.group_share.tolist() == pytest.approx([0.575, 0.425])

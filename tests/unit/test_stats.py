@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 
 from labsim.model.units import ALL_REGIONS
-from labsim.stats import (WEEKS_PER_QUARTER, effective_sample_size, end_differences, group_means, kpi_levels,
-                          mean_ci, mean_quarterly_wages, paired_differences, quarterly_by_region,
-                          swept_parameters)
+from labsim.stats import (BURNOUT, WAGE_PARTS, WEEKS_PER_QUARTER, burnout_split, effective_sample_size,
+                          end_differences, group_means, kpi_levels, mean_ci, mean_quarterly_wages,
+                          paired_differences, quarterly_by_region, swept_parameters, wage_split)
 
 
 # --- paired differences ------------------------------------------------------------------------
@@ -206,3 +206,75 @@ def test_counts_over_the_market_are_scaled_to_the_real_world_and_rates_are_not()
     assert simulated_share(pl.DataFrame({"scale": [0.1, 0.1]})) == 0.1
     assert simulated_share(pl.DataFrame({"scale": [1.0]})) is None
     assert simulated_share(pl.DataFrame({"scale": [0.1, 0.2]})) is None
+
+
+def _wage_runs(rng: np.random.Generator, scopes: tuple[str, ...]) -> pl.DataFrame:
+    """Runs whose wage KPIs come from drawn earnings, top-ups, paid and unpaid hours, as results.py
+    computes them: two scenarios x four seeds."""
+    rows = []
+    for scenario in ("baseline", "floor"):
+        for seed in range(4):
+            row = {"scenario": scenario, "seed": seed, "status": "ok"}
+            for scope in scopes:
+                prefix = "" if scope == ALL_REGIONS else f"{scope}."
+                paid, unpaid = rng.uniform(100, 1000), rng.uniform(10, 500)
+                for_tasks = rng.uniform(100, 5000)
+                topup = rng.uniform(0, 2000) if scenario == "floor" else 0.0
+                earned = for_tasks + topup
+                row.update({prefix + "effective_wage_usd_h": earned / (paid + unpaid),
+                            prefix + "task_pay_per_paid_hour_usd": for_tasks / paid,
+                            prefix + "paid_share_of_online_hours": paid / (paid + unpaid),
+                            prefix + "topup_factor": earned / for_tasks})
+            rows.append(row)
+    return pl.DataFrame(rows)
+
+
+def test_the_wage_splits_exactly_into_pay_per_paid_hour_paid_share_and_top_ups():
+    """In every scope (all regions, a region, a channel in a region), the paired change in the log of
+    the hours-weighted wage is the sum of its three parts' to 1e-9, pair by pair and on average."""
+    runs = _wage_runs(np.random.default_rng(3), (ALL_REGIONS, "KEN", "crowd:KEN", "vendor:PHL"))
+    split = wage_split(runs)
+    assert set(split["scope"]) == {ALL_REGIONS, "KEN", "crowd:KEN", "vendor:PHL"}
+    for scope in split["scope"].unique():
+        rows = {r["part"]: r for r in split.filter(pl.col("scope") == scope).iter_rows(named=True)}
+        assert set(rows) == {"total", *WAGE_PARTS}
+        assert rows["total"]["n_pairs"] == 4 and rows["total"]["residual"] < 1e-9
+        assert abs(rows["total"]["value"] - sum(rows[k]["value"] for k in WAGE_PARTS)) < 1e-9
+        prefix = "" if scope == ALL_REGIONS else f"{scope}."
+        b = runs.filter(pl.col("scenario") == "baseline")[prefix + "effective_wage_usd_h"].to_numpy()
+        s = runs.filter(pl.col("scenario") == "floor")[prefix + "effective_wage_usd_h"].to_numpy()
+        assert rows["total"]["value"] == pytest.approx(np.mean(np.log(s / b)), abs=1e-12)
+    # The baseline has no top-ups, so the top-up part is the log of the scenario's factor, positive.
+    assert (split.filter(pl.col("part") == "topup_factor")["value"] > 0).all()
+
+
+def test_burnout_splits_exactly_into_each_channels_rate_and_the_mix():
+    """Shift-share with midpoint weights: the change in the rate over all moderators is the rate
+    changes within crowd and vendor moderators at their mean shares plus the shift between them at
+    the mean rates, with nothing left over; a shift of moderators from the channel with the higher
+    rate to the other with no change of rates shows as mix alone."""
+    def run(scenario, seed, years, exits):
+        total = sum(exits.values()) / sum(years.values())
+        return {"scenario": scenario, "seed": seed, "status": "ok", BURNOUT: 1000 * total,
+                **{f"{c}.moderator_years": y for c, y in years.items()},
+                **{f"{c}.{BURNOUT}": 1000 * exits[c] / y if y else math.nan for c, y in years.items()}}
+    rng = np.random.default_rng(5)
+    rows = []
+    for seed in range(3):
+        for scenario in ("baseline", "policy"):
+            years = {"crowd": rng.uniform(0, 50), "vendor": rng.uniform(50, 200)}
+            rows.append(run(scenario, seed, years, {c: rng.uniform(0, 5) for c in years}))
+    split = burnout_split(pl.DataFrame(rows))
+    parts = {r["part"]: r for r in split.iter_rows(named=True)}
+    assert parts["total"]["residual"] < 1e-9
+    b = np.array([r[BURNOUT] for r in rows if r["scenario"] == "baseline"])
+    s = np.array([r[BURNOUT] for r in rows if r["scenario"] == "policy"])
+    assert parts["total"]["value"] == pytest.approx(np.mean(s - b), abs=1e-9)
+    assert parts["total"]["value"] == pytest.approx(
+        sum(parts[k]["value"] for k in ("crowd_rate", "vendor_rate", "channel_mix")), abs=1e-9)
+    # Pure mix: vendors burn out at 20 per 1,000, the crowd at 0; half the vendor years move to the crowd.
+    mix = burnout_split(pl.DataFrame([run("baseline", 0, {"crowd": 0.0, "vendor": 100.0}, {"crowd": 0, "vendor": 2}),
+                                      run("policy", 0, {"crowd": 50.0, "vendor": 50.0}, {"crowd": 0, "vendor": 1})]))
+    got = {r["part"]: r["value"] for r in mix.iter_rows(named=True)}
+    assert got["total"] == pytest.approx(-10.0) and got["channel_mix"] == pytest.approx(-10.0)
+    assert got["vendor_rate"] == pytest.approx(0.0) and got["crowd_rate"] == pytest.approx(0.0)

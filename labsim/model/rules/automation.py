@@ -33,15 +33,6 @@ def automation_odds(labels: np.ndarray, half_labels: np.ndarray, steepness: np.n
     return ratio ** steepness
 
 
-def automation_share(labels: np.ndarray, ceiling: np.ndarray, half_labels: np.ndarray,
-                     steepness: np.ndarray) -> np.ndarray:
-    """Share of new tasks done by a model after ``labels`` cumulative human labels, at the start's
-    costs and with no other machine."""
-    x = automation_odds(labels, half_labels, steepness)
-    # x / (1 + x) <= 1 in floating point; ceiling * x / (1 + x) could round above the ceiling.
-    return ceiling * (x / (1.0 + x))
-
-
 def split_tasks(size: np.ndarray, share: np.ndarray, qa_share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(tasks left to humans, tasks done by the model) of new batches.
 

@@ -151,10 +151,11 @@ def people_cost(m: Context, cost: np.ndarray, cost0: np.ndarray) -> np.ndarray:
     return start * ces_index(bench, relative_costs(cost[:, :2], cost0[:, :2]), m.cfg.routing.substitution_elasticity)
 
 
-def machine_factor(m: Context, cost: np.ndarray, cost0: np.ndarray) -> np.ndarray:
-    """(types, 2) what costs do to the model's and LLM labels' odds, ``((c_h - c_k) / (c_h0 - c_k0))^theta``:
-    0 where a machine costs people's or more, 1 where the start gave no margin to compare with."""
-    margin = people_cost(m, cost, cost0)[:, None] - cost[:, C_MODEL:]
+def machine_factor(m: Context, cost: np.ndarray, cost0: np.ndarray, people: np.ndarray) -> np.ndarray:
+    """(types, 2) what costs do to the model's and LLM labels' odds, ``((c_h - c_k) / (c_h0 - c_k0))^theta``,
+    ``people`` being people's cost ``c_h`` (``people_cost``): 0 where a machine costs people's or more, 1
+    where the start gave no margin to compare with."""
+    margin = people[:, None] - cost[:, C_MODEL:]
     margin0 = people_cost(m, cost0, cost0)[:, None] - cost0[:, C_MODEL:]
     ok = np.isfinite(margin) & np.isfinite(margin0) & (margin0 > 0)
     ratio = np.divide(np.maximum(np.nan_to_num(margin), 0.0), margin0, out=np.ones_like(margin), where=ok)
@@ -249,7 +250,7 @@ def choose_channels(m: Context) -> None:
         state.channel_cost = cost
         state.people_cost = people_cost(m, cost, state.cost0)
         if m.cfg.routing.enabled:
-            factor = machine_factor(m, cost, state.cost0)
+            factor = machine_factor(m, cost, state.cost0, state.people_cost)
             human_rel = relative_costs(cost[:, :C_MODEL], state.cost0[:, :C_MODEL])
     lag = m.cfg.routing.switch_weeks
     target = channel_shares(m, state.labels, factor, human_rel)
