@@ -81,11 +81,20 @@ class Prior:
     def identified(self) -> bool:
         return self.identified_by != "weak"
 
+    @property
+    def on_log_scale(self) -> bool:
+        """Whether ABC proposes this unknown on the log scale (a loguniform prior: uniform in the log)."""
+        return self.shape == "loguniform"
+
     def rv(self):
+        """The prior as ABC samples it: uniform, in the log of the value for a loguniform prior, so that
+        the proposal kernel moves every unknown on the scale its prior treats alike (a Gaussian step on
+        the natural scale of a range spanning a factor of ten leaves transition densities that underflow
+        and weights that collapse onto a few particles)."""
         from pyabc import RV
 
-        if self.shape == "loguniform":
-            return RV("loguniform", self.low, self.high)
+        if self.on_log_scale:
+            return RV("uniform", math.log(self.low), math.log(self.high) - math.log(self.low))
         return RV("uniform", self.low, self.high - self.low)
 
 
@@ -174,6 +183,11 @@ class BandDistance:
         return float(np.sqrt(np.mean(np.square(gaps))))
 
 
+def natural(params: dict, logs: frozenset[str] | set[str] = frozenset()) -> dict[str, float]:
+    """``params`` as the configuration takes them: the keys in ``logs`` were proposed as logs."""
+    return {k: math.exp(float(v)) if k in logs else float(v) for k, v in params.items()}
+
+
 @dataclass
 class Simulator:
     """Parameters -> summary statistics: one run of ``base`` with the parameters set and a seed
@@ -181,18 +195,20 @@ class Simulator:
 
     base: Any  # LabsimConfig
     keys: tuple[str, ...]
+    logs: frozenset[str] = frozenset()  # the keys ABC proposes as logs (``Prior.on_log_scale``)
 
     def __call__(self, params: dict) -> dict:
         import labsim
         from labsim.config import set_setting, validate
 
         cfg = copy.deepcopy(self.base)
+        values = natural(params, self.logs)
         for key in self.keys:
-            value = float(params[key])
+            value = values[key]
             if isinstance(set_setting(cfg, key, value), int):  # it returns the value it replaced:
                 set_setting(cfg, key, int(round(value)))      # a whole-number setting stays whole
         # The seed comes from the parameters, so the same particle always gives the same run.
-        digest = hashlib.sha256(json.dumps([float(params[k]) for k in self.keys]).encode()).digest()
+        digest = hashlib.sha256(json.dumps([values[k] for k in self.keys]).encode()).digest()
         cfg.seed = int.from_bytes(digest[:4], "little") % (2**31)
         try:
             validate(cfg)
@@ -263,7 +279,8 @@ def calibrate(priors: list[Prior], observed: dict[str, float], s: Settings,
     s.out.mkdir(parents=True, exist_ok=True)
     keys = tuple(p.key for p in priors)
     base = base_config(s.scale, s.weeks, s.burn_in, s.step_h, s.extra)
-    simulator = Simulator(base, keys)
+    logs = frozenset(p.key for p in priors if p.on_log_scale)
+    simulator = Simulator(base, keys, logs)
     prior = pyabc.Distribution(**{p.key: p.rv() for p in priors})
     sampler, resource = _sampler(s, base)
 
@@ -294,19 +311,21 @@ def calibrate(priors: list[Prior], observed: dict[str, float], s: Settings,
             resource.close()
         elif resource is not None:
             resource.executor.shutdown(cancel_futures=True)
-    return final_population(history, keys, list(widths)), history
+    return final_population(history, keys, list(widths), logs), history
 
 
-def final_population(history: Any, keys: Sequence[str], stats: Sequence[str]) -> Any:
+def final_population(history: Any, keys: Sequence[str], stats: Sequence[str],
+                     logs: frozenset[str] | set[str] = frozenset()) -> Any:
     """The last generation's particles: one row each, with the value of every unknown, the weight
     (summing to 1), the distance and the summary statistics its run gave (``predicted:SCOPE.KPI``,
     null where the run could not compute one): a weighted sample of the posterior and of its
-    predictive distribution."""
+    predictive distribution. The unknowns in ``logs`` were proposed as logs and are written as values."""
     import polars as pl
 
     particles = history.get_population(t=history.max_t).get_particles_by_model()[0]
     w = np.array([p.weight for p in particles], dtype=float)
-    columns: dict[str, Any] = {k: [float(p.parameter[k]) for p in particles] for k in keys}
+    values = [natural({k: p.parameter[k] for k in keys}, logs) for p in particles]
+    columns: dict[str, Any] = {k: [v[k] for v in values] for k in keys}
     columns["weight"] = w / w.sum()
     columns["distance"] = [float(p.distance) for p in particles]
     for stat in stats:
