@@ -219,13 +219,16 @@ def _cell_label(scope: str) -> str:
     return f"{theme.country_name(region)}, {'crowd' if chan == 'crowd' else 'vendor staff'}"
 
 
+SIG_MARK = " *"  # beside a difference whose 95 % interval excludes zero (it raises or lowers)
+
+
 def _diff_cell(r: dict | None, relative: bool = False) -> str:
-    """A difference with its verdict, for the incidence table."""
+    """A difference for the incidence table, marked where the sweep tells it apart from chance."""
     if r is None:
         return theme.MISSING
     kpi = r["kpi"]
     size = (fmt(r["relative_change"], "change") if relative else fmt_kpi(kpi, r["mean_diff"], signed=True))
-    return f"{size} ({row_verdict(r)})"
+    return size + (SIG_MARK if significant(r) else "")
 
 
 def incidence_table(incidence: pl.DataFrame, splits: pl.DataFrame, name: str) -> str:
@@ -261,6 +264,8 @@ def payers_table(incidence: pl.DataFrame, name: str) -> str:
     rows = []
     for r in frame.iter_rows(named=True):
         kpi = r["kpi"]
+        if r["baseline_mean"] == 0 and r["scenario_mean"] == 0 and r["ci_low"] == r["ci_high"] == 0:
+            continue  # nothing either way (no public money, no top-ups): not a payer here
         ci = theme.MISSING if r["ci_low"] is None else _interval(kpi, r["ci_low"], r["ci_high"], True)
         rows.append([kpi_label(kpi), fmt_kpi(kpi, r["baseline_mean"]), fmt_kpi(kpi, r["scenario_mean"]),
                      fmt_kpi(kpi, r["mean_diff"], signed=True), ci, row_verdict(r)])
@@ -271,9 +276,10 @@ def payers_table(incidence: pl.DataFrame, name: str) -> str:
 INCIDENCE_NOTE = (
     "Each row is one channel's workers in one country, all seeds paired against the baseline: the change "
     "in how many work, their hours online, their wage per hour online (earnings over paid and unpaid "
-    "hours) with its verdict, and that wage's change split exactly into three parts, pay for tasks per "
-    "paid hour, the paid share of hours online and top-ups (changes in logs add up to the wage's: the wage "
-    "is their product). A policy that binds in one country shows there as top-ups; where it raises "
+    "hours) and that wage's change split exactly into three parts, pay for tasks per paid hour, the paid "
+    "share of hours online and top-ups (the wage is their product, so the parts' changes multiply to the "
+    "wage's). * marks a change whose 95 % interval excludes zero; the others chance cannot be ruled out "
+    "for (comparison.csv has every interval). A policy that binds in one country shows there as top-ups; where it raises "
     "requesters' cost, the work and the pay it moves show in the other rows. Below it, who pays: "
     "requesters (people and machines), platforms (their fees), vendors (their margin) and the public "
     "purse. comparison.csv holds every row with its interval (kind 'difference', scope 'crowd:KEN'; the "
