@@ -540,13 +540,14 @@ class MinWageFloorPolicy:
     channels: list[str] = name_of(lambda: ["crowd", "vendor"], "channels", "channels the floor covers", many=True)
     regions: list[str] = policy_regions()
     counted_search_min_per_paid_hour: float = num(
-        20.0, 0.0, 6000.0, "minutes per paid hour", "the crowd platform counts a worker's unpaid search towards the "
-        "floor up to this many minutes per paid hour (6000: all of it)",
-        "assumption: the platform's response. A floor on every hour online invites search without regard to the "
-        "rate; platforms limit what counts (California's Proposition 22, 2020: engaged time only; New York City's "
-        "delivery-worker minimum pay, 2023: apps that pay for trip time only pay a higher rate, and restricted "
-        "log-ins); this one counts the search its market normally needs (ILO WESO 2021: about 20 unpaid minutes "
-        "per paid hour)")
+        6000.0, 0.0, 6000.0, "minutes per paid hour", "the crowd platform counts a worker's unpaid search towards "
+        "the floor up to this many minutes per paid hour (6000, the default: all of it, as the rule is written)",
+        "policy lever and a platform's possible response. A floor on every hour online invites search without "
+        "regard to the rate; platforms limit what counts (California's Proposition 22, 2020: engaged time only; "
+        "New York City's delivery-worker minimum pay, 2023: apps that pay for trip time only pay a higher rate); "
+        "20 counts the search the market normally needs (ILO WESO 2021: about 20 unpaid minutes per paid hour). "
+        "Off by default: with billing where charges arise, steering and closed sign-ups, unpaid search per paid "
+        "hour does not rise under the local floor (docs/model.md 7.15)")
     close_signups_above_topup_share: float = num(
         0.1, 0.0, 1.0, "share of pay", "the crowd platform closes sign-ups in a region while the floor's top-ups "
         "there come to more than this share of its crowd workers' pay (1: never closes)",

@@ -104,8 +104,8 @@ def test_automation_trained_by_its_workers(lessons):
 
 def test_moderators_burnout(lessons):
     before, after = lessons["moderators_burnout"]
-    # High stress among moderators falls from about a third to almost none; the cost per task rises.
-    assert 0.25 <= _after(before)["moderator_high_stress_share"] <= 0.45
+    # High stress among moderators falls from about two in five to almost none; the cost per task rises.
+    assert 0.35 <= _after(before)["moderator_high_stress_share"] <= 0.5
     assert _after(after)["moderator_high_stress_share"] <= 0.05
     assert _after(after)["requester_cost_per_task_usd"] > _after(before)["requester_cost_per_task_usd"]
     # Burnout exits stop once support and the cap have settled in; a band for support appears.

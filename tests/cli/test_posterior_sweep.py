@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from labsim.posterior import ENV
-from labsim.stats import ALL_REGIONS, DRAW, HEADLINE, mean_ci
+from labsim.stats import ALL_REGIONS, DRAW, HEADLINE, PAYERS, mean_ci
 from tests.cli.conftest import run_labsim
 from tests.conftest import write_test_posterior
 
@@ -55,7 +55,8 @@ def test_the_comparison_splits_each_difference_into_parameters_and_chance(over_d
     out, _, _ = over_draws
     table = pl.read_csv(out / "comparison.csv")
     diffs = table.filter((pl.col("kind") == "difference") & (pl.col("scope") == ALL_REGIONS))
-    assert set(diffs["kpi"]) == set(HEADLINE) and diffs["draws"].to_list() == [DRAWS] * diffs.height
+    # the headline indicators, and who pays (the incidence table's overall rows)
+    assert set(diffs["kpi"]) == set(HEADLINE) | set(PAYERS) and diffs["draws"].to_list() == [DRAWS] * diffs.height
     # A share for every KPI that moves at all (a KPI the floor leaves exactly as it was has none).
     moves = diffs.filter(pl.col("var_parameter") + pl.col("var_chance") > 0)
     assert moves.height >= diffs.height - 2 and moves["parameter_share"].is_between(0.0, 1.0).all()

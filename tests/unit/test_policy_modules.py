@@ -155,12 +155,12 @@ def test_a_floor_for_vendors_only_tops_up_no_crowd_pay():
 
 def test_the_platform_counts_search_up_to_its_cap():
     """Cap 20 minutes per paid hour: 6 paid h count 2 h of a worker's 5 unpaid h, so 8 h x 3 USD/h =
-    24 USD; earned 6: a top-up of 18 USD (counting all search, it would be 27)."""
-    m = _floor_market()
+    24 USD; earned 6: a top-up of 18 USD. Counting all search (the default, 6000) it is 27."""
+    m = _floor_market(counted_search_min_per_paid_hour=20.0)
     a = add(m, wk_paid_h=6.0, wk_unpaid_h=5.0, wk_earn_uusd=6_000_000)
     m.policies.weekly_money(m, a, 168.0)
     assert m.pool.wk_earn_uusd[a[0]] == 24_000_000
-    m = _floor_market(counted_search_min_per_paid_hour=6000.0)
+    m = _floor_market()
     a = add(m, wk_paid_h=6.0, wk_unpaid_h=5.0, wk_earn_uusd=6_000_000)
     m.policies.weekly_money(m, a, 168.0)
     assert m.pool.wk_earn_uusd[a[0]] == 33_000_000

@@ -63,12 +63,12 @@ VARIANTS = {
                               "policy.social_protection_levy.share_of_pay=0.2"],
     "levy_machines_inelastic": ["scenario=social_protection_levy", "routing.automation_elasticity=1"],
     # who pays for a floor (docs/model.md 7.15): charges pooled per task type as before; requesters
-    # that do not steer; a platform that counts all search and never closes sign-ups; a minimum
-    # reward per task
+    # that do not steer; a platform that counts search only up to 20 minutes per paid hour, or never
+    # closes sign-ups; a minimum reward per task
     "floor_pooled_charges": ["scenario=min_wage_floor", "pricing.charges_by_book=false"],
     "floor_no_steering": ["scenario=min_wage_floor", "routing.steering_elasticity=0"],
-    "floor_passive_platform": ["scenario=min_wage_floor", "policy.min_wage_floor.counted_search_min_per_paid_hour=6000",
-                               "policy.min_wage_floor.close_signups_above_topup_share=1"],
+    "floor_search_capped": ["scenario=min_wage_floor", "policy.min_wage_floor.counted_search_min_per_paid_hour=20"],
+    "floor_open_signups": ["scenario=min_wage_floor", "policy.min_wage_floor.close_signups_above_topup_share=1"],
     "floor_min_reward": ["scenario=crowd_floor_8usd", "policy.min_wage_floor.min_reward_hours_at_floor=1"],
 }
 

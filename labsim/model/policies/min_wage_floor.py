@@ -5,7 +5,7 @@ work included, is lifted to at least a floor: the higher of a global
 ``usd_h`` and ``local_multiple`` x the region's minimum wage. It covers the
 workers of ``regions`` (empty: every region), on ``channels``. Crowd platforms top each
 week's pay up to it, counting search up to ``counted_search_min_per_paid_hour``
-(the platform's response: what its market normally needs), close sign-ups
+(by default all of it; a platform may count only what its market normally needs), close sign-ups
 where its top-ups are a large share of pay (``close_signups_above_topup_share``), and bill
 requesters for the books the topped-up hours were worked on
 (``pricing.week_surcharge_usd``); vendors raise hourly wages to it
