@@ -34,6 +34,7 @@ import copy
 import dataclasses
 import datetime as dt
 import hashlib
+import importlib
 import json
 import math
 import os
@@ -45,7 +46,7 @@ from typing import Any, Sequence
 import numpy as np
 import yaml
 
-from labsim.errors import ArgumentParser, Interrupted, UserError, raise_interrupted
+from labsim.errors import ArgumentParser, Interrupted, UserError, held_signals, raise_interrupted
 from labsim.indicators import from_older, scoped
 from labsim.posterior import DRAWS, PREDICTED, code_fingerprint
 from labsim.rundir import SharedFolder
@@ -222,9 +223,11 @@ def base_config(scale: float, weeks: int, burn_in: int, step_h: int, extra: Sequ
     its KPI window the last ``weeks``."""
     import labsim
 
-    return labsim.compose([f"scale={scale!r}", f"horizon_weeks={burn_in + weeks}", f"warmup_weeks={burn_in}",
-                           f"step_h={step_h}", "output.progress=false", "output.report=false",
-                           "windows.yearly=false", *extra])
+    # Composed with the stop signals held: one raised inside OmegaConf came out as its own error.
+    with held_signals():
+        return labsim.compose([f"scale={scale!r}", f"horizon_weeks={burn_in + weeks}", f"warmup_weeks={burn_in}",
+                               f"step_h={step_h}", "output.progress=false", "output.report=false",
+                               "windows.yearly=false", *extra])
 
 
 # --- the calibration -----------------------------------------------------------------------
@@ -500,6 +503,16 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _import_pyabc() -> None:
+    """Import pyabc with the stop signals held (``labsim.errors.held_signals``). Its import loads
+    hundreds of modules, C extensions among them; a SIGTERM or Ctrl-C raised in the middle of it came
+    out of a module that turned it into an ImportError ("calibration needs pyabc", although it is
+    installed) and left the interpreter to abort at exit. Held, it is delivered once the import is
+    done, where the command stops cleanly."""
+    with held_signals():
+        importlib.import_module("pyabc")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     import signal
@@ -545,7 +558,7 @@ def _main(argv: list[str]) -> int:
         if args.model_unchanged:
             raise UserError("--model-unchanged goes with --ship")
         try:
-            import pyabc  # noqa: F401
+            _import_pyabc()
         except ImportError:
             raise UserError("calibration needs pyabc: pip install 'labsim[calibrate]'") from None
         priors = load_priors(args.priors)
