@@ -20,6 +20,7 @@ import numpy as np
 
 from labsim.model.context import Context
 from labsim.model.policies.base import Policy, in_force, post_home
+from labsim.model.rules import pricing
 from labsim.model.units import CROWD, UUSD, VENDOR
 
 
@@ -35,13 +36,8 @@ def floor_topup(earnings: np.ndarray, hours: np.ndarray, floor: np.ndarray) -> n
 
 def topup_share(m: Context) -> np.ndarray:
     """Per region, this week's top-ups as a share of its crowd workers' pay (top-ups included)."""
-    n_r, n_t, n_c = m.accounts.shape
-    week = m.accounts.week
-
-    def crowd(name):
-        return week[name].reshape(n_r, n_t, n_c)[:, :, CROWD].sum(axis=1).astype(float)
-    pay = crowd("earnings_uusd")
-    return np.divide(crowd("topup_uusd"), pay, out=np.zeros(n_r), where=pay > 0)
+    pay = pricing.crowd_cells(m, "earnings_uusd").sum(axis=1)
+    return np.divide(pricing.crowd_cells(m, "topup_uusd").sum(axis=1), pay, out=np.zeros(pay.size), where=pay > 0)
 
 
 class MinWageFloor(Policy):

@@ -299,17 +299,25 @@ def learn(m: Context) -> None:
         state.paid_h_per_task = np.where(state.week_taken > 0, np.divide(
             paid_h, state.week_taken, out=np.zeros(books.n), where=state.week_taken > 0), state.paid_h_per_task)
         rate = 1.0 / m.cfg.pricing.belief_weeks
-        state.region_charge_h = (1 - rate) * state.region_charge_h + rate * region_charge_per_hour(m)
-    charged = week_surcharge_usd(m)
+        per_hour = region_charge_per_hour(m)
+        state.region_charge_h = (1 - rate) * state.region_charge_h + rate * per_hour
+    else:
+        per_hour = None
+    charged = week_surcharge_usd(m, per_hour)
     state.surcharge_usd = np.where(books.is_crowd & np.isfinite(charged),
                                    (1 - alpha) * state.surcharge_usd + alpha * np.nan_to_num(charged),
                                    state.surcharge_usd)
 
 
+def crowd_cells(m: Context, name: str) -> np.ndarray:
+    """(regions, types) this week's flow ``name`` of the accounts in the crowd's cells."""
+    n_r, n_t, n_c = m.accounts.shape
+    return m.accounts.week[name].reshape(n_r, n_t, n_c)[:, :, CROWD].astype(float)
+
+
 def _crowd_week(m: Context, name: str) -> np.ndarray:
     """Per task type, this week's flow ``name`` of the accounts over the crowd's cells (all regions)."""
-    n_r, n_t, n_c = m.accounts.shape
-    return m.accounts.week[name].reshape(n_r, n_t, n_c)[:, :, CROWD].sum(axis=0).astype(float)
+    return crowd_cells(m, name).sum(axis=0)
 
 
 def crowd_hours(m: Context) -> tuple[np.ndarray, np.ndarray]:
@@ -319,11 +327,8 @@ def crowd_hours(m: Context) -> tuple[np.ndarray, np.ndarray]:
     books, offer = m.books, m.state.offer
     if not offer.size or (offer >= 1.0).all():
         return _crowd_week(m, "unpaid_hours")[books.type], _crowd_week(m, "paid_hours")[books.type]
-    n_r, n_t, n_c = m.accounts.shape
-
     def by_book(name):
-        per = m.accounts.week[name].reshape(n_r, n_t, n_c)[:, :, CROWD].astype(float)  # regions x types
-        return (offer * per.T[books.type]).sum(axis=1)
+        return (offer * crowd_cells(m, name).T[books.type]).sum(axis=1)
     return by_book("unpaid_hours"), by_book("paid_hours")
 
 
@@ -332,13 +337,12 @@ SURCHARGES = ("topup_uusd", "levy_uusd", "support_cost_uusd")  # policies' charg
 
 def region_charge_per_hour(m: Context) -> np.ndarray:
     """Per region, this week's policy charges per paid hour of its crowd workers (USD)."""
-    n_r, n_t, n_c = m.accounts.shape
-    charged = sum(m.accounts.week[k].reshape(n_r, n_t, n_c)[:, :, CROWD].sum(axis=1) for k in SURCHARGES) / UUSD
+    charged = sum(crowd_cells(m, k).sum(axis=1) for k in SURCHARGES) / UUSD
     paid = m.state.week_paid_h_region.sum(axis=0)
-    return np.divide(charged, paid, out=np.zeros(n_r), where=paid > 0)
+    return np.divide(charged, paid, out=np.zeros(paid.size), where=paid > 0)
 
 
-def week_surcharge_usd(m: Context) -> np.ndarray:
+def week_surcharge_usd(m: Context, per_hour: np.ndarray | None = None) -> np.ndarray:
     """Per book, this week's policy charges to requesters per accepted crowd task (NaN where it had
     none): what a wage floor, paid search, a levy or support add to each task's cost. Billed where
     they arise (``pricing.charges_by_book``): a region's charges per crowd paid hour, over the paid
@@ -346,7 +350,8 @@ def week_surcharge_usd(m: Context) -> np.ndarray:
     their top-ups. Pooled (off): one charge per accepted task per task type, alike on its books."""
     state, books = m.state, m.books
     if state.week_paid_h_region.size:
-        per_hour = region_charge_per_hour(m)
+        if per_hour is None:  # (``region_charge_per_hour``, when the caller has not computed it)
+            per_hour = region_charge_per_hour(m)
         billed = state.week_paid_h_region @ per_hour
         return np.divide(billed, state.week_taken, out=np.full(books.n, np.nan), where=state.week_taken > 0)
     charged = sum(_crowd_week(m, k) for k in SURCHARGES) / UUSD
