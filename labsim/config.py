@@ -30,6 +30,11 @@ __all__ = ["ConfigError", "LabsimConfig", "validate", "describe", "parameters"]
 MODES = ("market", "mmc")
 STEPS_H = (1, 2, 3, 4, 6)
 CHANNEL_NAMES = ("crowd", "vendor")
+# Requesters' home jurisdictions and the offset of their office time from UTC (standard time: the
+# United States at US Eastern, where most of its online-labour buyers post (Kassi and Lehdonvirta
+# 2018); the EU at Central European Time, where most of its population lives; "other" at UTC, an
+# assumption for a rest of the world spread from the Americas to Asia-Pacific).
+JURISDICTIONS = {"US": -5.0, "EU": 1.0, "UK": 0.0, "CN": 8.0, "IN": 5.5, "other": 0.0}
 MAX_WEEKS = 5200.0  # a century: no question this model answers needs longer runs
 
 
@@ -257,6 +262,16 @@ class RequesterConfig:
                                 "platform fee buys fewer of its tasks",
                                 source=("assumption: academic pay norms (Dynamo guidelines 2014) and round-number "
                                         "rewards (Dube et al. 2020)"))
+    home_shares: dict[str, float] = _field(lambda: {"US": 1.0}, {
+        "kind": "shares_by_jurisdiction", "unit": "share",
+        "source": "conf/requesters/default.yaml gives each class's sources (Online Labour Index, AI Index 2024)",
+        "doc": "share of its batches posted by requesters homed in each jurisdiction (they sum to 1)"})
+    large_shares: dict[str, float] = _field(dict, {
+        "kind": "shares_by_jurisdiction", "unit": "share",
+        "source": "assumption with a prior (conf/calibration/priors.yaml gives none yet: a rule's scope, not "
+                  "a market outcome); conf/requesters/default.yaml says why",
+        "doc": "share of its batches, by home jurisdiction, posted by firms above a due-diligence rule's size "
+               "thresholds (absent: none)"})
     budget_fee_share: float = share(0.40, "the platform fee its budgets were planned at: a customary-rate batch's "
                                     "budget buys its drawn size at this fee, so its tasks scale by (1 + this) / "
                                     "(1 + the fee charged)",
@@ -311,6 +326,11 @@ class DemandConfig:
         "the US buys as much online labour as the rest of the world (Kassi and Lehdonvirta 2018): US Eastern")
     office_hours_boost: float = num(3.0, 0.0, 100.0, "x off-hours rate", "posting rate in office hours",
                                     "assumption", lo_open=True)
+    office_hours_by_home: bool = flag(
+        False, "requesters post in the office hours of their home jurisdictions (requesters.*.home_shares), "
+        "each at its standard time, instead of all at requester_utc_offset_h",
+        "off by default so that the recorded results stand until the calibration is re-run with it (docs/model.md "
+        "7.16); the home shares are sourced in conf/requesters/default.yaml")
     office_start_local_h: float = num(9.0, 0.0, 24.0, "local hour", "requesters' office hours start",
                                       "assumption: a working day", hi_open=True)
     office_end_local_h: float = num(18.0, 0.0, 24.0, "local hour", "requesters' office hours end",
@@ -631,11 +651,46 @@ class FairPlatformPolicy:
 
 @dataclass
 class DueDiligencePolicy:
-    """``coverage`` of crowd demand must use certified channels (the fair platform, else vendors)."""
+    """Due diligence in the supply chain. Unscoped (no ``jurisdictions``): ``coverage`` of crowd demand
+    must use certified channels (the fair platform, else vendors). Scoped: the large requesters homed in
+    ``jurisdictions`` may buy people's work only from suppliers that meet a wage standard, and pay for
+    audits (docs/model.md 7.16)."""
 
     enabled: bool = flag(False, "the policy is on")
     start_week: float = start_week()
-    coverage: float = share(0.5, "share of crowd demand bound")
+    coverage: float = share(0.5, "share of crowd demand bound (the unscoped rule only)")
+    jurisdictions: list[str] = name_of(
+        lambda: [], "jurisdictions", "home jurisdictions whose large requesters the rule binds (empty: the "
+        "unscoped rule, coverage of all crowd demand); all six: the rule adopted by every jurisdiction", many=True,
+        source="policy lever. The EU's Corporate Sustainability Due Diligence Directive (EU) 2024/1760 as "
+               "amended by the Omnibus I simplification (December 2025): EU companies above 5,000 employees "
+               "and EUR 1.5 billion turnover")
+    chain_depth: str = choice(
+        "every_tier", ("first_tier", "every_tier"),
+        "how deep the chain is covered: first_tier, the requester's direct suppliers only (a compliant vendor "
+        "may pass the work on to the crowd platform); every_tier, every worker in the chain (no crowd work "
+        "unless the platform is certified)",
+        "policy lever. every_tier by default: the directive as amended asks for risk-based due diligence beyond "
+        "direct business partners, and the risks of data work on crowd platforms are documented (ILO 2021); "
+        "first_tier is Germany's Supply Chain Act (2023), which reaches indirect suppliers only on substantiated "
+        "knowledge")
+    wage_standard_local_multiple: float = num(
+        1.0, 0.0, 100.0, "x local minimum wage", "the wage standard a compliant supplier pays every hour "
+        "(vendors serving a covered requester pay it to all their staff: one wage schedule per vendor)",
+        "policy lever: 1, the legal minimum, the least an audit checks; living-wage clauses come with the "
+        "employment issue")
+    pass_through_margin: float = share(
+        0.15, "what a compliant first-tier vendor adds to the crowd work it passes on, as a share of its cost "
+        "(first_tier only)", "assumption: a vendor's margin on managed crowd work, vendor.margin's order")
+    audit_cost_usd_per_supplier_year: float = num(
+        10000.0, 0.0, 1e7, "USD per supplier and year", "what auditing one supplier costs a covered requester a year",
+        "assumption: third-party social audits cost USD 1,500-4,000 each (amfori BSCI fee schedules) and "
+        "certification such as SA8000 USD 10,000-20,000 a year per site; one audited relationship a year")
+    audited_suppliers_per_task_million: float = num(
+        2.0, 0.0, 1e6, "suppliers per million tasks a year", "supplier relationships a covered requester audits "
+        "per million tasks it buys from people a year",
+        "assumption: a large buyer splits its labelling between two or three vendors and a platform; per "
+        "million tasks so that the cost per task holds at every scale")
 
 
 @dataclass
@@ -808,7 +863,8 @@ def _check_number(key: str, value: Any, meta: dict[str, Any]) -> None:
 
 
 def _table_keys(cfg: LabsimConfig, table_name: str) -> tuple[str, ...]:
-    return CHANNEL_NAMES if table_name == "channels" else tuple(getattr(cfg, table_name))
+    fixed = {"channels": CHANNEL_NAMES, "jurisdictions": tuple(JURISDICTIONS)}
+    return fixed[table_name] if table_name in fixed else tuple(getattr(cfg, table_name))
 
 
 def check_field(cfg: LabsimConfig, key: str, value: Any, meta: dict[str, Any]) -> None:
@@ -834,6 +890,14 @@ def check_field(cfg: LabsimConfig, key: str, value: Any, meta: dict[str, Any]) -
             if t not in cfg.task_types:
                 raise ConfigError(f"{key}.{t}", x, f"a task type: one of {', '.join(cfg.task_types)}")
             _check_number(f"{key}.{t}", x, {"kind": "share", "lo": 0.0, "hi": 1.0, "lo_open": False,
+                                            "hi_open": False})
+    elif kind == "shares_by_jurisdiction":
+        if not isinstance(value, dict):
+            raise ConfigError(key, value, "a mapping of home jurisdiction to share")
+        for j, x in value.items():
+            if j not in JURISDICTIONS:
+                raise ConfigError(f"{key}.{j}", x, f"a jurisdiction: one of {', '.join(JURISDICTIONS)}")
+            _check_number(f"{key}.{j}", x, {"kind": "share", "lo": 0.0, "hi": 1.0, "lo_open": False,
                                             "hi_open": False})
     elif kind == "text":
         if not isinstance(value, str):
@@ -953,6 +1017,11 @@ def _tables(cfg: LabsimConfig) -> None:
 
 
 def _type_shares(cfg: LabsimConfig) -> None:
+    for code, r in cfg.requesters.items():
+        total = sum(r.home_shares.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ConfigError(f"requesters.{code}.home_shares", round(total, 6),
+                              "shares of the class's batches by home jurisdiction that sum to 1")
     for name in cfg.task_types:
         total = sum(r.type_shares.get(name, 0.0) for r in cfg.requesters.values())
         if abs(total - 1.0) > 1e-6:

@@ -28,11 +28,12 @@ from typing import Any, Callable
 TIMESERIES = "timeseries.parquet"
 WORKERS = "workers.parquet"
 WORKER_WINDOWS = "worker_windows.parquet"
+REQUESTERS = "requesters.parquet"
 KPIS = "kpis.json"
 REPORT = "report.html"
 STATUS = "status.json"
 CONFIG = "config_resolved.yaml"
-RUN_FILES = (KPIS, TIMESERIES, WORKERS, WORKER_WINDOWS)
+RUN_FILES = (KPIS, TIMESERIES, WORKERS, WORKER_WINDOWS, REQUESTERS)
 # A sweep folder
 RUNS = "runs.parquet"
 COMPARISON = "comparison.html"

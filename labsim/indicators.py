@@ -33,7 +33,7 @@ SCHEMA_VERSION = 3
 RAISES, LOWERS, NO_CLEAR_CHANGE, TOO_FEW = "raises", "lowers", "no clear change", "too few runs to tell"
 VERDICTS = (RAISES, LOWERS, NO_CLEAR_CHANGE, TOO_FEW)
 VIEWS = ("headline", "sweep", "answer", "summary", "sensitivity", "classroom", "cards", "by_region", "incidence",
-         "payers", "cells", "wage_parts")
+         "payers", "cells", "wage_parts", "requesters")
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Indicator:
     "lower" or "" (a description, not a goal). ``scales``: "rate" or "count". ``delta``: the
     smallest change that matters (None: no verdict of "no clear change" for it). ``views``: where
     it is shown (VIEWS). ``scopes``: where ``kpis.json`` reports it (``overall``, by ``region``,
-    by ``channel``; the queue's only in the M/M/c mode, ``queue``)."""
+    by ``channel``; the queue's only in the M/M/c mode, ``queue``; by requesters' ``home``)."""
 
     label: str
     kind: str = "number"
@@ -72,6 +72,7 @@ def _views(*names: str) -> frozenset[str]:
 
 _OVERALL = frozenset(("overall",))
 _QUEUE = frozenset(("queue",))
+_HOME = frozenset(("home",))  # by requesters' home jurisdiction (kpis.json's by_home, scope home:EU)
 
 # The smallest changes that matter (``delta``) are assumptions, stated in docs/guide/kpis.md: about
 # 1 % of the baseline's level for money (5 US cents an hour on a wage near 3 USD/h, half a US cent
@@ -161,6 +162,17 @@ CATALOGUE: dict[str, Indicator] = {
         "Right of zero: the policy makes each finished task dearer for the AI companies "
         "buying the work; this is who pays.", noun="requesters' cost per task", unit=" a task", delta=0.005,
         views=_views("headline", "sweep", "answer", "summary", "classroom"), scopes=_OVERALL),
+    "people_cost_per_task_usd": Indicator(
+        "Requesters' cost per task bought from people (USD)", "usd",
+        "Right of zero: each task these requesters buy from people costs them more (rates, fees and charges on "
+        "the crowd, vendors' quotes, audits under a due-diligence rule).", short="cost per task",
+        noun="their cost per task bought from people", unit=" a task", delta=0.005, views=_views("requesters"),
+        scopes=_HOME),
+    "human_tasks_bought": Indicator(
+        "Tasks bought from people", "number",
+        "Right of zero: these requesters buy more work from people (the crowd and vendors together).",
+        short="tasks from people", noun="the tasks they buy from people", scales="count", views=_views("requesters"),
+        measure="tasks", scopes=_HOME),
     "topup_usd": Indicator("Policy top-ups paid to workers (USD over the weeks reported)", "usd", scales="count",
         short="top-ups", views=_views("cells", "classroom", "incidence", "payers")),
     "night_hours_share": Indicator("Share of working hours at night", "share", short="night share", delta=0.01,
@@ -195,8 +207,10 @@ def view(name: str) -> tuple[str, ...]:
 
 
 # A scope: a region's code (KEN), a channel (crowd, vendor), a channel's workers in some regions
-# (crowd:IND+PHL) or all regions (ALL, the same as no scope).
-_SCOPE = re.compile(r"(?:[A-Z][A-Z0-9_]*|crowd|vendor)(?::[A-Z][A-Z0-9_]*(?:\+[A-Z][A-Z0-9_]*)*)?")
+# (crowd:IND+PHL) or all regions (ALL, the same as no scope); requesters by home jurisdiction
+# (home:EU), or those a scenario's rule binds and the rest (rule:covered, rule:uncovered).
+_SCOPE = re.compile(r"(?:[A-Z][A-Z0-9_]*|crowd|vendor)(?::[A-Z][A-Z0-9_]*(?:\+[A-Z][A-Z0-9_]*)*)?"
+                    r"|home:[A-Za-z]+|rule:(?:covered|uncovered)")
 ALL = "ALL"
 
 
@@ -210,8 +224,9 @@ def scoped(name: str, scope: str | None = None) -> str:
     if scope.endswith(":all"):
         scope = scope[: -len(":all")]
     if not _SCOPE.fullmatch(scope):
-        raise ValueError(f"{scope!r} is not a scope: a region code (KEN), a channel (crowd, vendor) or a "
-                         "channel in some regions (crowd:IND+PHL)")
+        raise ValueError(f"{scope!r} is not a scope: a region code (KEN), a channel (crowd, vendor), a "
+                         "channel in some regions (crowd:IND+PHL), requesters' home (home:EU) or a rule's "
+                         "reach (rule:covered, rule:uncovered)")
     return f"{scope}.{name}"
 
 

@@ -68,6 +68,8 @@ def _allowed(meta: dict[str, Any]) -> str:
         return f"keys of {meta['table']}"
     if meta.get("kind") == "shares_by_type":
         return "shares by task type"
+    if meta.get("kind") == "shares_by_jurisdiction":
+        return "shares by home jurisdiction (US, EU, UK, CN, IN, other)"
     return describe(meta)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from labsim.files import KPIS, REPORT, TIMESERIES, WORKER_WINDOWS, WORKERS, json_text, write_all
+from labsim.files import KPIS, REPORT, REQUESTERS, TIMESERIES, WORKER_WINDOWS, WORKERS, json_text, write_all
 from labsim.indicators import view
 from labsim.model import CHANNELS, Records
 from labsim.model.state import EXIT_REASONS
@@ -130,6 +130,7 @@ class Results:
     kpis: dict[str, Any]
     meta: dict[str, Any] = field(default_factory=dict)
     worker_windows: pl.DataFrame | None = None  # each worker's flows over each named window
+    requesters: pl.DataFrame | None = None  # what each requester group bought, week by week
 
     # -- building --------------------------------------------------------------------
 
@@ -140,7 +141,8 @@ class Results:
         workers = _workers(rec)
         windows = _worker_windows(rec)
         kpis = _kpis(rec, ts, workers, windows, min_wage)
-        return cls(ts, workers, kpis, dict(meta or {}), windows)
+        return cls(ts, workers, kpis, dict(meta or {}), windows,
+                   pl.DataFrame(rec.requesters) if rec.requesters else None)
 
     # -- files -----------------------------------------------------------------------
 
@@ -151,6 +153,8 @@ class Results:
                    KPIS: lambda p: p.write_text(json_text(payload), encoding="utf-8")}
         if self.worker_windows is not None:
             writers[WORKER_WINDOWS] = self.worker_windows.write_parquet
+        if self.requesters is not None:
+            writers[REQUESTERS] = self.requesters.write_parquet
         if report_html is not None:
             writers[REPORT] = lambda p: p.write_text(report_html, encoding="utf-8")
         write_all(run_dir, writers)
@@ -158,11 +162,12 @@ class Results:
     @classmethod
     def read(cls, run_dir: str | Path) -> "Results":
         run_dir = Path(run_dir)
-        windows = run_dir / WORKER_WINDOWS
+        windows, groups = run_dir / WORKER_WINDOWS, run_dir / REQUESTERS
         kpis = json.loads((run_dir / KPIS).read_text())
         meta = kpis.pop("meta", None) or {}  # write() puts the meta into kpis.json beside the KPIs
         return cls(pl.read_parquet(run_dir / TIMESERIES), pl.read_parquet(run_dir / WORKERS), kpis, dict(meta),
-                   pl.read_parquet(windows) if windows.is_file() else None)
+                   pl.read_parquet(windows) if windows.is_file() else None,
+                   pl.read_parquet(groups) if groups.is_file() else None)
 
 
 # --- tables ---------------------------------------------------------------------------
@@ -451,7 +456,53 @@ def _scope_kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame, start_wee
     for scope in (*by_region.values(), *by_channel.values(), *by_cell.values()):
         scope["human_work_share"] = scope["tasks_done"] / done if done else float("nan")
     overall["human_work_share"] = 1.0 if done else float("nan")
-    return {"overall": overall, "by_region": by_region, "by_channel": by_channel, "by_cell": by_cell}
+    out = {"overall": overall, "by_region": by_region, "by_channel": by_channel, "by_cell": by_cell}
+    if rec.requesters:
+        out["by_group"] = group_kpis(rec.requesters, start_week, end_week)
+        out["by_home"] = home_kpis(out["by_group"])
+    return out
+
+
+def requester_kpis(groups: list[dict[str, float]]) -> dict[str, float]:
+    """What some requester groups (``group_kpis`` values) bought from people and what it cost them per task."""
+    human = sum(g["tasks_human"] for g in groups)
+    cost = sum(g["cost_human_usd"] for g in groups)
+    return {"people_cost_per_task_usd": cost / human if human > 0 else float("nan"), "human_tasks_bought": human}
+
+
+def home_kpis(by_group: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Per home jurisdiction (scope ``home:EU``), its requesters' ``requester_kpis``."""
+    homes: dict[str, list[dict[str, float]]] = {}
+    for key, g in by_group.items():
+        homes.setdefault(key.split(":")[2], []).append(g)
+    return {f"home:{h}": requester_kpis(gs) for h, gs in homes.items()}
+
+
+# What each requester group bought over a window (labsim.model.rules.arrivals.GROUP_FLOWS), with
+# people's tasks on both channels together, and whether this run's rule binds the group (1 or 0).
+GROUP_KPIS = ("tasks_drawn", "tasks_bought", "tasks_human", "tasks_human_crowd", "tasks_human_vendor",
+              "tasks_automated", "cost_human_usd", "covered")
+
+
+def group_kpis(requesters: dict[str, np.ndarray], start_week: int, end_week: int) -> dict[str, dict[str, float]]:
+    """Per requester group (``group:<class>:<home>:<large|small>``) with batches drawn in weeks
+    [start_week, end_week), its ``GROUP_KPIS`` summed over them."""
+    f = pl.DataFrame(requesters).filter(pl.col("week").is_between(start_week, end_week - 1))
+    sums = (f.group_by("requester_class", "home", "large", maintain_order=True)
+            .agg(pl.col("tasks_drawn", "tasks_bought", "tasks_human_crowd", "tasks_human_vendor", "tasks_automated",
+                        "cost_human_usd").sum(), pl.col("covered").max()))
+    out = {}
+    for row in sums.iter_rows(named=True):
+        if row["tasks_drawn"] <= 0:
+            continue
+        key = f"group:{row['requester_class']}:{row['home']}:{'large' if row['large'] else 'small'}"
+        out[key] = {"tasks_drawn": float(row["tasks_drawn"]), "tasks_bought": float(row["tasks_bought"]),
+                    "tasks_human": float(row["tasks_human_crowd"] + row["tasks_human_vendor"]),
+                    "tasks_human_crowd": float(row["tasks_human_crowd"]),
+                    "tasks_human_vendor": float(row["tasks_human_vendor"]),
+                    "tasks_automated": float(row["tasks_automated"]),
+                    "cost_human_usd": float(row["cost_human_usd"]), "covered": float(bool(row["covered"]))}
+    return out
 
 
 def workers_over(workers: pl.DataFrame, worker_windows: pl.DataFrame, window: str) -> pl.DataFrame:

@@ -70,7 +70,9 @@ def market_counts(runs: pl.DataFrame) -> pl.DataFrame:
     if "scale" not in runs.columns:
         return runs
     names = set(counts())
-    cols = [c for c in runs.columns if base_name(c) in names and runs.schema[c].is_numeric()]
+    # and what each requester group bought (group:<class>:<home>:<size>.<flow>), its flag of cover aside
+    cols = [c for c in runs.columns if (base_name(c) in names or (c.startswith("group:") and not c.endswith(
+        ".covered"))) and runs.schema[c].is_numeric()]
     factor = pl.when(pl.col("scale") > 0).then(pl.col("scale")).otherwise(None).fill_null(1.0)
     return runs.with_columns([(pl.col(c) / factor).alias(c) for c in cols])
 
@@ -163,7 +165,7 @@ def cell_scopes(runs: pl.DataFrame) -> list[tuple[str, str]]:
     """(scope, column prefix) of the incidence table's cells, each channel in each region
     (``crowd:KEN.<kpi>`` columns): crowd first, then vendors, regions in order."""
     heads = {c.split(".", 1)[0] for c in runs.columns if "." in c and not c.startswith(PARAM)}
-    cells = [h for h in heads if ":" in h and "+" not in h]
+    cells = [h for h in heads if h.split(":")[0] in ("crowd", "vendor") and ":" in h and "+" not in h]
     order = {"crowd": 0, "vendor": 1}
     cells.sort(key=lambda h: (order.get(h.split(":")[0], 2), h))
     return [(h, f"{h}.") for h in cells]
@@ -408,6 +410,105 @@ def burnout_split(runs: pl.DataFrame, baseline: str = "baseline") -> pl.DataFram
         parts["channel_mix"] = sum(0.5 * (r[c, ""] + r[c, "__s"]) * (share[c, "__s"] - share[c, ""]) for c in chans)
         rows += _split_rows(other, ALL_REGIONS, BURNOUT, parts)
     return pl.DataFrame(rows, schema=SPLIT_SCHEMA, orient="row")
+
+
+REQUESTERS = view("requesters")  # what requesters buy from people, and its cost to them (scopes home:EU...)
+# The three destinations of the work a rule covers at its start (docs/model.md 7.16), and where the moved
+# part went: to requesters the rule does not bind, to machines, to a tier it does not cover (the crowd
+# reached through a compliant first-tier vendor).
+LEAKAGE = "covered_work"
+LEAKAGE_PARTS = ("done_under_rule", "moved", "no_longer_done")
+MOVED = "moved_work"
+MOVED_PARTS = ("to_uncovered_requesters", "to_machines", "to_uncovered_tier")
+
+
+def home_scopes(runs: pl.DataFrame) -> list[tuple[str, str]]:
+    """(scope, column prefix) of requesters by home jurisdiction (``home:EU.<kpi>`` columns), in the
+    order of ``labsim.config.JURISDICTIONS``."""
+    from labsim.config import JURISDICTIONS
+
+    heads = {c.split(".", 1)[0] for c in runs.columns if c.startswith("home:")}
+    return [(f"home:{j}", f"home:{j}.") for j in JURISDICTIONS if f"home:{j}" in heads]
+
+
+def _group_sums(pairs: pl.DataFrame, side: str, covered: np.ndarray | None) -> dict[str, dict[str, np.ndarray]]:
+    """Per pair, the sums of the requester groups' flows (``group:*.<flow>`` columns, ``side`` "" for the
+    baseline, "__s" for the scenario) over the groups the scenario's rule binds (``covered``, per group
+    and pair) and over the rest: {"covered": {flow: per pair}, "uncovered": {...}}."""
+    groups = sorted({c.split(".", 1)[0] for c in pairs.columns if c.startswith("group:") and c.endswith(".covered")})
+    flows = ("tasks_human", "tasks_human_crowd", "tasks_human_vendor", "tasks_automated", "cost_human_usd")
+    out = {k: {f: np.zeros(pairs.height) for f in flows} for k in ("covered", "uncovered")}
+    for g in groups:
+        bound = covered[g] if covered is not None else np.zeros(pairs.height, bool)
+        for f in flows:
+            col = f"{g}.{f}{side}"
+            x = pairs[col].cast(pl.Float64).fill_null(0.0).to_numpy() if col in pairs.columns else 0.0
+            out["covered"][f] = out["covered"][f] + np.where(bound, x, 0.0)
+            out["uncovered"][f] = out["uncovered"][f] + np.where(bound, 0.0, x)
+    return out
+
+
+def _rule_pairs(runs: pl.DataFrame, baseline: str) -> Iterable[tuple[str, dict, dict]]:
+    """(scenario, baseline's sums, scenario's sums) over its pairs (``_group_sums``) for every scenario
+    whose rule binds some requesters (a due-diligence rule scoped by home jurisdiction)."""
+    cols = [c for c in runs.columns if c.startswith("group:")]
+    if not cols:
+        return
+    for other, pairs in _pairs(runs, baseline, cols):
+        flags = {c.split(".", 1)[0]: pairs[c].cast(pl.Float64).fill_null(0.0).to_numpy() > 0
+                 for c in pairs.columns if c.startswith("group:") and c.endswith(".covered__s")}
+        if not pairs.height or not any(v.any() for v in flags.values()):
+            continue
+        yield other, _group_sums(pairs, "", flags), _group_sums(pairs, "__s", flags)
+
+
+def leakage_split(runs: pl.DataFrame, baseline: str = "baseline") -> pl.DataFrame:
+    """Where the work a scenario's rule covers goes (docs/model.md 7.16), per pair over the window the
+    runs report: the tasks the requesters it binds bought from people in the baseline (``total``: 1,
+    the whole) split into the shares of it done under the rule (bought by them from compliant suppliers,
+    vendors at the standard), moved out of its reach (the rise in the tasks uncovered requesters buy from
+    people, the rise in the covered requesters' tasks done by machines, and the covered requesters'
+    tasks done by a crowd they reach through a compliant first-tier vendor) and no longer done (the
+    rest: fewer tasks bought). The three add up to the whole in every pair; a negative part is a move
+    the other way. A second split (``moved_work``) gives the moved share's three destinations."""
+    rows: list[dict] = []
+    for other, base, scen in _rule_pairs(runs, baseline):
+        whole = base["covered"]["tasks_human"]
+        keep = whole > 0
+        if not keep.any():
+            continue
+        w = whole[keep]
+
+        def share(x: np.ndarray) -> np.ndarray:
+            return x[keep] / w
+        under = share(scen["covered"]["tasks_human_vendor"])
+        to_req = share(scen["uncovered"]["tasks_human"] - base["uncovered"]["tasks_human"])
+        to_machines = share(scen["covered"]["tasks_automated"] - base["covered"]["tasks_automated"])
+        to_tier = share(scen["covered"]["tasks_human_crowd"])
+        moved = to_req + to_machines + to_tier
+        rows += _split_rows(other, "rule", LEAKAGE, {"total": np.ones(w.size), "done_under_rule": under,
+                                                    "moved": moved, "no_longer_done": 1.0 - under - moved})
+        rows += _split_rows(other, "rule", MOVED, {"total": moved, "to_uncovered_requesters": to_req,
+                                                  "to_machines": to_machines, "to_uncovered_tier": to_tier})
+    return pl.DataFrame(rows, schema=SPLIT_SCHEMA, orient="row")
+
+
+def rule_differences(runs: pl.DataFrame, baseline: str = "baseline") -> pl.DataFrame:
+    """DIFF_SCHEMA rows for the requesters a scenario's rule binds (scope ``rule:covered``) and the rest
+    (``rule:uncovered``): the paired change in what they buy from people and what it costs them per task
+    (the ``requesters`` view), the same requesters on both sides of each pair."""
+    rows: list[dict] = []
+    for other, base, scen in _rule_pairs(runs, baseline):
+        data, wanted = {}, []
+        for who in ("covered", "uncovered"):
+            for side, sums in (("", base), ("__s", scen)):
+                human, cost = sums[who]["tasks_human"], sums[who]["cost_human_usd"]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    data[f"rule:{who}.people_cost_per_task_usd{side}"] = np.where(human > 0, cost / human, np.nan)
+                data[f"rule:{who}.human_tasks_bought{side}"] = human
+            wanted += [(f"rule:{who}", k, f"rule:{who}.{k}") for k in REQUESTERS]
+        rows += _pair_rows(pl.DataFrame(data), wanted, other)
+    return _nulls(pl.DataFrame(rows, schema=DIFF_SCHEMA, orient="row"))
 
 
 def kpi_levels(runs: pl.DataFrame, kpis: Sequence[str] = HEADLINE, by_region: bool = False) -> pl.DataFrame:

@@ -35,7 +35,8 @@ from labsim.indicators import SCHEMA_VERSION, verdict_of
 from labsim.jobs import read_status
 from labsim.rundir import SharedFolder
 from labsim.stats import (
-    DIFF_SCHEMA, HEADLINE, INCIDENCE, OVER_DRAWS_SCHEMA, PARAM, PAYERS, SPLIT_SCHEMA, burnout_split, cell_scopes,
+    DIFF_SCHEMA, HEADLINE, INCIDENCE, OVER_DRAWS_SCHEMA, PARAM, PAYERS, REQUESTERS, SPLIT_SCHEMA, burnout_split,
+    cell_scopes, home_scopes, leakage_split, rule_differences,
     kpi_levels, market_counts, mean_ci, mean_quarterly_wages, paired_differences, param_columns, quarterly_by_region,
     region_codes, scenarios, t_quantile, wage_split)
 
@@ -119,11 +120,12 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
 
 def _kpi_columns(kpis: dict) -> dict[str, float | None]:
     """``overall`` flattened with dots; ``by_region`` as ``KEN.kpi``; ``by_channel`` as ``crowd.kpi``;
-    ``by_cell`` (the incidence table's) as ``crowd:KEN.kpi``."""
+    ``by_cell`` (the incidence table's) as ``crowd:KEN.kpi``; ``by_group`` (what each requester group
+    bought) as ``group:enterprise:EU:large.kpi``; ``by_home`` as ``home:EU.kpi``."""
     cols = _flatten(kpis.get("overall") or {})
     for region, values in sorted((kpis.get("by_region") or {}).items()):
         cols.update(_flatten(values or {}, f"{region}."))
-    for scope in ("by_channel", "by_cell"):
+    for scope in ("by_channel", "by_cell", "by_group", "by_home"):
         for name, values in (kpis.get(scope) or {}).items():
             cols.update(_flatten(values or {}, f"{name}."))
     return cols
@@ -303,7 +305,10 @@ def comparison_table(runs: pl.DataFrame, baseline: str | None = None) -> pl.Data
     ``split:effective_wage_usd_h``, the change in the log of the hours-weighted wage, by scope, and its
     parts; ``split:burnout_exits_per_1000_moderator_years``, the rate's change and its shift-share
     parts), each part's row holding its mean over pairs and 95 % interval (``labsim.stats.wage_split``,
-    ``burnout_split``)."""
+    ``burnout_split``). Requesters follow: by home jurisdiction (scope ``home:EU``) and, for a rule scoped
+    by home, those it binds and the rest (``rule:covered``, ``rule:uncovered``), what they buy from people
+    and its cost per task; and where the covered work went (``split:covered_work`` and
+    ``split:moved_work``, ``labsim.stats.leakage_split``)."""
     name = baseline or "baseline"
     runs = market_counts(runs)
     diffs = (paired_differences(runs, baseline=name) if name in scenarios(runs)
@@ -312,8 +317,10 @@ def comparison_table(runs: pl.DataFrame, baseline: str | None = None) -> pl.Data
     over_draws = list(OVER_DRAWS_SCHEMA)  # over posterior draws: null for levels
     if name in scenarios(runs):  # the incidence table: each channel in each region, and who pays
         diffs = pl.concat([diffs, paired_differences(runs, name, INCIDENCE, scopes=cell_scopes(runs)),
-                           paired_differences(runs, name, PAYERS, by_region=False)])
-        splits = pl.concat([wage_split(runs, name), burnout_split(runs, name)])
+                           paired_differences(runs, name, PAYERS, by_region=False),
+                           paired_differences(runs, name, REQUESTERS, scopes=home_scopes(runs)),
+                           rule_differences(runs, name)])
+        splits = pl.concat([wage_split(runs, name), burnout_split(runs, name), leakage_split(runs, name)])
     else:
         splits = pl.DataFrame(schema=SPLIT_SCHEMA)
     said = [verdict_of(r["kpi"], r["ci_low"], r["ci_high"], bool(r.get("sign_depends")))

@@ -32,7 +32,7 @@ class Context:
     held_schedule: int  # and of stream "schedule"
     work_slots: tuple  # the accounts' rows of the flows a step posts (labsim.model.rules.work.work_slots)
     batch_slots: tuple  # and of those arrivals post (labsim.model.rules.arrivals.BATCH_FLOWS)
-    expiry_slots: tuple  # and of those expiry posts (labsim.model.rules.arrivals.EXPIRY_FLOWS)
+    expiry_slots: tuple  # and of those expiry posts (labsim.model.rules.expiry.EXPIRY_FLOWS)
     regions: Regions
     types: TaskTypes
     requesters: Requesters
@@ -52,3 +52,7 @@ class Context:
     rosters: Any  # labsim.model.rules.schedule.Rosters of the current week
     crew: Any  # labsim.model.crew.Crew: the rosters' workers, dense, while the week's steps run
     vendor_shifts: Any  # labsim.model.rules.schedule.VendorShifts
+    group_week: np.ndarray  # this week's flows per requester group (arrivals.GROUP_FLOWS x groups)
+    group_rows: list  # and each recorded week's
+    no_cover: Any  # labsim.model.state.Cover: no rule scoped by requesters' home
+    vendor_book: np.ndarray  # per type, its vendor book (-1: none)

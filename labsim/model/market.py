@@ -29,10 +29,10 @@ from labsim.model.policies import PolicySet
 from labsim.model import steady
 from labsim.model.records import Records, records
 from labsim.model.rng import hold
-from labsim.model.rules import (arrivals, automation, hours, joining, pricing, routing, schedule, skills,
+from labsim.model.rules import (arrivals, automation, expiry, posting, hours, joining, pricing, routing, schedule, skills,
                                 turnover, wellbeing, word_of_mouth)
 from labsim.model.rules.work import work, work_slots
-from labsim.model.state import EXIT_BURNOUT, MarketState, WorkerPool
+from labsim.model.state import EXIT_BURNOUT, Cover, MarketState, WorkerPool
 from labsim.model.tables import Regions, Requesters, TaskTypes
 from labsim.model.units import CHANNELS, HOURS_PER_WEEK
 from labsim.model.windows import named_windows
@@ -81,11 +81,9 @@ class Market(Context):
         self.accounts = Accounts(self.regions.n, self.types.n, len(CHANNELS))
         self.work_slots = work_slots(self.accounts, tuple(self.books.count_as))
         self.batch_slots = self.accounts.slots(arrivals.BATCH_FLOWS)
-        self.expiry_slots = self.accounts.slots(arrivals.EXPIRY_FLOWS)
+        self.expiry_slots = self.accounts.slots(expiry.EXPIRY_FLOWS)
         self.pool = WorkerPool(self.types.n, capacity_hint(cfg), n_windows=len(self.windows))
-        d = cfg.demand
-        self.profile = arrivals.office_hours_profile(d.requester_utc_offset_h, d.office_hours_boost,
-                                                     d.office_start_local_h, d.office_end_local_h)
+        self.profile = posting.posting_profile(cfg, self.types)
         t, n_books = self.types, self.books.n
         self.state = MarketState(
             labels=t.labels_before_start.copy(), auto_share=np.zeros(t.n),
@@ -101,6 +99,16 @@ class Market(Context):
             self.state.week_paid_h_region = np.zeros((n_books, self.regions.n))
             self.state.region_charge_h = np.zeros(self.regions.n)
             self.state.paid_h_per_task = np.zeros(n_books)
+        # Requester groups (class, home, size): what each buys, week by week (arrivals.GROUP_FLOWS); the
+        # neutral cover of a rule scoped by home; each type's vendor book (-1: none).
+        req = self.requesters
+        self.group_week = np.zeros((len(arrivals.GROUP_FLOWS), req.n_groups))
+        self.group_rows: list[np.ndarray] = []
+        self.no_cover = Cover.none(req.n_sub, t.n, n_books)
+        books = self.books
+        self.vendor_book = np.full(t.n, -1, np.int64)
+        for b in np.flatnonzero(~books.is_crowd & ~books.certified)[::-1]:
+            self.vendor_book[books.type[b]] = b
         self.vendor_work_h0 = routing.vendor_work_h(self)  # vendor work as configured
         self.vendor_shifts = schedule.VendorShifts(self)
         self.active = np.zeros(0, np.int64)  # workers present (rows of the pool)
@@ -117,7 +125,7 @@ class Market(Context):
 
     def step_phases(self):
         return (self.post_batches,       # rules.arrivals, rules.pricing: batches priced and posted
-                self.expire_batches,     # rules.arrivals: unfinished tasks expire
+                self.expire_batches,     # rules.expiry: unfinished tasks expire
                 self.find_online,        # rules.schedule: sessions and shifts in the step
                 self.policy_time,        # policies: time that goes to something else (training)
                 self.work)               # rules.work: match, draw, take, review, pay
@@ -170,7 +178,7 @@ class Market(Context):
         arrivals.post_batches(self, now)
 
     def expire_batches(self, now: float) -> None:
-        arrivals.expire_batches(self, now)
+        expiry.expire_batches(self, now)
 
     def find_online(self, now: float) -> None:
         self.online = schedule.online(self, now)
@@ -235,6 +243,8 @@ class Market(Context):
         st.filled[:] = 0
         st.fill_hours[:] = 0.0
         wk.record(self, self.week)
+        self.group_rows.append((self.week.number, self.group_week.copy()))  # what requester groups bought
+        self.group_week[:] = 0.0
 
     def roll_over(self, now: float) -> None:
         wk.roll_over(self, self.week)

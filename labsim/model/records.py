@@ -29,6 +29,7 @@ class Records:
     extra: dict[str, float] = field(default_factory=dict)
     windows: list[Window] = field(default_factory=list)  # named windows of weeks, the KPI window first
     worker_windows: dict[str, np.ndarray] = field(default_factory=dict)  # per worker and window
+    requesters: dict[str, np.ndarray] = field(default_factory=dict)  # per week and requester group
 
 
 def records(m, region_codes: list[str], type_names: list[str], extra: dict | None = None) -> Records:
@@ -64,4 +65,31 @@ def records(m, region_codes: list[str], type_names: list[str], extra: dict | Non
                       "tasks_done": p.win_tasks[worker, window], "tasks_rejected": p.win_rejected[worker, window],
                       "night_hours": p.win_night_h[worker, window]}
     return Records(cells, market, workers, ledger, region_codes, type_names, m.horizon_h,
-                   m.window_start_h, dict(extra or {}), list(m.windows), worker_windows)
+                   m.window_start_h, dict(extra or {}), list(m.windows), worker_windows, requester_weeks(m))
+
+
+def requester_weeks(m) -> dict[str, np.ndarray]:
+    """What each requester group (class, home jurisdiction, size) bought, one row per week and
+    group (``arrivals.GROUP_FLOWS``; tasks rounded to whole ones)."""
+    from labsim.config import JURISDICTIONS
+    from labsim.model.rules.arrivals import GROUP_FLOWS
+
+    rows = getattr(m, "group_rows", [])  # a queue (mmc mode) has no requesters
+    if not rows:
+        return {}
+    req = m.requesters
+    n_weeks, n_groups = len(rows), req.n_groups
+    flows = np.stack([f for _, f in rows])  # (weeks, flows, groups)
+    group = np.arange(n_groups)
+    sub = group % req.n_sub
+    homes = np.array(list(JURISDICTIONS))
+    # the groups a rule scoped by requesters' home binds in this run (from its start week)
+    bound = m.policies.bound_requesters(m, req.n_sub)
+    out = {"week": np.repeat(np.array([w for w, _ in rows], np.int32), n_groups),
+           "requester_class": np.tile(np.array(req.names)[group // req.n_sub], n_weeks),
+           "home": np.tile(homes[req.sub_home()[sub]], n_weeks),
+           "large": np.tile(req.sub_large()[sub], n_weeks), "covered": np.tile(bound[sub], n_weeks)}
+    for k, name in enumerate(GROUP_FLOWS):
+        col = flows[:, k, :].reshape(-1)
+        out[name] = col if name.endswith("usd") else np.rint(col)
+    return out

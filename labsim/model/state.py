@@ -127,6 +127,27 @@ class WorkerPool:
 
 
 @dataclass
+class Cover:
+    """What a rule scoped by requesters' home sets for the coming week (the policies' due diligence;
+    arrays empty where the uncovered requesters' values apply)."""
+
+    covered_sub: np.ndarray  # per requester sub-group (home, size): bound by the rule
+    redirect_p: np.ndarray  # per type: share of covered batches drawn on a redirectable book moved to vendors
+    redirectable: np.ndarray  # per book: a supplier below the rule's standard (the incumbent's crowd books)
+    crowd_charge_usd: np.ndarray  # per book: added per accepted task of a covered crowd batch
+    vendor_bought: np.ndarray  # (types, 2): share of a covered vendor batch's tasks bought (there, moved there)
+    vendor_extra_usd: np.ndarray  # per type: added per accepted task of a covered vendor batch (audits)
+    auto_share: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per type, covered batches' machines
+    llm_part: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    bound: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per type: share of its crowd batches moved
+
+    @classmethod
+    def none(cls, n_sub: int, n_types: int, n_books: int) -> "Cover":
+        return cls(np.zeros(n_sub, bool), np.zeros(n_types), np.zeros(n_books, bool), np.zeros(n_books),
+                   np.ones((n_types, 2)), np.zeros(n_types))
+
+
+@dataclass
 class Levers:
     """What the policies in force set for the coming week (neutral values: no policy)."""
 
@@ -143,6 +164,8 @@ class Levers:
     vendor_pay_levy: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # per region, whether the crowd platform has closed sign-ups there (empty: open everywhere)
     signups_closed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    # a due-diligence rule scoped by the requesters' home (None: none in force)
+    cover: Cover | None = None
 
 
 @dataclass

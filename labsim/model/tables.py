@@ -9,11 +9,12 @@ run lives in ``labsim.model.state``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from labsim.config import JURISDICTIONS
 from labsim.model.units import HOURS_PER_WEEK, UUSD
 
 if TYPE_CHECKING:  # the kernel takes a validated config object; it never imports Hydra
@@ -134,6 +135,25 @@ class Requesters:
     fixed_cost_usd: np.ndarray
     customary_rate: np.ndarray  # bool: pays the type's customary rate out of a fixed budget
     budget_fee_share: np.ndarray
+    # Each class's requesters by home jurisdiction and size: sub-group ``j * 2 + large`` (``large``: a firm
+    # above a due-diligence rule's thresholds), cumulative shares within the class (classes x sub-groups).
+    home_cum: np.ndarray = field(default_factory=lambda: np.ones((0, 0)))
+
+    @property
+    def n_sub(self) -> int:
+        return self.home_cum.shape[1]
+
+    @property
+    def n_groups(self) -> int:
+        """Requester groups: (class, home jurisdiction, large), group ``class * n_sub + sub``."""
+        return self.n * self.n_sub
+
+    def sub_home(self) -> np.ndarray:
+        """Per sub-group, its home jurisdiction's index (in ``config.JURISDICTIONS``)."""
+        return np.arange(self.n_sub) // 2
+
+    def sub_large(self) -> np.ndarray:
+        return np.arange(self.n_sub) % 2 == 1
 
     @property
     def n(self) -> int:
@@ -151,4 +171,20 @@ class Requesters:
             fixed_cost_usd=np.array([r.fixed_cost_usd for r in rows]),
             customary_rate=np.array([r.customary_rate for r in rows], bool),
             budget_fee_share=np.array([r.budget_fee_share for r in rows]),
+            home_cum=home_cum(rows),
         )
+
+
+def home_cum(rows: list) -> np.ndarray:
+    """Per class (rows of requester settings), the cumulative shares of its sub-groups: each home
+    jurisdiction's share split into its small firms' and its large firms' (classes x 2 jurisdictions)."""
+    out = np.zeros((len(rows), 2 * len(JURISDICTIONS)))
+    for c, r in enumerate(rows):
+        shares = []
+        for j in JURISDICTIONS:
+            home, large = float(r.home_shares.get(j, 0.0)), float(r.large_shares.get(j, 0.0))
+            shares += [home * (1.0 - large), home * large]
+        cum = np.cumsum(shares)
+        out[c] = cum / cum[-1] if cum[-1] > 0 else np.linspace(1.0 / len(shares), 1.0, len(shares))
+        out[c, -1] = 1.0
+    return out

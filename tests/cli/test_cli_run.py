@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-RUN_FILES = ["timeseries.parquet", "workers.parquet", "kpis.json", "report.html",
+RUN_FILES = ["timeseries.parquet", "workers.parquet", "kpis.json", "report.html", "requesters.parquet",
              "config_resolved.yaml"]
 KPI_KEYS = {"overall", "by_region", "by_channel", "meta"}
 

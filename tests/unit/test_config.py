@@ -36,7 +36,7 @@ def test_every_setting_declares_what_it_accepts():
     stated reason for an open side; each has a one-line meaning."""
     for key, _, meta in parameters():
         assert meta.get("kind") in {"number", "int", "share", "bool", "choice", "name", "names", "text",
-                                    "shares_by_type"}, key
+                                    "shares_by_type", "shares_by_jurisdiction"}, key
         assert meta.get("doc"), key
         if meta["kind"] in {"number", "int"}:
             for side in ("lo", "hi"):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from labsim.model.store import BatchStore
-from labsim.model.rules.arrivals import office_hours_profile
+from labsim.model.rules.posting import office_hours_profile
 
 
 def _store():

@@ -70,7 +70,9 @@ def test_the_catalogues_scopes_are_where_a_run_reports_each_indicator():
 
     kpis = labsim.run(labsim.compose(["scale=0.05", "horizon_weeks=3", "warmup_weeks=1"])).kpis
     region, channel = next(iter(kpis["by_region"].values())), next(iter(kpis["by_channel"].values()))
+    home = kpis["by_home"]["home:US"]
     for name, i in CATALOGUE.items():
         assert (name in kpis["overall"]) == ("overall" in i.scopes), name
         assert (name in region) == ("region" in i.scopes), name
         assert (name in channel) == ("channel" in i.scopes), name
+        assert (name in home) == ("home" in i.scopes), name

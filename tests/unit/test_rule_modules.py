@@ -20,7 +20,7 @@ import pytest
 from labsim.config import LabsimConfig
 from labsim.model.accounts import Accounts
 from labsim.model.engine import Engine
-from labsim.model.rules import (arrivals, automation, joining, pricing, routing, schedule, skills, turnover,
+from labsim.model.rules import (arrivals, automation, expiry, joining, pricing, routing, schedule, skills, turnover,
                                 wellbeing, word_of_mouth)
 from labsim.model.rules.matching import renewal_counts, trim_to_open
 from labsim.model.rules.schedule import Online
@@ -323,9 +323,9 @@ def test_unfinished_tasks_expire_at_the_deadline():
     """At its deadline a batch leaves the book; its open tasks count as expired, in the week and accounts."""
     m = market(config())
     m.store.add(np.array([0]), np.array([10]), np.array([50_000]), np.array([10_000]), 0.0, np.array([5.0]))
-    arrivals.expire_batches(m, 4.0)
+    expiry.expire_batches(m, 4.0)
     assert m.store.open_tasks().tolist() == [10]
-    arrivals.expire_batches(m, 5.0)
+    expiry.expire_batches(m, 5.0)
     assert m.store.open_tasks().tolist() == [0]
     assert m.state.week_expired.tolist() == [10]
     assert m.accounts.week["tasks_expired"][0] == 10 and m.accounts.totals["tasks_expired"] == 10

@@ -70,6 +70,12 @@ VARIANTS = {
     "floor_search_capped": ["scenario=min_wage_floor", "policy.min_wage_floor.counted_search_min_per_paid_hour=20"],
     "floor_open_signups": ["scenario=min_wage_floor", "policy.min_wage_floor.close_signups_above_topup_share=1"],
     "floor_min_reward": ["scenario=crowd_floor_8usd", "policy.min_wage_floor.min_reward_hours_at_floor=1"],
+    # rules by jurisdiction (docs/model.md 7.16): an EU rule on direct suppliers only (a compliant vendor may
+    # pass work on to the crowd), or with a wage standard that binds vendors; requesters posting in their
+    # home jurisdictions' office hours
+    "dd_eu_first_tier": ["scenario=eu_due_diligence", "policy.due_diligence.chain_depth=first_tier"],
+    "dd_eu_binding_standard": ["scenario=eu_due_diligence", "policy.due_diligence.wage_standard_local_multiple=3"],
+    "office_hours_by_home": ["scenario=baseline", "demand.office_hours_by_home=true"],
 }
 
 

@@ -62,6 +62,15 @@ class PolicySet:
     def books(self, t: int, tt: TaskTypeConfig) -> list[BookSpec]:
         return [spec for p in self.all for spec in p.books(t, tt)]
 
+    def bound_requesters(self, m: Context, n_sub: int) -> np.ndarray:
+        """Per requester sub-group, whether any policy binds its requesters by their home."""
+        out = np.zeros(n_sub, bool)
+        for p in self.all:
+            bound = p.bound_requesters(m)
+            if bound is not None:
+                out |= bound
+        return out
+
     def set_levers(self, m: Context, now: float) -> None:
         for p in self.all:
             p.set_levers(m, now)

@@ -48,6 +48,11 @@ class Policy:
         names = getattr(self.p, "regions", None)
         return np.isin(m.regions.codes, names) if names else np.ones(m.regions.n, bool)
 
+    def bound_requesters(self, m: Context) -> np.ndarray | None:
+        """Per requester sub-group (home jurisdiction, size), whether the policy binds its requesters
+        (None: it binds none by their home)."""
+        return None
+
     # --- set-up and weekly switches ------------------------------------------------------
     def books(self, t: int, tt: TaskTypeConfig) -> list[BookSpec]:
         return []

@@ -6,7 +6,9 @@ SimPy); where a rule updates the market, it does so through a function that
 takes the market (``labsim.model.market.Market``) and says in its docstring
 what it reads and what it writes.
 
-- ``arrivals``: requesters' batches arrive (office hours, demand growth).
+- ``posting``: when requesters post (office hours by home time zone, demand growth).
+- ``arrivals``: requesters' batches arrive: how many, whose, how large, at what rate.
+- ``expiry``: batches past their deadline expire.
 - ``schedule``: when workers are online (sessions, shifts, night hours).
 - ``matching``: workers choose books; rationing; exact pay of a chunk.
 - ``skills``: speed, rejections, learning, reputation and qualification.

@@ -26,29 +26,8 @@ from labsim.model.accounts import _post
 from labsim.model.jit import group_by, njit
 from labsim.model.rng import poisson
 from labsim.model.rules.automation import _automated
-from labsim.model.units import HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR, UUSD
-
-
-def office_hours_profile(requester_utc_offset_h: float, boost: float, start_local_h: float = 9.0,
-                         end_local_h: float = 18.0, workdays: int = 5) -> np.ndarray:
-    """Relative batch arrival rate for each hour of the UTC week (mean 1).
-
-    Hour 0 is Monday 00:00 UTC. Requesters post ``boost`` times more in their
-    weekday office hours (``start_local_h`` to ``end_local_h`` local time,
-    Monday to Friday by default) than at other times.
-    """
-    hours = np.arange(HOURS_PER_WEEK)
-    local = hours + requester_utc_offset_h
-    day = np.floor(local / HOURS_PER_DAY) % 7
-    hour_of_day = local % HOURS_PER_DAY
-    office = (day < workdays) & (hour_of_day >= start_local_h) & (hour_of_day < end_local_h)
-    w = np.where(office, boost, 1.0)
-    return w / w.mean()
-
-
-def demand_growth(now_h: float, growth_per_year: float) -> float:
-    """Demand at ``now_h`` relative to the start: compound growth per year."""
-    return (1.0 + growth_per_year) ** (now_h / HOURS_PER_YEAR)
+from labsim.model.rules.posting import demand_growth
+from labsim.model.units import HOURS_PER_WEEK, UUSD
 
 
 @njit
@@ -136,11 +115,13 @@ def post_drawn(m: Context, now: float, counts: np.ndarray, u: np.ndarray) -> Non
     of human tasks posted.
     """
     cfg, books, state, req = m.cfg, m.books, m.state, m.requesters
+    cover = state.levers.cover if state.levers.cover is not None else m.no_cover
     # Each type's books, by their share of its batches; each batch's requester class, by its
-    # book's mix; the batches in book order, as the store keeps them.
-    which, cls, u_round, neg_u1, angle = _arrive(
+    # book's mix, and its requesters' home and size; the batches in book order, as the store keeps them.
+    which, cls, grp, cov, u_round, neg_u1, angle = _arrive(
         np.asarray(counts, np.int64), np.asarray(u, float), state.book_rate_h, books.type, books.by_type,
-        books.n_of_type, books.class_cum)
+        books.n_of_type, books.class_cum, req.home_cum, cover.covered_sub, cover.redirect_p, m.vendor_book,
+        cover.redirectable)
     if which.size == 0:
         return
     # Two standard normals from two uniforms (Box-Muller), for sizes and values.
@@ -152,23 +133,36 @@ def post_drawn(m: Context, now: float, counts: np.ndarray, u: np.ndarray) -> Non
     # same batches with fewer tasks each (rounded at random to keep the mean), so a batch weighs
     # as much against the workforce at every scale. The crowd platform's fee is charged to the
     # requester on top of the reward (another platform's own fee on its books); vendors bill by
-    # the hour instead.
+    # the hour instead. A rule scoped by requesters' home (``levers.cover``) charges the crowd batches
+    # it covers, and its covered vendor batches buy fewer tasks by what their cost rose.
     eps, elasticity = pricing.demand_settings(m)
     size, value, deadline, commission, crowd, rate, cost, ratio = _batch_terms(
         which, cls, np.exp(x_size), np.exp(x_value), cfg.crowd.large_batch_min_tasks, books.commission,
         books.is_crowd, books.value_usd, books.deadline_h, books.start_rate_usd, books.floor_uusd,
         state.reject_share, state.surcharge_usd, state.scarcity, req.value_multiplier, req.deadline_multiplier,
-        req.customary_rate, req.budget_fee_share, eps)
-    tasks, surplus = _tasks_bought(size, crowd, pricing.bought(ratio, elasticity), cfg.scale, u_round, value, cost)
+        req.customary_rate, req.budget_fee_share, eps, cov, cover.crowd_charge_usd)
+    tasks, surplus = _tasks_bought(size, crowd, pricing.bought(ratio, elasticity), cfg.scale, u_round, value, cost,
+                                   which, books.type, cov, cover.vendor_bought)
     # A model or LLM labels do part of each batch of an automatable type, at a compute price or
-    # the LLM's price per task (``routing`` sets the shares).
+    # the LLM's price per task (``routing`` sets the shares; a covered requester's own, under a rule).
     acc = m.accounts
     book, human, rate, fee, deadline, value, pull_base = _settle_batches(
         which, cls, tasks, value, rate, surplus, req.fixed_cost_usd, commission, crowd, deadline, float(now),
         books.floor_uusd, books.type, state.auto_share, m.types.automation_qa_share, state.llm_part,
         m.types.compute_uusd, int(round(cfg.routing.llm_cost_usd * UUSD)), books.market_cell, acc.market_ints,
-        acc.market_floats, m.batch_slots, state.week_posted_human)
+        acc.market_floats, m.batch_slots, state.week_posted_human,
+        grp, cov, size, float(cfg.scale), cost, cover.auto_share if cover.auto_share.size else state.auto_share,
+        cover.llm_part if cover.llm_part.size else state.llm_part,
+        np.nan_to_num(state.channel_cost[:, 1]) if state.channel_cost.size else np.zeros(m.types.n),
+        cover.vendor_extra_usd, m.group_week)
     m.store.insert(book, human, rate, fee, float(now), deadline, value, pull_base ** m.store.elasticity)
+
+
+# What each requester group (class, home, size) buys a week: tasks drawn (before its demand's response),
+# bought, done by people on each channel, automated, and what people's work costs it (tasks x the cost per
+# accepted task it expects: rate, fee and charges on the crowd, the quote and audits at vendors; USD).
+GROUP_FLOWS = ("tasks_drawn", "tasks_bought", "tasks_human_crowd", "tasks_human_vendor", "tasks_automated",
+               "cost_human_usd")
 
 
 # What the arrivals post per book: values lost to machines and to batches not worth posting,
@@ -178,11 +172,20 @@ BATCH_FLOWS = ("value_automated_uusd", "value_unposted_uusd", "tasks_posted", "t
 
 
 @njit
-def _arrive(counts, u, book_rate_h, book_type, by_type, n_of_type, class_cum):  # pragma: no cover - compiled
+def _arrive(counts, u, book_rate_h, book_type, by_type, n_of_type, class_cum, home_cum, covered_sub, redirect_p,
+            vendor_book, redirectable):  # pragma: no cover - compiled
     """The batches drawn (``counts`` per type, a row of ``u`` each), in book order (drawing order
     within a book): book (by the books' shares of the type), class (by the book's mix), the
     rounding uniform, and the Box-Muller arguments ``-u`` (of the log) and ``2 pi u`` (of the
-    angle)."""
+    angle); and each batch's requester group and coverage.
+
+    The class's uniform, rescaled within the class's interval, is a uniform independent of the class:
+    it draws the requesters' sub-group (home jurisdiction and size, ``home_cum``), and, rescaled again
+    within the sub-group's, whether a covered batch (``covered_sub``) drawn on a ``redirectable`` book (the
+    crowd books of suppliers below the rule's standard) goes to its
+    type's vendor book instead (with probability ``redirect_p`` of its type: a due-diligence rule). No
+    other random number is drawn, so a run without a rule draws the batches it drew before.
+    ``cov``: 0 not covered, 1 covered, 2 covered and moved to vendors."""
     n_types = counts.size
     type_rate = np.zeros(n_types)
     for b in range(book_type.size):
@@ -205,27 +208,46 @@ def _arrive(counts, u, book_rate_h, book_type, by_type, n_of_type, class_cum):  
             rate = type_rate[book_type[b]]
             acc += book_rate_h[b] / rate if rate > 0 else 0.0
             cum[t, j] = acc
-    which = np.empty(total, np.int64)
+    n_classes, n_sub = class_cum.shape[1], home_cum.shape[1]
+    which, cls = np.empty(total, np.int64), np.empty(total, np.int64)
+    grp, cov = np.empty(total, np.int64), np.zeros(total, np.int64)
     for i in range(total):
         t = types[i]
         pick = 0
         for j in range(width):
             pick += u[i, 0] > cum[t, j]
-        which[i] = by_type[t, min(pick, n_of_type[t] - 1)]
-    order, _ = group_by(which, book_type.size)  # by book, in drawing order within a book
-    n_classes = class_cum.shape[1]
-    out_which, cls = np.empty(total, np.int64), np.empty(total, np.int64)
-    u_round, neg_u1, angle = np.empty(total), np.empty(total), np.empty(total)
-    for o in range(total):
-        i = order[o]
-        b = which[i]
+        b = by_type[t, min(pick, n_of_type[t] - 1)]
         c = 0
         for j in range(n_classes):
             c += u[i, 1] > class_cum[b, j]
-        out_which[o], cls[o], u_round[o] = b, c, u[i, 2]
+        c = min(c, n_classes - 1)
+        lo = class_cum[b, c - 1] if c > 0 else 0.0
+        width_c = class_cum[b, c] - lo
+        v = (u[i, 1] - lo) / width_c if width_c > 0 else 0.5
+        k = 0
+        for j in range(n_sub):
+            k += v > home_cum[c, j]
+        k = min(k, n_sub - 1)
+        if covered_sub[k]:
+            cov[i] = 1
+            if redirect_p[t] > 0 and vendor_book[t] >= 0 and redirectable[b]:
+                lo_k = home_cum[c, k - 1] if k > 0 else 0.0
+                width_k = home_cum[c, k] - lo_k
+                w = (v - lo_k) / width_k if width_k > 0 else 0.5
+                if w < redirect_p[t]:
+                    b = vendor_book[t]
+                    cov[i] = 2
+        which[i], cls[i], grp[i] = b, c, c * n_sub + k
+    order, _ = group_by(which, book_type.size)  # by book, in drawing order within a book
+    out_which, out_cls, out_grp, out_cov = (np.empty(total, np.int64), np.empty(total, np.int64),
+                                            np.empty(total, np.int64), np.empty(total, np.int64))
+    u_round, neg_u1, angle = np.empty(total), np.empty(total), np.empty(total)
+    for o in range(total):
+        i = order[o]
+        out_which[o], out_cls[o], out_grp[o], out_cov[o], u_round[o] = which[i], cls[i], grp[i], cov[i], u[i, 2]
         neg_u1[o] = -u[i, 3]
         angle[o] = 2 * np.pi * u[i, 4]
-    return out_which, cls, u_round, neg_u1, angle
+    return out_which, out_cls, out_grp, out_cov, u_round, neg_u1, angle
 
 
 @njit
@@ -246,11 +268,12 @@ def _exponents(log1p_neg_u1, cos_angle, sin_angle, which, cls, log_size, log_siz
 @njit
 def _batch_terms(which, cls, size_factor, value_factor, large_min, book_commission, is_crowd, value_usd, deadline_h,
                  start_rate_usd, floor_uusd, reject_share, surcharge_usd, scarce, value_multiplier,
-                 deadline_multiplier, customary_rate, budget_fee_share, eps):  # pragma: no cover - compiled
+                 deadline_multiplier, customary_rate, budget_fee_share, eps, cov, cov_charge_usd):  # pragma: no cover - compiled
     """Each batch's drawn size (at scale 1, at least one task), value per task, deadline, fee and
     channel; and each crowd batch's piece rate (µUSD, not yet rounded), its requester's cost per
     accepted task (USD) and that cost against its own best rate's (``pricing.batch_terms``, at the
-    marginal task's value: the book's ``scarce``-ity)."""
+    marginal task's value: the book's ``scarce``-ity; a covered crowd batch, ``cov`` 1, with its book's
+    ``cov_charge_usd`` on top of the policies' charge)."""
     n = which.size
     size, value, deadline, commission = np.empty(n, np.int64), np.empty(n), np.empty(n), np.empty(n)
     crowd = np.empty(n, np.bool_)
@@ -267,8 +290,9 @@ def _batch_terms(which, cls, size_factor, value_factor, large_min, book_commissi
         deadline[i] = deadline_h[b] * deadline_multiplier[c]
         commission[i] = book_commission[1, b] if size[i] >= large_min else book_commission[0, b]
         if crowd[i]:
+            charge = surcharge_usd[b] + cov_charge_usd[b] if cov[i] == 1 else surcharge_usd[b]
             paid, _, cost[j], ratio[j] = pricing.batch_terms(
-                value[i], scarce[b], commission[i], reject_share[b], surcharge_usd[b], start_rate_usd[b], floor_uusd[b] / UUSD,
+                value[i], scarce[b], commission[i], reject_share[b], charge, start_rate_usd[b], floor_uusd[b] / UUSD,
                 customary_rate[c], budget_fee_share[c], eps)
             rate[j] = paid * UUSD
             j += 1
@@ -276,9 +300,11 @@ def _batch_terms(which, cls, size_factor, value_factor, large_min, book_commissi
 
 
 @njit
-def _tasks_bought(size, crowd, share, scale, u_round, value, cost):  # pragma: no cover - compiled
+def _tasks_bought(size, crowd, share, scale, u_round, value, cost, which, book_type, cov,
+                  vendor_bought):  # pragma: no cover - compiled
     """Each batch's tasks at this scale (a crowd batch: the ``share`` of its drawn size its requester
-    buys; rounded at random to keep the mean) and each crowd batch's surplus from them (USD)."""
+    buys; a covered vendor batch, ``cov`` 1 or 2 (moved there by a rule), ``vendor_bought[type, cov -
+    1]`` of it; rounded at random to keep the mean) and each crowd batch's surplus from them (USD)."""
     n = size.size
     tasks = np.empty(n, np.int64)
     surplus = np.empty(share.size)
@@ -289,6 +315,8 @@ def _tasks_bought(size, crowd, share, scale, u_round, value, cost):  # pragma: n
             bought = size[i] * share[j]
             surplus[j] = bought * (value[i] - cost[j])
             j += 1
+        elif cov[i] > 0:
+            bought = size[i] * vendor_bought[book_type[which[i]], cov[i] - 1]
         tasks[i] = np.int64(np.floor(bought * scale + u_round[i]))
     return tasks, surplus
 
@@ -297,13 +325,17 @@ def _tasks_bought(size, crowd, share, scale, u_round, value, cost):  # pragma: n
 def _settle_batches(which, cls, tasks, value, crowd_rate, crowd_surplus, fixed_cost_usd, commission, crowd, deadline,
                     now,
                     floor_uusd, book_type, auto_share, qa_share, llm_part, compute_uusd, llm_uusd, market_cell,
-                    market_ints, market_floats, slots, week_posted_human):  # pragma: no cover - compiled
+                    market_ints, market_floats, slots, week_posted_human, grp, cov, size, scale, crowd_cost,
+                    auto_cov, llm_cov, vendor_usd, vendor_extra_usd, group_week):  # pragma: no cover - compiled
     """Which batches are posted (a crowd batch whose surplus covers its class's fixed cost; a vendor
     batch always), their piece rates in whole µUSD (at least 1 and the type's floor) and fees;
-    the tasks left to people and those machines do (``automation.split_tasks``); the flows of
-    ``BATCH_FLOWS`` per book, posted. ``crowd_rate`` and ``crowd_surplus`` are the crowd batches'
-    (µUSD, USD), in order. Returns the batches that wait in the store: book, tasks, rate, fee,
-    deadline, value per task, and the base of their pull (rate in USD, at least one µUSD)."""
+    the tasks left to people and those machines do (``automation.split_tasks``; a covered batch,
+    ``cov`` > 0, at its covered requesters' shares ``auto_cov`` and ``llm_cov``); the flows of
+    ``BATCH_FLOWS`` per book, posted, and of ``GROUP_FLOWS`` per requester group (``grp``), added
+    to ``group_week``. ``crowd_rate``, ``crowd_surplus`` and ``crowd_cost`` are the crowd batches'
+    (µUSD, USD, USD per accepted task), in order. Returns the batches that wait in the store: book,
+    tasks, rate, fee, deadline, value per task, and the base of their pull (rate in USD, at least one
+    µUSD)."""
     n, n_books = which.size, book_type.size
     rate, fee = np.zeros(n, np.int64), np.empty(n, np.int64)
     human, keep = np.empty(n, np.int64), np.empty(n, np.bool_)
@@ -319,12 +351,25 @@ def _settle_batches(which, cls, tasks, value, crowd_rate, crowd_surplus, fixed_c
             rate[i] = np.int64(max(max(np.rint(crowd_rate[c]), 1.0), floor_uusd[b]))
             c += 1
         fee[i] = np.int64(np.rint(rate[i] * commission[i]))
-        automated = _automated(tasks[i], auto_share[t], qa_share[t])
+        auto, llm = (auto_cov[t], llm_cov[t]) if cov[i] > 0 else (auto_share[t], llm_part[t])
+        automated = _automated(tasks[i], auto, qa_share[t])
         human[i] = tasks[i] - automated
-        by_llm = np.int64(np.floor(automated * llm_part[t] + 0.5))
+        by_llm = np.int64(np.floor(automated * llm + 0.5))
         machine = (automated - by_llm) * compute_uusd[t] + by_llm * llm_uusd
         keep[i] = posted and human[i] > 0
         kept += keep[i]
+        g = grp[i]
+        group_week[0, g] += size[i] * scale
+        if posted:
+            group_week[1, g] += tasks[i]
+            group_week[4, g] += automated
+            if crowd[i]:
+                group_week[2, g] += human[i]
+                group_week[5, g] += human[i] * crowd_cost[c - 1]
+            else:
+                group_week[3, g] += human[i]
+                extra = vendor_extra_usd[t] if cov[i] > 0 else 0.0
+                group_week[5, g] += human[i] * (vendor_usd[t] + extra)
         if posted:
             sums[0, b] += automated * value[i] * UUSD
             sums[2, b] += tasks[i]
@@ -353,32 +398,3 @@ def _settle_batches(which, cls, tasks, value, crowd_rate, crowd_surplus, fixed_c
             pull_base[j] = max(rate[i], 1) / UUSD
             j += 1
     return out_book, out_human, out_rate, out_fee, out_deadline, out_value, pull_base
-
-
-def expire_batches(m: Context, now: float) -> None:
-    """Drop batches whose deadline has passed; their open tasks count as expired, and their value
-    to requesters is lost."""
-    store = m.store
-    if now < store.next_deadline_h:
-        store.expired_value_usd[:] = 0.0
-        return
-    expired = store.expire(now)
-    if expired.any():
-        acc = m.accounts
-        _count_expired(expired, store.expired_value_usd, m.state.week_expired, m.books.market_cell,
-                       acc.market_ints, acc.market_floats, m.expiry_slots)
-
-
-EXPIRY_FLOWS = ("tasks_expired", "value_expired_uusd")
-
-
-@njit
-def _count_expired(expired, value_usd, week_expired, market_cell, market_ints, market_floats,
-                   slots):  # pragma: no cover - compiled
-    """The week's expired tasks per book, and ``EXPIRY_FLOWS`` posted."""
-    flows = np.empty((2, expired.size))
-    for b in range(expired.size):
-        week_expired[b] += expired[b]
-        flows[0, b] = expired[b]
-        flows[1, b] = np.int64(np.rint(value_usd[b] * UUSD))
-    _post(market_cell, flows, slots[0], slots[1], market_ints, market_floats, True)

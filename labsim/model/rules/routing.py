@@ -355,7 +355,9 @@ def route(m: Context) -> None:
     # work (an exposure cap: each moderator may spend only part of a shift on it).
     staffing = lv.vendor_staffing if lv.vendor_staffing.size else 1.0
     human = 1.0 - state.auto_share * (1.0 - types.automation_qa_share)
-    vendor_h = vendor_share * human * types.work_h_per_week * staffing
+    # A rule scoped by requesters' home moves a share of the crowd's batches to vendors as they arrive.
+    moved = lv.cover.bound if lv.cover is not None and lv.cover.bound.size else 0.0
+    vendor_h = (vendor_share + (1 - vendor_share) * moved) * human * types.work_h_per_week * staffing
     state.team_share = (vendor_h / vendor_h.sum() if vendor_h.sum() > 0
                         else np.full(types.n, 1.0 / types.n))
     base_h = m.vendor_work_h0
