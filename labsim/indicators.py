@@ -26,9 +26,10 @@ from dataclasses import dataclass
 # The version of the outputs' schema: kpis.json (meta.schema), runs.parquet and comparison.csv (a
 # schema_version column). 1: before it was written; 2: verdicts, the run's scale, counts scaled to
 # the real-world market on pages and in comparison.csv; 3: the incidence table (kpis.json's by_cell,
-# runs.parquet's crowd:KEN.<kpi> columns, comparison.csv's cell scopes and exact splits).
-# CHANGELOG.md says what each version changed.
-SCHEMA_VERSION = 3
+# runs.parquet's crowd:KEN.<kpi> columns, comparison.csv's cell scopes and exact splits); 4: requesters by
+# home jurisdiction (requesters.parquet, kpis.json's by_group and by_home, comparison.csv's home: and rule:
+# scopes and the covered work's split). CHANGELOG.md says what each version changed.
+SCHEMA_VERSION = 4
 
 RAISES, LOWERS, NO_CLEAR_CHANGE, TOO_FEW = "raises", "lowers", "no clear change", "too few runs to tell"
 VERDICTS = (RAISES, LOWERS, NO_CLEAR_CHANGE, TOO_FEW)

@@ -122,7 +122,7 @@ def load_lessons(*extra: str | Path, builtin: bool = True) -> list[Lesson]:
         if not isinstance(items, list):
             raise UserError(f"{path}: expected a list of lessons under 'lessons:'")
         for i, raw in enumerate(items):
-            lesson = _lesson(raw, f"{path} (lesson {i + 1})")
+            lesson = _lesson(raw, f"{Path(path).name} (lesson {i + 1})")  # the file's name: one short line
             if any(x.id == lesson.id for x in lessons):
                 raise UserError(f"{path}: a lesson with id {lesson.id!r} already exists")
             lessons.append(lesson)

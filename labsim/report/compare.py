@@ -27,7 +27,9 @@ from labsim.report import theme
 from labsim.report.maps import animate_quarters, style_world
 from labsim.report.page import figure_html, page, table_html
 from labsim.report.theme import fmt, fmt_kpi, fmt_unit, kpi_kind, kpi_label
-from labsim.stats import (BURNOUT, HEADLINE, INCIDENCE, PAYERS, WAGE, WAGE_PARTS, burnout_split, cell_scopes,
+from labsim.stats import (BURNOUT, HEADLINE, INCIDENCE, LEAKAGE, LEAKAGE_PARTS, MOVED, MOVED_PARTS, PAYERS,
+                          REQUESTERS, WAGE, WAGE_PARTS, burnout_split, cell_scopes, home_scopes, leakage_split,
+                          rule_differences,
                           end_differences, group_means, kpi_levels, market_counts, ok_runs, paired_differences,
                           param_columns, param_name, scenarios, simulated_share, swept_parameters, wage_split)
 
@@ -284,6 +286,64 @@ INCIDENCE_NOTE = (
     "requesters (people and machines), platforms (their fees), vendors (their margin) and the public "
     "purse. comparison.csv holds every row with its interval (kind 'difference', scope 'crowd:KEN'; the "
     "splits as kind 'split:...').")
+
+
+LEAKAGE_LABELS = {"done_under_rule": "done under the rule (by compliant suppliers)",
+                  "moved": "moved out of the rule's reach", "no_longer_done": "no longer done",
+                  "to_uncovered_requesters": "… to requesters the rule does not bind",
+                  "to_machines": "… to machines", "to_uncovered_tier": "… to a tier the rule does not cover"}
+
+
+def leakage_table(leakage: pl.DataFrame, name: str) -> str:
+    """Where the work a scenario's rule covers went: its three parts as shares of the covered work (they add
+    up to it), and the moved part's three destinations, each with its 95 % interval over pairs."""
+    frame = leakage.filter(pl.col("scenario") == name)
+    rows = []
+    for kpi, parts in ((LEAKAGE, LEAKAGE_PARTS), (MOVED, MOVED_PARTS)):
+        got = {r["part"]: r for r in frame.filter(pl.col("kpi") == kpi).iter_rows(named=True)}
+        for part in parts:
+            r = got.get(part)
+            if r is None or (kpi == MOVED and r["value"] == r["ci_low"] == r["ci_high"] == 0):
+                continue
+            ci = (theme.MISSING if r["ci_low"] is None or not math.isfinite(r["ci_low"]) else
+                  f"{fmt(r['ci_low'], 'share')} to {fmt(r['ci_high'], 'share')}")
+            rows.append([LEAKAGE_LABELS[part], fmt(r["value"], "share"), ci])
+    return table_html(["of the work the rule covers", "share", "95 % interval"], rows, None, None) if rows else ""
+
+
+def requesters_table(requesters: pl.DataFrame, name: str) -> str:
+    """What the scenario did to requesters: those its rule binds and the rest, then each home jurisdiction:
+    the change in their cost per task bought from people and in the tasks they buy from people."""
+    frame = requesters.filter(pl.col("scenario") == name)
+    rows = []
+    for scope in frame["scope"].unique(maintain_order=True).to_list():
+        got = {r["kpi"]: r for r in frame.filter(pl.col("scope") == scope).iter_rows(named=True)}
+        cost, bought = got.get("people_cost_per_task_usd"), got.get("human_tasks_bought")
+        if cost is None or not cost["baseline_mean"]:
+            continue
+        rows.append([REQUESTER_SCOPES.get(scope, scope.replace("home:", "homed in ")),
+                     fmt_kpi("people_cost_per_task_usd", cost["baseline_mean"]), _diff_cell(cost, relative=True),
+                     row_verdict(cost), _diff_cell(bought, relative=True),
+                     row_verdict(bought) if bought is not None else theme.MISSING])
+    header = ["requesters", "cost per task from people (USD, baseline)", "its change", "verdict", "tasks bought from people",
+              "verdict"]
+    return table_html(header, rows, None, None) if rows else ""
+
+
+REQUESTER_SCOPES = {"rule:covered": "bound by the rule", "rule:uncovered": "not bound by the rule",
+                    "home:US": "homed in the United States", "home:EU": "homed in the EU",
+                    "home:UK": "homed in the United Kingdom", "home:CN": "homed in China",
+                    "home:IN": "homed in India", "home:other": "homed elsewhere"}
+LEAKAGE_NOTE = (
+    "The work a rule scoped by requesters' home covers is what the requesters it binds bought from people in "
+    "the baseline over the same weeks. Under the rule it splits exactly, seed by seed, into work still done "
+    "for them by suppliers that meet its standard, work moved out of its reach (bought instead by requesters "
+    "it does not bind, as the crowd's rates fall where the covered ones leave; done by machines; done by a "
+    "crowd reached through a compliant first-tier vendor) and work no longer done; a negative share is a "
+    "move the other way. Below, what the rule did to each group of requesters, with * where the 95 % "
+    "interval excludes zero. Theory expects a rule adopted alone to leak more than one adopted together "
+    "(docs/model.md 7.16). comparison.csv holds every row (kinds 'split:covered_work', 'split:moved_work'; "
+    "scopes 'rule:covered', 'home:EU').")
 
 
 def weeks_note(runs: pl.DataFrame) -> str:
@@ -622,6 +682,8 @@ class Comparison:
     sweep_kpis: list[str]
     incidence: pl.DataFrame | None = None  # each channel in each region, and who pays (paired differences)
     splits: pl.DataFrame | None = None  # the wage's and burnout's exact splits
+    requesters: pl.DataFrame | None = None  # requesters by home and by a rule's reach (paired differences)
+    leakage: pl.DataFrame | None = None  # where the work a rule covers went (exact splits)
 
     @property
     def has_map(self) -> bool:
@@ -648,9 +710,12 @@ def prepare(runs: pl.DataFrame, baseline: str | None = "baseline", wages: pl.Dat
     incidence = (pl.concat([paired_differences(runs, base_title, INCIDENCE, scopes=cell_scopes(runs)),
                             paired_differences(runs, base_title, PAYERS, by_region=False)]) if paired else None)
     splits = pl.concat([wage_split(runs, base_title), burnout_split(runs, base_title)]) if paired else None
+    requesters = (pl.concat([rule_differences(runs, base_title),
+                             paired_differences(runs, base_title, REQUESTERS, scopes=home_scopes(runs))])
+                  if paired else None)
     return Comparison(runs, wages, names, titles, baseline, base_title, ok_order, kpis, diffs,
                       swept_parameters(runs), [k for k in SWEEP_KPIS if k in ok.columns and ok[k].drop_nulls().len()],
-                      incidence, splits)
+                      incidence, splits, requesters, leakage_split(runs, base_title) if paired else None)
 
 
 def comparison_figures(c: Comparison) -> dict[str, go.Figure]:
@@ -718,6 +783,15 @@ def comparison_page(runs: pl.DataFrame, baseline: str | None = "baseline",
                                f"<div class='scroll'>{payers}</div>" if payers else ""]
             if tables:
                 sections += ["<h2>Who gains, who pays</h2>", *tables, _note(INCIDENCE_NOTE)]
+        if c.leakage is not None and c.leakage.height:
+            tables = []
+            for t in heads:
+                where, who = leakage_table(c.leakage, t), requesters_table(c.requesters, t)
+                if where:
+                    tables += [f"<h3>{html.escape(t)}</h3>", f"<div class='scroll'>{where}</div>",
+                               f"<div class='scroll'>{who}</div>" if who else ""]
+            if tables:
+                sections += ["<h2>Where the covered work goes</h2>", *tables, _note(LEAKAGE_NOTE)]
     elif swept:
         for p in swept[:MAX_HEATMAP_PARAMS]:
             ends = end_differences(runs, p, kpis)

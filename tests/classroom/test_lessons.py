@@ -23,7 +23,7 @@ from labsim.classroom.lessons import load_lessons
 pytestmark = pytest.mark.slow  # every lesson run
 
 LESSONS = ("race_to_the_bottom", "who_pays_for_a_wage_floor", "automation_trained_by_its_workers",
-           "moderators_burnout")
+           "moderators_burnout", "going_alone_or_together")
 
 
 def _pair(lesson_id: str):
@@ -111,3 +111,23 @@ def test_moderators_burnout(lessons):
     # Burnout exits stop once support and the cap have settled in; a band for support appears.
     assert _after(before)["exits_burnout"] > 0 and _after(after)["exits_burnout"] == 0
     assert _after_weeks(after)["support_cost_usd"].sum() > 0 and _regional(before)["support_cost_usd"].sum() == 0
+
+
+def test_going_alone_or_together(lessons):
+    before, after = lessons["going_alone_or_together"]  # the EU alone (dashed), every jurisdiction (solid)
+    assert before.controls.scenario == "eu_due_diligence" and after.controls.scenario == "due_diligence_all_jurisdictions"
+    # Every country's effective wage is lower when the rule binds every jurisdiction's large buyers.
+    for code in before.kpis["by_region"]:
+        assert _after(after, code)["effective_wage_mean_usd_h"] < _after(before, code)["effective_wage_mean_usd_h"], code
+    # More leave for low pay; models take more of the work; the requester's cost per task is higher.
+    assert _after(after)["exits_low_pay"] > _after(before)["exits_low_pay"]
+    assert _after(after)["automation_share"] > _after(before)["automation_share"]
+    assert _after(after)["requester_cost_per_task_usd"] > _after(before)["requester_cost_per_task_usd"]
+    # The text's numbers: the EU's large buyers post about one task in twenty; together, about half.
+    share = lambda run: sum(g["tasks_drawn"] for g in _window(run).values() if g["covered"]) / sum(  # noqa: E731
+        g["tasks_drawn"] for g in _window(run).values())
+    assert 0.03 <= share(before) <= 0.07 and 0.4 <= share(after) <= 0.6
+
+
+def _window(run) -> dict:
+    return run.kpis["windows"]["after"]["by_group"]
