@@ -436,7 +436,7 @@ def _screen_parsed(parsed: list[Any]) -> None:
         key = o.get_key_element().lstrip("+~")
         if key.startswith("hydra") or "/" in key:
             continue
-        kind, _ = _lookup_field(key)
+        kind, meta = _lookup_field(key)
         text = o.input_line
         if o.is_sweep_override() and not o.is_discrete_sweep():
             raise UserError(f"{text}: labsim sweeps lists and ranges (key=a,b or key=range(0,10)), not "
@@ -452,6 +452,8 @@ def _screen_parsed(parsed: list[Any]) -> None:
             if kind == "unknown" or (kind == "row" and not _default_entry(key)):
                 raise UserError(f"{text}: no such setting{_suggest(key)} (a new region, task type or class of "
                                 "requesters is added in a scenario file, as scenarios/new_region_entry.yaml does)")
+            if kind == "row" and meta is None and len(key.split(".")) > 3:  # a new key inside a row's mapping
+                raise UserError(f"{text}: no such setting{_suggest(key)}")
             raise UserError(f"{text}: {key} exists: write {key}=... without the +")
         if o.is_delete():
             raise UserError(f"{text}: labsim settings cannot be deleted; set a value instead")
