@@ -183,8 +183,12 @@ def test_the_incidence_table_is_in_the_runs_table_the_csv_and_the_page(sweep):
     assert cell["effective_wage_usd_h"] == pytest.approx(
         cell["task_pay_per_paid_hour_usd"] * cell["paid_share_of_online_hours"] * cell["topup_factor"], rel=1e-12)
     table = pl.read_csv(out / "comparison.csv")
-    cells = table.filter((pl.col("kind") == "difference") & pl.col("scope").str.contains(":"))
+    cells = table.filter((pl.col("kind") == "difference") & pl.col("scope").str.contains("^(crowd|vendor):"))
     assert set(cells["kpi"]) == set(labsim.stats.INCIDENCE)
+    # requesters by home jurisdiction (schema 4): what they buy from people and its cost, with verdicts
+    homes = table.filter((pl.col("kind") == "difference") & pl.col("scope").str.starts_with("home:"))
+    assert set(homes["kpi"]) == set(labsim.stats.REQUESTERS) and {"home:US", "home:EU"} <= set(homes["scope"])
+    assert homes["verdict"].null_count() == 0
     assert {"crowd:KEN", "crowd:USA", "vendor:KEN"} <= set(cells["scope"])
     assert cells["verdict"].null_count() == 0
     payers = table.filter((pl.col("kind") == "difference") & (pl.col("scope") == "ALL"))
