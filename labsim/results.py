@@ -140,9 +140,9 @@ class Results:
         ts = _timeseries(rec)
         workers = _workers(rec)
         windows = _worker_windows(rec)
-        kpis = _kpis(rec, ts, workers, windows, min_wage)
-        return cls(ts, workers, kpis, dict(meta or {}), windows,
-                   pl.DataFrame(rec.requesters) if rec.requesters else None)
+        groups = pl.DataFrame(rec.requesters) if rec.requesters else None
+        kpis = _kpis(rec, ts, workers, windows, min_wage, groups)
+        return cls(ts, workers, kpis, dict(meta or {}), windows, groups)
 
     # -- files -----------------------------------------------------------------------
 
@@ -387,7 +387,7 @@ def channel_shares_by_type(market: pl.DataFrame) -> dict[str, dict[str, float]]:
 
 
 def _scope_kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame, start_week: int, end_week: int,
-                min_wage: dict[str, float]) -> dict[str, Any]:
+                min_wage: dict[str, float], groups: pl.DataFrame | None = None) -> dict[str, Any]:
     """overall, by_region and by_channel KPIs over weeks [start_week, end_week) (from 0), with
     ``workers`` holding each worker's flows over those weeks."""
     start_h = start_week * HOURS_PER_WEEK
@@ -457,8 +457,8 @@ def _scope_kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame, start_wee
         scope["human_work_share"] = scope["tasks_done"] / done if done else float("nan")
     overall["human_work_share"] = 1.0 if done else float("nan")
     out = {"overall": overall, "by_region": by_region, "by_channel": by_channel, "by_cell": by_cell}
-    if rec.requesters:
-        out["by_group"] = group_kpis(rec.requesters, start_week, end_week)
+    if groups is not None:
+        out["by_group"] = group_kpis(groups, start_week, end_week)
         out["by_home"] = home_kpis(out["by_group"])
     return out
 
@@ -484,10 +484,10 @@ GROUP_KPIS = ("tasks_drawn", "tasks_bought", "tasks_human", "tasks_human_crowd",
               "tasks_automated", "cost_human_usd", "covered")
 
 
-def group_kpis(requesters: dict[str, np.ndarray], start_week: int, end_week: int) -> dict[str, dict[str, float]]:
+def group_kpis(requesters: pl.DataFrame, start_week: int, end_week: int) -> dict[str, dict[str, float]]:
     """Per requester group (``group:<class>:<home>:<large|small>``) with batches drawn in weeks
     [start_week, end_week), its ``GROUP_KPIS`` summed over them."""
-    f = pl.DataFrame(requesters).filter(pl.col("week").is_between(start_week, end_week - 1))
+    f = requesters.filter(pl.col("week").is_between(start_week, end_week - 1))
     sums = (f.group_by("requester_class", "home", "large", maintain_order=True)
             .agg(pl.col("tasks_drawn", "tasks_bought", "tasks_human_crowd", "tasks_human_vendor", "tasks_automated",
                         "cost_human_usd").sum(), pl.col("covered").max()))
@@ -513,14 +513,15 @@ def workers_over(workers: pl.DataFrame, worker_windows: pl.DataFrame, window: st
 
 
 def _kpis(rec: Records, ts: pl.DataFrame, workers: pl.DataFrame, worker_windows: pl.DataFrame,
-          min_wage: dict[str, float]) -> dict[str, Any]:
+          min_wage: dict[str, float], groups: pl.DataFrame | None = None) -> dict[str, Any]:
     """The KPI window's KPIs at the top (overall, by_region, by_channel, as scripts read them),
-    and every named window's under ``windows``."""
+    and every named window's under ``windows``; with ``groups`` (the requesters table), what each
+    requester group bought in each."""
     kpi = rec.windows[0]
-    out = _scope_kpis(rec, ts, workers, kpi.start_week, kpi.end_week, min_wage)
+    out = _scope_kpis(rec, ts, workers, kpi.start_week, kpi.end_week, min_wage, groups)
     out["windows"] = {}
     for w in rec.windows:
         scoped = workers if w.name == kpi.name else workers_over(workers, worker_windows, w.name)
         out["windows"][w.name] = {"weeks": w.label(),
-                                  **_scope_kpis(rec, ts, scoped, w.start_week, w.end_week, min_wage)}
+                                  **_scope_kpis(rec, ts, scoped, w.start_week, w.end_week, min_wage, groups)}
     return out

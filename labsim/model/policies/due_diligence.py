@@ -38,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from labsim.config import JURISDICTIONS
+from labsim.model.books import class_shares
 from labsim.model.context import Context
 from labsim.model.policies.base import Policy
 from labsim.model.rules import routing
@@ -60,7 +61,7 @@ def covered_share(m: Context, sub: np.ndarray) -> np.ndarray:
     cum = req.home_cum
     width = np.diff(np.column_stack([np.zeros(req.n), cum]), axis=1)  # classes x sub-groups
     frac = (width * sub[None, :]).sum(axis=1)
-    shares = np.array([[r.type_shares.get(t, 0.0) for r in m.cfg.requesters.values()] for t in m.cfg.task_types])
+    shares, _ = class_shares(m.cfg)  # types x classes
     return shares @ frac
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from labsim.model.books import class_shares
 from labsim.model.units import HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def home_weights(cfg: LabsimConfig, batches_per_h: np.ndarray) -> np.ndarray:
     from labsim.config import JURISDICTIONS
 
     rows = list(cfg.requesters.values())
-    shares = np.array([[r.type_shares.get(t, 0.0) for r in rows] for t in cfg.task_types])  # types x classes
+    shares, _ = class_shares(cfg)  # types x classes
     home = np.array([[r.home_shares.get(j, 0.0) for j in JURISDICTIONS] for r in rows])  # classes x homes
     w = (batches_per_h @ shares) @ home
     return w / w.sum() if w.sum() > 0 else np.full(len(JURISDICTIONS), 1.0 / len(JURISDICTIONS))
