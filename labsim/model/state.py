@@ -63,6 +63,8 @@ COLUMNS: dict[str, Column] = {
     "training_left_h": Column(np.float64, 0.0), "training_h": Column(np.float64, 0.0),
     # paid leave (after a burnout, where a fund pays it) lasts until this hour
     "leave_until_h": Column(np.float64, -np.inf),
+    # the worker's identity for keyed random draws (``rng.worker_keys``): the same in every scenario
+    "key": Column(np.uint64, 0),
 }
 
 
@@ -139,7 +141,7 @@ class Cover:
     vendor_extra_usd: np.ndarray  # per type: added per accepted task of a covered vendor batch (audits)
     auto_share: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per type, covered batches' machines
     llm_part: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    bound: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per type: share of its crowd batches moved
+    share: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per type: share of its batches covered
 
     @classmethod
     def none(cls, n_sub: int, n_types: int, n_books: int) -> "Cover":

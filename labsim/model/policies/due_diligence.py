@@ -129,7 +129,7 @@ class DueDiligence(Policy):
                                   routing.relative_costs(vendor + audit, before[:, C_CROWD])])
         bought = np.minimum(1.0, np.power(dearer, -eta))
         return Cover(sub, redirect, redirectable, charge, bought, np.full(n, audit), auto, llm,
-                     bound=covered_share(m, sub) * redirect)
+                     share=covered_share(m, sub))
 
     def _target(self, m: Context, mine: np.ndarray) -> np.ndarray:
         """The covered requesters' channel shares (types x 4) at their own costs ``mine``: routing's

@@ -355,9 +355,20 @@ def route(m: Context) -> None:
     # work (an exposure cap: each moderator may spend only part of a shift on it).
     staffing = lv.vendor_staffing if lv.vendor_staffing.size else 1.0
     human = 1.0 - state.auto_share * (1.0 - types.automation_qa_share)
-    # A rule scoped by requesters' home moves a share of the crowd's batches to vendors as they arrive.
-    moved = lv.cover.bound if lv.cover is not None and lv.cover.bound.size else 0.0
-    vendor_h = (vendor_share + (1 - vendor_share) * moved) * human * types.work_h_per_week * staffing
+    work = vendor_share * human  # per type, the vendors' share of its drawn tasks done by people
+    cover = lv.cover
+    if cover is not None and cover.share.size:
+        # A rule scoped by requesters' home: its covered batches keep their own machines' share; those
+        # drawn at vendors buy ``vendor_bought[:, 0]`` of their tasks, and those drawn on a redirectable
+        # crowd book move to vendors with probability ``redirect_p`` and buy ``vendor_bought[:, 1]``.
+        crowd_rate = np.bincount(t, weights=state.book_rate_h * books.is_crowd, minlength=types.n)
+        movable = np.bincount(t, weights=state.book_rate_h * cover.redirectable, minlength=types.n)
+        redirectable = np.divide(movable, crowd_rate, out=np.zeros(types.n), where=crowd_rate > 0)
+        human_cov = 1.0 - cover.auto_share * (1.0 - types.automation_qa_share)
+        covered = (vendor_share * cover.vendor_bought[:, 0]
+                   + (1 - vendor_share) * redirectable * cover.redirect_p * cover.vendor_bought[:, 1]) * human_cov
+        work = (1 - cover.share) * work + cover.share * covered
+    vendor_h = work * types.work_h_per_week * staffing
     state.team_share = (vendor_h / vendor_h.sum() if vendor_h.sum() > 0
                         else np.full(types.n, 1.0 / types.n))
     base_h = m.vendor_work_h0
