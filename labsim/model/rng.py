@@ -33,6 +33,45 @@ class Streams:
             gen = self._streams[name] = np.random.Generator(np.random.PCG64(seq))
         return gen
 
+    def keyed(self, name: str, *key: int) -> np.random.Generator:
+        """A fresh stream of ``name`` at ``key`` (non-negative integers: a week, a region, a channel).
+
+        Its draws depend only on the seed, the name and the key, never on what any stream drew before,
+        so two scenarios whose histories differ elsewhere still draw the same numbers here
+        (synchronised common random numbers: a policy that changes how many vendor staff are hired in
+        one region does not change who joins the crowd anywhere else)."""
+        seq = np.random.SeedSequence(entropy=self.seed, spawn_key=(_crc(name), *(int(k) for k in key)))
+        return np.random.Generator(np.random.PCG64(seq))
+
+    def keyed_uniforms(self, name: str, key: int, ids: np.ndarray) -> np.ndarray:
+        """One uniform on [0, 1) per identity in ``ids`` (``worker_keys``) from stream ``name`` at ``key``
+        (a week): a counter-based draw (a splitmix64 hash of the stream's state and the identity), so an
+        identity draws the same number whichever others are drawn with it."""
+        seq = np.random.SeedSequence(entropy=self.seed, spawn_key=(_crc(name), int(key)))
+        base = seq.generate_state(1, np.uint64)[0]
+        return (mix64(np.asarray(ids, np.uint64) ^ base) >> np.uint64(11)) * (1.0 / 2.0 ** 53)
+
+
+def _crc(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8"))
+
+
+def mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser (Steele, Lea and Flood 2014): a bijection of 64-bit integers whose outputs
+    pass statistical tests of randomness for consecutive inputs."""
+    x = np.asarray(x, np.uint64)
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def worker_keys(batch: int, region: int, channel: int, k: int) -> np.ndarray:
+    """The identities of ``k`` workers added together (``batch``: 0 at the start, week + 1 after), by
+    region, channel and rank: the same in every scenario that adds them, whatever else it added."""
+    head = mix64(np.uint64((int(batch) << 24) | (int(region) << 8) | int(channel)))
+    return mix64(np.arange(k, dtype=np.uint64) ^ head)
+
 
 @structref.register
 class _GeneratorsType(types.StructRef):

@@ -53,6 +53,17 @@ class Uniforms:
         return self.u.copy()
 
 
+class KeyedUniforms:
+    """A stand-in for ``Streams`` whose keyed uniforms (one per worker identity) are given."""
+
+    def __init__(self, name, u) -> None:
+        self.name, self.u = name, np.asarray(u, float)
+
+    def keyed_uniforms(self, name, key, ids):
+        assert name == self.name and np.asarray(ids).size == self.u.size
+        return self.u.copy()
+
+
 # --- state.py: the worker pool ------------------------------------------------------------------
 
 def test_close_week_adds_the_weeks_flows_into_the_window_then_resets_them():
@@ -649,7 +660,7 @@ def _turnover_ns(pool, u):
     w = cfg.workers
     w.base_quit_hazard_per_week, w.low_pay_quit_hazard_per_week = 0.008, 0.05
     w.vendor_quit_hazard_per_week, w.wage_memory_weeks = 0.004, 4.0
-    return SimpleNamespace(pool=pool, cfg=cfg, rng={"quits": Uniforms(u)})
+    return SimpleNamespace(pool=pool, cfg=cfg, rng=KeyedUniforms("quits", u), week=SimpleNamespace(number=3))
 
 
 def test_quits_follow_the_recent_wage_against_the_reservation_wage():
@@ -707,6 +718,34 @@ def test_vendors_hire_to_their_headcount_times_the_work_routed_to_them():
     assert p.channel[new].tolist() == [VENDOR, VENDOR] and p.joined_h[new].tolist() == [168.0, 168.0]
     assert p.wage_uusd_h[new].tolist() == [2_500_000, 2_500_000]
     assert p.team[new].tolist() == [0, 0] and p.session_h[new].tolist() == [8.0, 8.0]
+
+
+def test_one_regions_hires_change_no_other_regions_joiners():
+    """Synchronised common random numbers: a policy that makes Kenya's vendors hire 10 instead of 2
+    leaves the Philippines' crowd joiners of that week (their number, arrival times, reservation wages
+    and identities) and its own vendor hires' first draws exactly as they were."""
+    def week_of(factor_ken):
+        cfg = config(regions={"KEN": region(vendor_workers=10, vendor_wage_usd_h=2.5),
+                              "PHL": region(potential_arrivals_per_week=40.0, vendor_workers=4,
+                                            vendor_wage_usd_h=2.0)},
+                     types={"text": task(vendor_share=0.5)})
+        m = market(cfg)
+        m.state.vendor_headcount_factor = np.array([factor_ken, 1.0])
+        joining.join(m, 168.0)
+        p, new = m.pool, m.active
+        return {c: (p.region[new] == r) & (p.channel[new] == ch) for c, r, ch in
+                (("ken_vendor", 0, VENDOR), ("phl_crowd", 1, CROWD), ("phl_vendor", 1, VENDOR))}, p, new
+
+    (few, p1, a1), (many, p2, a2) = week_of(0.2), week_of(1.0)
+    assert few["ken_vendor"].sum() == 2 and many["ken_vendor"].sum() == 10
+    for who in ("phl_crowd", "phl_vendor"):
+        x, y = a1[few[who]], a2[many[who]]
+        assert x.size == y.size > 0
+        for col in ("joined_h", "reservation_wage", "key", "sensitivity"):
+            assert np.array_equal(getattr(p1, col)[x], getattr(p2, col)[y]), (who, col)
+    # Kenya's first two hires are the same people either way.
+    k1, k2 = a1[few["ken_vendor"]], a2[many["ken_vendor"]][:2]
+    assert np.array_equal(p1.key[k1], p2.key[k2]) and np.array_equal(p1.reservation_wage[k1], p2.reservation_wage[k2])
 
 
 def test_a_region_joins_only_from_its_entry_week():

@@ -116,6 +116,32 @@ def test_streams_do_not_depend_on_creation_order():
     assert not np.array_equal(Streams(8)["work"].random(5), y)
 
 
+def test_keyed_draws_depend_only_on_the_seed_the_name_and_the_key():
+    """A keyed stream (a week, a region, a channel) draws the same whatever was drawn before it; a
+    worker's keyed uniform is the same whichever other workers are drawn with it, differs from week
+    to week, and the uniforms are uniform (a Kolmogorov-Smirnov distance below its 1 % critical value)."""
+    from labsim.model.rng import Streams, worker_keys
+
+    a, b = Streams(7), Streams(7)
+    a["joins"].random(9)
+    a.keyed("joins", 3, 1, 0).random(4)
+    assert np.array_equal(a.keyed("joins", 3, 1, 0).random(5), b.keyed("joins", 3, 1, 0).random(5))
+    assert not np.array_equal(b.keyed("joins", 3, 1, 0).random(5), b.keyed("joins", 3, 2, 0).random(5))
+    assert not np.array_equal(b.keyed("joins", 3, 1, 0).random(5), Streams(8).keyed("joins", 3, 1, 0).random(5))
+    ids = worker_keys(5, 2, 1, 20_000)
+    assert np.unique(ids).size == ids.size  # every identity distinct
+    assert not np.isin(worker_keys(6, 2, 1, 100), ids).any() and not np.isin(worker_keys(5, 3, 1, 100), ids).any()
+    u = a.keyed_uniforms("quits", 4, ids)
+    assert np.array_equal(u[::3], b.keyed_uniforms("quits", 4, ids[::3]))  # the others do not matter
+    assert not np.array_equal(u[:50], a.keyed_uniforms("quits", 5, ids[:50]))
+    assert not np.array_equal(u[:50], Streams(8).keyed_uniforms("quits", 4, ids[:50]))
+    assert ((0.0 <= u) & (u < 1.0)).all()
+    s = np.sort(u)
+    grid = np.arange(1, u.size + 1) / u.size
+    ks = max(np.abs(s - grid).max(), np.abs(s - (grid - 1.0 / u.size)).max())
+    assert ks < 1.63 / np.sqrt(u.size), ks
+
+
 def test_worker_surplus_and_unmet_work_are_what_they_say():
     """worker_surplus_usd: earnings less every hour online at the worker's reservation wage, over
     the counted workers; the channels' add up to the overall figure. unmet_tasks: expired plus

@@ -24,6 +24,7 @@ from statistics import NormalDist
 import numpy as np
 
 from labsim.model.context import Context
+from labsim.model.rng import worker_keys
 from labsim.model.rules.skills import book_tables, tasks_per_hour, warm_skills
 from labsim.model.rules.wellbeing import warm_stress, weekly_hours
 from labsim.model.rules.word_of_mouth import expected_wage
@@ -58,11 +59,16 @@ def join(m: Context, week_end: float, initial: bool = False,
     """Add next week's crowd joiners and the vendor hires that refill headcount
     (at t = 0, ``initial``: the workers already in the market, except in the (region, channel)
     pairs ``covered`` by a stored steady state). Stream ``joins``."""
-    cfg, rng, w = m.cfg, m.rng["joins"], m.cfg.workers
+    cfg, w = m.cfg, m.cfg.workers
     tenure_mean_h = w.initial_tenure_mean_months * HOURS_PER_MONTH
     horizon = HOURS_PER_WEEK
     entry_h = m.regions.entry_h
+    # After the start, each region's joiners and hires of each week draw from their own stream
+    # (``Streams.keyed``): a policy that changes one region's hires changes no other draw.
+    week = int(round(week_end / HOURS_PER_WEEK))
+    batch = 0 if initial else week + 1
     for r, reg in enumerate(cfg.regions.values()):
+        rng = m.rng["joins"] if initial else m.rng.keyed("joins", week, r, CROWD)
         if initial:
             k = (int(round(reg.initial_crowd_workers * cfg.scale))
                  if reg.entry_week <= 0 and (r, CROWD) not in covered else 0)
@@ -84,7 +90,7 @@ def join(m: Context, week_end: float, initial: bool = False,
             joined, res = joined[keep], res[keep]
             k = joined.size
         if k:
-            idx = add_workers(m, r, CROWD, joined, rng, None if initial else res, initial)
+            idx = add_workers(m, r, CROWD, joined, rng, None if initial else res, initial, batch)
             if initial:
                 spread = crowd_work_share(m, m.pool.skill[idx])
                 warm_skills(m, idx, -joined, weekly_hours(m, idx), spread)
@@ -106,8 +112,10 @@ def join(m: Context, week_end: float, initial: bool = False,
             hire = target - have
             if hire > 0:
                 start = max(week_end, entry_h[r])
+                if not initial:
+                    rng = m.rng.keyed("joins", week, r, VENDOR)
                 joined = (-rng.exponential(tenure_mean_h, hire) if initial else np.full(hire, start))
-                idx = add_workers(m, r, VENDOR, joined, rng)
+                idx = add_workers(m, r, VENDOR, joined, rng, batch=batch)
                 if initial:
                     warm_skills(m, idx, -joined, weekly_hours(m, idx))
                     warm_stress(m, idx, -joined)
@@ -146,21 +154,25 @@ def crowd_work_share(m: Context, skill: np.ndarray) -> np.ndarray:
 
 
 def add_workers(m: Context, r: int, channel: int, joined: np.ndarray, rng: np.random.Generator,
-                res: np.ndarray | None = None, initial: bool = False) -> np.ndarray:
+                res: np.ndarray | None = None, initial: bool = False, batch: int = 0) -> np.ndarray:
     """Draw ``joined.size`` new workers of region ``r`` on ``channel`` and make them active
-    (``initial``: workers already in the market at t = 0)."""
+    (``initial``: workers already in the market at t = 0; ``batch``: 0 at the start, the week + 1
+    after, for their identities, ``rng.worker_keys``)."""
     cfg, w = m.cfg, m.cfg.workers
     reg = cfg.regions[m.regions.codes[r]]
     types = m.types
-    k = joined.size
-    skill = np.clip(rng.normal(reg.skill_mean, w.skill_sd, (k, types.n)), 0.0, 1.0)
+    k, n = joined.size, types.n
+    # One row of standard normals per worker, drawn row by row: the first workers of a batch draw the
+    # same whether the batch is larger or smaller (a policy that hires more keeps those it would have hired).
+    z = rng.standard_normal((k, n + 4))
+    skill = np.clip(reg.skill_mean + w.skill_sd * z[:, :n], 0.0, 1.0)
     if res is None:
-        res = rng.lognormal(np.log(m.regions.reservation_median_usd_h[r]), m.regions.reservation_sigma[r], k)
-    sensitivity = rng.lognormal(0.0, cfg.wellbeing.sensitivity_sigma, k)
+        res = np.exp(np.log(m.regions.reservation_median_usd_h[r]) + m.regions.reservation_sigma[r] * z[:, n])
+    sensitivity = np.exp(cfg.wellbeing.sensitivity_sigma * z[:, n + 1])
     if channel == CROWD:
-        weekly = rng.lognormal(np.log(w.hours_per_week_median), w.hours_per_week_sigma, k)
+        weekly = np.exp(np.log(w.hours_per_week_median) + w.hours_per_week_sigma * z[:, n + 2])
         session = np.minimum(weekly / w.days_per_week, w.max_session_h)
-        start = (reg.crowd_session_start_local_h + np.rint(rng.normal(0, w.session_start_sd_h, k))) % 24
+        start = (reg.crowd_session_start_local_h + np.rint(w.session_start_sd_h * z[:, n + 3])) % 24
         team = np.full(k, -1)
         wage = np.zeros(k, np.int64)
         able = skill >= types.skill_required
@@ -177,13 +189,17 @@ def add_workers(m: Context, r: int, channel: int, joined: np.ndarray, rng: np.ra
     else:
         session = np.full(k, cfg.vendor.shift_hours)
         start = np.full(k, float(reg.vendor_shift_start_local_h))
-        team = rng.choice(types.n, size=k, p=m.state.team_share)
+        # Each hire's team by the teams' shares of the work, from its own row's normal.
+        u = np.array([_STD_NORMAL.cdf(float(x)) for x in z[:, n + 2]])
+        cum = np.cumsum(m.state.team_share)
+        team = np.minimum(np.searchsorted(cum / cum[-1], u, side="right"), n - 1)
         wage = np.full(k, int(round(m.regions.vendor_wage_usd_h[r] * UUSD)), np.int64)
         main = team
     idx = m.pool.add(
         k, region=np.full(k, r), channel=np.full(k, channel), team=team, joined_h=joined,
         reservation_wage=res, utc_offset=np.full(k, reg.utc_offset_h), start_local_h=start,
         session_h=session, usual_session_h=session, wage_uusd_h=wage, main_type=main, sensitivity=sensitivity,
+        key=worker_keys(batch, r, channel, k),
     )
     m.pool.skill[idx] = skill
     m.pool.skill_cap[idx] = np.minimum(1.0, skill + w.max_skill_gain)

@@ -64,7 +64,8 @@ def draw_quits(m: Context, a: np.ndarray, present: np.ndarray, earn_usd: np.ndar
     vendor = pool.channel[a] == VENDOR
     base = np.where(vendor, w.vendor_quit_hazard_per_week, w.base_quit_hazard_per_week)
     total, low_pay = quit_hazard(recent, res, base, w.low_pay_quit_hazard_per_week)
-    u = m.rng["quits"].random(a.size)
+    # Each worker's own draw this week (keyed by its identity): who else is present does not change it.
+    u = m.rng.keyed_uniforms("quits", m.week.number, pool.key[a])
     reasons = exit_reasons(u, total, low_pay)
     reasons[~present] = EXIT_NONE
     return reasons
