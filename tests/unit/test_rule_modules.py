@@ -1102,6 +1102,54 @@ def test_vendors_over_their_headcount_lay_off_the_last_hired():
                             EXIT_NONE]
 
 
+def _two_teams(team_share):
+    cfg = config(regions={"KEN": region(vendor_workers=10, vendor_wage_usd_h=1.0)},
+                 types={"text": task(vendor_share=0.5), "moderation": task(vendor_share=0.5)})
+    m = market(cfg)
+    m.state.team_share = np.array(team_share)
+    return m
+
+
+def test_vendors_hire_for_the_teams_short_of_staff():
+    """Target 10, the work now 40 % text and 60 % moderation (4 and 6 heads); on staff 1 text and 5
+    moderation: the 4 hires fill the gaps (3 text, 1 moderation) in expectation, not the shares (1.6 and
+    2.4). Over 400 weeks of draws, text takes 3/4 of the hires (to within 0.05)."""
+    m = _two_teams([0.4, 0.6])
+    add(m, 1, channel=VENDOR, team=0)
+    add(m, 5, channel=VENDOR, team=1)
+    assert joining.team_surplus(m, 0, m.active).tolist() == pytest.approx([-3.0, -1.0])
+    text = 0
+    for week in range(400):
+        before = m.active
+        joining.join(m, 168.0 * (week + 1))
+        new = m.active[before.size:]
+        new = new[m.pool.channel[new] == VENDOR]
+        assert new.size == 4
+        text += int((m.pool.team[new] == 0).sum())
+        m.active = before  # the same week again, with the next week's draws
+    assert text / 1600 == pytest.approx(0.75, abs=0.05)
+
+
+def test_vendors_over_their_headcount_lay_off_from_the_teams_over_their_work():
+    """Target 10 x 0.5 = 5 of 8 staying: 3 leave. The work is 80 % text (4 heads) and 20 % moderation (1):
+    text has 4 (no surplus), moderation 4 (surplus 3), so the 3 leave moderation, last hired first."""
+    m = _two_teams([0.8, 0.2])
+    t = add(m, 4, channel=VENDOR, team=0, joined_h=[-9.0, -8.0, -7.0, -6.0])
+    mo = add(m, 4, channel=VENDOR, team=1, joined_h=[-50.0, -1.0, -3.0, -2.0])
+    a = np.concatenate([t, mo])
+    m.state.vendor_headcount_factor = np.array([0.5])
+    out = joining.lay_off(m, a, np.ones(a.size, bool), np.full(a.size, EXIT_NONE, np.int8))
+    assert out.tolist() == [EXIT_NONE] * 4 + [EXIT_NONE, EXIT_OTHER, EXIT_OTHER, EXIT_OTHER]
+
+
+def test_largest_remainders_split_a_whole_number_in_proportion_and_within_each_cap():
+    """5 over weights 3.2, 1.9, 0, 0.4: shares 2.91, 1.73, 0, 0.36, floors 2, 1, 0, 0, the two left to the
+    largest remainders (0.91, 0.73): 3, 2, 0, 0. One over 0.5 and 0.5 (each rounds up to 1): 1, 0."""
+    assert joining._largest_remainders(5, np.array([3.2, 1.9, 0.0, 0.4])).tolist() == [3, 2, 0, 0]
+    assert joining._largest_remainders(1, np.array([0.5, 0.5])).tolist() == [1, 0]
+    assert joining._largest_remainders(4, np.array([1.0, 1.0, 2.5])).tolist() == [1, 1, 2]
+
+
 def test_ces_shares_move_work_away_from_the_channel_that_got_dearer():
     """Benchmark 0.5 / 0.3 / 0.2 / 0, the crowd 10 % dearer, sigma 2: weights 0.5 / 1.21 = 0.41322, 0.3,
     0.2, 0 (an unused channel stays unused whatever its cost); shares over 0.91322. At the benchmark's

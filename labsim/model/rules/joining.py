@@ -115,10 +115,21 @@ def join(m: Context, week_end: float, initial: bool = False,
                 if not initial:
                     rng = m.rng.keyed("joins", week, r, VENDOR)
                 joined = (-rng.exponential(tenure_mean_h, hire) if initial else np.full(hire, start))
-                idx = add_workers(m, r, VENDOR, joined, rng, batch=batch)
+                # Vendors hire for the teams short of the staff their work needs.
+                short = np.maximum(-team_surplus(m, r, m.active), 0.0)
+                idx = add_workers(m, r, VENDOR, joined, rng, batch=batch, team_weights=short)
                 if initial:
                     warm_skills(m, idx, -joined, weekly_hours(m, idx))
                     warm_stress(m, idx, -joined)
+
+
+def team_surplus(m: Context, r: int, workers: np.ndarray) -> np.ndarray:
+    """Per team (task type), region r's vendor staff among ``workers`` less the staff its share of the
+    work needs (``team_share`` x the region's headcount target): negative where a team is short."""
+    pool = m.pool
+    mine = workers[(pool.region[workers] == r) & (pool.channel[workers] == VENDOR)]
+    have = np.bincount(pool.team[mine], minlength=m.types.n).astype(float)
+    return have - m.state.team_share * vendor_target(m, r)
 
 
 def vendor_target(m: Context, r: int) -> int:
@@ -137,10 +148,34 @@ def lay_off(m: Context, a: np.ndarray, present: np.ndarray, reasons: np.ndarray)
         mine = np.flatnonzero(staying & (pool.region[a] == r))
         excess = mine.size - vendor_target(m, int(r))
         if excess > 0:
-            last = mine[np.argsort(-pool.joined_h[a[mine]], kind="stable")[:excess]]
+            # From the teams with more staff than their work needs, in proportion to their surplus
+            # (largest remainders), last hired first within a team.
+            over = np.maximum(team_surplus(m, int(r), a[mine]), 0.0)
+            quota = _largest_remainders(excess, over)
             reasons = reasons.copy()
-            reasons[last] = EXIT_OTHER
+            for team in np.flatnonzero(quota):
+                members = mine[pool.team[a[mine]] == team]
+                last = members[np.argsort(-pool.joined_h[a[members]], kind="stable")[:quota[team]]]
+                reasons[last] = EXIT_OTHER
     return reasons
+
+
+def _largest_remainders(total: int, weights: np.ndarray) -> np.ndarray:
+    """``total`` split into whole numbers in proportion to ``weights``, none above its weight rounded up
+    (Hamilton's method; the weights sum to at least ``total``)."""
+    cap = np.ceil(weights - 1e-9).astype(np.int64)
+    share = total * weights / weights.sum()
+    whole = np.minimum(np.floor(share).astype(np.int64), cap)
+    left = total - int(whole.sum())
+    room = cap - whole
+    order = np.argsort(-(share - whole), kind="stable")
+    while left > 0 and room.any():  # one more to each in order of remainders, again while some are left
+        for k in order:
+            if left > 0 and room[k] > 0:
+                whole[k] += 1
+                room[k] -= 1
+                left -= 1
+    return whole
 
 
 def crowd_work_share(m: Context, skill: np.ndarray) -> np.ndarray:
@@ -154,10 +189,12 @@ def crowd_work_share(m: Context, skill: np.ndarray) -> np.ndarray:
 
 
 def add_workers(m: Context, r: int, channel: int, joined: np.ndarray, rng: np.random.Generator,
-                res: np.ndarray | None = None, initial: bool = False, batch: int = 0) -> np.ndarray:
+                res: np.ndarray | None = None, initial: bool = False, batch: int = 0,
+                team_weights: np.ndarray | None = None) -> np.ndarray:
     """Draw ``joined.size`` new workers of region ``r`` on ``channel`` and make them active
     (``initial``: workers already in the market at t = 0; ``batch``: 0 at the start, the week + 1
-    after, for their identities, ``rng.worker_keys``)."""
+    after, for their identities, ``rng.worker_keys``; vendor staff join the teams in proportion to
+    ``team_weights``, by default the teams' shares of the work)."""
     cfg, w = m.cfg, m.cfg.workers
     reg = cfg.regions[m.regions.codes[r]]
     types = m.types
@@ -191,7 +228,8 @@ def add_workers(m: Context, r: int, channel: int, joined: np.ndarray, rng: np.ra
         start = np.full(k, float(reg.vendor_shift_start_local_h))
         # Each hire's team by the teams' shares of the work, from its own row's normal.
         u = np.array([_STD_NORMAL.cdf(float(x)) for x in z[:, n + 2]])
-        cum = np.cumsum(m.state.team_share)
+        weights = team_weights if team_weights is not None and team_weights.sum() > 0 else m.state.team_share
+        cum = np.cumsum(weights)
         team = np.minimum(np.searchsorted(cum / cum[-1], u, side="right"), n - 1)
         wage = np.full(k, int(round(m.regions.vendor_wage_usd_h[r] * UUSD)), np.int64)
         main = team
