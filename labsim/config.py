@@ -561,7 +561,8 @@ class MinWageFloorPolicy:
     regions: list[str] = policy_regions()
     counted_search_min_per_paid_hour: float = num(
         6000.0, 0.0, 6000.0, "minutes per paid hour", "the crowd platform counts a worker's unpaid search towards "
-        "the floor up to this many minutes per paid hour (6000, the default: all of it, as the rule is written)",
+        "the floor up to this many minutes per paid hour (6000, the default and the maximum: all of it, as the rule "
+        "is written, in a week without a paid task too)",
         "policy lever and a platform's possible response. A floor on every hour online invites search without "
         "regard to the rate; platforms limit what counts (California's Proposition 22, 2020: engaged time only; "
         "New York City's delivery-worker minimum pay, 2023: apps that pay for trip time only pay a higher rate); "

@@ -166,6 +166,19 @@ def test_the_platform_counts_search_up_to_its_cap():
     assert m.pool.wk_earn_uusd[a[0]] == 33_000_000
 
 
+def test_a_week_of_search_without_a_paid_task_is_topped_up_when_all_search_counts():
+    """1.5 h searched, no task found: counting all search (the default) the week pays 1.5 x 3 = 4.5 USD
+    (search that finds no task is still time online, which the floor covers); with a cap per paid hour, nothing."""
+    m = _floor_market()
+    a = add(m, 2, wk_paid_h=[0.0, 0.0], wk_unpaid_h=[1.5, 0.0], wk_earn_uusd=[0, 0])
+    m.policies.weekly_money(m, a, 168.0)
+    assert m.pool.wk_earn_uusd[a].tolist() == [4_500_000, 0]
+    m = _floor_market(counted_search_min_per_paid_hour=20.0)
+    a = add(m, wk_paid_h=0.0, wk_unpaid_h=1.5, wk_earn_uusd=0)
+    m.policies.weekly_money(m, a, 168.0)
+    assert m.pool.wk_earn_uusd[a[0]] == 0
+
+
 def test_the_platform_closes_sign_ups_where_top_ups_are_over_a_tenth_of_pay():
     """This week's crowd pay 10 USD in both regions, of which top-ups 2 USD in Kenya (a fifth) and 0.5 USD
     in India (a twentieth): sign-ups close in Kenya only, and next week's joiners come from India

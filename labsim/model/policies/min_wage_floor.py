@@ -29,6 +29,10 @@ def hourly_floor(local_min_wage: np.ndarray, usd_h: float, local_multiple: float
     return np.maximum(usd_h, local_multiple * np.asarray(local_min_wage, float))
 
 
+# ``counted_search_min_per_paid_hour`` at this value (its maximum) counts every minute of search.
+ALL_SEARCH_MIN = 6000.0
+
+
 def floor_topup(earnings: np.ndarray, hours: np.ndarray, floor: np.ndarray) -> np.ndarray:
     """What lifts each worker's pay for ``hours`` (paid and unpaid) to ``floor`` an hour."""
     return np.maximum(0.0, floor * hours - earnings)
@@ -86,8 +90,10 @@ class MinWageFloor(Policy):
             return
         pool = m.pool
         c = self.covered(m, a[pool.channel[a] == CROWD])
-        # The platform counts search up to a cap per paid hour (``counted_search_min_per_paid_hour``).
-        cap = self.p.counted_search_min_per_paid_hour / 60.0 * pool.wk_paid_h[c]
+        # The platform counts search up to a cap per paid hour (``counted_search_min_per_paid_hour``); at
+        # its maximum, the default, all search counts, in a week without a paid task too.
+        limit = self.p.counted_search_min_per_paid_hour
+        cap = np.inf if limit >= ALL_SEARCH_MIN else limit / 60.0 * pool.wk_paid_h[c]
         hours = pool.wk_paid_h[c] + np.minimum(pool.wk_unpaid_h[c], cap)
         # Rounded up to the micro-dollar: a topped-up week never pays below the floor.
         up = np.ceil(floor_topup(pool.wk_earn_uusd[c].astype(float), hours,
