@@ -96,9 +96,12 @@ def test_automation_trained_by_its_workers(lessons):
               for run in (before, after))
     assert ha["text_classification"] < hb["text_classification"] and ha["image_annotation"] < hb["image_annotation"]
     assert ha["rlhf_preference"] > hb["rlhf_preference"] and ha["safety_evaluation"] > hb["safety_evaluation"]
-    # A growing band of compute: more at the end than at the start, and more than the dashed run's.
-    compute = market(after).group_by("week").agg(pl.col("compute_cost_usd").sum()).sort("week")["compute_cost_usd"]
-    assert compute.tail(13).sum() > 2 * compute.head(13).sum()
+    # A growing band of compute: about twice as wide in the last quarter as in the first (at least 1.8
+    # times; measured 1.98), where the dashed run's stays flat (within 10 %), and more than the dashed run's.
+    def growth(run):
+        compute = market(run).group_by("week").agg(pl.col("compute_cost_usd").sum()).sort("week")["compute_cost_usd"]
+        return compute.tail(13).sum() / compute.head(13).sum()
+    assert growth(after) >= 1.8 and abs(growth(before) - 1.0) <= 0.1, (growth(after), growth(before))
     assert _after(after)["compute_cost_usd"] > _after(before)["compute_cost_usd"]
 
 
@@ -119,10 +122,11 @@ def test_going_alone_or_together(lessons):
     # Every country's effective wage is lower when the rule binds every jurisdiction's large buyers.
     for code in before.kpis["by_region"]:
         assert _after(after, code)["effective_wage_mean_usd_h"] < _after(before, code)["effective_wage_mean_usd_h"], code
-    # More leave for low pay; models take more of the work; the requester's cost per task is higher.
+    # More leave for low pay; models take more of the work; the average cost per task is lower: the bound
+    # buyers pay more, everyone else finds the crowd cheaper, and machines do more.
     assert _after(after)["exits_low_pay"] > _after(before)["exits_low_pay"]
     assert _after(after)["automation_share"] > _after(before)["automation_share"]
-    assert _after(after)["requester_cost_per_task_usd"] > _after(before)["requester_cost_per_task_usd"]
+    assert _after(after)["requester_cost_per_task_usd"] < _after(before)["requester_cost_per_task_usd"]
     # The text's numbers: the EU's large buyers post about one task in twenty; together, about half.
     share = lambda run: sum(g["tasks_drawn"] for g in _window(run).values() if g["covered"]) / sum(  # noqa: E731
         g["tasks_drawn"] for g in _window(run).values())
