@@ -30,6 +30,8 @@ __all__ = ["ConfigError", "LabsimConfig", "validate", "describe", "parameters"]
 MODES = ("market", "mmc")
 STEPS_H = (1, 2, 3, 4, 6)
 CHANNEL_NAMES = ("crowd", "vendor")
+# ``policy.min_wage_floor.counted_search_min_per_paid_hour`` at its maximum counts every minute of search.
+ALL_SEARCH_MIN = 6000.0
 # Requesters' home jurisdictions and the offset of their office time from UTC (standard time: the
 # United States at US Eastern, where most of its online-labour buyers post (Kassi and Lehdonvirta
 # 2018); the EU at Central European Time, where most of its population lives; "other" at UTC, an
@@ -560,7 +562,7 @@ class MinWageFloorPolicy:
     channels: list[str] = name_of(lambda: ["crowd", "vendor"], "channels", "channels the floor covers", many=True)
     regions: list[str] = policy_regions()
     counted_search_min_per_paid_hour: float = num(
-        6000.0, 0.0, 6000.0, "minutes per paid hour", "the crowd platform counts a worker's unpaid search towards "
+        ALL_SEARCH_MIN, 0.0, ALL_SEARCH_MIN, "minutes per paid hour", "the crowd platform counts a worker's unpaid search towards "
         "the floor up to this many minutes per paid hour (6000, the default and the maximum: all of it, as the rule "
         "is written, in a week without a paid task too)",
         "policy lever and a platform's possible response. A floor on every hour online invites search without "

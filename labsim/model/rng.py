@@ -28,8 +28,7 @@ class Streams:
     def __getitem__(self, name: str) -> np.random.Generator:
         gen = self._streams.get(name)
         if gen is None:
-            key = zlib.crc32(name.encode("utf-8"))
-            seq = np.random.SeedSequence(entropy=self.seed, spawn_key=(key,))
+            seq = np.random.SeedSequence(entropy=self.seed, spawn_key=(_crc(name),))
             gen = self._streams[name] = np.random.Generator(np.random.PCG64(seq))
         return gen
 

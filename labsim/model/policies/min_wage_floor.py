@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from labsim.config import ALL_SEARCH_MIN
 from labsim.model.context import Context
 from labsim.model.policies.base import Policy, in_force, post_home
 from labsim.model.rules import pricing
@@ -27,10 +28,6 @@ from labsim.model.units import CROWD, UUSD, VENDOR
 def hourly_floor(local_min_wage: np.ndarray, usd_h: float, local_multiple: float) -> np.ndarray:
     """The effective hourly floor per region: the higher of the global and the local one."""
     return np.maximum(usd_h, local_multiple * np.asarray(local_min_wage, float))
-
-
-# ``counted_search_min_per_paid_hour`` at this value (its maximum) counts every minute of search.
-ALL_SEARCH_MIN = 6000.0
 
 
 def floor_topup(earnings: np.ndarray, hours: np.ndarray, floor: np.ndarray) -> np.ndarray:

@@ -107,29 +107,32 @@ def join(m: Context, week_end: float, initial: bool = False,
         # Vendors hire to keep their headcount, once the region has entered.
         if entry_h[r] <= week_end + (0 if initial else horizon):
             target = vendor_target(m, r)
-            have = int(np.count_nonzero((m.pool.region[m.active] == r)
-                                        & (m.pool.channel[m.active] == VENDOR)))
-            hire = target - have
+            staff = team_staff(m, r, m.active)
+            hire = target - int(staff.sum())
             if hire > 0:
                 start = max(week_end, entry_h[r])
                 if not initial:
                     rng = m.rng.keyed("joins", week, r, VENDOR)
                 joined = (-rng.exponential(tenure_mean_h, hire) if initial else np.full(hire, start))
                 # Vendors hire for the teams short of the staff their work needs.
-                short = np.maximum(-team_surplus(m, r, m.active), 0.0)
+                short = np.maximum(m.state.team_share * target - staff, 0.0)
                 idx = add_workers(m, r, VENDOR, joined, rng, batch=batch, team_weights=short)
                 if initial:
                     warm_skills(m, idx, -joined, weekly_hours(m, idx))
                     warm_stress(m, idx, -joined)
 
 
-def team_surplus(m: Context, r: int, workers: np.ndarray) -> np.ndarray:
-    """Per team (task type), region r's vendor staff among ``workers`` less the staff its share of the
-    work needs (``team_share`` x the region's headcount target): negative where a team is short."""
+def team_staff(m: Context, r: int, workers: np.ndarray) -> np.ndarray:
+    """Per team (task type), region r's vendor staff among ``workers``."""
     pool = m.pool
     mine = workers[(pool.region[workers] == r) & (pool.channel[workers] == VENDOR)]
-    have = np.bincount(pool.team[mine], minlength=m.types.n).astype(float)
-    return have - m.state.team_share * vendor_target(m, r)
+    return np.bincount(pool.team[mine], minlength=m.types.n).astype(float)
+
+
+def team_surplus(m: Context, r: int, workers: np.ndarray) -> np.ndarray:
+    """Per team, region r's vendor staff among ``workers`` less the staff its share of the work needs
+    (``team_share`` x the region's headcount target): negative where a team is short."""
+    return team_staff(m, r, workers) - m.state.team_share * vendor_target(m, r)
 
 
 def vendor_target(m: Context, r: int) -> int:
